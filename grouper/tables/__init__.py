@@ -1,0 +1,45 @@
+"""Compiled CMS MS-DRG tables: loading, version selection and a look-up API.
+
+    >>> from grouper import tables
+    >>> tables.diagnosis("I5023", version=431).severity
+    'MCC'
+    >>> tables.drg(291, fy=2026).weight
+    1.2838
+
+Tables are built from CMS's release files by ``python -m grouper.tables build``
+(see :mod:`grouper.tables.build`) and loaded lazily, once per version.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .lookup import DiagnosisInfo, DrgInfo, ProcedureInfo, diagnosis, drg, procedure
+from .store import TableIntegrityError, TableSet, VersionTables, default_tables_dir
+from .versions import VersionError, effective_ranges, fiscal_year, label, parse_version
+
+
+@lru_cache(maxsize=None)
+def _default(directory: str) -> TableSet:
+    return TableSet(directory)
+
+
+def default() -> TableSet:
+    """The table set of the default folder (``$GROUPER_TABLES`` or the repository's ``tables/``)."""
+    return _default(str(default_tables_dir()))
+
+
+def load(version=None, discharge_date=None) -> VersionTables:
+    """Tables of one grouper version, by number/text ("43.1", 431) or by discharge date."""
+    return default().version(version, discharge_date)
+
+
+def version_for_date(discharge_date) -> int:
+    """The grouper version in force on a discharge date (VersionError outside the tables' range)."""
+    return default().resolve(discharge_date=discharge_date)
+
+
+__all__ = [
+    "DiagnosisInfo", "DrgInfo", "ProcedureInfo", "TableIntegrityError", "TableSet", "VersionError",
+    "VersionTables", "default", "diagnosis", "drg", "effective_ranges", "fiscal_year", "label", "load",
+    "parse_version", "procedure", "version_for_date",
+]

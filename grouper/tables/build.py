@@ -1,0 +1,543 @@
+"""Table builder: CMS release files -> compiled ``tables/``.
+
+Inputs, exactly as CMS ships them:
+
+* the grouper data blob ``msdrg_combined.bin`` or the jar that holds it
+  (``runtime_buffers/msdrg_combined.bin`` in ``msdrg-binary-access-*.jar``);
+* Table 5 relative weights per fiscal year: CMS's own tab-separated Table 5
+  text (cp1252, title line, header row located by keywords) or a weights TSV
+  with columns ``drg weight gmlos amlos title`` (+ optional ``post_acute``,
+  ``special_pay``) whose file name carries the year (``fy2026.tsv``).
+
+Output (see ``docs/tables.md``): ``codes.tbl`` (code universe), ``common.tbl``
+(attribute patterns, CC-exclusion lists), one ``vNNN.tbl`` per grouper version,
+one ``fyYYYY.tbl`` per fiscal year of weights, and ``MANIFEST.json``.
+Everything is built in memory and validated first; files are written into a
+temporary folder and moved into ``--out`` only when the whole build succeeded.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from . import container
+from .versions import effective_ranges, fiscal_year, label
+
+BLOB_ENTRY = "runtime_buffers/msdrg_combined.bin"
+FORMAT_VERSION = 1
+
+
+class BuildError(Exception):
+    """A source file cannot be used; the message names the file and the problem."""
+
+
+# ----------------------------------------------------------------- sources
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_blob_bytes(path: Path) -> tuple[bytes, str]:
+    """The blob bytes from a bare .bin or from a jar/zip; also says where it came from."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read ({exc.strerror})") from None
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+                if BLOB_ENTRY not in names:
+                    raise BuildError(
+                        f"{path}: this jar/zip has no {BLOB_ENTRY} (it is not the CMS "
+                        f"msdrg-binary-access jar; {len(names)} entries)")
+                return zf.read(BLOB_ENTRY), f"{path.name}!{BLOB_ENTRY}"
+        except zipfile.BadZipFile as exc:
+            raise BuildError(f"{path}: damaged jar/zip ({exc})") from None
+    return data, path.name
+
+
+def parse_blob(data: bytes, name: str):
+    from .schema import blob_class
+
+    from google.protobuf.message import DecodeError
+
+    blob = blob_class()()
+    try:
+        blob.ParseFromString(data)
+    except DecodeError as exc:
+        raise BuildError(f"{name}: not a complete CMS grouper data blob "
+                         f"(protobuf decoding failed: {exc}; truncated or damaged file?)") from None
+    missing = [f for f in ("diagnoses", "procedures", "drg_formulas", "dx_attribute_patterns",
+                           "pr_attribute_patterns", "drg_titles") if not blob.HasField(f)]
+    if missing:
+        raise BuildError(f"{name}: not a CMS grouper data blob (missing tables: {', '.join(missing)})")
+    if blob.ByteSize() != len(data):
+        raise BuildError(f"{name}: blob decodes to {blob.ByteSize()} bytes but the file has "
+                         f"{len(data)}; unknown fields: has CMS changed the schema?")
+    return blob
+
+
+_TSV_COLUMNS = ("drg", "weight", "gmlos", "amlos")
+_FY_IN_NAME = re.compile(r"fy[-_ ]?(\d{4})", re.IGNORECASE)
+_FY_IN_TEXT = re.compile(r"FY\s*(\d{4})")
+
+
+def _num(text: str, where: str) -> float:
+    s = (text or "").strip().replace(",", "")
+    if s in ("", ".", "N/A", "NA"):
+        return float("nan")
+    try:
+        return float(s)
+    except ValueError:
+        raise BuildError(f"{where}: not a number: {text!r}") from None
+
+
+def _flag(text: str, where: str) -> int:
+    s = (text or "").strip().lower()
+    if s in ("yes", "y"):
+        return 1
+    if s in ("no", "n", ""):
+        return 0
+    raise BuildError(f"{where}: post-acute/special-pay flag must be Yes/No, got {text!r}")
+
+
+def read_weights(path: Path) -> dict:
+    """One fiscal year of Table 5: {fy, rows: {drg: (weight, gmlos, amlos, title, pa, sp)}, flags}."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read ({exc.strerror})") from None
+    first = raw[:4096].decode("utf-8", "replace")
+    if first.lower().startswith("drg\t"):
+        text = raw.decode("utf-8")
+        rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
+        header = [h.strip().lower() for h in rows[0]]
+        m = _FY_IN_NAME.search(path.name)
+        if not m:
+            raise BuildError(f"{path}: weights TSV file name must carry the fiscal year (e.g. fy2026.tsv)")
+        fy = int(m.group(1))
+        cols = {"drg": "drg", "weight": "weight", "gmlos": "gmlos", "amlos": "amlos", "title": "title"}
+        optional = {"post_acute": "post_acute", "special_pay": "special_pay"}
+        data_rows = rows[1:]
+    else:
+        # CMS's own Table 5 text: cp1252, title lines, header row starting "MS-DRG".
+        text = raw.decode("cp1252")
+        rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
+        hdr_i = next((i for i, r in enumerate(rows) if r and r[0].strip().upper().startswith("MS-DRG")), None)
+        if hdr_i is None:
+            raise BuildError(f"{path}: neither a weights TSV (header 'drg\\tweight…') nor a CMS "
+                             f"Table 5 text (no header row starting 'MS-DRG')")
+        m = _FY_IN_TEXT.search(" ".join(" ".join(r) for r in rows[:hdr_i + 1])) or _FY_IN_NAME.search(path.name)
+        if not m:
+            raise BuildError(f"{path}: cannot tell the fiscal year (no 'FY 20xx' in the title or header)")
+        fy = int(m.group(1))
+        hdr = [h.strip().lower() for h in rows[hdr_i]]
+
+        def find(*keys, exclude=()):
+            for i, h in enumerate(hdr):
+                if all(k in h for k in keys) and not any(x in h for x in exclude):
+                    return rows[hdr_i][i].strip().lower()
+            return None
+
+        weight_col = find("cap applied") or find("weight", exclude=("before",))
+        cols = {"drg": hdr[0], "weight": weight_col, "gmlos": find("geometric"),
+                "amlos": find("arithmetic"), "title": find("title")}
+        optional = {"post_acute": find("post-acute"), "special_pay": find("special pay")}
+        header = hdr
+        data_rows = rows[hdr_i + 1:]
+    missing = [k for k, v in cols.items() if v is None or v not in header]
+    if missing:
+        raise BuildError(f"{path}: missing column(s) {', '.join(missing)} in the header {header!r}")
+    idx = {k: header.index(v) for k, v in cols.items()}
+    oidx = {k: header.index(v) for k, v in optional.items() if v is not None and v in header}
+    out = {}
+    for n, r in enumerate(data_rows, start=2):
+        if not r or not r[0].strip():
+            continue
+        drg_text = r[0].strip()
+        if not drg_text.isdigit():
+            continue
+        where = f"{path}: line {n}"
+        if len(r) < len(header):
+            raise BuildError(f"{where}: {len(r)} columns, the header has {len(header)}")
+        drg = int(drg_text)
+        if drg in out:
+            raise BuildError(f"{where}: DRG {drg} listed twice")
+        out[drg] = (
+            _num(r[idx["weight"]], where), _num(r[idx["gmlos"]], where), _num(r[idx["amlos"]], where),
+            r[idx["title"]].strip(),
+            _flag(r[oidx["post_acute"]], where) if "post_acute" in oidx else -1,
+            _flag(r[oidx["special_pay"]], where) if "special_pay" in oidx else -1,
+        )
+    if not out:
+        raise BuildError(f"{path}: no DRG rows")
+    return {"fy": fy, "rows": out, "source": path.name, "sha256": _sha256(raw),
+            "has_flags": bool(oidx)}
+
+
+# ------------------------------------------------------------------ compile
+
+
+def _pick(records, version):
+    for r in records:
+        if version in r.versions:
+            return r
+    return None
+
+
+def _versions_in(blob) -> list[int]:
+    vs: set[int] = set()
+    for h in blob.diagnoses.by_code.values():
+        for r in h.records:
+            vs.update(r.versions)
+    return sorted(vs)
+
+
+def _text_blob(codes: list[str]) -> np.ndarray:
+    return np.frombuffer("\n".join(codes).encode("ascii"), dtype=np.uint8)
+
+
+def _csr(lists: list[list[int]], dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
+    off = np.zeros(len(lists) + 1, dtype=np.int32)
+    off[1:] = np.cumsum([len(x) for x in lists], dtype=np.int64)
+    flat = np.array([v for x in lists for v in x], dtype=dtype)
+    return off, flat
+
+
+def compile_common(blob):
+    dx_codes = sorted(blob.diagnoses.by_code.keys())
+    pr_codes = sorted(blob.procedures.by_code.keys())
+    dx_id = {c: i for i, c in enumerate(dx_codes)}
+
+    dx_patterns = {int(k): list(v.attributes) for k, v in blob.dx_attribute_patterns.by_number.items()}
+    pr_patterns = {int(k): list(v.attributes) for k, v in blob.pr_attribute_patterns.by_number.items()}
+    if 0 in dx_patterns or 0 in pr_patterns:
+        raise BuildError("blob: attribute pattern number 0 is reserved for 'no attributes'")
+
+    n_lists = max(blob.cc_exclusion_lists.by_number.keys(), default=0)
+    lists = [[] for _ in range(n_lists + 1)]
+    for num, lst in blob.cc_exclusion_lists.by_number.items():
+        ids = []
+        for c in lst.codes:
+            if c not in dx_id:
+                raise BuildError(f"blob: CC-exclusion list {num} names {c}, which is not a diagnosis code")
+            ids.append(dx_id[c])
+        lists[num] = sorted(set(ids))
+    ccx_off, ccx_dx = _csr(lists)
+    codes_tbl = container.dumps({"dx_text": _text_blob(dx_codes), "pr_text": _text_blob(pr_codes)},
+                                {"n_dx": len(dx_codes), "n_pr": len(pr_codes)})
+    common_tbl = container.dumps(
+        {"ccx_off": ccx_off, "ccx_dx": ccx_dx},
+        {"dx_patterns": {str(k): v for k, v in sorted(dx_patterns.items())},
+         "pr_patterns": {str(k): v for k, v in sorted(pr_patterns.items())},
+         "n_exclusion_lists": len(blob.cc_exclusion_lists.by_number)},
+    )
+    return dx_codes, pr_codes, codes_tbl, common_tbl
+
+
+_SEV = {0: 2, 1: 1, 2: 0}  # CMS enum MCC=0, CC=1, NCC=2 -> ours NCC=0, CC=1, MCC=2
+
+
+def _texts(table, version) -> dict[str, str]:
+    out = {}
+    for num in sorted(table.by_number.keys()):
+        t = _pick(table.by_number[num].texts, version)
+        if t is not None:
+            out[str(num)] = t.text
+    return out
+
+
+def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]):
+    ndx, npr = len(dx_codes), len(pr_codes)
+    dx_id = {c: i for i, c in enumerate(dx_codes)}
+    pr_id = {c: i for i, c in enumerate(pr_codes)}
+    counts: Counter = Counter()
+
+    dx_mdc = np.full(ndx, -1, dtype=np.int8)
+    dx_sev = np.zeros(ndx, dtype=np.int8)
+    dx_attr = np.zeros(ndx, dtype=np.uint16)
+    dx_hac = np.zeros(ndx, dtype=np.uint16)
+    dx_dxcat = np.zeros(ndx, dtype=np.uint16)
+    for code, hist in blob.diagnoses.by_code.items():
+        r = _pick(hist.records, version)
+        if r is None:
+            continue
+        if not r.HasField("severity"):
+            raise BuildError(f"blob: diagnosis {code} v{version} has no severity")
+        i = dx_id[code]
+        dx_mdc[i] = r.mdc
+        dx_sev[i] = _SEV[r.severity]
+        dx_attr[i] = r.attr_pattern
+        dx_hac[i] = r.hac_attr_pattern
+        dx_dxcat[i] = r.dxcat_attr_pattern
+    valid = dx_mdc >= 0
+    counts["dx_codes"] = int(valid.sum())
+    counts["dx_MCC"] = int((valid & (dx_sev == 2)).sum())
+    counts["dx_CC"] = int((valid & (dx_sev == 1)).sum())
+    counts["dx_NCC"] = int((valid & (dx_sev == 0)).sum())
+
+    pr_attr = np.full(npr, -1, dtype=np.int16)
+    for code, hist in blob.procedures.by_code.items():
+        r = _pick(hist.records, version)
+        if r is not None:
+            pr_attr[pr_id[code]] = r.attr_pattern
+    is_cluster_code = np.array([c.startswith("Z@") for c in pr_codes], dtype=bool)
+    counts["pcs_codes"] = int(((pr_attr >= 0) & ~is_cluster_code).sum())
+    counts["cluster_pseudo_codes"] = int(((pr_attr >= 0) & is_cluster_code).sum())
+
+    # clusters (procedure combinations)
+    cl_ids = []
+    cl_rows = []
+    for cid in sorted(blob.clusters.by_id.keys()):
+        r = _pick(blob.clusters.by_id[cid].records, version)
+        if r is None:
+            continue
+        if cid not in pr_id or pr_attr[pr_id[cid]] < 0:
+            raise BuildError(f"blob: cluster {cid} v{version} has no procedure record")
+        choices = sorted(r.choices, key=lambda ch: ch.choice)
+        cl_ids.append(cid)
+        cl_rows.append((pr_id[cid], sorted(set(r.suppression_mdcs)),
+                        [sorted(pr_id[c] for c in ch.codes) for ch in choices]))
+    counts["clusters"] = len(cl_rows)
+    cl_index = {cid: i for i, cid in enumerate(cl_ids)}
+    cl_code = np.array([r[0] for r in cl_rows], dtype=np.int32)
+    cl_supp_off, cl_supp = _csr([r[1] for r in cl_rows], dtype=np.int8)
+    cl_choice_off = np.zeros(len(cl_rows) + 1, dtype=np.int32)  # offsets into the list of choices
+    cl_choice_off[1:] = np.cumsum([len(r[2]) for r in cl_rows])
+    ch_code_off, ch_codes = _csr([ch for r in cl_rows for ch in r[2]])
+
+    member_rows = []
+    for code in sorted(blob.code_cluster_ids.by_code.keys()):
+        r = _pick(blob.code_cluster_ids.by_code[code].records, version)
+        if r is None:
+            continue
+        ids = []
+        for cid in r.cluster_ids:
+            if cid not in cl_index:
+                raise BuildError(f"blob: {code} v{version} names cluster {cid}, absent in that version")
+            ids.append(cl_index[cid])
+        member_rows.append((pr_id[code], ids))
+    counts["pcs_codes_in_clusters"] = len(member_rows)
+    pcl_code = np.array([r[0] for r in member_rows], dtype=np.int32)
+    pcl_off, pcl_cluster = _csr([r[1] for r in member_rows])
+
+    # CC exclusion: SDX code -> exclusion list number
+    dx_excl = np.zeros(ndx, dtype=np.uint16)
+    used = set()
+    for code, hist in blob.pdx_exclusion_groups.by_code.items():
+        r = _pick(hist.records, version)
+        if r is None:
+            continue
+        if not 0 < r.list_number <= 65535:
+            raise BuildError(f"blob: exclusion list number {r.list_number} out of range")
+        dx_excl[dx_id[code]] = r.list_number
+        used.add(r.list_number)
+    counts["sdx_with_pdx_exclusion"] = int((dx_excl > 0).sum())
+    counts["exclusion_lists_used"] = len(used)
+
+    gender = []
+    for code in sorted(blob.code_gender_mdcs.by_code.keys()):
+        r = _pick(blob.code_gender_mdcs.by_code[code].records, version)
+        if r is None:
+            continue
+        m = dict(r.mdc_by_sex)
+        gender.append((dx_id[code], m.get(1, -1), m.get(2, -1)))
+    counts["gender_mdc_codes"] = len(gender)
+    gd_dx = np.array([g[0] for g in gender], dtype=np.int32)
+    gd_male = np.array([g[1] for g in gender], dtype=np.int8)
+    gd_female = np.array([g[2] for g in gender], dtype=np.int8)
+
+    hac_codes = {}
+    for code in sorted(blob.hac_codes.by_code.keys()):
+        r = _pick(blob.hac_codes.by_code[code].records, version)
+        if r is None:
+            continue
+        hac_codes[code] = [list(r.hac_operands), list(r.hac_numbers)]
+    counts["hac_codes"] = len(hac_codes)
+
+    formulas = {}
+    n_formulas = 0
+    drgs = set()
+    for mdc in sorted(blob.drg_formulas.by_mdc.keys()):
+        rows = []
+        for i, f in enumerate(blob.drg_formulas.by_mdc[mdc].formulas):
+            ranks = [vr.rank for vr in f.version_ranks if vr.version == version]
+            if not ranks:
+                continue
+            rows.append((ranks[0], i, f))
+        rows.sort(key=lambda t: (t[0], t[1]))  # rank, ties in blob order
+        if not rows:
+            continue
+        formulas[str(mdc)] = [
+            {"drg": f.drg, "base_drg": f.base_drg, "mdc": f.mdc, "surgical": f.surgical,
+             "reroute_mdc": f.reroute_mdc, "expression": f.expression,
+             "severity_suppression": [s for s in f.severity_suppression if s],
+             "drg_severity": f.drg_severity, "return_code": f.return_code,
+             "rank": rank, "blob_index": i}
+            for rank, i, f in rows]
+        n_formulas += len(rows)
+        drgs.update(f.drg for _, _, f in rows if f.drg)
+    counts["drg_formulas"] = n_formulas
+    counts["formula_mdc_lists"] = len(formulas)
+    counts["drgs_in_formulas"] = len(drgs)
+
+    hac_formulas = {}
+    for key in sorted(blob.hac_formulas.by_key.keys()):
+        for item in blob.hac_formulas.by_key[key].items:
+            if version in item.versions:
+                hac_formulas[str(item.hac_number)] = item.expression
+                break
+    counts["hac_formulas"] = len(hac_formulas)
+
+    titles = {
+        "drg": _texts(blob.drg_titles, version),
+        "mdc": _texts(blob.mdc_titles, version),
+        "base_drg": _texts(blob.base_drg_titles, version),
+        "hac": _texts(blob.hac_titles, version),
+    }
+    counts["drg_titles"] = len(titles["drg"])
+
+    arrays = {
+        "dx_mdc": dx_mdc, "dx_sev": dx_sev, "dx_attr": dx_attr, "dx_hac": dx_hac,
+        "dx_dxcat": dx_dxcat, "dx_excl": dx_excl, "pr_attr": pr_attr,
+        "cl_code": cl_code, "cl_supp_off": cl_supp_off, "cl_supp": cl_supp,
+        "cl_choice_off": cl_choice_off, "ch_code_off": ch_code_off, "ch_codes": ch_codes,
+        "pcl_code": pcl_code, "pcl_off": pcl_off, "pcl_cluster": pcl_cluster,
+        "gd_dx": gd_dx, "gd_male": gd_male, "gd_female": gd_female,
+    }
+    meta = {"version": version, "formulas": formulas, "hac_formulas": hac_formulas,
+            "hac_codes": hac_codes, "titles": titles}
+    return container.dumps(arrays, meta), dict(counts), drgs
+
+
+def compile_weights(w: dict) -> bytes:
+    n = 1000
+    weight = np.full(n, np.nan)
+    gmlos = np.full(n, np.nan)
+    amlos = np.full(n, np.nan)
+    listed = np.zeros(n, dtype=bool)
+    post_acute = np.full(n, -1, dtype=np.int8)
+    special_pay = np.full(n, -1, dtype=np.int8)
+    titles = {}
+    for drg, (wt, gm, am, title, pa, sp) in sorted(w["rows"].items()):
+        if not 0 < drg < n:
+            raise BuildError(f"{w['source']}: DRG {drg} out of range")
+        weight[drg], gmlos[drg], amlos[drg] = wt, gm, am
+        listed[drg] = True
+        post_acute[drg], special_pay[drg] = pa, sp
+        titles[str(drg)] = title
+    return container.dumps(
+        {"weight": weight, "gmlos": gmlos, "amlos": amlos, "listed": listed,
+         "post_acute": post_acute, "special_pay": special_pay},
+        {"fy": w["fy"], "source": w["source"], "titles": titles, "has_flags": w["has_flags"]},
+    )
+
+
+# -------------------------------------------------------------------- build
+
+
+def build(sources: list[str | os.PathLike], out: str | os.PathLike, log=print) -> dict:
+    """Build every table from the CMS sources into ``out``; returns the manifest."""
+    blob_src = None
+    weights = []
+    for s in sources:
+        p = Path(s)
+        if not p.is_file():
+            raise BuildError(f"{p}: no such file")
+        head = p.open("rb").read(4)
+        if p.suffix.lower() in (".bin", ".jar", ".zip") or head == b"PK\x03\x04":
+            if blob_src is not None:
+                raise BuildError(f"{p}: a second grouper blob/jar (already have {blob_src[1]}); give one")
+            data, where = read_blob_bytes(p)
+            blob_src = (p, where, data)
+        else:
+            weights.append(read_weights(p))
+    if blob_src is None:
+        raise BuildError("no grouper blob given (msdrg_combined.bin or msdrg-binary-access-*.jar)")
+    path, where, data = blob_src
+    blob = parse_blob(data, where)
+    versions = _versions_in(blob)
+    if not versions:
+        raise BuildError(f"{where}: the blob holds no versions")
+    log(f"{where}: versions {', '.join(label(v) for v in versions)}")
+
+    files: dict[str, bytes] = {}
+    dx_codes, pr_codes, files["codes.tbl"], files["common.tbl"] = compile_common(blob)
+    row_counts = {}
+    version_drgs = {}
+    for v in versions:
+        files[f"v{v}.tbl"], row_counts[str(v)], version_drgs[v] = compile_version(blob, v, dx_codes, pr_codes)
+        log(f"  v{label(v)}: {row_counts[str(v)]['dx_codes']} dx, {row_counts[str(v)]['pcs_codes']} pcs, "
+            f"{row_counts[str(v)]['drg_formulas']} formulas")
+
+    fys = {}
+    for w in weights:
+        if w["fy"] in fys:
+            raise BuildError(f"{w['source']}: fiscal year {w['fy']} given twice "
+                             f"(also {fys[w['fy']]['source']})")
+        fys[w["fy"]] = w
+    weight_sources = []
+    for fy, w in sorted(fys.items()):
+        # The weights of a fiscal year must list exactly the DRGs of its grouper versions.
+        for v in (v for v in versions if fiscal_year(v) == fy):
+            need, have = version_drgs[v], set(w["rows"])
+            if need != have:
+                raise BuildError(
+                    f"{w['source']}: FY{fy} weights list {len(have)} DRGs, grouper v{label(v)} has "
+                    f"{len(need)}; missing {sorted(need - have)[:10]}, extra {sorted(have - need)[:10]}")
+        files[f"fy{fy}.tbl"] = compile_weights(w)
+        weight_sources.append({"file": w["source"], "sha256": w["sha256"], "fiscal_year": fy})
+        log(f"  FY{fy}: {len(w['rows'])} DRG weights from {w['source']}")
+
+    ranges = effective_ranges(versions)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "sources": [{"file": where, "sha256": _sha256(data), "bytes": len(data)}] + weight_sources,
+        "versions": [
+            {"version": v, "label": label(v), "fiscal_year": fiscal_year(v),
+             "effective_from": ranges[v][0].isoformat(), "effective_to": ranges[v][1].isoformat(),
+             "file": f"v{v}.tbl"}
+            for v in versions],
+        "fiscal_years": [{"fiscal_year": fy, "file": f"fy{fy}.tbl", "drgs": len(w["rows"]),
+                          "flags": w["has_flags"]} for fy, w in sorted(fys.items())],
+        "row_counts": row_counts,
+        "files": {name: {"sha256": _sha256(b), "bytes": len(b)} for name, b in sorted(files.items())},
+    }
+    files["MANIFEST.json"] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+    _write_all(files, Path(out))
+    return manifest
+
+
+def _write_all(files: dict[str, bytes], out: Path) -> None:
+    """Write every file to a temporary folder next to ``out``, then move them in."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
+    try:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        old_manifest = out / "MANIFEST.json"
+        stale = set()
+        if old_manifest.exists():
+            try:
+                stale = set(json.loads(old_manifest.read_text())["files"]) - set(files)
+            except (ValueError, KeyError):
+                stale = set()
+        for name in sorted(files, key=lambda n: n == "MANIFEST.json"):  # manifest last
+            os.replace(tmp / name, out / name)
+        for name in stale:
+            (out / name).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

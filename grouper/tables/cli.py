@@ -1,0 +1,78 @@
+"""Command line of the table builder and look-ups.
+
+    python -m grouper.tables build msdrg_combined.bin fy2023.tsv ... --out tables/
+    python -m grouper.tables info
+    python -m grouper.tables dx I5023 --version 43.1
+    python -m grouper.tables pcs 0SR9019
+    python -m grouper.tables drg 291 --fy 2026
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import attrs
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m grouper.tables", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="compile CMS release files into tables")
+    b.add_argument("sources", nargs="+", help="msdrg_combined.bin or msdrg-binary-access-*.jar, and Table 5 files")
+    b.add_argument("--out", required=True, help="output folder (written only if the whole build succeeds)")
+    b.add_argument("--quiet", action="store_true")
+    i = sub.add_parser("info", help="versions, fiscal years and row counts of the compiled tables")
+    i.add_argument("--tables", help="tables folder (default: the repository's tables/)")
+    for name, help_ in (("dx", "look up a diagnosis code"), ("pcs", "look up a procedure code")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("code")
+        p.add_argument("--version")
+        p.add_argument("--date", help="discharge date, picks the version in force")
+        p.add_argument("--tables")
+    d = sub.add_parser("drg", help="look up a DRG: title, weight, GMLOS, AMLOS")
+    d.add_argument("number", type=int)
+    d.add_argument("--fy", type=int)
+    d.add_argument("--version")
+    d.add_argument("--tables")
+    args = ap.parse_args(argv)
+
+    if args.cmd == "build":
+        from .build import BuildError, build
+        try:
+            build(args.sources, args.out, log=(lambda *a: None) if args.quiet else
+                  (lambda *a: print(*a, file=sys.stderr)))
+        except BuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
+    from .store import TableIntegrityError, TableSet
+    from .versions import VersionError
+    from . import lookup
+    ts = TableSet(args.tables) if args.tables else None
+    try:
+        if args.cmd == "info":
+            from . import default
+            ts = ts or default()
+            m = ts.manifest
+            for v in m["versions"]:
+                rc = m["row_counts"][str(v["version"])]
+                print(f"v{v['label']}  FY{v['fiscal_year']}  {v['effective_from']} .. {v['effective_to']}  "
+                      f"{rc['dx_codes']} dx  {rc['pcs_codes']} pcs  {rc['drg_formulas']} formulas  "
+                      f"{rc['drgs_in_formulas']} DRGs")
+            for f in m.get("fiscal_years", []):
+                print(f"FY{f['fiscal_year']}  {f['drgs']} DRG weights  {f['file']}")
+            return 0
+        if args.cmd == "dx":
+            out = lookup.diagnosis(args.code, args.version, args.date, tables=ts)
+        elif args.cmd == "pcs":
+            out = lookup.procedure(args.code, args.version, args.date, tables=ts)
+        else:
+            out = lookup.drg(args.number, args.version, fy=args.fy, tables=ts)
+    except (VersionError, TableIntegrityError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(attrs.asdict(out), indent=1))
+    return 0

@@ -1,0 +1,291 @@
+"""Loading compiled tables: lazily, once per version, checked against the manifest.
+
+Each ``*.tbl`` file is verified against the sha256 in ``MANIFEST.json`` when it
+is first read; a changed or truncated file raises :class:`TableIntegrityError`
+naming the file, never a wrong DRG.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from . import container
+from .versions import VersionError, label, parse_date, parse_version
+
+
+class TableIntegrityError(RuntimeError):
+    """A compiled table file is missing, changed or truncated (checked against MANIFEST.json)."""
+
+
+def default_tables_dir() -> Path:
+    env = os.environ.get("GROUPER_TABLES")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for cand in (here.parents[1] / "tables", here.parent / "_tables"):
+        if (cand / "MANIFEST.json").exists():
+            return cand
+    return here.parents[1] / "tables"
+
+
+class TableSet:
+    """All compiled tables in one folder.  Files are read on first use and cached."""
+
+    def __init__(self, directory: str | os.PathLike | None = None):
+        self.dir = Path(directory) if directory is not None else default_tables_dir()
+        self._lock = threading.Lock()
+        self._files: dict[str, tuple[dict, dict]] = {}
+        self._versions: dict[int, "VersionTables"] = {}
+        self._weights: dict[int, "FiscalYearWeights"] = {}
+
+    # -- manifest and raw files ------------------------------------------------
+    @cached_property
+    def manifest(self) -> dict:
+        path = self.dir / "MANIFEST.json"
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            raise TableIntegrityError(
+                f"{path}: no compiled tables here; build them with "
+                f"'python -m grouper.tables build msdrg_combined.bin fy*.tsv --out {self.dir}'") from None
+        except (ValueError, OSError) as exc:
+            raise TableIntegrityError(f"{path}: unreadable manifest ({exc})") from None
+
+    def read(self, name: str) -> tuple[dict, dict]:
+        got = self._files.get(name)
+        if got is not None:
+            return got
+        with self._lock:
+            got = self._files.get(name)
+            if got is None:
+                got = self._files[name] = self._read_checked(name)
+        return got
+
+    def _read_checked(self, name: str):
+        entry = self.manifest.get("files", {}).get(name)
+        path = self.dir / name
+        if entry is None:
+            raise TableIntegrityError(f"{path}: not listed in MANIFEST.json")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TableIntegrityError(f"{path}: cannot read ({exc.strerror})") from None
+        if len(data) != entry["bytes"]:
+            raise TableIntegrityError(
+                f"{path}: {len(data)} bytes, MANIFEST.json says {entry['bytes']} (truncated or replaced file); "
+                f"rebuild the tables with 'python -m grouper.tables build'")
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise TableIntegrityError(
+                f"{path}: sha256 differs from MANIFEST.json (corrupted or edited file); "
+                f"rebuild the tables with 'python -m grouper.tables build'")
+        try:
+            return container.loads(data, str(path))
+        except container.ContainerError as exc:
+            raise TableIntegrityError(str(exc)) from None
+
+    # -- versions ---------------------------------------------------------------
+    @cached_property
+    def versions(self) -> tuple[int, ...]:
+        return tuple(v["version"] for v in self.manifest["versions"])
+
+    @cached_property
+    def version_ranges(self) -> dict[int, tuple[_dt.date, _dt.date]]:
+        return {v["version"]: (_dt.date.fromisoformat(v["effective_from"]),
+                               _dt.date.fromisoformat(v["effective_to"]))
+                for v in self.manifest["versions"]}
+
+    def resolve(self, version=None, discharge_date=None) -> int:
+        """The grouper version to use: explicit, or the one in force on the discharge date."""
+        if version is not None:
+            v = parse_version(version)
+            if v not in self.versions:
+                raise VersionError(
+                    f"grouper version {version!r} is not in the compiled tables (have "
+                    f"{', '.join(label(x) for x in self.versions)}); import a newer CMS release with "
+                    f"'python -m grouper.tables build msdrg-binary-access-*.jar …'")
+            return v
+        if discharge_date is None:
+            raise VersionError("give a grouper version or a discharge date")
+        d = parse_date(discharge_date)
+        for v, (start, end) in self.version_ranges.items():
+            if start <= d <= end:
+                return v
+        first = min(s for s, _ in self.version_ranges.values())
+        last = max(e for _, e in self.version_ranges.values())
+        raise VersionError(
+            f"discharge date {d.isoformat()} is outside the compiled tables' range "
+            f"{first.isoformat()} .. {last.isoformat()}; import the CMS release in force on that date "
+            f"with 'python -m grouper.tables build msdrg-binary-access-*.jar fyYYYY.tsv --out tables/'")
+
+    def version(self, version=None, discharge_date=None) -> "VersionTables":
+        v = self.resolve(version, discharge_date)
+        got = self._versions.get(v)
+        if got is None:
+            got = VersionTables(self, v)
+            with self._lock:
+                got = self._versions.setdefault(v, got)
+        return got
+
+    # -- weights ----------------------------------------------------------------
+    @cached_property
+    def fiscal_years(self) -> tuple[int, ...]:
+        return tuple(f["fiscal_year"] for f in self.manifest.get("fiscal_years", []))
+
+    def weights(self, fy: int) -> "FiscalYearWeights":
+        got = self._weights.get(fy)
+        if got is None:
+            if fy not in self.fiscal_years:
+                raise VersionError(
+                    f"no relative weights for FY{fy} in the compiled tables (have "
+                    f"{', '.join(f'FY{x}' for x in self.fiscal_years) or 'none'}); add that year's "
+                    f"Table 5 to the table build")
+            got = FiscalYearWeights(*self.read(f"fy{fy}.tbl"))
+            with self._lock:
+                got = self._weights.setdefault(fy, got)
+        return got
+
+    # -- code universe ---------------------------------------------------------
+    @cached_property
+    def _codes(self):
+        arrays, meta = self.read("codes.tbl")
+        dx = arrays["dx_text"].tobytes().decode("ascii").split("\n")
+        pr = arrays["pr_text"].tobytes().decode("ascii").split("\n")
+        return dx, pr
+
+    @property
+    def dx_codes(self) -> list[str]:
+        return self._codes[0]
+
+    @property
+    def pr_codes(self) -> list[str]:
+        return self._codes[1]
+
+    @cached_property
+    def dx_index(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.dx_codes)}
+
+    @cached_property
+    def pr_index(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.pr_codes)}
+
+    @cached_property
+    def dx_codes_array(self) -> np.ndarray:
+        """Sorted fixed-width codes, for ``numpy.searchsorted`` interning of batches."""
+        return np.array(self.dx_codes, dtype="S7")
+
+    @cached_property
+    def pr_codes_array(self) -> np.ndarray:
+        return np.array(self.pr_codes, dtype="S7")
+
+    # -- unversioned tables -----------------------------------------------------
+    @cached_property
+    def _common(self):
+        return self.read("common.tbl")
+
+    @cached_property
+    def dx_patterns(self) -> dict[int, tuple[str, ...]]:
+        return {int(k): tuple(v) for k, v in self._common[1]["dx_patterns"].items()}
+
+    @cached_property
+    def pr_patterns(self) -> dict[int, tuple[str, ...]]:
+        return {int(k): tuple(v) for k, v in self._common[1]["pr_patterns"].items()}
+
+    @property
+    def ccx_off(self) -> np.ndarray:
+        return self._common[0]["ccx_off"]
+
+    @property
+    def ccx_dx(self) -> np.ndarray:
+        return self._common[0]["ccx_dx"]
+
+    @cached_property
+    def exclusion_keys(self) -> frozenset[int]:
+        """{list number * n_dx + pdx id}: the (exclusion list, principal dx) pairs."""
+        off, dx = self.ccx_off, self.ccx_dx
+        n = len(self.dx_codes)
+        lists = np.repeat(np.arange(len(off) - 1, dtype=np.int64), np.diff(off))
+        return frozenset((lists * n + dx).tolist())
+
+    @cached_property
+    def exclusion_keys_sorted(self) -> np.ndarray:
+        off, dx = self.ccx_off, self.ccx_dx
+        n = len(self.dx_codes)
+        lists = np.repeat(np.arange(len(off) - 1, dtype=np.int64), np.diff(off))
+        return np.sort(lists * n + dx)
+
+    def exclusion_list(self, number: int) -> list[str]:
+        off = self.ccx_off
+        if not 0 < number <= len(off) - 2:
+            return []
+        return [self.dx_codes[i] for i in self.ccx_dx[off[number]:off[number + 1]]]
+
+
+class FiscalYearWeights:
+    """Table 5 of one fiscal year: weight, GMLOS, AMLOS and flags by DRG."""
+
+    def __init__(self, arrays: dict, meta: dict):
+        self.fy: int = meta["fy"]
+        self.source: str = meta["source"]
+        self.has_flags: bool = meta["has_flags"]
+        self.titles: dict[str, str] = meta["titles"]
+        self.weight: np.ndarray = arrays["weight"]
+        self.gmlos: np.ndarray = arrays["gmlos"]
+        self.amlos: np.ndarray = arrays["amlos"]
+        self.listed: np.ndarray = arrays["listed"]
+        self.post_acute: np.ndarray = arrays["post_acute"]
+        self.special_pay: np.ndarray = arrays["special_pay"]
+
+
+class VersionTables:
+    """The tables of one grouper version (arrays indexed by global code ids)."""
+
+    def __init__(self, tables: TableSet, version: int):
+        self.tables = tables
+        self.version = version
+        self.label = label(version)
+        arrays, meta = tables.read(f"v{version}.tbl")
+        self.arrays = arrays
+        self.meta = meta
+        for name, arr in arrays.items():
+            setattr(self, name, arr)
+        self.formulas: dict[int, list[dict]] = {int(k): v for k, v in meta["formulas"].items()}
+        self.hac_formulas: dict[int, str] = {int(k): v for k, v in meta["hac_formulas"].items()}
+        self.hac_codes: dict[str, list] = meta["hac_codes"]
+        t = meta["titles"]
+        self.drg_titles = {int(k): v for k, v in t["drg"].items()}
+        self.mdc_titles = {int(k): v for k, v in t["mdc"].items()}
+        self.base_drg_titles = {int(k): v for k, v in t["base_drg"].items()}
+        self.hac_titles = {int(k): v for k, v in t["hac"].items()}
+        entry = next(v for v in tables.manifest["versions"] if v["version"] == version)
+        self.fiscal_year: int = entry["fiscal_year"]
+        self.effective_from = _dt.date.fromisoformat(entry["effective_from"])
+        self.effective_to = _dt.date.fromisoformat(entry["effective_to"])
+
+    def __repr__(self):
+        return f"<VersionTables v{self.label} FY{self.fiscal_year}>"
+
+    @cached_property
+    def gender_mdc(self) -> dict[int, tuple[int, int]]:
+        """dx id -> (MDC if male, MDC if female) for the sex-dependent codes."""
+        return {int(d): (int(m), int(f)) for d, m, f in zip(self.gd_dx, self.gd_male, self.gd_female)}
+
+    @cached_property
+    def drgs(self) -> frozenset[int]:
+        return frozenset(r["drg"] for rows in self.formulas.values() for r in rows if r["drg"])
+
+    @cached_property
+    def drg_info(self) -> dict[int, dict]:
+        """DRG -> first formula row naming it (base DRG, MDC, surgical)."""
+        out: dict[int, dict] = {}
+        for mdc, rows in sorted(self.formulas.items()):
+            for r in rows:
+                if r["drg"] and r["drg"] not in out:
+                    out[r["drg"]] = r
+        return out
