@@ -1,0 +1,13 @@
+"""grouper: the CMS MS-DRG grouper in pure Python (versions 40.0-43.1).
+
+    >>> import grouper
+    >>> r = grouper.group(grouper.Claim(pdx="I5022", sdx=[("J9601", "Y")], sex="M",
+    ...                                 discharge_status=1, version="43.1"))
+    >>> r.final_drg, r.weight
+    (291, 1.2838)
+"""
+from .claim import Claim, Diagnosis
+from .engine import group
+from .result import DxResult, ProcResult, Result
+
+__all__ = ["Claim", "Diagnosis", "DxResult", "ProcResult", "Result", "group"]

@@ -28,8 +28,8 @@ class DiagnosisInfo:
     attributes: tuple[str, ...]           # DRG-logic lists (PDX:/SDX:/ANY: operands)
     hac_attributes: tuple[str, ...]
     dx_categories: tuple[str, ...]        # dxcMMnn lists
-    cc_exclusion_list: int | None         # list of principal dx that exclude this code as CC/MCC
-    excluded_with_pdx: tuple[str, ...]    # ... and its codes
+    cc_exclusion_list: int | None         # as PDX: the list of secondary dx that do not count as CC/MCC
+    excludes_as_pdx: tuple[str, ...]      # ... and its codes
 
 
 @attrs.frozen
@@ -75,7 +75,7 @@ def diagnosis(code: str, version=None, discharge_date=None, *, tables=None) -> D
         hac_attributes=pat.get(int(vt.dx_hac[i]), ()),
         dx_categories=pat.get(int(vt.dx_dxcat[i]), ()),
         cc_exclusion_list=excl or None,
-        excluded_with_pdx=tuple(ts.exclusion_list(excl)) if excl else (),
+        excludes_as_pdx=tuple(ts.exclusion_list(excl)) if excl else (),
     )
 
 

@@ -44,6 +44,16 @@ class TableSet:
         self._files: dict[str, tuple[dict, dict]] = {}
         self._versions: dict[int, "VersionTables"] = {}
         self._weights: dict[int, "FiscalYearWeights"] = {}
+        self._derived: dict = {}
+
+    def cached(self, key, factory):
+        """A value derived from these tables (e.g. compiled formulas), built once per key."""
+        got = self._derived.get(key)
+        if got is None:
+            value = factory()
+            with self._lock:
+                got = self._derived.setdefault(key, value)
+        return got
 
     # -- manifest and raw files ------------------------------------------------
     @cached_property

@@ -1,0 +1,154 @@
+"""The per-claim pipeline: one function per stage, in CMS order.
+
+    read (validate) -> mark attributes -> severity candidates -> initial DRG
+    -> HAC/POA -> final DRG -> affects-DRG flags -> weights
+
+:func:`group` is the public entry point (re-exported as ``grouper.group``).
+"""
+from __future__ import annotations
+
+import math
+
+from . import affects, drg_logic, hac, marking, severity
+from .claim import Claim
+from .compiled import compiled
+from .result import DxResult, ProcResult, Result
+from .tables import default as _default_tables
+from .tables.lookup import SEVERITY as TABLE_SEVERITY
+from .validate import read_claim
+
+MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def group(claim: Claim | dict, *, tables=None) -> Result:
+    """Group one claim exactly as the CMS MS-DRG grouper does."""
+    if isinstance(claim, dict):
+        claim = Claim.from_dict(claim)
+    ts = tables or _default_tables()
+    version = ts.resolve(claim.version, claim.discharge_date)
+    cv = compiled(ts, version)
+    rc = read_claim(claim, version)
+    state = marking.mark(cv, rc)
+    cand = severity.candidates(state)
+    initial = drg_logic.assign(state, cand)
+    excluded = frozenset(d.position for d, (_, why) in zip(state.sdx, cand) if why == "EXCLUDED")
+    hacs = hac.evaluate(state, initial.return_code == "OK", excluded)
+    if initial.return_code != "OK":
+        final = initial
+    elif hacs.error:
+        final = drg_logic.Assignment(drg_logic.UNGROUPABLE_DRG, 0, hacs.error, None, (), 0, 0)
+    elif hacs.removed:
+        final = drg_logic.assign(state, cand, hacs.removed)
+    else:
+        final = initial
+    return _result(claim, state, cand, initial, final, hacs)
+
+
+def _hac_status(initial, final, hacs) -> str:
+    if not hacs.met_numbers or initial.return_code != "OK":
+        return "NOT_APPLICABLE"
+    if final.return_code != "OK":
+        return "FINAL_DRG_UNGROUPABLE"
+    if final.drg != initial.drg:
+        return "FINAL_DRG_CHANGES"
+    return "FINAL_DRG_NO_CHANGE"
+
+
+def _claim_severity(a, usages) -> str:
+    if a.return_code != "OK":
+        return "NONE"
+    best = "NON_CC"
+    for u in usages:
+        if u == "MCC":
+            return "MCC"
+        if u == "CC":
+            best = "CC"
+    return best
+
+
+def _drg_severity(a) -> str:
+    if a.return_code != "OK" or a.row is None:
+        return "NON_CC"
+    for atom in _sev_atoms(a.row):
+        if atom == "MCC" and a.level == severity.MCC:
+            return "MCC"
+        if atom == "CC" and a.level == severity.CC:
+            return "CC"
+    return "NON_CC"
+
+
+def _sev_atoms(row):
+    from .formula import atoms
+    return {x.name for x in atoms(row.node) if x.kind == "SEV"}
+
+
+def _result(claim, state, cand, initial, final, hacs) -> Result:
+    cv = state.cv
+    vt = cv.vt
+    ts = cv.tables
+    removed = hacs.removed if final is not initial else frozenset()
+    supp_i = initial.row.suppression if initial.row is not None and initial.return_code == "OK" else frozenset()
+    supp_f = final.row.suppression if final.row is not None and final.return_code == "OK" else frozenset()
+    ok_i = initial.return_code == "OK"
+    use_i = severity.usage(state, cand, supp_i, grouped=ok_i)
+    use_f = severity.usage(state, cand, supp_f, removed) if final is not initial else use_i
+    if final.return_code != "OK" and ok_i:
+        use_f = severity.usage(state, cand, supp_i, hacs.removed)
+    mk_i = affects.mark(state, initial, cand, frozenset())
+    mk_f = affects.mark(state, final, cand, removed) if final is not initial else mk_i
+    dx_flags, pr_flags = affects.flags(mk_i, mk_f, 1 + len(state.sdx), len(state.all_procs))
+
+    def dx_result(d, k, iu, fu, poa_error, hac_entries):
+        return DxResult(code=d.code, poa=d.poa, recognized=d.valid, affects_drg=dx_flags[k],
+                        initial_severity_usage=iu, final_severity_usage=fu, poa_error=poa_error,
+                        hacs=hac_entries, table_mdc=d.mdc if d.valid else None,
+                        table_severity=TABLE_SEVERITY[d.severity] if d.valid else None)
+
+    pdx = dx_result(state.pdx, 0, "NEITHER", "NEITHER", "POA_NOT_CHECKED", ())
+    sdx = tuple(dx_result(d, k + 1, use_i[k], use_f[k], hacs.poa_error[k], hacs.entries[k])
+                for k, d in enumerate(state.sdx))
+    procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
+                             is_or=not p.valid or "nonor" not in p.attrs,
+                             hac_usage=hacs.proc_usage[k]) for k, p in enumerate(state.all_procs))
+
+    def base(a):
+        return a.row.base_drg if a.return_code == "OK" and a.row is not None else drg_logic.UNGROUPABLE_DRG
+
+    def medsurg(a):
+        return MED_SURG.get(a.row.surgical, "NONE") if a.return_code == "OK" and a.row is not None else "NONE"
+
+    fy = vt.fiscal_year
+    weight = gmlos = amlos = None
+    if fy in ts.fiscal_years:
+        w = ts.weights(fy)
+        if w.listed[final.drg]:
+            weight, gmlos, amlos = _num(w.weight[final.drg]), _num(w.gmlos[final.drg]), _num(w.amlos[final.drg])
+    admit = state.read.admit_dx
+    if admit is None or admit in ("", "null"):
+        admit_flag = "DX_NOT_GIVEN"
+    else:
+        i = ts.dx_index.get(admit.upper())
+        admit_flag = "DX_VALID" if i is not None and vt.dx_mdc[i] >= 0 else "DX_INVALID"
+    return Result(
+        version=cv.version, fiscal_year=fy,
+        initial_drg=initial.drg, initial_mdc=initial.mdc, final_drg=final.drg, final_mdc=final.mdc,
+        return_code=final.return_code, initial_return_code=initial.return_code,
+        initial_base_drg=base(initial), final_base_drg=base(final),
+        initial_med_surg=medsurg(initial), final_med_surg=medsurg(final),
+        initial_severity=_drg_severity(initial), final_severity=_drg_severity(final),
+        initial_claim_severity=_claim_severity(initial, use_i),
+        final_claim_severity=_claim_severity(final, use_f),
+        hac_status=_hac_status(initial, final, hacs),
+        num_hac_categories_satisfied=len(hacs.met_numbers),
+        admit_dx_flag=admit_flag,
+        initial_drg_description=vt.drg_titles.get(initial.drg, ""),
+        final_drg_description=vt.drg_titles.get(final.drg, ""),
+        initial_mdc_description=vt.mdc_titles.get(initial.mdc, ""),
+        final_mdc_description=vt.mdc_titles.get(final.mdc, ""),
+        pdx=pdx, sdx=sdx, procedures=procs, weight=weight, gmlos=gmlos, amlos=amlos, id=claim.id,
+    )

@@ -1,0 +1,211 @@
+"""The CMS DRG formula language: parse once, compile to a Python predicate.
+
+Grammar (CMS README §5.3)::
+
+    expr   := term ('|' term)*
+    term   := factor ('&' factor)*
+    factor := '~' factor | '(' expr ')' | atom
+    atom   := [PREFIX ':'] NAME          PREFIX in PDX, SDX, ANY, ONLY
+
+An atom is classified when it is parsed:
+
+* ``PDX:x`` / ``SDX:x`` / ``ANY:x`` / ``ONLY:x`` — diagnosis attribute tests;
+* ``MCC`` / ``CC`` — the CC/MCC level of the claim for *this* formula;
+* special claim-level atoms (``ALIVE``, ``MULTST``, ``FOUR_STENTS``, …, see
+  :data:`SPECIAL_ATOMS`);
+* anything else — a procedure attribute (``replacex``, ``d468``, …).
+
+A compiled predicate is a Python function ``f(P, S, R, X, sev) -> bool`` over
+the principal-diagnosis attributes ``P``, the union of secondary-diagnosis
+attributes ``S``, the active procedure attributes ``R`` and the set ``X`` of
+true special atoms; ``sev`` is 2 for MCC, 1 for CC, 0 otherwise.
+"""
+from __future__ import annotations
+
+import re
+
+import attrs
+
+# Atoms that are computed from the claim as a whole (see grouper.marking).
+SPECIAL_ATOMS = frozenset({
+    "ALIVE", "DIED", "AMA", "XFRNBA", "ORPROC", "ANYDX", "ERRORDRG",
+    "BILATERAL", "MULTST", "FOUR_VESSELS", "FOUR_STENTS", "FOUR_DRUG_ELUTING_STENTS",
+    "FOUR_NON_DRUG_ELUTING_STENTS", "MULTFUSE", "SINGLEFUSIONCTR", "SGLANTCTR", "SGLPOST1CTR",
+    "SGLANTSECTXCTR", "SGLPOSTFUSECTR", "MDC_20_FALL_THRU",
+    "INVALID_PDX", "INVALID_SEX", "INVALID_DSTAT", "PDX_ECODE",
+})
+# Atoms that turn a drg-0 control row into an error (DRG 999 with a return code).
+ERROR_ATOMS = {
+    "INVALID_PDX": "INVALID_PDX",
+    "PDX_ECODE": "DX_CANNOT_BE_PDX",
+    "INVALID_SEX": "INVALID_SEX",
+    "INVALID_DSTAT": "INVALID_DISCHARGE_STATUS",
+}
+_NOOP = re.compile(r"^(MDC\d\d|\d+)$")  # MDCnn and bare numbers: never set by any claim
+
+_TOKEN = re.compile(r"\s*(?:([()&|~])|([A-Za-z0-9_@]+(?::[A-Za-z0-9_@]+)?))")
+
+
+class FormulaError(ValueError):
+    pass
+
+
+@attrs.frozen
+class Atom:
+    kind: str     # "PDX" "SDX" "ANY" "ONLY" "SEV" "SPECIAL" "PROC" "NOOP"
+    name: str
+
+    def __str__(self):
+        return f"{self.kind}:{self.name}" if self.kind in ("PDX", "SDX", "ANY", "ONLY") else self.name
+
+
+@attrs.frozen
+class Not:
+    child: object
+
+
+@attrs.frozen
+class And:
+    children: tuple
+
+
+@attrs.frozen
+class Or:
+    children: tuple
+
+
+def _atom(text: str) -> Atom:
+    if ":" in text:
+        prefix, name = text.split(":", 1)
+        if prefix not in ("PDX", "SDX", "ANY", "ONLY"):
+            raise FormulaError(f"unknown prefix {prefix!r}")
+        return Atom(prefix, name)
+    if text in ("MCC", "CC"):
+        return Atom("SEV", text)
+    if text in SPECIAL_ATOMS:
+        return Atom("SPECIAL", text)
+    if _NOOP.match(text):
+        return Atom("NOOP", text)
+    return Atom("PROC", text)
+
+
+def parse(text: str):
+    tokens = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise FormulaError(f"cannot parse formula {text!r} at {pos}")
+        tokens.append(m.group(1) or m.group(2))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    i = 0
+
+    def peek():
+        return tokens[i] if i < len(tokens) else None
+
+    def take():
+        nonlocal i
+        i += 1
+        return tokens[i - 1]
+
+    def expr():
+        items = [term()]
+        while peek() == "|":
+            take()
+            items.append(term())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def term():
+        items = [factor()]
+        while peek() == "&":
+            take()
+            items.append(factor())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def factor():
+        t = peek()
+        if t is None:
+            raise FormulaError(f"unexpected end of formula {text!r}")
+        if t == "~":
+            take()
+            return Not(factor())
+        if t == "(":
+            take()
+            node = expr()
+            if take() != ")":
+                raise FormulaError(f"missing ')' in {text!r}")
+            return node
+        if t in (")", "&", "|"):
+            raise FormulaError(f"unexpected {t!r} in {text!r}")
+        return _atom(take())
+
+    node = expr()
+    if i != len(tokens):
+        raise FormulaError(f"trailing tokens in {text!r}")
+    return node
+
+
+def atoms(node) -> list[Atom]:
+    if isinstance(node, Atom):
+        return [node]
+    if isinstance(node, Not):
+        return atoms(node.child)
+    return [a for c in node.children for a in atoms(c)]
+
+
+def _py(node) -> str:
+    if isinstance(node, Atom):
+        k, n = node.kind, node.name
+        if k == "PDX":
+            return f"({n!r} in P)"
+        if k == "SDX":
+            return f"({n!r} in S)"
+        if k == "ANY":
+            return f"({n!r} in P or {n!r} in S)"
+        if k == "ONLY":
+            return f"({'ONLY:' + n!r} in X)"
+        if k == "SEV":
+            return "(sev == 2)" if n == "MCC" else "(sev == 1)"
+        if k == "SPECIAL":
+            return f"({n!r} in X)"
+        if k == "PROC":
+            return f"({n!r} in R)"
+        return "False"
+    if isinstance(node, Not):
+        return f"(not {_py(node.child)})"
+    op = " and " if isinstance(node, And) else " or "
+    return "(" + op.join(_py(c) for c in node.children) + ")"
+
+
+def compile_predicate(node):
+    src = f"lambda P, S, R, X, sev: {_py(node)}"
+    return eval(src, {"__builtins__": {}})  # noqa: S307 - source built from parsed atoms only
+
+
+def evaluate(node, P, S, R, X, sev) -> bool:
+    """Interpretive evaluation (used when marking which codes made a formula true)."""
+    if isinstance(node, Atom):
+        k, n = node.kind, node.name
+        if k == "PDX":
+            return n in P
+        if k == "SDX":
+            return n in S
+        if k == "ANY":
+            return n in P or n in S
+        if k == "ONLY":
+            return ("ONLY:" + n) in X
+        if k == "SEV":
+            return sev == (2 if n == "MCC" else 1)
+        if k == "SPECIAL":
+            return n in X
+        if k == "PROC":
+            return n in R
+        return False
+    if isinstance(node, Not):
+        return not evaluate(node.child, P, S, R, X, sev)
+    if isinstance(node, And):
+        return all(evaluate(c, P, S, R, X, sev) for c in node.children)
+    return any(evaluate(c, P, S, R, X, sev) for c in node.children)

@@ -1,0 +1,108 @@
+"""Immutable result value classes.
+
+Field names follow the labelled claims' ``expected`` objects (the CMS grouper's
+output), so that ``Result.to_dict()`` can be compared field by field.
+"""
+from __future__ import annotations
+
+import attrs
+
+from .hac import HacEntry
+
+
+@attrs.frozen
+class DxResult:
+    code: str
+    poa: str
+    recognized: bool
+    affects_drg: str                 # NONE / INITIAL / FINAL / BOTH
+    initial_severity_usage: str      # MCC CC NEITHER *_EXCLUDED *_EXCLUDED_BY_DRG_LOGIC
+    final_severity_usage: str
+    poa_error: str
+    hacs: tuple[HacEntry, ...]
+    table_mdc: int | None
+    table_severity: str | None       # MCC / CC / NCC (static look-up)
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "poa": self.poa, "recognized": self.recognized,
+                "affects_drg": self.affects_drg,
+                "initial_severity_usage": self.initial_severity_usage,
+                "final_severity_usage": self.final_severity_usage, "poa_error": self.poa_error,
+                "hacs": [attrs.asdict(h) for h in self.hacs],
+                "table_mdc": self.table_mdc, "table_severity": self.table_severity}
+
+
+@attrs.frozen
+class ProcResult:
+    code: str
+    recognized: bool
+    affects_drg: str
+    is_or: bool
+    hac_usage: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "recognized": self.recognized, "affects_drg": self.affects_drg,
+                "is_or": self.is_or, "hac_usage": list(self.hac_usage)}
+
+
+@attrs.frozen
+class Result:
+    version: int
+    fiscal_year: int
+    initial_drg: int
+    initial_mdc: int
+    final_drg: int
+    final_mdc: int
+    return_code: str
+    initial_return_code: str
+    initial_base_drg: int
+    final_base_drg: int
+    initial_med_surg: str            # MEDICAL / SURGICAL / NONE
+    final_med_surg: str
+    initial_severity: str            # MCC / CC / NON_CC: the level the DRG formula used
+    final_severity: str
+    initial_claim_severity: str      # highest level among counting SDX (NONE: ungroupable)
+    final_claim_severity: str
+    hac_status: str
+    num_hac_categories_satisfied: int
+    admit_dx_flag: str
+    initial_drg_description: str
+    final_drg_description: str
+    initial_mdc_description: str
+    final_mdc_description: str
+    pdx: DxResult
+    sdx: tuple[DxResult, ...]
+    procedures: tuple[ProcResult, ...]
+    weight: float | None             # relative weight of the final DRG for the fiscal year
+    gmlos: float | None
+    amlos: float | None
+    warnings: tuple = ()
+    id: object = None
+
+    @property
+    def drg(self) -> int:
+        """The final DRG (what is paid)."""
+        return self.final_drg
+
+    @property
+    def mdc(self) -> int:
+        return self.final_mdc
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "version": self.version}
+        for f in ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
+                  "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg",
+                  "final_med_surg", "initial_severity", "final_severity", "initial_claim_severity",
+                  "final_claim_severity", "hac_status", "num_hac_categories_satisfied", "admit_dx_flag",
+                  "initial_drg_description", "final_drg_description", "initial_mdc_description",
+                  "final_mdc_description"):
+            d[f] = getattr(self, f)
+        d["pdx"] = self.pdx.to_dict()
+        d["sdx"] = [x.to_dict() for x in self.sdx]
+        d["procedures"] = [x.to_dict() for x in self.procedures]
+        d["fiscal_year"] = self.fiscal_year
+        d["weight"] = self.weight
+        d["gmlos"] = self.gmlos
+        d["amlos"] = self.amlos
+        d["warnings"] = [w.to_dict() for w in self.warnings]
+        return d

@@ -1,0 +1,87 @@
+"""Stage 4 — severity: which secondary diagnoses count as CC or MCC.
+
+CMS rules (README §4.5, §5.1 step 3, §5.1 step 7):
+
+* a secondary diagnosis counts at its table severity (CC or MCC) unless
+* it is on the CC-exclusion list that the *principal* diagnosis points at
+  (``pdx_exclusion_groups[PDX]``; ``*_EXCLUDED``; a code normally excludes
+  itself through its own list);
+* it carries the ``mccalive`` attribute and the patient died;
+* it carries one of the matched formula's ``severity_suppression``
+  attributes (``*_EXCLUDED_BY_DRG_LOGIC``: e.g. AMI codes for DRGs 280-285);
+* for the final DRG only: HAC/POA processing removed it.
+
+The claim's level for a formula is the highest severity among what counts.
+"""
+from __future__ import annotations
+
+from .marking import ClaimState, DIED_STATUS
+
+NCC, CC, MCC = 0, 1, 2
+LEVEL_NAMES = ("NON_CC", "CC", "MCC")
+USAGE_NAMES = ("NEITHER", "CC", "MCC")
+
+
+def candidates(state: ClaimState) -> list[tuple[int, str]]:
+    """Per SDX (input order): (severity it can contribute, why not if 0).
+
+    The reason is "" for a counting code, "EXCLUDED" for a PDX exclusion and
+    "NEITHER" otherwise.
+    """
+    pdx = state.pdx
+    ts = state.cv.tables
+    keys = ts.exclusion_keys
+    n_dx = len(ts.dx_codes)
+    died = state.read.discharge_status == DIED_STATUS
+    out = []
+    for d in state.sdx:
+        if not d.valid or d.severity == NCC:
+            out.append((0, "NEITHER"))
+        elif pdx.excl and pdx.excl * n_dx + d.id in keys:
+            out.append((0, "EXCLUDED"))
+        elif died and "mccalive" in d.attrs:
+            out.append((0, "NEITHER"))
+        else:
+            out.append((d.severity, ""))
+    return out
+
+
+def level(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset,
+          removed: frozenset = frozenset()) -> int:
+    """CC/MCC level of the claim for a formula with the given suppression attributes."""
+    best = NCC
+    for d, (sev, _) in zip(state.sdx, cand):
+        if sev > best and d.position not in removed and not (suppression and d.attrs & suppression):
+            best = sev
+            if best == MCC:
+                break
+    return best
+
+
+# Versions before 41.1 report a code suppressed by the DRG formula with its plain
+# severity (the suppression still applies to the CC/MCC level).
+FIRST_VERSION_LABELLING_DRG_LOGIC = 411
+
+
+def usage(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset,
+          removed: frozenset = frozenset(), grouped: bool = True) -> list[str]:
+    """Per SDX: MCC / CC / NEITHER / *_EXCLUDED / *_EXCLUDED_BY_DRG_LOGIC for the matched formula.
+
+    An ungroupable claim (``grouped`` false) reports NEITHER for every code."""
+    if not grouped:
+        return ["NEITHER"] * len(state.sdx)
+    label_logic = state.cv.version >= FIRST_VERSION_LABELLING_DRG_LOGIC
+    out = []
+    for d, (sev, why) in zip(state.sdx, cand):
+        table = USAGE_NAMES[d.severity] if d.valid else "NEITHER"
+        if why == "EXCLUDED":
+            out.append(f"{table}_EXCLUDED")
+        elif sev == NCC:
+            out.append("NEITHER")
+        elif d.position in removed:
+            out.append("NEITHER")
+        elif suppression and d.attrs & suppression and label_logic:
+            out.append(f"{table}_EXCLUDED_BY_DRG_LOGIC")
+        else:
+            out.append(USAGE_NAMES[sev])
+    return out

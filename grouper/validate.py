@@ -1,0 +1,132 @@
+"""Stage 1 — read a claim the way the CMS grouper reads it.
+
+This stage decides, for every raw input value, what the CMS grouper (43.1
+Java release, as documented in the oracle README) makes of it; grouping is
+identical to CMS's because every entry point goes through here:
+
+* codes are upper-cased and otherwise taken as written (a dotted or padded
+  code is simply not found in the tables); a missing code becomes ``"null"``;
+* POA: null/""/" " -> blank; one character Y N U W (any case), 1, E -> itself,
+  any other single character -> E; a longer text -> INVALID;
+* sex: M/F/U, MALE/FEMALE, 1/2 -> male/female; anything else -> unknown;
+* discharge status: one of CMS's patient-status integers, else NONE (invalid);
+* hospital status: NOT_EXEMPT (also NON_EXEMPT, the default), EXEMPT, UNKNOWN.
+
+Age is read for warnings only: CMS does not use it for grouping.
+The warning layer (:mod:`grouper.warnings`) looks at the same raw values.
+"""
+from __future__ import annotations
+
+import attrs
+
+# CMS patient discharge status codes accepted by the grouper (MsdrgDischargeStatus).
+VALID_DISCHARGE_STATUS = frozenset(
+    [1, 2, 3, 4, 5, 6, 7, 20, 21, 30, 40, 41, 42, 43, 50, 51, 61, 62, 63, 64, 65, 66, 69, 70]
+    + list(range(81, 96)))
+
+SEX_UNKNOWN, SEX_MALE, SEX_FEMALE = 0, 1, 2
+POA_BLANK, POA_INVALID = "", "INVALID"
+HOSPITAL_STATUSES = {"NOT_EXEMPT": "NOT_EXEMPT", "NON_EXEMPT": "NOT_EXEMPT",
+                     "EXEMPT": "EXEMPT", "UNKNOWN": "UNKNOWN"}
+
+
+class ClaimError(ValueError):
+    """The input cannot be read as a claim at all.  ``field`` and ``value`` say where."""
+
+    def __init__(self, code: str, field: str, value, message: str):
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.value = value
+
+    def __reduce__(self):
+        return (self.__class__, (self.code, self.field, self.value, str(self)))
+
+
+@attrs.frozen
+class ReadClaim:
+    """A claim as the grouper sees it (codes as text, POA/sex/status as CMS values)."""
+
+    version: int
+    pdx: str
+    pdx_poa: str
+    sdx: tuple[tuple[str, str], ...]       # (code, poa)
+    procedures: tuple[str, ...]
+    sex: int                               # 0 unknown, 1 male, 2 female
+    discharge_status: int | None           # None = NONE (invalid / missing)
+    hospital_status: str
+    admit_dx: str | None
+
+
+def read_code(value) -> str:
+    """A diagnosis/procedure code as the grouper sees it (its lookup key is ``.upper()``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def read_poa(value) -> str:
+    if value is None:
+        return POA_BLANK
+    s = value if isinstance(value, str) else str(value)
+    if s in ("", " "):
+        return POA_BLANK
+    if len(s) == 1:
+        u = s.upper()
+        if u in ("Y", "N", "U", "W", "1", "E"):
+            return u
+        return "E"
+    return POA_INVALID
+
+
+def read_sex(value) -> int:
+    if isinstance(value, bool) or value is None:
+        return SEX_UNKNOWN
+    if isinstance(value, int):
+        return {1: SEX_MALE, 2: SEX_FEMALE}.get(value, SEX_UNKNOWN)
+    if isinstance(value, str):
+        s = value.strip().upper()
+        if s in ("M", "MALE", "1"):
+            return SEX_MALE
+        if s in ("F", "FEMALE", "2"):
+            return SEX_FEMALE
+    return SEX_UNKNOWN
+
+
+def read_discharge_status(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return value if value in VALID_DISCHARGE_STATUS else None
+    return None
+
+
+def read_hospital_status(value) -> str:
+    if value is None:
+        return "NOT_EXEMPT"
+    s = str(value).strip().upper()
+    return HOSPITAL_STATUSES.get(s, "NOT_EXEMPT" if s == "" else "UNKNOWN")
+
+
+def read_claim(claim, version: int) -> ReadClaim:
+    """Stage entry point: the raw :class:`~grouper.claim.Claim` -> :class:`ReadClaim`."""
+    admit = claim.admit_dx
+    return ReadClaim(
+        version=version,
+        pdx=read_code(claim.pdx),
+        pdx_poa=read_poa(claim.pdx_poa),
+        sdx=tuple((read_code(d.code), read_poa(d.poa)) for d in claim.sdx),
+        procedures=tuple(read_code(p) for p in claim.procedures),
+        sex=read_sex(claim.sex),
+        discharge_status=read_discharge_status(claim.discharge_status),
+        hospital_status=read_hospital_status(claim.hospital_status),
+        admit_dx=None if admit is None else read_code(admit),
+    )
