@@ -73,7 +73,7 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
     all_r = state.R(-1)
     list_all = cv.version >= FIRST_VERSION_LISTING_ALL_HACS
     poa_errors, entries = [], []
-    removed, met, error = set(), set(), None
+    met_positions, met, unrecognized = [], set(), False
     proc_hacs: dict[int, set] = {}
     for d in state.sdx:
         hi = info.get(d.code.upper()) if (d.valid and grouped) else None
@@ -93,14 +93,14 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
         poa = d.poa
         if poa in POA_YES:
             poa_errors.append("POA_RECOGNIZED_YES_POA")
-        elif poa in POA_NO:
-            poa_errors.append("POA_RECOGNIZED_NOT_POA")
-        else:
-            poa_errors.append("POA_NOT_RECOGNIZED")
-        if poa in POA_YES:
             n, op = lists[0]
             entries.append((HacEntry(0, op, "HAC_CRITERIA_NOT_MET", titles.get(n, "")),))
             continue
+        if poa in POA_NO:
+            poa_errors.append("POA_RECOGNIZED_NOT_POA")
+        else:
+            poa_errors.append("POA_NOT_RECOGNIZED")
+            unrecognized = True
         if d.position in excluded and any(op == sdx_ops[n][0] for n, op in lists):
             # CC-excluded by the PDX: HAC does not apply (for the formula's main SDX operand)
             entries.append(tuple(HacEntry(n, op, "HAC_NOT_APPLICABLE_EXCLUSION", titles.get(n, ""))
@@ -114,17 +114,24 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
                                  for n, op in shown))
             continue
         entries.append(tuple(HacEntry(n, op, "HAC_CRITERIA_MET", titles.get(n, "")) for n, op in hits))
+        met_positions.append(d.position)
         for n, _ in hits:
             met.add(n)
             for p in state.procs:
                 if p.position >= 0 and f"hac{n:02d}_proc" in p.attrs:
                     proc_hacs.setdefault(p.position, set()).add(f"HAC_{n:02d}")
+    error, removed = None, frozenset()
+    if met:
         if hospital == "UNKNOWN":
-            error = error or "HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W"
-        elif poa in POA_NO:
-            removed.add(d.position)
+            only = state.sdx[0] if len(state.sdx) == 1 else None
+            if only is not None and only.poa not in POA_NO:
+                error = "HAC_STATUS_INVALID_POA_INVALID_OR_1"
+            else:
+                error = "HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W"
+        elif unrecognized:
+            error = "HAC_MISSING_ONE_POA"
         else:
-            error = error or "HAC_MISSING_ONE_POA"
+            removed = frozenset(met_positions)
     proc_usage = tuple(tuple(sorted(proc_hacs.get(p.position, ()))) for p in state.all_procs)
-    return HacOutcome(tuple(poa_errors), tuple(entries), frozenset(removed), frozenset(met), error,
+    return HacOutcome(tuple(poa_errors), tuple(entries), removed, frozenset(met), error,
                       proc_usage)

@@ -132,12 +132,27 @@ def _counter_atoms(procs: list[Proc], X: set) -> None:
         X.add("FOUR_NON_DRUG_ELUTING_STENTS")
     if len({j for p in procs for j in JOINTS if j in p.attrs}) >= 2:
         X.add("BILATERAL")
-    # spinal fusion counters: two or more single-level fusions of the kind
-    for atom, attr in (("SINGLEFUSIONCTR", "singlefusion"), ("SGLANTCTR", "sglantfuse"),
-                       ("SGLPOST1CTR", "sglpostfuse1"), ("SGLANTSECTXCTR", "sglantsectXfuse"),
-                       ("SGLPOSTFUSECTR", "sglpostfuse"), ("MULTFUSE", "singlefusion")):
-        if _count(procs, attr) >= 2:
-            X.add(atom)
+    X.update(fusion_atoms(procs))
+
+
+def fusion_atoms(procs) -> set:
+    """Spinal fusion counters: several single-level fusions coded separately."""
+    ant = _count(procs, "sglantfuse")
+    post = _count(procs, "sglpostfuse")
+    out = set()
+    if ant >= 1 and post >= 1 and ant + post >= 3:
+        out.add("SINGLEFUSIONCTR")
+    if ant >= 2:
+        out.add("SGLANTCTR")
+    if _count(procs, "sglpostfuse1") >= 2:
+        out.add("SGLPOST1CTR")
+    if _count(procs, "sglantsectXfuse") >= 2:
+        out.add("SGLANTSECTXCTR")
+    if post >= 2:
+        out.add("SGLPOSTFUSECTR")
+    if "SGLANTCTR" in out or "SGLPOST1CTR" in out:
+        out.add("MULTFUSE")
+    return out
 
 
 def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:

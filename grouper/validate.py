@@ -104,6 +104,8 @@ def read_discharge_status(value) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
     if isinstance(value, int):
         return value if value in VALID_DISCHARGE_STATUS else None
     return None
