@@ -22,6 +22,38 @@ def _sdx_order(state: ClaimState, cand):
     return sorted((d for d in state.sdx if d.valid), key=key)
 
 
+def severity_used(state: ClaimState, a: Assignment) -> str:
+    """The CC/MCC level the assigning formula used: MCC / CC when the branch of the formula
+    that made it true tests that level, else NON_CC (CMS "secondary dx CC/MCC" flag)."""
+    if a.return_code != "OK" or a.row is None:
+        return "NON_CC"
+    found = []
+
+    def walk(node):
+        if isinstance(node, fm.Atom):
+            ok = fm.evaluate(node, state.P, state.S, R, state.X, a.level)
+            if ok and node.kind == "SEV":
+                found.append(node.name)
+            return ok
+        if isinstance(node, fm.Not):
+            return not fm.evaluate(node.child, state.P, state.S, R, state.X, a.level)
+        if isinstance(node, fm.And):
+            if not fm.evaluate(node, state.P, state.S, R, state.X, a.level):
+                return False
+            for c in node.children:
+                walk(c)
+            return True
+        for c in node.children:
+            if fm.evaluate(c, state.P, state.S, R, state.X, a.level):
+                walk(c)
+                return True
+        return False
+
+    R = state.R(a.list_mdc)
+    walk(a.row.node)
+    return found[0] if found else "NON_CC"
+
+
 def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> tuple[set, set]:
     """(dx positions, procedure positions) marked for an assignment."""
     dx: set = set()

@@ -49,6 +49,17 @@ def group(claim: Claim | dict, *, tables=None) -> Result:
     return _result(claim, state, cand, initial, final, hacs)
 
 
+# Up to v41.1 the grouper reports a procedure code it does not know as an OR procedure.
+LAST_VERSION_UNKNOWN_PROC_IS_OR = 411
+
+
+def _is_or(p, version: int) -> bool:
+    """CMS's "is OR" flag: a known code unless it is marked non-OR (``nonor``)."""
+    if not p.valid:
+        return version <= LAST_VERSION_UNKNOWN_PROC_IS_OR
+    return "nonor" not in p.attrs
+
+
 def _hac_status(initial, final, hacs) -> str:
     if not hacs.met_numbers or initial.return_code != "OK":
         return "NOT_APPLICABLE"
@@ -59,32 +70,16 @@ def _hac_status(initial, final, hacs) -> str:
     return "FINAL_DRG_NO_CHANGE"
 
 
-def _claim_severity(a, usages) -> str:
-    if a.return_code != "OK":
+# drg_severity of the formula of DRG 998 (principal diagnosis invalid as discharge diagnosis)
+UNGROUPED_DRG_SEVERITY = 9
+
+
+def _claim_severity(state, cand, a, removed) -> str:
+    """Highest level among the secondary diagnoses that count for the assigning formula
+    (NONE when the claim is ungroupable or lands in a DRG that is not a real grouping)."""
+    if a.return_code != "OK" or a.row is None or a.row.drg_severity == UNGROUPED_DRG_SEVERITY:
         return "NONE"
-    best = "NON_CC"
-    for u in usages:
-        if u == "MCC":
-            return "MCC"
-        if u == "CC":
-            best = "CC"
-    return best
-
-
-def _drg_severity(a) -> str:
-    if a.return_code != "OK" or a.row is None:
-        return "NON_CC"
-    for atom in _sev_atoms(a.row):
-        if atom == "MCC" and a.level == severity.MCC:
-            return "MCC"
-        if atom == "CC" and a.level == severity.CC:
-            return "CC"
-    return "NON_CC"
-
-
-def _sev_atoms(row):
-    from .formula import atoms
-    return {x.name for x in atoms(row.node) if x.kind == "SEV"}
+    return severity.LEVEL_NAMES[severity.level(state, cand, a.row.suppression, removed)]
 
 
 def _result(claim, state, cand, initial, final, hacs) -> Result:
@@ -94,11 +89,13 @@ def _result(claim, state, cand, initial, final, hacs) -> Result:
     removed = hacs.removed if final is not initial else frozenset()
     supp_i = initial.row.suppression if initial.row is not None and initial.return_code == "OK" else frozenset()
     supp_f = final.row.suppression if final.row is not None and final.return_code == "OK" else frozenset()
-    ok_i = initial.return_code == "OK"
-    use_i = severity.usage(state, cand, supp_i, grouped=ok_i)
-    use_f = severity.usage(state, cand, supp_f, removed) if final is not initial else use_i
-    if final.return_code != "OK" and ok_i:
-        use_f = severity.usage(state, cand, supp_i, hacs.removed)
+    use_i = severity.usage(state, cand, supp_i, grouped=initial.return_code == "OK")
+    if final is initial:
+        use_f = use_i
+    elif initial.return_code == "OK" and hacs.error:  # HAC made the final DRG 999
+        use_f = severity.usage(state, cand, supp_i, hacs.met_positions)
+    else:
+        use_f = severity.usage(state, cand, supp_f, removed)
     mk_i = affects.mark(state, initial, cand, frozenset())
     mk_f = affects.mark(state, final, cand, removed) if final is not initial else mk_i
     dx_flags, pr_flags = affects.flags(mk_i, mk_f, 1 + len(state.sdx), len(state.all_procs))
@@ -113,7 +110,7 @@ def _result(claim, state, cand, initial, final, hacs) -> Result:
     sdx = tuple(dx_result(d, k + 1, use_i[k], use_f[k], hacs.poa_error[k], hacs.entries[k])
                 for k, d in enumerate(state.sdx))
     procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
-                             is_or=not p.valid or "nonor" not in p.attrs,
+                             is_or=_is_or(p, cv.version),
                              hac_usage=hacs.proc_usage[k]) for k, p in enumerate(state.all_procs))
 
     def base(a):
@@ -140,9 +137,10 @@ def _result(claim, state, cand, initial, final, hacs) -> Result:
         return_code=final.return_code, initial_return_code=initial.return_code,
         initial_base_drg=base(initial), final_base_drg=base(final),
         initial_med_surg=medsurg(initial), final_med_surg=medsurg(final),
-        initial_severity=_drg_severity(initial), final_severity=_drg_severity(final),
-        initial_claim_severity=_claim_severity(initial, use_i),
-        final_claim_severity=_claim_severity(final, use_f),
+        initial_severity=affects.severity_used(state, initial),
+        final_severity=affects.severity_used(state, final),
+        initial_claim_severity=_claim_severity(state, cand, initial, frozenset()),
+        final_claim_severity=_claim_severity(state, cand, final, removed),
         hac_status=_hac_status(initial, final, hacs),
         num_hac_categories_satisfied=len(hacs.met_numbers),
         admit_dx_flag=admit_flag,

@@ -36,6 +36,7 @@ class HacOutcome:
     poa_error: tuple[str, ...]             # per SDX
     entries: tuple[tuple[HacEntry, ...], ...]   # per SDX
     removed: frozenset                     # SDX positions dropped for the final DRG
+    met_positions: frozenset               # SDX positions whose HAC criteria are met
     met_numbers: frozenset                 # HAC numbers whose criteria are met
     error: str | None                      # return code that makes the final DRG 999
     proc_usage: tuple[tuple[str, ...], ...]  # per input procedure: HAC_nn lists
@@ -133,5 +134,6 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
         else:
             removed = frozenset(met_positions)
     proc_usage = tuple(tuple(sorted(proc_hacs.get(p.position, ()))) for p in state.all_procs)
-    return HacOutcome(tuple(poa_errors), tuple(entries), removed, frozenset(met), error,
+    return HacOutcome(tuple(poa_errors), tuple(entries), removed, frozenset(met_positions),
+                      frozenset(met), error,
                       proc_usage)

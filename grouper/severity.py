@@ -78,10 +78,10 @@ def usage(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset
             out.append(f"{table}_EXCLUDED")
         elif sev == NCC:
             out.append("NEITHER")
-        elif d.position in removed:
-            out.append("NEITHER")
         elif suppression and d.attrs & suppression and label_logic:
             out.append(f"{table}_EXCLUDED_BY_DRG_LOGIC")
+        elif d.position in removed:
+            out.append("NEITHER")
         else:
             out.append(USAGE_NAMES[sev])
     return out

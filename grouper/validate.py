@@ -124,7 +124,7 @@ def read_claim(claim, version: int) -> ReadClaim:
     return ReadClaim(
         version=version,
         pdx=read_code(claim.pdx),
-        pdx_poa=read_poa(claim.pdx_poa),
+        pdx_poa=POA_BLANK if claim.pdx is None else read_poa(claim.pdx_poa),
         sdx=tuple((read_code(d.code), read_poa(d.poa)) for d in claim.sdx),
         procedures=tuple(read_code(p) for p in claim.procedures),
         sex=read_sex(claim.sex),
