@@ -28,6 +28,16 @@ class Marks:
     severity: str = "NON_CC"            # level used by the assigning formula
 
 
+_VESSELS = tuple((k, f"vessel{k}") for k in (1, 2, 3, 4))
+_STENTS = tuple((k, f"stent{k}") for k in (1, 2, 3, 4))
+COUNTERS = {
+    "FOUR_VESSELS": (_VESSELS, frozenset(), 4),
+    "FOUR_STENTS": (_STENTS, frozenset({"NORdrugstent", "NORstent"}), 4),
+    "FOUR_DRUG_ELUTING_STENTS": (_STENTS, frozenset({"NORdrugstent"}), 4),
+    "FOUR_NON_DRUG_ELUTING_STENTS": (_STENTS, frozenset({"NORstent"}), 4),
+}
+
+
 class _Walker:
     def __init__(self, state: ClaimState, cand, removed, lst: int, level: int, suppression):
         self.state = state
@@ -82,8 +92,7 @@ class _Walker:
             self.sev_used.append(n)
             want = sv.MCC if n == "MCC" else sv.CC
             for d in self.sdx_sorted():
-                if (self.cand[d.position - 1][0] == want and d.position not in self.removed
-                        and not (self.supp and d.attrs & self.supp)):
+                if self.cand[d.position - 1][0] == want and not (self.supp and d.attrs & self.supp):
                     self.dx.add(d.position)
                     break
         elif k == "PROC":
@@ -110,17 +119,39 @@ class _Walker:
     def special(self, n: str) -> None:
         st = self.state
         if n == "MULTST":
+            # the PDX, then SDX in tie-break order, until two body sites are covered
+            sites: set = set()
             for d in [st.pdx] + self.sdx_sorted():
-                if any(s in d.attrs for s in TRAUMA_SITES):
+                new = {s for s in TRAUMA_SITES if s in d.attrs} - sites
+                if new:
+                    sites |= new
                     self.dx.add(d.position)
+                    if len(sites) >= 2:
+                        break
         elif n == "BILATERAL":
             for p in self.procs:
                 if any(j in p.attrs for j in JOINTS):
                     self.mark_proc(p)
-        elif n.startswith("FOUR_"):
+        elif n == "ORPROC":
             for p in self.procs:
-                if any(a.startswith(("vessel", "stent")) for a in p.attrs):
+                if p.is_or_attr:
                     self.mark_proc(p)
+                    break
+        elif n in COUNTERS:
+            self.counter(*COUNTERS[n])
+
+    def counter(self, unit_attrs, needs, threshold) -> None:
+        """Procedures in code order, accumulating units until the threshold is reached."""
+        total = 0
+        for p in sorted(self.procs, key=lambda p: p.code.upper()):
+            if needs and not (p.attrs & needs):
+                continue
+            units = sum(k for k, a in unit_attrs if a in p.attrs)
+            if units:
+                self.mark_proc(p)
+                total += units
+                if total >= threshold:
+                    break
 
 
 def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
@@ -137,6 +168,15 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         out.pr |= w.pr
         if row is a.row and w.sev_used:
             out.severity = w.sev_used[0]
+    return out
+
+
+def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, removed: frozenset) -> Marks:
+    """Marks of the final DRG.  When HAC/POA processing changed the DRG, the secondary
+    diagnoses it removed are themselves marked as affecting the final DRG."""
+    out = mark(state, final, cand, removed)
+    if final.return_code == "OK" and final.drg != initial.drg:
+        out.dx |= removed
     return out
 
 

@@ -97,7 +97,7 @@ def _result(claim, state, cand, initial, final, hacs) -> Result:
     else:
         use_f = severity.usage(state, cand, supp_f, removed)
     mk_i = affects.mark(state, initial, cand, frozenset())
-    mk_f = affects.mark(state, final, cand, removed) if final is not initial else mk_i
+    mk_f = affects.mark_final(state, initial, final, cand, removed) if final is not initial else mk_i
     dx_flags, pr_flags = affects.flags(mk_i, mk_f, 1 + len(state.sdx), len(state.all_procs))
 
     def dx_result(d, k, iu, fu, poa_error, hac_entries):

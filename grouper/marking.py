@@ -44,7 +44,7 @@ class Proc:
     valid: bool
     id: int = -1
     attrs: frozenset = EMPTY
-    is_or: bool = False
+    is_or_attr: bool = False      # has d468/d477 (ORPROC, unrelated-OR DRGs)
     suppressed_in: frozenset = EMPTY   # MDC lists in which a formed cluster hides this code
     cluster: bool = False
 
@@ -184,7 +184,7 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
         X.add("AMA")
     if ds in TRANSFER_ACUTE:
         X.add("XFRNBA")
-    if any(p.is_or for p in procs):
+    if any(p.is_or_attr for p in procs):
         X.add("ORPROC")
 
     pdx_mdc = None
