@@ -30,6 +30,7 @@ class Marks:
 
 _VESSELS = tuple((k, f"vessel{k}") for k in (1, 2, 3, 4))
 _STENTS = tuple((k, f"stent{k}") for k in (1, 2, 3, 4))
+STRICT_STENTS = True
 COUNTERS = {
     "FOUR_VESSELS": (_VESSELS, frozenset(), 4),
     "FOUR_STENTS": (_STENTS, frozenset({"NORdrugstent", "NORstent"}), 4),
@@ -47,7 +48,9 @@ class _Walker:
         self.level = level
         self.supp = suppression
         self.R = state.R(lst)
-        self.procs = [p for p in state.procs if lst not in p.suppressed_in]
+        # procedures in tie-break order: the principal procedure, then the others by code
+        self.procs = sorted((p for p in state.procs if lst not in p.suppressed_in),
+                            key=lambda p: (p.position != 0, p.position < 0, p.code.upper()))
         self.dx: set = set()
         self.pr: set = set()
         self.sev_used: list = []
@@ -141,16 +144,17 @@ class _Walker:
             self.counter(*COUNTERS[n])
 
     def counter(self, unit_attrs, needs, threshold) -> None:
-        """Procedures in code order, accumulating units until the threshold is reached."""
+        """Stent counters mark every contributing procedure; the vessel counter marks
+        procedures in code order until the threshold is reached."""
         total = 0
-        for p in sorted(self.procs, key=lambda p: p.code.upper()):
+        for p in self.procs:
             if needs and not (p.attrs & needs):
                 continue
             units = sum(k for k, a in unit_attrs if a in p.attrs)
             if units:
                 self.mark_proc(p)
                 total += units
-                if total >= threshold:
+                if (total > threshold) if (needs and STRICT_STENTS) else (total >= threshold):
                     break
 
 
