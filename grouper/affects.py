@@ -28,6 +28,11 @@ class Marks:
     severity: str = "NON_CC"            # level used by the assigning formula
 
 
+# Newborn logic (CMS quirk, from the labelled claims): secondary diagnoses are never marked
+# through the "normal newborn" attributes; instead, when ONLY:incident fails because of a
+# secondary diagnosis, the first such diagnosis (tie-break order) is marked.
+UNMARKED_SDX_ATTRS = frozenset({"incident", "mdc15fallthrough"})
+
 _VESSELS = tuple((k, f"vessel{k}") for k in (1, 2, 3, 4))
 _STENTS = tuple((k, f"stent{k}") for k in (1, 2, 3, 4))
 STRICT_STENTS = True
@@ -55,11 +60,9 @@ class _Walker:
         self.pr: set = set()
         self.sev_used: list = []
 
-    # tie-break order of secondary diagnoses: MCC, CC, then by code
+    # tie-break order of secondary diagnoses: table severity MCC, CC, NCC, then by code
     def sdx_sorted(self):
-        cand = self.cand
-        return sorted((d for d in self.state.sdx if d.valid),
-                      key=lambda d: (-cand[d.position - 1][0], d.code.upper()))
+        return sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code.upper()))
 
     def eval(self, node) -> bool:
         if isinstance(node, fm.Atom):
@@ -86,6 +89,8 @@ class _Walker:
         elif k in ("SDX", "ANY"):
             if k == "ANY" and n in st.P:
                 self.dx.add(0)
+            elif n in UNMARKED_SDX_ATTRS:
+                pass
             else:
                 for d in self.sdx_sorted():
                     if n in d.attrs:
@@ -165,6 +170,7 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         return out
     out.dx.add(0)
     for row, lst in a.path:
+        _mark_only_failures(state, row, lst, out)
         lvl = a.level if row is a.row else sv.level(state, cand, row.suppression, removed)
         w = _Walker(state, cand, removed, lst, lvl, row.suppression)
         w.eval(row.node)
@@ -173,6 +179,21 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         if row is a.row and w.sev_used:
             out.severity = w.sev_used[0]
     return out
+
+
+def _mark_only_failures(state: ClaimState, row, lst: int, out: Marks) -> None:
+    """An ``ONLY:x`` formula evaluated before the matching one, false because of secondary
+    diagnoses lacking ``x`` while the PDX has it, marks the first such diagnosis."""
+    for earlier in state.cv.lists.get(lst, ()):
+        if earlier is row:
+            break
+        for atom in fm.atoms(earlier.node):
+            if atom.kind != "ONLY" or atom.name not in state.P:
+                continue
+            lacking = [d for d in state.sdx if d.valid and atom.name not in d.attrs]
+            if lacking:
+                first = min(lacking, key=lambda d: (-d.severity, d.code.upper()))
+                out.dx.add(first.position)
 
 
 def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, removed: frozenset) -> Marks:
