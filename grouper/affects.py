@@ -18,7 +18,7 @@ import attrs
 from . import formula as fm
 from . import severity as sv
 from .drg_logic import Assignment
-from .marking import JOINTS, TRAUMA_SITES, ClaimState
+from .marking import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, TRAUMA_SITES, ClaimState
 
 
 @attrs.define
@@ -28,10 +28,12 @@ class Marks:
     severity: str = "NON_CC"            # level used by the assigning formula
 
 
-# Newborn logic (CMS quirk, from the labelled claims): secondary diagnoses are never marked
-# through the "normal newborn" attributes; instead, when ONLY:incident fails because of a
-# secondary diagnosis, the first such diagnosis (tie-break order) is marked.
-UNMARKED_SDX_ATTRS = frozenset({"incident", "mdc15fallthrough"})
+# Newborn logic (CMS quirks, from the labelled claims).  NORMAL_NEWBORN is the attribute of
+# "normal newborn" diagnoses (tested by ONLY:incident for DRG 795).  A secondary diagnosis
+# is never marked through it; SDX:mdc15fallthrough ("falls through the normal-newborn
+# logic") marks the first secondary diagnosis that is not a normal-newborn code, and so
+# does v40's ANYDX (DRG 794) when the principal diagnosis is a normal-newborn code.
+
 
 _VESSELS = tuple((k, f"vessel{k}") for k in (1, 2, 3, 4))
 _STENTS = tuple((k, f"stent{k}") for k in (1, 2, 3, 4))
@@ -89,8 +91,10 @@ class _Walker:
         elif k in ("SDX", "ANY"):
             if k == "ANY" and n in st.P:
                 self.dx.add(0)
-            elif n in UNMARKED_SDX_ATTRS:
+            elif n == NORMAL_NEWBORN:
                 pass
+            elif n == FALLTHROUGH and k == "SDX":
+                self.mark_fallthrough()
             else:
                 for d in self.sdx_sorted():
                     if n in d.attrs:
@@ -124,9 +128,18 @@ class _Walker:
                     self.pr.add(q.position)
                     break
 
+    def mark_fallthrough(self) -> None:
+        for d in self.sdx_sorted():
+            if NORMAL_NEWBORN not in d.attrs:
+                self.dx.add(d.position)
+                break
+
     def special(self, n: str) -> None:
         st = self.state
-        if n == "MULTST":
+        if n == "ANYDX":
+            if NORMAL_NEWBORN in st.P:
+                self.mark_fallthrough()
+        elif n == "MULTST":
             # the PDX, then SDX in tie-break order, until two body sites are covered
             sites: set = set()
             for d in [st.pdx] + self.sdx_sorted():
@@ -170,7 +183,6 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         return out
     out.dx.add(0)
     for row, lst in a.path:
-        _mark_only_failures(state, row, lst, out)
         lvl = a.level if row is a.row else sv.level(state, cand, row.suppression, removed)
         w = _Walker(state, cand, removed, lst, lvl, row.suppression)
         w.eval(row.node)
@@ -179,21 +191,6 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         if row is a.row and w.sev_used:
             out.severity = w.sev_used[0]
     return out
-
-
-def _mark_only_failures(state: ClaimState, row, lst: int, out: Marks) -> None:
-    """An ``ONLY:x`` formula evaluated before the matching one, false because of secondary
-    diagnoses lacking ``x`` while the PDX has it, marks the first such diagnosis."""
-    for earlier in state.cv.lists.get(lst, ()):
-        if earlier is row:
-            break
-        for atom in fm.atoms(earlier.node):
-            if atom.kind != "ONLY" or atom.name not in state.P:
-                continue
-            lacking = [d for d in state.sdx if d.valid and atom.name not in d.attrs]
-            if lacking:
-                first = min(lacking, key=lambda d: (-d.severity, d.code.upper()))
-                out.dx.add(first.position)
 
 
 def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, removed: frozenset) -> Marks:

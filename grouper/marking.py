@@ -20,6 +20,8 @@ DIED_STATUS = 20
 AMA_STATUS = 7
 TRANSFER_ACUTE = frozenset({2, 5, 66, 82, 85, 94})
 TRAUMA_SITES = ("sthead", "stchest", "stabdom", "stkidney", "sturin", "stpel", "stuplimb", "stlolimb")
+NORMAL_NEWBORN = "incident"          # attribute tested by ONLY:incident (DRG 795)
+FALLTHROUGH = "mdc15fallthrough"
 JOINTS = ("righthip", "lefthip", "rightknee", "leftknee", "rightankle", "leftankle")
 EMPTY = frozenset()
 
@@ -206,6 +208,12 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
             X.add("MDC_20_FALL_THRU")
     valid_sdx = [d for d in sdx if d.valid]
     S = frozenset().union(*(d.attrs for d in valid_sdx)) if valid_sdx else EMPTY
+    # CMS quirk (labelled claims): as a secondary-diagnosis operand, "falls through the
+    # normal-newborn logic" means "some secondary diagnosis is not a normal-newborn code".
+    if any(NORMAL_NEWBORN not in d.attrs for d in valid_sdx):
+        S = S | {FALLTHROUGH}
+    else:
+        S = S - {FALLTHROUGH}
     P = pdx.attrs
     sites = {s for s in TRAUMA_SITES if s in P or s in S}
     if len(sites) >= 2:
