@@ -15,6 +15,37 @@ from . import formula as fm
 from .tables.store import TableSet, VersionTables
 
 OR_ATTRS = frozenset({"d468", "d477"})
+TRAUMA_SITES = ("sthead", "stchest", "stabdom", "stkidney", "sturin", "stpel", "stuplimb", "stlolimb")
+NORMAL_NEWBORN = "incident"          # attribute tested by ONLY:incident (DRG 795)
+FALLTHROUGH = "mdc15fallthrough"
+JOINTS = ("righthip", "lefthip", "rightknee", "leftknee", "rightankle", "leftankle")
+COUNTED_PREFIXES = ("vessel", "stent", "NORstent", "NORdrugstent", "right", "left", "sgl", "mult")
+
+
+class Features:
+    """Feature bits of one version: every operand tested by a formula gets one bit in an
+    integer mask ("P" principal-dx attribute, "S" secondary-dx attribute, "R" procedure
+    attribute, "X" claim-level atom).  Unknown operands get a bit too (never set)."""
+
+    def __init__(self):
+        self.index: dict[tuple[str, str], int] = {}
+
+    def bit(self, ns: str, name: str) -> int:
+        key = (ns, name)
+        b = self.index.get(key)
+        if b is None:
+            b = self.index[key] = 1 << len(self.index)
+        return b
+
+    def mask(self, ns: str, names) -> int:
+        """Bits of the given names that some formula tests (others are irrelevant)."""
+        idx = self.index
+        out = 0
+        for n in names:
+            b = idx.get((ns, n))
+            if b is not None:
+                out |= b
+        return out
 
 
 @attrs.frozen
@@ -29,7 +60,10 @@ class Row:
     reroute_mdc: int
     expression: str
     node: object = attrs.field(repr=False, eq=False)
-    pred: object = attrs.field(repr=False, eq=False)
+    pred: object = attrs.field(repr=False, eq=False)          # f(P, S, R, X, sev) over attribute sets
+    mpred: object = attrs.field(repr=False, eq=False)         # f(mask, sev) over feature bits
+    bits: int = attrs.field(repr=False, eq=False)             # feature bits the formula tests
+    supp_index: int = attrs.field(repr=False, eq=False)       # index of its suppression set
     suppression: frozenset
     drg_severity: int
     error: str | None          # return code when this control row matches
@@ -45,19 +79,61 @@ class Cluster:
     suppression_mdcs: frozenset
 
 
+class DxInfo:
+    """What the tables say about one diagnosis code in one version (shared, immutable)."""
+
+    __slots__ = ("id", "mdc", "severity", "attrs", "excl", "pbits", "sbits", "supbits", "hac", "gender",
+                 "sites", "incident", "mccalive")
+
+    def __init__(self, id, mdc, severity, attrs_, excl, pbits, sbits, supbits, hac, gender):
+        self.id, self.mdc, self.severity, self.attrs, self.excl = id, mdc, severity, attrs_, excl
+        self.pbits, self.sbits, self.supbits, self.hac, self.gender = pbits, sbits, supbits, hac, gender
+        self.sites = frozenset(a for a in attrs_ if a in TRAUMA_SITES)
+        self.incident = NORMAL_NEWBORN in attrs_
+        self.mccalive = "mccalive" in attrs_
+
+
+class PrInfo:
+    """What the tables say about one procedure code in one version (shared, immutable)."""
+
+    __slots__ = ("id", "attrs", "rbits", "is_or_attr", "clustered", "counted")
+
+    def __init__(self, id, attrs_, rbits, is_or_attr, clustered):
+        self.id, self.attrs, self.rbits, self.is_or_attr, self.clustered = id, attrs_, rbits, is_or_attr, clustered
+        # takes part in a counting operand (vessels, stents, joints, spinal fusions)
+        self.counted = any(a.startswith(COUNTED_PREFIXES) for a in attrs_)
+
+
 class Compiled:
     def __init__(self, tables: TableSet, vt: VersionTables):
         self.tables = tables
         self.vt = vt
         self.version = vt.version
+        self.features = Features()
+        self.supp_sets: list[frozenset] = [frozenset()]
         self.lists: dict[int, tuple[Row, ...]] = {
             mdc: tuple(self._row(mdc, r) for r in rows) for mdc, rows in vt.formulas.items()}
         self.hac_nodes = {n: fm.parse(e) for n, e in vt.hac_formulas.items()}
+        # per formula list: (feature bits its formulas test, suppression-set indexes it uses)
+        self.list_plan: dict[int, tuple[int, tuple[int, ...]]] = {}
+        for mdc, rows in self.lists.items():
+            bits = 0
+            for r in rows:
+                bits |= r.bits
+            self.list_plan[mdc] = (bits, tuple(sorted({r.supp_index for r in rows})))
+        # secondary-dx attribute -> bit mask of the suppression sets naming it
+        self.supp_attr_bits: dict[str, int] = {}
+        for k, ss in enumerate(self.supp_sets):
+            for a in ss:
+                self.supp_attr_bits[a] = self.supp_attr_bits.get(a, 0) | (1 << k)
+        self.memo: dict = {}
+        self._atom_preds: dict = {}
         self._dx_cache: dict[tuple, frozenset] = {}
         self._pr_cache: dict[int, frozenset] = {}
+        self._dx_info: dict[str, DxInfo | None] = {}
+        self._pr_info: dict[str, PrInfo | None] = {}
 
-    @staticmethod
-    def _row(mdc: int, r: dict) -> Row:
+    def _row(self, mdc: int, r: dict) -> Row:
         node = fm.parse(r["expression"])
         error = None
         if r["drg"] == 0 and not r["reroute_mdc"]:
@@ -65,11 +141,57 @@ class Compiled:
                 if a.kind == "SPECIAL" and a.name in fm.ERROR_ATOMS:
                     error = fm.ERROR_ATOMS[a.name]
                     break
+        supp = frozenset(r["severity_suppression"])
+        if supp not in self.supp_sets:
+            self.supp_sets.append(supp)
+        bit = self.features.bit
         return Row(list_mdc=mdc, drg=r["drg"], base_drg=r["base_drg"], mdc=r["mdc"],
                    surgical=r["surgical"], reroute_mdc=r["reroute_mdc"], expression=r["expression"],
-                   node=node, pred=fm.compile_predicate(node),
-                   suppression=frozenset(r["severity_suppression"]), drg_severity=r["drg_severity"],
+                   node=node, pred=fm.compile_predicate(node), mpred=fm.compile_mask_predicate(node, bit),
+                   bits=fm.operand_bits(node, bit), supp_index=self.supp_sets.index(supp),
+                   suppression=supp, drg_severity=r["drg_severity"],
                    error=error, rank=r["rank"], blob_index=r["blob_index"])
+
+    def atom_predicate(self, atom):
+        """``f(mask, level)`` of one operand (cached)."""
+        got = self._atom_preds.get(atom)
+        if got is None:
+            got = self._atom_preds[atom] = fm.compile_mask_predicate(atom, self.features.bit)
+        return got
+
+    def dx_info(self, code: str) -> DxInfo | None:
+        """Table facts of a diagnosis code (upper case) in this version; None if invalid."""
+        got = self._dx_info.get(code, self)
+        if got is not self:
+            return got
+        i = self.tables.dx_index.get(code)
+        vt = self.vt
+        if i is None or vt.dx_mdc[i] < 0:
+            info = None
+        else:
+            a = self.dx_attrs(i)
+            f = self.features
+            sup = 0
+            for name in a:
+                sup |= self.supp_attr_bits.get(name, 0)
+            info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), f.mask("P", a),
+                          f.mask("S", a), sup, code in self.hac_code_info, vt.gender_mdc.get(i))
+        self._dx_info[code] = info
+        return info
+
+    def pr_info(self, code: str) -> PrInfo | None:
+        """Table facts of a procedure code (upper case) in this version; None if invalid."""
+        got = self._pr_info.get(code, self)
+        if got is not self:
+            return got
+        i = self.tables.pr_index.get(code)
+        if i is None or self.vt.pr_attr[i] < 0:
+            info = None
+        else:
+            a = self.pr_attrs(i)
+            info = PrInfo(i, a, self.features.mask("R", a), bool(a & OR_ATTRS), i in self.clusters_of)
+        self._pr_info[code] = info
+        return info
 
     # -- codes ----------------------------------------------------------------------
     def dx_attrs(self, i: int) -> frozenset:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import attrs
 
+from . import formula as fm
 from . import severity as sv
 from .compiled import Row
 from .marking import ClaimState
@@ -33,32 +34,55 @@ class Assignment:
     list_mdc: int                    # list where the DRG was found
 
 
-def _run(state: ClaimState, lst: int, cand, removed, cache: dict):
-    rows = state.cv.lists.get(lst, ())
-    P, S, X = state.P, state.S, state.X
-    R = state.R(lst)
-    for row in rows:
-        supp = row.suppression
-        lvl = cache.get(supp)
-        if lvl is None:
-            lvl = cache[supp] = sv.level(state, cand, supp, removed)
-        if row.pred(P, S, R, X, lvl):
-            if row.drg or row.reroute_mdc or row.error:
-                return row, lvl
-    return None, 0
+MEMO_LIMIT = 400_000
+
+
+def _run(state: ClaimState, lst: int, count, cache: dict):
+    """First formula of list ``lst`` that assigns, reroutes or errors: (row, its CC/MCC level).
+
+    Results are memoized per version on (list, the feature bits the list tests, the
+    levels of its suppression sets): claims that look alike to a list share the answer."""
+    cv = state.cv
+    plan = cv.list_plan.get(lst)
+    if plan is None:
+        return None, 0
+    bits, supp_idx = plan
+    m = state.mask(lst)
+    levels = []
+    for k in supp_idx:
+        lv = cache.get(k)
+        if lv is None:
+            lv = cache[k] = sv.level_k(count, k)
+        levels.append(lv)
+    key = (lst, m & bits, tuple(levels))
+    memo = cv.memo
+    hit = memo.get(key)
+    if hit is None:
+        by_k = dict(zip(supp_idx, levels))
+        hit = (None, 0)
+        for row in cv.lists[lst]:
+            lvl = by_k[row.supp_index]
+            if (row.drg or row.reroute_mdc or row.error) and row.mpred(m, lvl):
+                hit = (row, lvl)
+                break
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        memo[key] = hit
+    return hit
 
 
 def assign(state: ClaimState, cand, removed: frozenset = frozenset()) -> Assignment:
     """Group one claim: the initial DRG with ``removed`` empty, the final DRG with the
     positions of HAC-removed secondary diagnoses."""
     cache: dict = {}
+    count = sv.counting(state, cand, removed)
     path = []
     report_mdc = state.pdx_mdc if state.pdx_mdc is not None else max(state.pdx.mdc, 0)
     lst = PRE_MDC
     visited = set()
     while True:
         visited.add(lst)
-        row, lvl = _run(state, lst, cand, removed, cache)
+        row, lvl = _run(state, lst, count, cache)
         if row is None:
             if lst == PRE_MDC and state.pdx_mdc is not None:
                 lst = state.pdx_mdc
@@ -78,3 +102,20 @@ def assign(state: ClaimState, cand, removed: frozenset = frozenset()) -> Assignm
             break
         lst = nxt
     return Assignment(UNGROUPABLE_DRG, 0, "UNGROUPABLE", None, tuple(path), 0, lst)
+
+
+def severity_used(state: ClaimState, a: Assignment) -> str:
+    """The CC/MCC level the assigning formula used (MCC / CC / NON_CC): the first MCC or CC
+    operand evaluated true when the formula is read left to right with short-circuit."""
+    if a.return_code != "OK" or a.row is None:
+        return "NON_CC"
+    row = a.row
+    m = state.mask(a.list_mdc)
+    cv = state.cv
+    key = ("sev", row.list_mdc, row.blob_index, m & row.bits, a.level)
+    hit = cv.memo.get(key)
+    if hit is None:
+        pred = cv.atom_predicate
+        used = fm.severity_operand_used(row.node, lambda atom: pred(atom)(m, a.level))
+        hit = cv.memo[key] = used or "NON_CC"
+    return hit

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import attrs
@@ -15,19 +14,15 @@ import attrs
 from . import affects, drg_logic, hac, marking, severity
 from .claim import Claim
 from .compiled import compiled
-from .result import DxResult, ProcResult, Result
+from .result import Details, DxResult, ProcResult, Result, _Lazy
 from .tables import default as _default_tables
 from .tables.lookup import SEVERITY as TABLE_SEVERITY
 from .checks import ClaimWarning, check_claim
 from .tables.versions import VersionError
-from .validate import ClaimError, check_readable, normalize_claim, read_claim
+from .validate import ClaimError, check_readable, normalize_claim, read_claim, read_mapping
 
 MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
 
-
-def _num(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x
 
 
 def as_claim(claim) -> Claim:
@@ -69,20 +64,31 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
     ``normalize`` cleans unambiguous code formatting first (reported as warnings);
     ``version`` overrides the claim's version/discharge date.  Unusable input raises
     :class:`grouper.ClaimError` (with ``code``, ``field`` and ``value``)."""
-    claim = as_claim(claim)
-    check_readable(claim)
     ts = tables or _default_tables()
-    v = resolve_version(ts, claim, version)
     changes = ()
-    if normalize:
-        claim, changes = normalize_claim(claim)
+    if type(claim) is dict and not normalize:
+        # fast path: read the mapping directly; the Claim object is built only for warnings
+        if "pdx" not in claim:
+            raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
+        pdx = claim["pdx"]
+        if pdx is not None and not isinstance(pdx, (str, bytes)):
+            check_readable(as_claim(claim))
+        v = resolve_version(ts, _VersionOf(claim), version)
+        rc = read_mapping(claim, v)
+        raw = claim
+    else:
+        claim = as_claim(claim)
+        check_readable(claim)
+        v = resolve_version(ts, claim, version)
+        if normalize:
+            claim, changes = normalize_claim(claim)
+        rc = read_claim(claim, v)
+        raw = claim
     cv = compiled(ts, v)
-    rc = read_claim(claim, v)
     state = marking.mark(cv, rc)
     cand = severity.candidates(state)
     initial = drg_logic.assign(state, cand)
-    excluded = frozenset(d.position for d, (_, why) in zip(state.sdx, cand) if why == "EXCLUDED")
-    hacs = hac.evaluate(state, initial.return_code == "OK", excluded)
+    hacs = _hac_stage(state, cand, initial)
     if initial.return_code != "OK":
         final = initial
     elif hacs.error:
@@ -91,9 +97,30 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
         final = drg_logic.assign(state, cand, hacs.removed)
     else:
         final = initial
-    warnings = tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
-                     for f, before, after in changes) + check_claim(claim, rc, ts)
-    return attrs.evolve(_result(claim, state, cand, initial, final, hacs), warnings=warnings)
+    return _result(raw, state, cand, initial, final, hacs, changes)
+
+
+class _VersionOf:
+    """The version-selecting fields of a claim mapping (for :func:`resolve_version`)."""
+
+    __slots__ = ("version", "discharge_date")
+
+    def __init__(self, d):
+        self.version = d.get("version")
+        self.discharge_date = d.get("discharge_date")
+
+
+def _excluded(state, cand) -> frozenset:
+    return frozenset(d.position for d, (_, why) in zip(state.sdx, cand) if why == "EXCLUDED")
+
+
+def _hac_stage(state, cand, initial):
+    """HAC/POA processing when it can change the final DRG; a no-op outcome otherwise
+    (the per-code HAC entries are then computed with the details, on demand)."""
+    if (initial.return_code == "OK" and state.read.hospital_status != "EXEMPT"
+            and any(d.info is not None and d.info.hac and d.poa not in hac.POA_YES for d in state.sdx)):
+        return hac.evaluate(state, True, _excluded(state, cand))
+    return hac.NO_HAC
 
 
 # Up to v41.1 the grouper reports a procedure code it does not know as an OR procedure.
@@ -126,13 +153,14 @@ def _claim_severity(state, cand, a, removed) -> str:
     (NONE when the claim is ungroupable or lands in a DRG that is not a real grouping)."""
     if a.return_code != "OK" or a.row is None or a.row.drg_severity == UNGROUPED_DRG_SEVERITY:
         return "NONE"
-    return severity.LEVEL_NAMES[severity.level(state, cand, a.row.suppression, removed)]
+    return severity.LEVEL_NAMES[severity.level_k(severity.counting(state, cand, removed), a.row.supp_index)]
 
 
-def _result(claim, state, cand, initial, final, hacs) -> Result:
+def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
+    """Per-code results (affects flags, severity usage, POA/HAC) and warnings."""
     cv = state.cv
-    vt = cv.vt
-    ts = cv.tables
+    if hacs is hac.NO_HAC:
+        hacs = hac.evaluate(state, initial.return_code == "OK", _excluded(state, cand))
     removed = hacs.removed if final is not initial else frozenset()
     supp_i = initial.row.suppression if initial.row is not None and initial.return_code == "OK" else frozenset()
     supp_f = final.row.suppression if final.row is not None and final.return_code == "OK" else frozenset()
@@ -159,6 +187,17 @@ def _result(claim, state, cand, initial, final, hacs) -> Result:
     procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
                              is_or=_is_or(p, cv.version),
                              hac_usage=hacs.proc_usage[k]) for k, p in enumerate(state.all_procs))
+    claim = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
+    warnings = tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
+                     for f, before, after in changes) + check_claim(claim, state.read, cv.tables)
+    return Details(pdx, sdx, procs, warnings)
+
+
+def _result(claim, state, cand, initial, final, hacs, changes) -> Result:
+    cv = state.cv
+    vt = cv.vt
+    ts = cv.tables
+    removed = hacs.removed if final is not initial else frozenset()
 
     def base(a):
         return a.row.base_drg if a.return_code == "OK" and a.row is not None else drg_logic.UNGROUPABLE_DRG
@@ -169,22 +208,23 @@ def _result(claim, state, cand, initial, final, hacs) -> Result:
     fy = vt.fiscal_year
     weight = gmlos = amlos = None
     if fy in ts.fiscal_years:
-        w = ts.weights(fy)
-        if w.listed[final.drg]:
-            weight, gmlos, amlos = _num(w.weight[final.drg]), _num(w.gmlos[final.drg]), _num(w.amlos[final.drg])
+        fig = ts.weights(fy).figures[final.drg]
+        if fig is not None:
+            weight, gmlos, amlos = fig
     admit = state.read.admit_dx
     if admit is None or admit in ("", "null"):
         admit_flag = "DX_NOT_GIVEN"
     else:
-        i = ts.dx_index.get(admit.upper())
-        admit_flag = "DX_VALID" if i is not None and vt.dx_mdc[i] >= 0 else "DX_INVALID"
+        admit_flag = "DX_VALID" if cv.dx_info(admit.upper()) is not None else "DX_INVALID"
+    i_sev = drg_logic.severity_used(state, initial)
     return Result(
         version=cv.version, fiscal_year=fy,
         initial_drg=initial.drg, initial_mdc=initial.mdc, final_drg=final.drg, final_mdc=final.mdc,
         return_code=final.return_code, initial_return_code=initial.return_code,
         initial_base_drg=base(initial), final_base_drg=base(final),
         initial_med_surg=medsurg(initial), final_med_surg=medsurg(final),
-        initial_severity=mk_i.severity, final_severity=mk_f.severity,
+        initial_severity=i_sev,
+        final_severity=i_sev if final is initial else drg_logic.severity_used(state, final),
         initial_claim_severity=_claim_severity(state, cand, initial, frozenset()),
         final_claim_severity=_claim_severity(state, cand, final, removed),
         hac_status=_hac_status(initial, final, hacs),
@@ -194,5 +234,6 @@ def _result(claim, state, cand, initial, final, hacs) -> Result:
         final_drg_description=vt.drg_titles.get(final.drg, ""),
         initial_mdc_description=vt.mdc_titles.get(initial.mdc, ""),
         final_mdc_description=vt.mdc_titles.get(final.mdc, ""),
-        pdx=pdx, sdx=sdx, procedures=procs, weight=weight, gmlos=gmlos, amlos=amlos, id=claim.id,
+        weight=weight, gmlos=gmlos, amlos=amlos, id=claim.get("id") if type(claim) is dict else claim.id,
+        details=_Lazy(lambda: _details(claim, state, cand, initial, final, hacs, changes)),
     )

@@ -209,3 +209,82 @@ def evaluate(node, P, S, R, X, sev) -> bool:
     if isinstance(node, And):
         return all(evaluate(c, P, S, R, X, sev) for c in node.children)
     return any(evaluate(c, P, S, R, X, sev) for c in node.children)
+
+
+# ------------------------------------------------------------ mask compilation
+
+
+def _mask_py(node, bit) -> str:
+    """Python source of ``node`` over an integer feature mask ``m`` and level ``sev``.
+
+    ``bit(namespace, name)`` gives the feature bit of an operand: "P" principal-dx
+    attributes, "S" secondary-dx attributes, "R" procedure attributes, "X" claim-level
+    special atoms (including ONLY:x)."""
+    if isinstance(node, Atom):
+        k, n = node.kind, node.name
+        if k == "PDX":
+            return f"(m & {bit('P', n)})"
+        if k == "SDX":
+            return f"(m & {bit('S', n)})"
+        if k == "ANY":
+            return f"(m & {bit('P', n) | bit('S', n)})"
+        if k == "ONLY":
+            return f"(m & {bit('X', 'ONLY:' + n)})"
+        if k == "SEV":
+            return "(sev == 2)" if n == "MCC" else "(sev == 1)"
+        if k == "SPECIAL":
+            return f"(m & {bit('X', n)})"
+        if k == "PROC":
+            return f"(m & {bit('R', n)})"
+        return "False"
+    if isinstance(node, Not):
+        return f"(not {_mask_py(node.child, bit)})"
+    op = " and " if isinstance(node, And) else " or "
+    return "(" + op.join(_mask_py(c, bit) for c in node.children) + ")"
+
+
+def compile_mask_predicate(node, bit):
+    """``f(m, sev) -> truthy``: the formula over a feature mask (see :func:`_mask_py`)."""
+    return eval(f"lambda m, sev: bool({_mask_py(node, bit)})", {"__builtins__": {"bool": bool}})  # noqa: S307
+
+
+def operand_bits(node, bit) -> int:
+    """Every feature bit a formula can test."""
+    out = 0
+    for a in atoms(node):
+        k, n = a.kind, a.name
+        if k == "PDX":
+            out |= bit("P", n)
+        elif k == "SDX":
+            out |= bit("S", n)
+        elif k == "ANY":
+            out |= bit("P", n) | bit("S", n)
+        elif k == "ONLY":
+            out |= bit("X", "ONLY:" + n)
+        elif k == "SPECIAL":
+            out |= bit("X", n)
+        elif k == "PROC":
+            out |= bit("R", n)
+    return out
+
+
+def severity_operand_used(node, true) -> str | None:
+    """The first MCC/CC operand that is evaluated and true when ``node`` is evaluated
+    left to right with short-circuit ``&``/``|`` (``true(atom)`` gives each operand's
+    value).  This is the level a DRG formula "used" (CMS's secondary-dx CC/MCC flag)."""
+    found: list = []
+
+    def ev(n) -> bool:
+        if isinstance(n, Atom):
+            v = true(n)
+            if v and n.kind == "SEV" and not found:
+                found.append(n.name)
+            return v
+        if isinstance(n, Not):
+            return not ev(n.child)
+        if isinstance(n, And):
+            return all(ev(c) for c in n.children)
+        return any(ev(c) for c in n.children)
+
+    ev(node)
+    return found[0] if found else None

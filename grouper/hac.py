@@ -137,3 +137,6 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
     return HacOutcome(tuple(poa_errors), tuple(entries), removed, frozenset(met_positions),
                       frozenset(met), error,
                       proc_usage)
+
+
+NO_HAC = HacOutcome((), (), frozenset(), frozenset(), frozenset(), None, ())

@@ -11,59 +11,86 @@ vessel/stent/fusion counters, invalid-input atoms, …).
 """
 from __future__ import annotations
 
-import attrs
-
-from .compiled import OR_ATTRS, Compiled
+from .compiled import (FALLTHROUGH, JOINTS, NORMAL_NEWBORN, OR_ATTRS, TRAUMA_SITES, Compiled, DxInfo,
+                       PrInfo)
 from .validate import SEX_FEMALE, SEX_MALE, ReadClaim
 
 DIED_STATUS = 20
 AMA_STATUS = 7
 TRANSFER_ACUTE = frozenset({2, 5, 66, 82, 85, 94})
-TRAUMA_SITES = ("sthead", "stchest", "stabdom", "stkidney", "sturin", "stpel", "stuplimb", "stlolimb")
-NORMAL_NEWBORN = "incident"          # attribute tested by ONLY:incident (DRG 795)
-FALLTHROUGH = "mdc15fallthrough"
-JOINTS = ("righthip", "lefthip", "rightknee", "leftknee", "rightankle", "leftankle")
 EMPTY = frozenset()
 
 
-@attrs.define(slots=True)
 class Dx:
-    position: int                 # 0 = PDX, 1.. = SDX in input order
-    code: str                     # as given
-    poa: str
-    valid: bool
-    id: int = -1
-    mdc: int = -1                 # table MDC as PDX
-    severity: int = 0             # 0 NCC, 1 CC, 2 MCC (table severity)
-    attrs: frozenset = EMPTY
-    excl: int = 0                 # CC-exclusion list number (0: none)
+    """One diagnosis of the claim: its position and POA, and the table facts of its code."""
+
+    __slots__ = ("position", "code", "poa", "valid", "id", "mdc", "severity", "attrs", "excl", "info")
+
+    def __init__(self, position: int, code: str, poa: str, info: DxInfo | None):
+        self.position = position          # 0 = PDX, 1.. = SDX in input order
+        self.code = code                  # as given
+        self.poa = poa
+        self.info = info
+        if info is None:
+            self.valid, self.id, self.mdc, self.severity, self.attrs, self.excl = False, -1, -1, 0, EMPTY, 0
+        else:
+            self.valid, self.id, self.mdc, self.severity = True, info.id, info.mdc, info.severity
+            self.attrs, self.excl = info.attrs, info.excl
+
+    def __repr__(self):
+        return f"Dx({self.position}, {self.code!r}, {self.poa!r}, valid={self.valid})"
 
 
-@attrs.define(slots=True)
 class Proc:
-    position: int                 # input position; cluster pseudo-codes get -1 - k
-    code: str
-    valid: bool
-    id: int = -1
-    attrs: frozenset = EMPTY
-    is_or_attr: bool = False      # has d468/d477 (ORPROC, unrelated-OR DRGs)
-    suppressed_in: frozenset = EMPTY   # MDC lists in which a formed cluster hides this code
-    cluster: bool = False
+    """One procedure of the claim (or a formed cluster pseudo-code, position < 0)."""
+
+    __slots__ = ("position", "code", "valid", "id", "attrs", "is_or_attr", "suppressed_in", "cluster", "info")
+
+    def __init__(self, position: int, code: str, info: PrInfo | None, cluster: bool = False):
+        self.position = position
+        self.code = code
+        self.info = info
+        self.cluster = cluster
+        self.suppressed_in = EMPTY        # formula lists in which a formed cluster hides this code
+        if info is None:
+            self.valid, self.id, self.attrs, self.is_or_attr = False, -1, EMPTY, False
+        else:
+            self.valid, self.id, self.attrs, self.is_or_attr = True, info.id, info.attrs, info.is_or_attr
+
+    def __repr__(self):
+        return f"Proc({self.position}, {self.code!r}, valid={self.valid})"
 
 
-@attrs.define(slots=True)
 class ClaimState:
-    read: ReadClaim
-    cv: Compiled
-    pdx: Dx
-    sdx: list
-    procs: list                   # valid input procedures, then formed cluster codes
-    all_procs: list               # every input procedure, valid or not, in input order
-    pdx_mdc: int | None           # MDC of the PDX (sex-resolved); None when not known
-    X: frozenset                  # true special atoms
-    P: frozenset                  # PDX attributes
-    S: frozenset                  # union of valid SDX attributes
-    _r_cache: dict = attrs.Factory(dict)
+    """Everything the later stages need about one claim, as attribute sets (P, S, R) and as
+    feature masks over the version's formula operands."""
+
+    __slots__ = ("read", "cv", "pdx", "sdx", "procs", "all_procs", "pdx_mdc", "X", "P", "base_mask", "_S",
+                 "_r_cache", "_rmask_cache", "clustered")
+
+    def __init__(self, read, cv, pdx, sdx, procs, all_procs, pdx_mdc, X, base_mask, clustered):
+        self.read, self.cv, self.pdx, self.sdx = read, cv, pdx, sdx
+        self.procs, self.all_procs, self.pdx_mdc, self.X = procs, all_procs, pdx_mdc, X
+        self.P = pdx.attrs
+        self.base_mask = base_mask       # PDX, SDX and claim-level bits (procedures added per list)
+        self.clustered = clustered       # a formed cluster hides components in some lists
+        self._S = None
+        self._r_cache = {}
+        self._rmask_cache = {}
+
+    @property
+    def S(self) -> frozenset:
+        """Union of the valid secondary diagnoses' attributes (with the newborn fall-through
+        operand as CMS evaluates it)."""
+        if self._S is None:
+            valid = [d for d in self.sdx if d.valid]
+            out = frozenset().union(*(d.attrs for d in valid)) if valid else EMPTY
+            if any(not d.info.incident for d in valid):
+                out = out | {FALLTHROUGH}
+            else:
+                out = out - {FALLTHROUGH}
+            self._S = out
+        return self._S
 
     def R(self, mdc: int) -> frozenset:
         """Procedure attributes active when evaluating formula list ``mdc``."""
@@ -76,19 +103,22 @@ class ClaimState:
             got = self._r_cache[mdc] = frozenset(out)
         return got
 
-
-def _lookup_dx(cv: Compiled, position: int, code: str, poa: str) -> Dx:
-    i = cv.tables.dx_index.get(code.upper())
-    if i is None or cv.vt.dx_mdc[i] < 0:
-        return Dx(position, code, poa, False)
-    vt = cv.vt
-    return Dx(position, code, poa, True, i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), cv.dx_attrs(i),
-              int(vt.dx_excl[i]))
+    def mask(self, mdc: int) -> int:
+        """Feature mask for evaluating formula list ``mdc``."""
+        key = mdc if self.clustered else None
+        got = self._rmask_cache.get(key)
+        if got is None:
+            r = 0
+            for p in self.procs:
+                if mdc not in p.suppressed_in:
+                    r |= p.info.rbits
+            got = self._rmask_cache[key] = self.base_mask | r
+        return got
 
 
 def _form_clusters(cv: Compiled, procs: list[Proc]) -> list[Proc]:
     on_claim = {p.id for p in procs}
-    candidates = sorted({c for p in procs for c in cv.clusters_of.get(p.id, ())})
+    candidates = sorted({c for p in procs if p.info.clustered for c in cv.clusters_of.get(p.id, ())})
     formed = []
     for c in candidates:
         cl = cv.clusters[c]
@@ -100,8 +130,7 @@ def _form_clusters(cv: Compiled, procs: list[Proc]) -> list[Proc]:
         for p in procs:
             if p.id in members:
                 p.suppressed_in = p.suppressed_in | cl.suppression_mdcs
-        attrs_ = cv.pr_attrs(cl.pr_id)
-        out.append(Proc(-1 - k, cl.code, True, cl.pr_id, attrs_, bool(attrs_ & OR_ATTRS), EMPTY, True))
+        out.append(Proc(-1 - k, cl.code, cv.pr_info(cl.code), cluster=True))
     return out
 
 
@@ -159,20 +188,19 @@ def fusion_atoms(procs) -> set:
 
 def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
     """Stage entry point: look up all codes, form clusters, compute special atoms."""
-    vt = cv.vt
-    pdx = _lookup_dx(cv, 0, rc.pdx, rc.pdx_poa)
-    sdx = [_lookup_dx(cv, k + 1, code, poa) for k, (code, poa) in enumerate(rc.sdx)]
+    dx_info = cv.dx_info
+    pdx = Dx(0, rc.pdx, rc.pdx_poa, dx_info(rc.pdx.upper()))
+    sdx = [Dx(k, code, poa, dx_info(code.upper())) for k, (code, poa) in enumerate(rc.sdx, start=1)]
 
-    all_procs = []
-    for k, code in enumerate(rc.procedures):
-        i = cv.tables.pr_index.get(code.upper())
-        if i is None or vt.pr_attr[i] < 0:
-            all_procs.append(Proc(k, code, False))
-        else:
-            a = cv.pr_attrs(i)
-            all_procs.append(Proc(k, code, True, i, a, bool(a & OR_ATTRS)))
-    valid_procs = [p for p in all_procs if p.valid]
-    procs = valid_procs + _form_clusters(cv, valid_procs)
+    pr_info = cv.pr_info
+    all_procs = [Proc(k, code, pr_info(code.upper())) for k, code in enumerate(rc.procedures)]
+    procs = [p for p in all_procs if p.valid]
+    clustered = False
+    if any(p.info.clustered for p in procs):
+        formed = _form_clusters(cv, procs)
+        if formed:
+            procs = procs + formed
+            clustered = True
 
     X = {"ANYDX"}
     ds = rc.discharge_status
@@ -190,11 +218,12 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
         X.add("ORPROC")
 
     pdx_mdc = None
-    if not pdx.valid:
+    pinfo = pdx.info
+    if pinfo is None:
         X.add("INVALID_PDX")
     else:
-        pdx_mdc = pdx.mdc
-        g = vt.gender_mdc.get(pdx.id)
+        pdx_mdc = pinfo.mdc
+        g = pinfo.gender
         if g is not None:
             if rc.sex == SEX_MALE:
                 pdx_mdc = g[0]
@@ -202,23 +231,32 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
                 pdx_mdc = g[1]
             else:
                 X.add("INVALID_SEX")
-        if pdx.mdc == 0:
+        if pinfo.mdc == 0:
             X.add("PDX_ECODE")
         if pdx_mdc == 20:
             X.add("MDC_20_FALL_THRU")
-    valid_sdx = [d for d in sdx if d.valid]
-    S = frozenset().union(*(d.attrs for d in valid_sdx)) if valid_sdx else EMPTY
+
+    s_mask = 0
+    sites = set(pinfo.sites) if pinfo is not None else set()
+    all_incident = True
+    for d in sdx:
+        info = d.info
+        if info is not None:
+            s_mask |= info.sbits
+            if info.sites:
+                sites |= info.sites
+            if not info.incident:
+                all_incident = False
     # CMS quirk (labelled claims): as a secondary-diagnosis operand, "falls through the
     # normal-newborn logic" means "some secondary diagnosis is not a normal-newborn code".
-    if any(NORMAL_NEWBORN not in d.attrs for d in valid_sdx):
-        S = S | {FALLTHROUGH}
-    else:
-        S = S - {FALLTHROUGH}
-    P = pdx.attrs
-    sites = {s for s in TRAUMA_SITES if s in P or s in S}
+    fall = cv.features.index.get(("S", FALLTHROUGH), 0)
+    s_mask = (s_mask & ~fall) | (0 if all_incident else fall)
     if len(sites) >= 2:
         X.add("MULTST")
-    if pdx.valid and "incident" in P and all("incident" in d.attrs for d in valid_sdx):
+    if pinfo is not None and pinfo.incident and all_incident:
         X.add("ONLY:incident")
-    _counter_atoms(procs, X)
-    return ClaimState(rc, cv, pdx, sdx, procs, all_procs, pdx_mdc, frozenset(X), P, S)
+    if any(p.info.counted for p in procs):
+        _counter_atoms(procs, X)
+    X = frozenset(X)
+    base = (pinfo.pbits if pinfo is not None else 0) | s_mask | cv.features.mask("X", X)
+    return ClaimState(rc, cv, pdx, sdx, procs, all_procs, pdx_mdc, X, base, clustered)

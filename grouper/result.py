@@ -2,6 +2,10 @@
 
 Field names follow the labelled claims' ``expected`` objects (the CMS grouper's
 output), so that ``Result.to_dict()`` can be compared field by field.
+
+The claim-level fields are computed when the claim is grouped.  The per-code
+details (``pdx``, ``sdx``, ``procedures``) and ``warnings`` are computed on
+first access, once: most bulk users only read the DRG and its weight.
 """
 from __future__ import annotations
 
@@ -46,6 +50,39 @@ class ProcResult:
 
 
 @attrs.frozen
+class Details:
+    """Per-code results and warnings of one claim."""
+
+    pdx: DxResult
+    sdx: tuple[DxResult, ...]
+    procedures: tuple[ProcResult, ...]
+    warnings: tuple
+
+
+class _Lazy:
+    """Computes :class:`Details` once, on first use (not part of the value)."""
+
+    __slots__ = ("_fn", "_value")
+
+    def __init__(self, fn):
+        self._fn = fn
+        self._value = None
+
+    def get(self) -> Details:
+        if self._value is None:
+            self._value = self._fn()
+            self._fn = None
+        return self._value
+
+
+TOP_FIELDS = ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code", "initial_return_code",
+              "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg", "initial_severity",
+              "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status",
+              "num_hac_categories_satisfied", "admit_dx_flag", "initial_drg_description",
+              "final_drg_description", "initial_mdc_description", "final_mdc_description")
+
+
+@attrs.frozen(eq=False)
 class Result:
     version: int
     fiscal_year: int
@@ -70,14 +107,27 @@ class Result:
     final_drg_description: str
     initial_mdc_description: str
     final_mdc_description: str
-    pdx: DxResult
-    sdx: tuple[DxResult, ...]
-    procedures: tuple[ProcResult, ...]
     weight: float | None             # relative weight of the final DRG for the fiscal year
     gmlos: float | None
     amlos: float | None
-    warnings: tuple = ()
     id: object = None
+    _details: _Lazy = attrs.field(default=None, repr=False, alias="details")
+
+    @property
+    def pdx(self) -> DxResult:
+        return self._details.get().pdx
+
+    @property
+    def sdx(self) -> tuple[DxResult, ...]:
+        return self._details.get().sdx
+
+    @property
+    def procedures(self) -> tuple[ProcResult, ...]:
+        return self._details.get().procedures
+
+    @property
+    def warnings(self) -> tuple:
+        return self._details.get().warnings
 
     @property
     def drg(self) -> int:
@@ -90,12 +140,7 @@ class Result:
 
     def to_dict(self) -> dict:
         d = {"id": self.id, "version": self.version}
-        for f in ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
-                  "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg",
-                  "final_med_surg", "initial_severity", "final_severity", "initial_claim_severity",
-                  "final_claim_severity", "hac_status", "num_hac_categories_satisfied", "admit_dx_flag",
-                  "initial_drg_description", "final_drg_description", "initial_mdc_description",
-                  "final_mdc_description"):
+        for f in TOP_FIELDS:
             d[f] = getattr(self, f)
         d["pdx"] = self.pdx.to_dict()
         d["sdx"] = [x.to_dict() for x in self.sdx]
@@ -106,3 +151,10 @@ class Result:
         d["amlos"] = self.amlos
         d["warnings"] = [w.to_dict() for w in self.warnings]
         return d
+
+    def __eq__(self, other):
+        if not isinstance(other, Result):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None

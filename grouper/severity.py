@@ -33,17 +33,36 @@ def candidates(state: ClaimState) -> list[tuple[int, str]]:
     keys = ts.exclusion_keys
     n_dx = len(ts.dx_codes)
     died = state.read.discharge_status == DIED_STATUS
+    base = pdx.excl * n_dx if pdx.excl else -1
     out = []
     for d in state.sdx:
         if not d.valid or d.severity == NCC:
             out.append((0, "NEITHER"))
-        elif pdx.excl and pdx.excl * n_dx + d.id in keys:
+        elif base >= 0 and base + d.id in keys:
             out.append((0, "EXCLUDED"))
-        elif died and "mccalive" in d.attrs:
+        elif died and d.info.mccalive:
             out.append((0, "NEITHER"))
         else:
             out.append((d.severity, ""))
     return out
+
+
+def counting(state: ClaimState, cand: list[tuple[int, str]], removed: frozenset = frozenset()):
+    """(severity, suppression-set bits) of every secondary diagnosis that counts."""
+    return [(sev, d.info.supbits) for d, (sev, _) in zip(state.sdx, cand)
+            if sev and d.position not in removed]
+
+
+def level_k(count, k: int) -> int:
+    """CC/MCC level for suppression set number ``k`` of the version (see Compiled.supp_sets)."""
+    best = NCC
+    bit = 1 << k
+    for sev, sup in count:
+        if sev > best and not sup & bit:
+            best = sev
+            if best == MCC:
+                break
+    return best
 
 
 def level(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset,

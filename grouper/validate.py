@@ -73,6 +73,10 @@ def read_code(value) -> str:
     return str(value)
 
 
+_POA_FAST = {"Y": "Y", "N": "N", "U": "U", "W": "W", "1": "1", "E": "E", "": "", " ": "",
+             "y": "Y", "n": "N", "u": "U", "w": "W", "e": "E"}
+
+
 def read_poa(value) -> str:
     if value is None:
         return POA_BLANK
@@ -193,5 +197,56 @@ def read_claim(claim, version: int) -> ReadClaim:
         sex=read_sex(claim.sex),
         discharge_status=read_discharge_status(claim.discharge_status),
         hospital_status=read_hospital_status(claim.hospital_status),
+        admit_dx=None if admit is None else read_code(admit),
+    )
+
+
+def read_mapping(d, version: int) -> ReadClaim:
+    """:func:`read_claim` for a claim given as a mapping in the JSON-lines schema, without
+    building a :class:`~grouper.claim.Claim` (same reading, fast path for the common shapes)."""
+    from .claim import _to_dx
+    pdx = d.get("pdx")
+    sdx_in = d.get("sdx")
+    sdx = []
+    if sdx_in:
+        if isinstance(sdx_in, (str, bytes, dict)):
+            sdx_in = [sdx_in]
+        try:
+            items = list(sdx_in)
+        except TypeError:
+            items = [sdx_in]
+        fast = _POA_FAST
+        for item in items:
+            if type(item) is list and len(item) == 2 and type(item[0]) is str:
+                poa = item[1]
+                p = fast.get(poa) if type(poa) is str else None
+                sdx.append((item[0], p if p is not None else read_poa(poa)))
+            else:
+                dx = _to_dx(item)
+                sdx.append((read_code(dx.code), read_poa(dx.poa)))
+    procs_in = d.get("procedures")
+    procs = []
+    if procs_in:
+        if isinstance(procs_in, (str, bytes, dict)):
+            procs_in = [procs_in]
+        try:
+            items = list(procs_in)
+        except TypeError:
+            items = [procs_in]
+        for p in items:
+            if type(p) is str:
+                procs.append(p)
+            else:
+                procs.append(read_code(p.get("code") if isinstance(p, dict) else p))
+    admit = d.get("admit_dx")
+    return ReadClaim(
+        version=version,
+        pdx=read_code(pdx),
+        pdx_poa=POA_BLANK if pdx is None else read_poa(d.get("pdx_poa", "Y")),
+        sdx=tuple(sdx),
+        procedures=tuple(procs),
+        sex=read_sex(d.get("sex")),
+        discharge_status=read_discharge_status(d.get("discharge_status")),
+        hospital_status=read_hospital_status(d.get("hospital_status", "NOT_EXEMPT")),
         admit_dx=None if admit is None else read_code(admit),
     )

@@ -11,6 +11,7 @@ Tables are built from CMS's release files by ``python -m grouper.tables build``
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from .lookup import DiagnosisInfo, DrgInfo, ProcedureInfo, diagnosis, drg, procedure
@@ -23,9 +24,14 @@ def _default(directory: str) -> TableSet:
     return TableSet(directory)
 
 
+@lru_cache(maxsize=None)
+def _resolved(env: str | None) -> str:
+    return str(default_tables_dir())
+
+
 def default() -> TableSet:
     """The table set of the default folder (``$GROUPER_TABLES`` or the repository's ``tables/``)."""
-    return _default(str(default_tables_dir()))
+    return _default(_resolved(os.environ.get("GROUPER_TABLES")))
 
 
 def load(version=None, discharge_date=None) -> VersionTables:

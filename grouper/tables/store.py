@@ -265,6 +265,11 @@ class FiscalYearWeights:
         self.listed: np.ndarray = arrays["listed"]
         self.post_acute: np.ndarray = arrays["post_acute"]
         self.special_pay: np.ndarray = arrays["special_pay"]
+        # per-DRG (weight, gmlos, amlos) as Python floats, None where Table 5 has none
+        self.figures: list = [None] * len(self.weight)
+        for d in np.flatnonzero(self.listed).tolist():
+            self.figures[d] = tuple(None if np.isnan(x) else float(x)
+                                    for x in (self.weight[d], self.gmlos[d], self.amlos[d]))
 
 
 class VersionTables:
