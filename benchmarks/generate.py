@@ -35,6 +35,7 @@ whole batch; Python dicts are built only at the end (1M claims in ~10-20 s).
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
 import os
@@ -470,7 +471,17 @@ def generate_arrays(n: int, seed: int = 0, version: int = 431) -> dict:
 def generate(n: int, seed: int = 0, version: int = 431) -> list[dict]:
     """``n`` realistic claims of grouper ``version`` (431 = v43.1), deterministic for (n, seed, version)."""
     A = generate_arrays(n, seed, version)
-    P = _pools(int(version))
+    gc_was = gc.isenabled()
+    gc.disable()  # millions of small lists: the cyclic GC would rescan them again and again
+    try:
+        return _build(A)
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def _build(A: dict) -> list[dict]:
+    P = _pools(A["version"])
     dx_codes, pr_codes = P["dx_codes"], P["pr_codes"]
     n = A["n"]
     nsdx, npr = A["nsdx"], A["npr"]

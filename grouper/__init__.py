@@ -7,11 +7,12 @@
     (291, 1.2838)
 """
 from .checks import ClaimWarning
+from .batch import BatchResult, Columns, group_batch
 from .claim import Claim, Diagnosis
 from .engine import group
 from .result import DxResult, ProcResult, Result
 from .tables import TableIntegrityError, VersionError
 from .validate import ClaimError
 
-__all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult", "ProcResult", "Result",
+__all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult", "ProcResult", "Result",
            "TableIntegrityError", "VersionError", "group"]

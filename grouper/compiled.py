@@ -22,19 +22,34 @@ JOINTS = ("righthip", "lefthip", "rightknee", "leftknee", "rightankle", "leftank
 COUNTED_PREFIXES = ("vessel", "stent", "NORstent", "NORdrugstent", "right", "left", "sgl", "mult")
 
 
+NAMESPACES = ("P", "S", "R", "X")
+
+
 class Features:
     """Feature bits of one version: every operand tested by a formula gets one bit in an
     integer mask ("P" principal-dx attribute, "S" secondary-dx attribute, "R" procedure
-    attribute, "X" claim-level atom).  Unknown operands get a bit too (never set)."""
+    attribute, "X" claim-level atom).
 
-    def __init__(self):
+    Each namespace occupies whole 64-bit words (P first, then S, R, X), so a claim's mask
+    is also a row of uint64 words for the vectorized path (:mod:`grouper.vector`)."""
+
+    def __init__(self, operands: dict[str, list[str]]):
         self.index: dict[tuple[str, str], int] = {}
+        self.words: dict[str, tuple[int, int]] = {}   # namespace -> (first word, number of words)
+        word = 0
+        for ns in NAMESPACES:
+            names = operands.get(ns, [])
+            n_words = max(1, -(-len(names) // 64))
+            self.words[ns] = (word, n_words)
+            for k, name in enumerate(names):
+                self.index[(ns, name)] = 1 << (word * 64 + k)
+            word += n_words
+        self.n_words = word
 
     def bit(self, ns: str, name: str) -> int:
-        key = (ns, name)
-        b = self.index.get(key)
+        b = self.index.get((ns, name))
         if b is None:
-            b = self.index[key] = 1 << len(self.index)
+            raise KeyError(f"operand {ns}:{name} was not declared")
         return b
 
     def mask(self, ns: str, names) -> int:
@@ -79,6 +94,32 @@ class Cluster:
     suppression_mdcs: frozenset
 
 
+def _operands(nodes) -> dict[str, list[str]]:
+    """Every operand the formulas test, per feature namespace, in first-seen order."""
+    out: dict[str, dict] = {ns: {} for ns in NAMESPACES}
+    for node in nodes:
+        for a in fm.atoms(node):
+            k, n = a.kind, a.name
+            if k == "PDX":
+                out["P"][n] = None
+            elif k == "SDX":
+                out["S"][n] = None
+            elif k == "ANY":
+                out["P"][n] = None
+                out["S"][n] = None
+            elif k == "ONLY":
+                out["X"]["ONLY:" + n] = None
+            elif k == "SPECIAL":
+                out["X"][n] = None
+            elif k == "PROC":
+                out["R"][n] = None
+    # atoms set by marking even when no formula of the version tests them
+    for n in ("ANYDX", "ALIVE", "DIED", "INVALID_DSTAT", "INVALID_PDX", "INVALID_SEX", "PDX_ECODE"):
+        out["X"][n] = None
+    out["S"][FALLTHROUGH] = None
+    return {ns: list(d) for ns, d in out.items()}
+
+
 class DxInfo:
     """What the tables say about one diagnosis code in one version (shared, immutable)."""
 
@@ -109,10 +150,12 @@ class Compiled:
         self.tables = tables
         self.vt = vt
         self.version = vt.version
-        self.features = Features()
+        parsed = {mdc: [fm.parse(r["expression"]) for r in rows] for mdc, rows in vt.formulas.items()}
+        self.features = Features(_operands(node for nodes in parsed.values() for node in nodes))
         self.supp_sets: list[frozenset] = [frozenset()]
         self.lists: dict[int, tuple[Row, ...]] = {
-            mdc: tuple(self._row(mdc, r) for r in rows) for mdc, rows in vt.formulas.items()}
+            mdc: tuple(self._row(mdc, r, node) for r, node in zip(rows, parsed[mdc]))
+            for mdc, rows in vt.formulas.items()}
         self.hac_nodes = {n: fm.parse(e) for n, e in vt.hac_formulas.items()}
         # per formula list: (feature bits its formulas test, suppression-set indexes it uses)
         self.list_plan: dict[int, tuple[int, tuple[int, ...]]] = {}
@@ -133,8 +176,7 @@ class Compiled:
         self._dx_info: dict[str, DxInfo | None] = {}
         self._pr_info: dict[str, PrInfo | None] = {}
 
-    def _row(self, mdc: int, r: dict) -> Row:
-        node = fm.parse(r["expression"])
+    def _row(self, mdc: int, r: dict, node) -> Row:
         error = None
         if r["drg"] == 0 and not r["reroute_mdc"]:
             for a in fm.atoms(node):

@@ -54,11 +54,18 @@ def _run(state: ClaimState, lst: int, count, cache: dict):
         if lv is None:
             lv = cache[k] = sv.level_k(count, k)
         levels.append(lv)
-    key = (lst, m & bits, tuple(levels))
+    return evaluate_list(cv, lst, m & bits, tuple(levels))
+
+
+def evaluate_list(cv, lst: int, m: int, levels: tuple):
+    """(row, level) of the first formula of list ``lst`` that assigns, reroutes or errors,
+    for feature mask ``m`` (already restricted to the list's bits) and the levels of the
+    list's suppression sets (in ``cv.list_plan`` order); (None, 0) when none does."""
+    key = (lst, m, levels)
     memo = cv.memo
     hit = memo.get(key)
     if hit is None:
-        by_k = dict(zip(supp_idx, levels))
+        by_k = dict(zip(cv.list_plan[lst][1], levels))
         hit = (None, 0)
         for row in cv.lists[lst]:
             lvl = by_k[row.supp_index]
@@ -109,13 +116,16 @@ def severity_used(state: ClaimState, a: Assignment) -> str:
     operand evaluated true when the formula is read left to right with short-circuit."""
     if a.return_code != "OK" or a.row is None:
         return "NON_CC"
-    row = a.row
-    m = state.mask(a.list_mdc)
-    cv = state.cv
-    key = ("sev", row.list_mdc, row.blob_index, m & row.bits, a.level)
+    return row_severity_used(state.cv, a.row, state.mask(a.list_mdc), a.level)
+
+
+def row_severity_used(cv, row, m: int, level: int) -> str:
+    """:func:`severity_used` for a formula row, feature mask and level (memoized)."""
+    m &= row.bits
+    key = ("sev", row.list_mdc, row.blob_index, m, level)
     hit = cv.memo.get(key)
     if hit is None:
         pred = cv.atom_predicate
-        used = fm.severity_operand_used(row.node, lambda atom: pred(atom)(m, a.level))
+        used = fm.severity_operand_used(row.node, lambda atom: pred(atom)(m, level))
         hit = cv.memo[key] = used or "NON_CC"
     return hit

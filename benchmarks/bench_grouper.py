@@ -1,0 +1,112 @@
+"""Worker: this library's grouping paths, one measurement per process (used by ``run.py``).
+
+    python benchmarks/bench_grouper.py CLAIMS.jsonl OUT.json --mode single|parallel|batch|batch-parallel
+
+* ``single``         ``grouper.group(claim_dict)`` in a loop (the per-claim path)
+* ``parallel``       the same loop in ``--jobs`` forked worker processes, over chunks
+* ``batch``          ``grouper.group_batch(claims)`` on the whole list -> ``.final_drg``
+* ``batch-parallel`` ``group_batch`` on chunks in ``--jobs`` worker processes
+
+Batch modes write ``{"available": false}`` when ``grouper.group_batch`` does not exist.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import _harness  # noqa: E402
+
+
+# ---- per-claim path (module protocol of _harness.run_adapter)
+
+def load():
+    import grouper
+    return grouper
+
+
+init = load
+
+
+def convert(c):
+    return c
+
+
+def group_one(g, claim):
+    return g.group(claim).final_drg
+
+
+group_chunk = _harness.make_chunk_grouper(sys.modules[__name__])
+
+
+# ---- batch path
+
+def _final(res, n):
+    fd = getattr(res, "final_drg", None)
+    if fd is None and isinstance(res, dict):
+        fd = res.get("final_drg")
+    if fd is None:
+        raise TypeError(f"group_batch returned {type(res).__name__} without a final_drg array")
+    out = fd.tolist() if hasattr(fd, "tolist") else list(fd)
+    if len(out) != n:
+        raise ValueError(f"group_batch returned {len(out)} final DRGs for {n} claims")
+    return [None if (x is None or (isinstance(x, int) and x < 0)) else int(x) for x in out]
+
+
+def batch_init():
+    import grouper
+    return grouper
+
+
+def batch_chunk(g, chunk):
+    return _final(g.group_batch(chunk), len(chunk))
+
+
+def run_batch(argv=None) -> int:
+    args = _harness.common_args(argv)
+    first = _harness.first_claim(args.claims)
+    t0 = time.perf_counter()
+    import grouper
+    if not hasattr(grouper, "group_batch"):
+        _harness.finish(args.out, {"name": "grouper", "mode": args.mode, "available": False,
+                                   "note": "grouper.group_batch is not available in this version"})
+        return 0
+    first_drg = _final(grouper.group_batch([first]), 1)[0]
+    result = {"name": "grouper", "mode": args.mode, "available": True,
+              "load_s": time.perf_counter() - t0, "rss_after_load_kb": _harness.rss_kb(),
+              "first_drg": first_drg}
+    claims = _harness.read_claims(args.claims, args.limit)
+    result["n"] = len(claims)
+    if args.mode == "batch":
+        times, drgs = _harness.time_runs(lambda: _final(grouper.group_batch(claims), len(claims)),
+                                         args.runs, args.warmup)
+    else:
+        mod = sys.modules[__name__]
+        mod.init, mod.group_chunk = batch_init, batch_chunk  # what the pool workers call
+        pool = _harness.parallel_runner("__main__", args.jobs)
+        try:
+            _harness.warm_pool(pool, args.jobs, claims[:50])
+            size = max(1000, -(-len(claims) // (args.jobs * 4)))
+            chunks = _harness.chunked(claims, size)
+            times, drgs = _harness.time_runs(lambda: _harness.run_parallel(pool, chunks), args.runs, args.warmup)
+        finally:
+            pool.close()
+            pool.join()
+        result["jobs"] = args.jobs
+    result["times_s"] = times
+    result["errors"] = sum(d is None for d in drgs)
+    result["unsupported"] = 0
+    result["final_drg"] = drgs
+    _harness.finish(args.out, result)
+    return 0
+
+
+if __name__ == "__main__":
+    argv = sys.argv[1:]
+    mode = argv[argv.index("--mode") + 1] if "--mode" in argv else "single"
+    if mode in ("batch", "batch-parallel"):
+        sys.exit(run_batch(argv))
+    sys.exit(_harness.run_adapter(sys.modules[__name__], "grouper"))

@@ -1,0 +1,313 @@
+"""Group many claims at once: columnar in, columnar out.
+
+    >>> import grouper
+    >>> out = grouper.group_batch([{"version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"]]},
+    ...                            {"discharge_date": "2024-01-15", "pdx": "I5020"}])
+    >>> out.final_drg.tolist(), out.weight.tolist()
+    ([291, 293], [1.2838, 0.5615])
+
+Input: a list (or any iterable) of claim mappings in the JSON-lines schema or
+:class:`grouper.Claim` objects, a dict of columns (:meth:`Columns.from_arrays`),
+a pandas DataFrame or an Arrow table (optional extras).  Output: a
+:class:`BatchResult` whose columns are numpy arrays aligned row for row with
+the input; rows that cannot be grouped carry an error code instead of a DRG.
+The results are identical to :func:`grouper.group` on every claim (tests check
+this); per-code flags are computed on request (``details=True``), by the
+per-claim engine.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import validate as va
+from .claim import Claim
+from .compiled import compiled
+from .drg_logic import UNGROUPABLE_DRG
+from .tables import default as _default_tables
+from .tables.versions import VersionError
+from .validate import ClaimError
+from .vector import HOSP_EXEMPT, HOSP_NOT_EXEMPT, HOSP_UNKNOWN, Batch, group_vectors, vector_tables
+
+_HOSP = {"NOT_EXEMPT": HOSP_NOT_EXEMPT, "EXEMPT": HOSP_EXEMPT, "UNKNOWN": HOSP_UNKNOWN}
+MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
+LEVEL = {-1: "NONE", 0: "NON_CC", 1: "CC", 2: "MCC"}
+
+COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
+           "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
+           "initial_severity", "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status",
+           "num_hac_categories_satisfied", "weight", "gmlos", "amlos", "error", "error_message")
+
+
+class Columns:
+    """Claims in columnar form, read the way the CMS grouper reads them.
+
+    Diagnoses and procedures are flat lists with offsets (CSR): claim ``i`` has secondary
+    diagnoses ``sdx_codes[sdx_off[i]:sdx_off[i+1]]``.  ``error`` holds a
+    :class:`~grouper.ClaimError` for rows that cannot be grouped (their other fields are
+    placeholders)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.id = [None] * n
+        self.version = np.full(n, -1, dtype=np.int32)
+        self.pdx: list = [""] * n
+        self.pdx_poa: list = ["Y"] * n
+        self.sdx_codes: list = []
+        self.sdx_poa: list = []
+        self.sdx_off = np.zeros(n + 1, dtype=np.int64)
+        self.pr_codes: list = []
+        self.pr_off = np.zeros(n + 1, dtype=np.int64)
+        self.sex = np.zeros(n, dtype=np.int8)
+        self.dstat = np.full(n, -1, dtype=np.int16)
+        self.hospital = np.zeros(n, dtype=np.int8)
+        self.admit_dx: list = [None] * n
+        self.error: list = [None] * n
+        self.records: list | None = None       # the input records, for the per-claim fallback
+
+    @classmethod
+    def from_records(cls, records, *, version=None, tables=None) -> "Columns":
+        """From claim mappings (JSON-lines schema) or :class:`Claim` objects."""
+        from .engine import _VersionOf, as_claim, resolve_version
+        records = records if isinstance(records, list) else list(records)
+        ts = tables or _default_tables()
+        n = len(records)
+        col = cls(n)
+        col.records = records
+        sdx_codes, sdx_poa, pr_codes = col.sdx_codes, col.sdx_poa, col.pr_codes
+        sdx_off, pr_off = col.sdx_off, col.pr_off
+        vcache: dict = {}
+        for i, rec in enumerate(records):
+            try:
+                if type(rec) is dict:
+                    if "pdx" not in rec:
+                        raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
+                    pdx = rec["pdx"]
+                    if pdx is not None and not isinstance(pdx, (str, bytes)):
+                        va.check_readable(as_claim(rec))
+                    vkey = (rec.get("version"), rec.get("discharge_date"))
+                    try:
+                        v = vcache.get(vkey) if version is None else None
+                    except TypeError:      # unhashable version/date values
+                        v, vkey = None, None
+                    if v is None:
+                        v = resolve_version(ts, _VersionOf(rec), version)
+                        if version is None and vkey is not None:
+                            vcache[vkey] = v
+                    rc = va.read_mapping(rec, v)
+                else:
+                    claim = as_claim(rec)
+                    va.check_readable(claim)
+                    v = resolve_version(ts, claim, version)
+                    rc = va.read_claim(claim, v)
+            except ClaimError as exc:
+                col.error[i] = exc
+                sdx_off[i + 1] = len(sdx_codes)
+                pr_off[i + 1] = len(pr_codes)
+                continue
+            col.id[i] = rec.get("id") if type(rec) is dict else getattr(rec, "id", None)
+            col.version[i] = v
+            col.pdx[i] = rc.pdx
+            col.pdx_poa[i] = rc.pdx_poa
+            for code, poa in rc.sdx:
+                sdx_codes.append(code)
+                sdx_poa.append(poa)
+            sdx_off[i + 1] = len(sdx_codes)
+            pr_codes.extend(rc.procedures)
+            pr_off[i + 1] = len(pr_codes)
+            col.sex[i] = rc.sex
+            col.dstat[i] = -1 if rc.discharge_status is None else rc.discharge_status
+            col.hospital[i] = _HOSP[rc.hospital_status]
+            col.admit_dx[i] = rc.admit_dx
+        return col
+
+    @classmethod
+    def from_arrays(cls, *, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
+                    sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
+                    id=None, tables=None) -> "Columns":
+        """From columns: ``pdx`` a sequence of codes; ``sdx``/``procedures`` sequences of code
+        lists (``sdx_poa`` parallel POA lists, default Y), or ``(flat_codes, offsets)`` pairs;
+        the other fields sequences or scalars."""
+        n = len(pdx)
+
+        def col(x, i, default):
+            if x is None:
+                return default
+            if isinstance(x, (str, int, float)) and not isinstance(x, bool):
+                return x
+            return x[i]
+
+        def lists(x, i):
+            if x is None:
+                return []
+            if isinstance(x, tuple) and len(x) == 2 and not isinstance(x[0], str):
+                flat, off = x
+                return list(flat[off[i]:off[i + 1]])
+            v = x[i]
+            return [] if v is None else list(v)
+
+        records = []
+        for i in range(n):
+            codes = lists(sdx, i)
+            poas = lists(sdx_poa, i) if sdx_poa is not None else ["Y"] * len(codes)
+            rec = {"pdx": col(pdx, i, None), "sdx": [[c, p] for c, p in zip(codes, poas)],
+                   "procedures": lists(procedures, i), "sex": col(sex, i, None),
+                   "discharge_status": col(discharge_status, i, None),
+                   "hospital_status": col(hospital_status, i, "NOT_EXEMPT"), "pdx_poa": col(pdx_poa, i, "Y"),
+                   "admit_dx": col(admit_dx, i, None), "id": col(id, i, i)}
+            if version is not None:
+                rec["version"] = col(version, i, None)
+            if discharge_date is not None:
+                rec["discharge_date"] = col(discharge_date, i, None)
+            records.append(rec)
+        return cls.from_records(records, tables=tables)
+
+
+class BatchResult:
+    """Columns aligned with the input rows (numpy arrays; object arrays for text)."""
+
+    def __init__(self, columns: dict, details=None):
+        for k, v in columns.items():
+            setattr(self, k, v)
+        self.columns = tuple(columns)
+        self.details = details          # list of grouper.Result (details=True), else None
+
+    def __len__(self):
+        return len(self.final_drg)
+
+    def __getitem__(self, i) -> dict:
+        return {k: _py(getattr(self, k)[i]) for k in self.columns}
+
+    def to_records(self) -> list[dict]:
+        return [self[i] for i in range(len(self))]
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame({k: getattr(self, k) for k in self.columns})
+
+
+def _py(v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def _as_columns(claims, version, tables) -> Columns:
+    if isinstance(claims, Columns):
+        return claims
+    mod = type(claims).__module__
+    if mod.startswith("pandas"):
+        return Columns.from_records(claims.to_dict("records"), version=version, tables=tables)
+    if mod.startswith("pyarrow"):
+        return Columns.from_records(claims.to_pylist(), version=version, tables=tables)
+    if isinstance(claims, Mapping) and "pdx" in claims and not isinstance(claims["pdx"], (str, bytes)):
+        return Columns.from_arrays(**claims, tables=tables)
+    return Columns.from_records(claims, version=version, tables=tables)
+
+
+def group_batch(claims, *, version=None, tables=None, details: bool = False) -> BatchResult:
+    """Group many claims; results identical to :func:`grouper.group`, row for row."""
+    ts = tables or _default_tables()
+    cols = _as_columns(claims, version, ts)
+    n = cols.n
+    out = {k: np.zeros(n, dtype=np.int32) for k in ("version", "initial_drg", "initial_mdc", "final_drg",
+                                                    "final_mdc", "initial_base_drg", "final_base_drg",
+                                                    "num_hac_categories_satisfied")}
+    for k in ("return_code", "initial_return_code", "initial_med_surg", "final_med_surg", "initial_severity",
+              "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status", "error",
+              "error_message"):
+        out[k] = np.full(n, None, dtype=object)
+    for k in ("weight", "gmlos", "amlos"):
+        out[k] = np.full(n, np.nan)
+    out["id"] = np.array(cols.id + [None], dtype=object)[:n]
+    out["version"] = cols.version.copy()
+    fallback_rows: list[int] = []
+    for v in np.unique(cols.version[cols.version > 0]).tolist():
+        idx = np.flatnonzero(cols.version == v)
+        _group_version(ts, v, cols, idx, out, fallback_rows)
+    for i, e in enumerate(cols.error):
+        if e is not None:
+            out["error"][i] = e.code
+            out["error_message"][i] = str(e)
+    if fallback_rows or details:
+        from .engine import group
+        rows = range(n) if details else fallback_rows
+        results = [None] * n if details else None
+        for i in rows:
+            if cols.error[i] is not None:
+                continue
+            rec = cols.records[i] if cols.records is not None else None
+            r = group(rec, tables=ts, version=version) if rec is not None else None
+            if details:
+                results[i] = r
+            if i in fallback_rows or details:
+                _fill_from_result(out, i, r)
+        return BatchResult(out, results)
+    return BatchResult(out)
+
+
+def _group_version(ts, v, cols: Columns, idx: np.ndarray, out: dict, fallback_rows: list) -> None:
+    cv = compiled(ts, v)
+    vtab = vector_tables(cv)
+    sdx_codes, sdx_poa, pr_codes = [], [], []
+    sdx_off = np.zeros(len(idx) + 1, dtype=np.int64)
+    pr_off = np.zeros(len(idx) + 1, dtype=np.int64)
+    so, po = cols.sdx_off, cols.pr_off
+    contiguous = len(idx) == cols.n
+    if contiguous:
+        sdx_codes, sdx_poa, pr_codes = cols.sdx_codes, cols.sdx_poa, cols.pr_codes
+        sdx_off, pr_off = so, po
+    else:
+        for k, i in enumerate(idx.tolist()):
+            sdx_codes.extend(cols.sdx_codes[so[i]:so[i + 1]])
+            sdx_poa.extend(cols.sdx_poa[so[i]:so[i + 1]])
+            pr_codes.extend(cols.pr_codes[po[i]:po[i + 1]])
+            sdx_off[k + 1] = len(sdx_codes)
+            pr_off[k + 1] = len(pr_codes)
+    pick = (lambda lst: lst) if contiguous else (lambda lst: [lst[i] for i in idx.tolist()])
+    b = Batch(pick(cols.pdx), pick(cols.pdx_poa), sdx_codes, sdx_poa, sdx_off, pr_codes, pr_off,
+              cols.sex[idx], cols.dstat[idx], cols.hospital[idx], pick(cols.admit_dx))
+    res = group_vectors(vtab, b)
+    ini, fin = res["initial"], res["final"]
+    out["initial_drg"][idx] = ini["drg"]
+    out["initial_mdc"][idx] = ini["mdc"]
+    out["final_drg"][idx] = fin["drg"]
+    out["final_mdc"][idx] = fin["mdc"]
+    out["return_code"][idx] = fin["rc"]
+    out["initial_return_code"][idx] = ini["rc"]
+    surg = np.array([MED_SURG.get(x, "NONE") for x in vtab.row_surgical] + ["NONE"], dtype=object)
+    for a, key_base, key_ms in ((ini, "initial_base_drg", "initial_med_surg"),
+                                (fin, "final_base_drg", "final_med_surg")):
+        ok = (a["rc"] == "OK") & (a["row"] >= 0)
+        r = np.where(ok, a["row"], -1)
+        out[key_base][idx] = np.where(ok, vtab.row_base[r], UNGROUPABLE_DRG)
+        out[key_ms][idx] = surg[np.where(ok, r, len(surg) - 1)]
+    out["initial_severity"][idx] = np.where(ini["rc"] == "OK", ini["sev_used"], "NON_CC")
+    out["final_severity"][idx] = np.where(fin["rc"] == "OK", fin["sev_used"], "NON_CC")
+    out["initial_claim_severity"][idx] = [LEVEL[x] for x in ini["claim_level"].tolist()]
+    out["final_claim_severity"][idx] = [LEVEL[x] for x in fin["claim_level"].tolist()]
+    out["hac_status"][idx] = res["hac_status"]
+    out["num_hac_categories_satisfied"][idx] = res["num_hac"]
+    fy = cv.vt.fiscal_year
+    if fy in ts.fiscal_years:
+        w = ts.weights(fy)
+        drg = fin["drg"]
+        out["weight"][idx] = w.weight[drg]
+        out["gmlos"][idx] = w.gmlos[drg]
+        out["amlos"][idx] = w.amlos[drg]
+    fallback_rows.extend(idx[res["fallback"]].tolist())
+
+
+def _fill_from_result(out: dict, i: int, r) -> None:
+    for k in ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "initial_base_drg", "final_base_drg",
+              "num_hac_categories_satisfied", "return_code", "initial_return_code", "initial_med_surg",
+              "final_med_surg", "initial_severity", "final_severity", "initial_claim_severity",
+              "final_claim_severity", "hac_status"):
+        out[k][i] = getattr(r, k)
+    out["version"][i] = r.version
+    for k in ("weight", "gmlos", "amlos"):
+        x = getattr(r, k)
+        out[k][i] = np.nan if x is None else x

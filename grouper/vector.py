@@ -1,0 +1,659 @@
+"""The vectorized grouping core: many claims of one version as numpy arrays.
+
+The same CMS rules as the per-claim stages, as array operations:
+
+1. codes are interned once per batch (codes packed into 64-bit keys, binary
+   search in the sorted code universe);
+2. per-code facts come from arrays indexed by code id; the claim's feature
+   mask (PDX, SDX, procedure and claim-level operand bits, word-aligned as in
+   :class:`grouper.compiled.Features`) is an OR-reduction over its codes;
+3. CC/MCC candidates, PDX exclusions and per-suppression-set levels are
+   segment reductions;
+4. each formula list is evaluated once per *distinct* (masked feature row,
+   levels) among the claims that reach it, with the same memoized evaluation
+   as the per-claim path (:func:`grouper.drg_logic.evaluate_list`);
+5. HAC/POA processing evaluates the HAC formulas per secondary diagnosis.
+
+Claims that form procedure clusters (about 2%) are grouped by the per-claim
+engine: clusters hide component attributes per formula list.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import drg_logic, formula as fm
+from .compiled import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, OR_ATTRS, TRAUMA_SITES, Compiled
+from .hac import POA_NO, POA_YES
+from .marking import AMA_STATUS, DIED_STATUS, TRANSFER_ACUTE
+from .severity import CC, MCC
+
+U64 = np.uint64
+
+
+# ------------------------------------------------------------------ code keys
+
+
+def pack_codes(codes) -> tuple[np.ndarray, np.ndarray]:
+    """Codes -> (64-bit keys ordered like the strings, mask of codes that need the exact
+    Python path: non-ASCII, NUL characters or non-text values)."""
+    n = len(codes)
+    slow = np.zeros(n, dtype=bool)
+    try:
+        arr = np.array(codes, dtype="S8")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        arr = np.empty(n, dtype="S8")
+        for i, c in enumerate(codes):
+            try:
+                arr[i] = c.encode("ascii") if isinstance(c, str) and "\0" not in c else b""
+                if not isinstance(c, str) or "\0" in c:
+                    slow[i] = True
+            except UnicodeEncodeError:
+                slow[i] = True
+        return _to_keys(arr), slow
+    try:
+        joined = "".join(codes)
+    except TypeError:
+        joined = "".join(c for c in codes if type(c) is str)
+    if n and "\0" in joined:
+        for i, c in enumerate(codes):
+            if type(c) is str and "\0" in c:
+                slow[i] = True
+    return _to_keys(arr), slow
+
+
+def _to_keys(arr: np.ndarray) -> np.ndarray:
+    return np.frombuffer(arr.tobytes(), dtype=">u8").astype(U64)
+
+
+class CodeIndex:
+    """Sorted 64-bit keys of a code universe, for vectorized look-up."""
+
+    def __init__(self, codes: list[str]):
+        self.keys = _to_keys(np.array(codes, dtype="S8"))
+        assert np.all(self.keys[1:] > self.keys[:-1]), "code universe must be sorted and unique"
+        self.index = {c: i for i, c in enumerate(codes)}
+
+    def lookup(self, codes) -> np.ndarray:
+        """Code id of each code as the CMS grouper reads it (upper-cased), -1 if unknown."""
+        n = len(codes)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        keys, slow = pack_codes(codes)
+        pos = np.searchsorted(self.keys, keys)
+        pos = np.minimum(pos, len(self.keys) - 1)
+        hit = (self.keys[pos] == keys) & ~slow
+        ids = np.where(hit, pos, -1).astype(np.int64)
+        # codes that are not found as written: lower case (CMS upper-cases), or the exact path
+        miss = np.flatnonzero(~hit)
+        if len(miss):
+            index = self.index
+            for i in miss.tolist():
+                c = codes[i]
+                if type(c) is str:
+                    u = c.upper()
+                    if u != c or slow[i]:
+                        ids[i] = index.get(u, -1)
+        return ids
+
+
+# ----------------------------------------------------------- per-version arrays
+
+
+class VectorTables:
+    """Per-code facts of one version as arrays (built once per version)."""
+
+    def __init__(self, cv: Compiled):
+        self.cv = cv
+        ts = cv.tables
+        vt = cv.vt
+        F = cv.features
+        self.n_words = F.n_words
+        n_dx, n_pr = len(ts.dx_codes), len(ts.pr_codes)
+
+        # diagnoses: facts per code id (invalid codes -> profile 0, no attributes)
+        valid = vt.dx_mdc >= 0
+        self.dx_valid = valid
+        self.dx_mdc = vt.dx_mdc.astype(np.int16)
+        self.dx_sev = np.where(valid, vt.dx_sev, 0).astype(np.int8)
+        self.dx_excl = vt.dx_excl.astype(np.int64)
+        combo = (vt.dx_attr.astype(np.int64) << 32) | (vt.dx_hac.astype(np.int64) << 16) | vt.dx_dxcat
+        combo = np.where(valid, combo, -1)
+        uniq, inv = np.unique(combo, return_inverse=True)
+        n_prof = len(uniq) + 1                      # the last profile: invalid codes, no attributes
+        self.invalid_profile = n_prof - 1
+        self.dx_prof = np.where(valid, inv, self.invalid_profile).astype(np.int32)
+        self.prof_words = np.zeros((n_prof, F.n_words), dtype=U64)
+        self.prof_sup = np.zeros(n_prof, dtype=np.int64)
+        self.prof_incident = np.zeros(n_prof, dtype=bool)
+        self.prof_mccalive = np.zeros(n_prof, dtype=bool)
+        self.prof_sites = np.zeros(n_prof, dtype=np.uint8)
+        first = np.zeros(n_prof, dtype=np.int64)
+        first[inv[::-1]] = np.arange(n_dx)[::-1]
+        for p in range(n_prof - 1):
+            if uniq[p] < 0:
+                continue
+            info = cv.dx_info(ts.dx_codes[int(first[p])])
+            self.prof_words[p] = _words(info.pbits | info.sbits, F.n_words)
+            self.prof_sup[p] = info.supbits
+            self.prof_incident[p] = info.incident
+            self.prof_mccalive[p] = info.mccalive
+            self.prof_sites[p] = sum(1 << k for k, s in enumerate(TRAUMA_SITES) if s in info.sites)
+        p0, pn = F.words["P"]
+        s0, sn = F.words["S"]
+        self.p_slice, self.s_slice = slice(p0, p0 + pn), slice(s0, s0 + sn)
+        self.gender = np.full((n_dx, 2), -1, dtype=np.int16)
+        for i, (m, f) in vt.gender_mdc.items():
+            self.gender[i] = (m, f)
+        self.dx_hac = np.zeros(n_dx, dtype=bool)
+        for code in cv.hac_code_info:
+            i = ts.dx_index.get(code)
+            if i is not None:
+                self.dx_hac[i] = True
+
+        # procedures: facts per attribute pattern
+        self.pr_pat = vt.pr_attr.astype(np.int32)
+        pats = sorted(set(ts.pr_patterns) | {0})
+        n_pat = max(pats) + 2
+        self.pat_words = np.zeros((n_pat, F.n_words), dtype=U64)
+        self.pat_or = np.zeros(n_pat, dtype=bool)
+        self.pat_vessels = np.zeros(n_pat, dtype=np.int16)
+        self.pat_stents = np.zeros(n_pat, dtype=np.int16)
+        self.pat_drug = np.zeros(n_pat, dtype=bool)
+        self.pat_bare = np.zeros(n_pat, dtype=bool)
+        self.pat_joints = np.zeros(n_pat, dtype=np.uint8)
+        self.pat_fusion = np.zeros((n_pat, 4), dtype=np.int16)   # sglant, sglpost, sglpost1, sglantsectX
+        for p in pats:
+            a = frozenset(ts.pr_patterns.get(p, ()))
+            self.pat_words[p] = _words(F.mask("R", a), F.n_words)
+            self.pat_or[p] = bool(a & OR_ATTRS)
+            self.pat_vessels[p] = sum(k for k in (1, 2, 3, 4) if f"vessel{k}" in a)
+            self.pat_stents[p] = sum(k for k in (1, 2, 3, 4) if f"stent{k}" in a)
+            self.pat_drug[p] = "NORdrugstent" in a
+            self.pat_bare[p] = "NORstent" in a
+            self.pat_joints[p] = sum(1 << k for k, j in enumerate(JOINTS) if j in a)
+            self.pat_fusion[p] = ["sglantfuse" in a, "sglpostfuse" in a, "sglpostfuse1" in a,
+                                  "sglantsectXfuse" in a]
+        self.pr_clustered = np.zeros(n_pr, dtype=bool)
+        self.pr_clustered[list(cv.clusters_of)] = True
+
+        # claim-level atoms -> bit in the X words
+        self.x0 = F.words["X"][0]
+        self.x_bits = {name: F.index[("X", name)] >> (64 * self.x0)
+                       for (ns, name) in F.index if ns == "X"}
+        self.fall_bit = F.index[("S", FALLTHROUGH)] >> (64 * s0)
+
+        # formula lists: feature-word masks
+        self.list_words = {lst: _words(bits, F.n_words) for lst, (bits, _) in cv.list_plan.items()}
+        # every formula row as arrays, by row index
+        self.rows = [r for lst in sorted(cv.lists) for r in cv.lists[lst]]
+        self.row_index = {id(r): k for k, r in enumerate(self.rows)}
+        self.rc_names = ["OK", "UNGROUPABLE"] + sorted({r.error for r in self.rows if r.error})
+        rc_code = {name: k for k, name in enumerate(self.rc_names)}
+        self.row_drg = np.array([r.drg for r in self.rows], dtype=np.int32)
+        self.row_reroute = np.array([r.reroute_mdc for r in self.rows], dtype=np.int16)
+        self.row_rc = np.array([rc_code[r.error] if r.error else -1 for r in self.rows], dtype=np.int16)
+        self.row_supp = np.array([r.supp_index for r in self.rows], dtype=np.int64)
+        self.row_real = np.array([r.drg_severity != 9 for r in self.rows], dtype=bool)
+        self.row_has_sev = np.array([any(a.kind == "SEV" for a in fm.atoms(r.node)) for r in self.rows], dtype=bool)
+        self.row_base = np.array([r.base_drg for r in self.rows], dtype=np.int32)
+        self.row_surgical = np.array([r.surgical for r in self.rows], dtype=object)
+
+        # HAC: per HAC number, the codes on its lists (any / main SDX operand) as arrays
+        self._hac_prepare()
+
+    def _hac_prepare(self):
+        cv = self.cv
+        ts = cv.tables
+        from .hac import sdx_operands
+        ops = sdx_operands(cv)
+        n_dx = len(ts.dx_codes)
+        self.hac_numbers = sorted(ops)
+        self.hac_on_list = {n: np.zeros(n_dx, dtype=bool) for n in self.hac_numbers}
+        self.hac_main = {n: np.zeros(n_dx, dtype=bool) for n in self.hac_numbers}
+        self.hac_first = np.full(n_dx, 99, dtype=np.int16)        # lowest HAC number of the code's lists
+        for code, (operands, numbers) in cv.hac_code_info.items():
+            i = ts.dx_index.get(code)
+            if i is None:
+                continue
+            opset = set(operands)
+            for n in sorted(set(numbers)):
+                sops = [op for op in ops.get(n, ()) if op in opset]
+                if sops:
+                    self.hac_on_list[n][i] = True
+                    self.hac_first[i] = min(self.hac_first[i], n)
+                    if ops[n][0] in opset:
+                        self.hac_main[n][i] = True
+        self.hac_candidate = self.hac_first < 99
+
+
+def _words(mask: int, n_words: int) -> np.ndarray:
+    return np.frombuffer(mask.to_bytes(8 * n_words, "little"), dtype="<u8").astype(U64)
+
+
+def _mask_int(row: np.ndarray) -> int:
+    return int.from_bytes(row.astype("<u8").tobytes(), "little")
+
+
+def vector_tables(cv: Compiled) -> VectorTables:
+    return cv.tables.cached(("vector", cv.version), lambda: VectorTables(cv))
+
+
+def code_indexes(tables):
+    return tables.cached(("code_index",), lambda: (CodeIndex(tables.dx_codes), CodeIndex(tables.pr_codes)))
+
+
+# -------------------------------------------------------------- segment helpers
+
+
+def _seg_or(values: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
+    """OR of ``values`` rows per segment ``off[i]:off[i+1]`` (zeros for empty segments)."""
+    shape = (n,) + values.shape[1:]
+    out = np.zeros(shape, dtype=values.dtype)
+    nonempty = off[1:] > off[:-1]
+    if len(values) and nonempty.any():
+        red = np.bitwise_or.reduceat(values, off[:-1][nonempty], axis=0)
+        out[nonempty] = red
+    return out
+
+
+def _seg_reduce(ufunc, values: np.ndarray, off: np.ndarray, n: int, empty):
+    out = np.full(n, empty, dtype=values.dtype)
+    nonempty = off[1:] > off[:-1]
+    if len(values) and nonempty.any():
+        out[nonempty] = ufunc.reduceat(values, off[:-1][nonempty])
+    return out
+
+
+# ----------------------------------------------------------------- the kernel
+
+
+class Batch:
+    """Claims of one version in columnar form, as the CMS grouper reads them."""
+
+    def __init__(self, pdx, pdx_poa, sdx_codes, sdx_poa, sdx_off, pr_codes, pr_off, sex, dstat, hospital,
+                 admit_dx):
+        self.pdx = pdx                  # list[str]
+        self.pdx_poa = pdx_poa
+        self.sdx_codes = sdx_codes      # list[str] flat
+        self.sdx_poa = sdx_poa          # list[str] flat
+        self.sdx_off = sdx_off          # int64 (n+1)
+        self.pr_codes = pr_codes
+        self.pr_off = pr_off
+        self.sex = sex                  # int8: 0 unknown, 1 male, 2 female
+        self.dstat = dstat              # int16: -1 = invalid/none
+        self.hospital = hospital        # int8: 0 NOT_EXEMPT, 1 EXEMPT, 2 UNKNOWN
+        self.admit_dx = admit_dx        # list[str | None]
+        self.n = len(pdx)
+
+
+HOSP_NOT_EXEMPT, HOSP_EXEMPT, HOSP_UNKNOWN = 0, 1, 2
+RC_OK, RC_UNGROUPABLE, RC_PENDING = 0, 1, -1
+POA_CLASS = {"Y": 0, "W": 0, "N": 1, "U": 1}   # 0 yes, 1 no, 2 anything else (unrecognized)
+
+
+def group_vectors(vtab: VectorTables, b: Batch) -> dict:
+    """Group a batch of one version.  Returns columns; ``fallback`` marks the claims that
+    the caller must group with the per-claim engine (formed procedure clusters)."""
+    cv = vtab.cv
+    ts = cv.tables
+    n = b.n
+    dx_index, pr_index = code_indexes(ts)
+    W = vtab.n_words
+
+    # 1. codes -> ids valid in this version
+    pdx_id = dx_index.lookup(b.pdx)
+    pdx_id[pdx_id >= 0] = np.where(vtab.dx_valid[pdx_id[pdx_id >= 0]], pdx_id[pdx_id >= 0], -1)
+    sdx_id = dx_index.lookup(b.sdx_codes)
+    ok = sdx_id >= 0
+    sdx_id[ok] = np.where(vtab.dx_valid[sdx_id[ok]], sdx_id[ok], -1)
+    pr_id = pr_index.lookup(b.pr_codes)
+    ok = pr_id >= 0
+    pr_id[ok] = np.where(vtab.pr_pat[pr_id[ok]] >= 0, pr_id[ok], -1)
+    sdx_claim = np.repeat(np.arange(n), np.diff(b.sdx_off))
+    pr_claim = np.repeat(np.arange(n), np.diff(b.pr_off))
+    sdx_valid = sdx_id >= 0
+    pr_valid = pr_id >= 0
+
+    # claims with a procedure that takes part in a cluster: per-claim engine
+    fallback = np.zeros(n, dtype=bool)
+    if pr_valid.any():
+        clus = np.zeros(len(pr_id), dtype=bool)
+        clus[pr_valid] = vtab.pr_clustered[pr_id[pr_valid]]
+        fallback[pr_claim[clus]] = True
+
+    # 2. feature words
+    pdx_valid = pdx_id >= 0
+    pdx_prof = np.where(pdx_valid, vtab.dx_prof[np.maximum(pdx_id, 0)], vtab.invalid_profile)
+    words = np.zeros((n, W), dtype=U64)
+    words[:, vtab.p_slice] = vtab.prof_words[pdx_prof][:, vtab.p_slice]
+    sdx_prof = np.where(sdx_valid, vtab.dx_prof[np.maximum(sdx_id, 0)], vtab.invalid_profile)
+    if len(sdx_id):
+        words[:, vtab.s_slice] = _seg_or(vtab.prof_words[sdx_prof][:, vtab.s_slice], b.sdx_off, n)
+    pr_pat = np.where(pr_valid, vtab.pr_pat[np.maximum(pr_id, 0)], 0)
+    if len(pr_id):
+        words |= _seg_or(vtab.pat_words[pr_pat], b.pr_off, n)
+
+    # newborn fall-through operand: some valid SDX is not a normal-newborn code
+    not_incident = sdx_valid & ~vtab.prof_incident[sdx_prof]
+    any_not_incident = _seg_reduce(np.logical_or, not_incident, b.sdx_off, n, False)
+    s0 = vtab.s_slice.start
+    fall = U64(vtab.fall_bit)
+    words[:, s0] = np.where(any_not_incident, words[:, s0] | fall, words[:, s0] & ~fall)
+
+    # 3. claim-level atoms
+    x = np.zeros(n, dtype=U64)
+
+    def setx(name, cond):
+        bit = vtab.x_bits.get(name)
+        if bit is not None:
+            x[cond] |= U64(bit)
+
+    ds = b.dstat
+    setx("ANYDX", np.ones(n, dtype=bool))
+    setx("INVALID_DSTAT", ds < 0)
+    setx("ALIVE", ds != DIED_STATUS)
+    setx("DIED", ds == DIED_STATUS)
+    setx("AMA", ds == AMA_STATUS)
+    setx("XFRNBA", np.isin(ds, list(TRANSFER_ACUTE)))
+    if len(pr_id):
+        setx("ORPROC", _seg_reduce(np.logical_or, pr_valid & vtab.pat_or[pr_pat], b.pr_off, n, False))
+    setx("INVALID_PDX", ~pdx_valid)
+    table_mdc = np.where(pdx_valid, vtab.dx_mdc[np.maximum(pdx_id, 0)], -1)
+    g = vtab.gender[np.maximum(pdx_id, 0)]
+    gendered = pdx_valid & (g[:, 0] >= 0)
+    pdx_mdc = table_mdc.copy()
+    pdx_mdc = np.where(gendered & (b.sex == 1), g[:, 0], pdx_mdc)
+    pdx_mdc = np.where(gendered & (b.sex == 2), g[:, 1], pdx_mdc)
+    setx("INVALID_SEX", gendered & (b.sex != 1) & (b.sex != 2))
+    setx("PDX_ECODE", pdx_valid & (table_mdc == 0))
+    setx("MDC_20_FALL_THRU", pdx_valid & (pdx_mdc == 20))
+    sites = np.where(pdx_valid, vtab.prof_sites[pdx_prof], 0).astype(np.uint8)
+    if len(sdx_id):
+        sites |= _seg_or(np.where(sdx_valid, vtab.prof_sites[sdx_prof], 0).astype(np.uint8), b.sdx_off, n)
+    setx("MULTST", np.unpackbits(sites[:, None], axis=1).sum(axis=1) >= 2)
+    pdx_incident = pdx_valid & vtab.prof_incident[pdx_prof]
+    setx("ONLY:incident", pdx_incident & ~any_not_incident)
+    if len(pr_id):
+        _counter_atoms(vtab, pr_valid, pr_pat, b.pr_off, n, setx)
+    words[:, vtab.x0] |= x
+
+    # 4. severity candidates
+    died = ds == DIED_STATUS
+    sev = np.where(sdx_valid, vtab.dx_sev[np.maximum(sdx_id, 0)], 0).astype(np.int8)
+    pdx_excl = np.where(pdx_valid, vtab.dx_excl[np.maximum(pdx_id, 0)], 0)
+    excluded = np.zeros(len(sdx_id), dtype=bool)
+    if len(sdx_id):
+        lists = pdx_excl[sdx_claim]
+        cand_pair = (lists > 0) & (sev > 0)
+        if cand_pair.any():
+            keys = lists[cand_pair] * len(ts.dx_codes) + sdx_id[cand_pair]
+            ek = ts.exclusion_keys_sorted
+            pos = np.minimum(np.searchsorted(ek, keys), len(ek) - 1)
+            excluded[cand_pair] = ek[pos] == keys
+    mcc_dead = died[sdx_claim] & vtab.prof_mccalive[sdx_prof] if len(sdx_id) else np.zeros(0, dtype=bool)
+    count_sev = np.where(excluded | mcc_dead, 0, sev).astype(np.int8)
+    sup = np.where(count_sev > 0, vtab.prof_sup[sdx_prof], 0) if len(sdx_id) else np.zeros(0, np.int64)
+
+    poa_class = _poa_classes(b.sdx_poa)
+    ctx = _Ctx(vtab, b, n, words, pdx_valid, pdx_mdc, sdx_claim, count_sev, sup, fallback)
+
+    # 5. initial DRG
+    initial = ctx.assign(np.zeros(len(sdx_id), dtype=bool))
+
+    # 6. HAC/POA and the final DRG
+    hac = _hac(vtab, b, ctx, initial, sdx_id, sdx_valid, sdx_claim, excluded, poa_class, pdx_id, pr_id)
+    final = dict(initial)
+    removed = hac["removed"]
+    redo = hac["has_removed"] & ~hac["error"]
+    if redo.any():
+        again = ctx.assign(removed, only=redo)
+        for k in final:
+            final[k] = np.where(redo, again[k], final[k])
+    err = hac["error_code"]
+    has_err = err != ""
+    if has_err.any():
+        final["drg"] = np.where(has_err, drg_logic.UNGROUPABLE_DRG, final["drg"])
+        final["mdc"] = np.where(has_err, 0, final["mdc"])
+        final["rc"] = np.where(has_err, err, final["rc"])
+        final["row"] = np.where(has_err, -1, final["row"])
+        final["level_row"] = np.where(has_err, 0, final["level_row"])
+        final["claim_level"] = np.where(has_err, -1, final["claim_level"])
+    status = np.full(n, "NOT_APPLICABLE", dtype=object)
+    met = hac["num"] > 0
+    status[met & has_err] = "FINAL_DRG_UNGROUPABLE"
+    status[met & ~has_err & (final["drg"] != initial["drg"])] = "FINAL_DRG_CHANGES"
+    status[met & ~has_err & (final["drg"] == initial["drg"])] = "FINAL_DRG_NO_CHANGE"
+    return {"initial": initial, "final": final, "hac_status": status, "num_hac": hac["num"],
+            "fallback": fallback}
+
+
+def _poa_classes(poas: list) -> np.ndarray:
+    """0: POA Y/W, 1: N/U, 2: anything else (blank, 1, E, invalid)."""
+    if not poas:
+        return np.zeros(0, np.int8)
+    try:
+        arr = np.array(poas, dtype="S2")
+    except (UnicodeEncodeError, TypeError):
+        return np.array([POA_CLASS.get(p, 2) for p in poas], dtype=np.int8)
+    out = np.full(len(arr), 2, dtype=np.int8)
+    out[(arr == b"Y") | (arr == b"W")] = 0
+    out[(arr == b"N") | (arr == b"U")] = 1
+    return out
+
+
+def _counter_atoms(vtab, pr_valid, pr_pat, off, n, setx):
+    v = np.where(pr_valid, vtab.pat_vessels[pr_pat], 0)
+    st = np.where(pr_valid, vtab.pat_stents[pr_pat], 0)
+    drug = pr_valid & vtab.pat_drug[pr_pat]
+    bare = pr_valid & vtab.pat_bare[pr_pat]
+    seg_sum = lambda a: _seg_reduce(np.add, a.astype(np.int32), off, n, 0)  # noqa: E731
+    setx("FOUR_VESSELS", seg_sum(v) >= 4)
+    setx("FOUR_STENTS", seg_sum(np.where(drug | bare, st, 0)) >= 4)
+    setx("FOUR_DRUG_ELUTING_STENTS", seg_sum(np.where(drug, st, 0)) >= 4)
+    setx("FOUR_NON_DRUG_ELUTING_STENTS", seg_sum(np.where(bare, st, 0)) >= 4)
+    joints = _seg_or(np.where(pr_valid, vtab.pat_joints[pr_pat], 0).astype(np.uint8), off, n)
+    setx("BILATERAL", np.unpackbits(joints[:, None], axis=1).sum(axis=1) >= 2)
+    fus = np.where(pr_valid[:, None], vtab.pat_fusion[pr_pat], 0).astype(np.int32)
+    ant = _seg_reduce(np.add, fus[:, 0], off, n, 0)
+    post = _seg_reduce(np.add, fus[:, 1], off, n, 0)
+    post1 = _seg_reduce(np.add, fus[:, 2], off, n, 0)
+    antx = _seg_reduce(np.add, fus[:, 3], off, n, 0)
+    setx("SINGLEFUSIONCTR", (ant >= 1) & (post >= 1) & (ant + post >= 3))
+    setx("SGLANTCTR", ant >= 2)
+    setx("SGLPOST1CTR", post1 >= 2)
+    setx("SGLANTSECTXCTR", antx >= 2)
+    setx("SGLPOSTFUSECTR", post >= 2)
+    setx("MULTFUSE", (ant >= 2) | (post1 >= 2))
+
+
+class _Ctx:
+    """What list evaluation needs about the batch."""
+
+    def __init__(self, vtab, b, n, words, pdx_valid, pdx_mdc, sdx_claim, count_sev, sup, fallback):
+        self.vtab, self.b, self.n = vtab, b, n
+        self.words, self.pdx_valid, self.pdx_mdc = words, pdx_valid, pdx_mdc
+        self.sdx_claim, self.count_sev, self.sup = sdx_claim, count_sev, sup
+        self.fallback = fallback
+
+    def levels(self, removed: np.ndarray) -> np.ndarray:
+        """(n, K) level of every claim for every suppression set of the version."""
+        cv = self.vtab.cv
+        K = len(cv.supp_sets)
+        off = self.b.sdx_off
+        cs = np.where(removed, 0, self.count_sev).astype(np.int8)
+        base = _seg_reduce(np.maximum, cs, off, self.n, 0) if len(cs) else np.zeros(self.n, np.int8)
+        lv = np.repeat(base[:, None], K, axis=1)
+        hit = (self.sup != 0) & (cs > 0)
+        if hit.any():
+            # claims with a code that some formula's suppression list names: exact per set
+            claims = np.unique(self.sdx_claim[hit])
+            lens = off[claims + 1] - off[claims]
+            rows = np.repeat(off[claims] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
+            sub_off = np.concatenate([[0], np.cumsum(lens)])
+            cs_sub, sup_sub = cs[rows], self.sup[rows]
+            present = int(np.bitwise_or.reduce(sup_sub))
+            for k in range(K):
+                if present >> k & 1:
+                    vals = np.where((sup_sub >> k) & 1, 0, cs_sub).astype(np.int8)
+                    lv[claims, k] = np.maximum.reduceat(vals, sub_off[:-1]) if len(vals) else 0
+        return lv
+
+    def assign(self, removed: np.ndarray, only: np.ndarray | None = None) -> dict:
+        """Pre-MDC, MDC and reroutes for every claim (or the ``only`` subset)."""
+        vtab = self.vtab
+        cv = vtab.cv
+        n = self.n
+        lv = self.levels(removed)
+        drg = np.zeros(n, dtype=np.int32)
+        mdc = np.zeros(n, dtype=np.int16)
+        rc = np.full(n, RC_PENDING, dtype=np.int16)
+        row_out = np.full(n, -1, dtype=np.int32)
+        level_row = np.zeros(n, dtype=np.int8)
+        report = np.where(self.pdx_mdc >= 0, self.pdx_mdc, 0).astype(np.int16)
+        cur = np.zeros(n, dtype=np.int16)                 # current formula list
+        visited = np.zeros(n, dtype=np.int64)             # lists seen (bit min(list, 62))
+        active = ~self.fallback
+        if only is not None:
+            active = active & only
+        one = np.int64(1)
+        for _ in range(8):
+            idx = np.flatnonzero(active)
+            if not len(idx):
+                break
+            for lst in np.unique(cur[idx]).tolist():
+                sel = idx[cur[idx] == lst]
+                visited[sel] |= one << min(lst, 62)
+                ri, lvls = self._eval_list(lst, sel, lv)
+                none = ri < 0
+                # no formula: pre-MDC -> the PDX's MDC list; otherwise ungroupable
+                to_mdc = none & (lst == 0) & self.pdx_valid[sel]
+                cur[sel[to_mdc]] = self.pdx_mdc[sel[to_mdc]]
+                dead = sel[none & ~to_mdc]
+                drg[dead], rc[dead], active[dead] = drg_logic.UNGROUPABLE_DRG, RC_UNGROUPABLE, False
+                hit = ~none
+                j, r, lvl = sel[hit], ri[hit], lvls[hit]
+                err = vtab.row_rc[r] >= 0
+                assigned = ~err & (vtab.row_drg[r] > 0)
+                reroute = ~err & ~assigned
+                je = j[err]
+                drg[je], rc[je], row_out[je], level_row[je], active[je] = \
+                    drg_logic.UNGROUPABLE_DRG, vtab.row_rc[r[err]], r[err], lvl[err], False
+                ja = j[assigned]
+                drg[ja], mdc[ja], rc[ja], row_out[ja], level_row[ja], active[ja] = \
+                    vtab.row_drg[r[assigned]], report[ja], RC_OK, r[assigned], lvl[assigned], False
+                jr = j[reroute]
+                nxt = vtab.row_reroute[r[reroute]]
+                report[jr] = np.where(nxt != drg_logic.UNRELATED_OR, nxt, report[jr])
+                loop = (visited[jr] & (one << np.minimum(nxt, 62).astype(np.int64))) != 0
+                drg[jr[loop]], rc[jr[loop]], active[jr[loop]] = drg_logic.UNGROUPABLE_DRG, RC_UNGROUPABLE, False
+                cur[jr[~loop]] = nxt[~loop]
+        # claim-level CC/MCC of the assigning formula (-1: NONE) and the level it used
+        claim_level = np.full(n, -1, dtype=np.int8)
+        sev_used = np.full(n, "NON_CC", dtype=object)
+        okj = np.flatnonzero(rc == RC_OK)
+        if len(okj):
+            r_ok = row_out[okj]
+            real = vtab.row_real[r_ok]
+            claim_level[okj[real]] = lv[okj[real], vtab.row_supp[r_ok[real]]]
+            sevj = okj[vtab.row_has_sev[r_ok]]
+            if len(sevj):
+                order = np.argsort(row_out[sevj], kind="stable")
+                rs = row_out[sevj][order]
+                starts = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
+                ends = np.r_[starts[1:], len(order)]
+                for a0, z0 in zip(starts.tolist(), ends.tolist()):
+                    js = sevj[order[a0:z0]]
+                    r = vtab.rows[int(rs[a0])]
+                    masked = self.words[js] & _words(r.bits, self.words.shape[1])
+                    keyrows = np.ascontiguousarray(
+                        np.concatenate([masked, level_row[js][:, None].astype(U64)], axis=1))
+                    void = keyrows.view(np.dtype((np.void, keyrows.dtype.itemsize * keyrows.shape[1]))).ravel()
+                    _, first, inv = np.unique(void, return_index=True, return_inverse=True)
+                    vals = [drg_logic.row_severity_used(cv, r, _mask_int(masked[f]), int(keyrows[f, -1]))
+                            for f in first.tolist()]
+                    sev_used[js] = np.array(vals, dtype=object)[inv.ravel()]
+        rc_text = np.array(vtab.rc_names + [""], dtype=object)[np.where(rc == RC_PENDING, len(vtab.rc_names), rc)]
+        return {"drg": drg, "mdc": mdc, "rc": rc_text, "row": row_out, "level_row": level_row,
+                "claim_level": claim_level, "sev_used": sev_used}
+
+    def _eval_list(self, lst, sel, lv):
+        cv = self.vtab.cv
+        plan = cv.list_plan.get(lst)
+        if plan is None:
+            return np.full(len(sel), -1, dtype=np.int32), np.zeros(len(sel), dtype=np.int8)
+        supp_idx = plan[1]
+        masked = self.words[sel] & self.vtab.list_words[lst]
+        levels = lv[sel][:, list(supp_idx)].astype(U64)
+        keyrows = np.ascontiguousarray(np.concatenate([masked, levels], axis=1))
+        void = keyrows.view(np.dtype((np.void, keyrows.dtype.itemsize * keyrows.shape[1]))).ravel()
+        uniq, first, inv = np.unique(void, return_index=True, return_inverse=True)
+        nw = masked.shape[1]
+        row_index = self.vtab.row_index
+        res_ri = np.empty(len(first), dtype=np.int32)
+        res_lv = np.empty(len(first), dtype=np.int8)
+        for u, f in enumerate(first.tolist()):
+            m = _mask_int(masked[f])
+            lvt = tuple(keyrows[f, nw:].tolist())
+            row, lvl = drg_logic.evaluate_list(cv, lst, m, lvt)
+            res_ri[u] = -1 if row is None else row_index[id(row)]
+            res_lv[u] = lvl
+        inv = inv.ravel()
+        return res_ri[inv], res_lv[inv]
+
+
+def _hac(vtab, b, ctx, initial, sdx_id, sdx_valid, sdx_claim, excluded, poa_class, pdx_id, pr_id) -> dict:
+    """HAC/POA processing (see :mod:`grouper.hac`) for every claim of the batch."""
+    n = b.n
+    num = np.zeros(n, dtype=np.int16)
+    removed = np.zeros(len(sdx_id), dtype=bool)
+    out = {"num": num, "removed": removed, "has_removed": np.zeros(n, dtype=bool),
+           "error": np.zeros(n, dtype=bool), "error_code": np.full(n, "", dtype=object)}
+    if not len(sdx_id):
+        return out
+    ok_claim = (initial["rc"] == "OK") & (b.hospital != HOSP_EXEMPT) & ~ctx.fallback
+    cand = sdx_valid & vtab.hac_candidate[np.maximum(sdx_id, 0)] & ok_claim[sdx_claim] & (poa_class != 0)
+    if not cand.any():
+        return out
+    cv = vtab.cv
+    claims = np.unique(sdx_claim[cand])
+    P_cache = {}
+    for c in claims.tolist():
+        a, z = b.sdx_off[c], b.sdx_off[c + 1]
+        ids = sdx_id[a:z]
+        pclass = poa_class[a:z]
+        exc = excluded[a:z]
+        pdx = pdx_id[c]
+        P = cv.dx_info(cv.tables.dx_codes[pdx]).attrs if pdx >= 0 else frozenset()
+        pa, pz = b.pr_off[c], b.pr_off[c + 1]
+        R = frozenset().union(*(cv.pr_attrs(int(i)) for i in pr_id[pa:pz] if i >= 0))
+        met_positions, met, unrecognized = [], set(), False
+        for k in range(z - a):
+            i = int(ids[k])
+            if i < 0 or not vtab.hac_candidate[i] or pclass[k] == 0:
+                continue
+            if pclass[k] == 2:
+                unrecognized = True
+            lists = [(nn, None) for nn in vtab.hac_numbers if vtab.hac_on_list[nn][i]]
+            if exc[k] and any(vtab.hac_main[nn][i] for nn, _ in lists):
+                continue
+            S = cv.dx_info(cv.tables.dx_codes[i]).attrs
+            hits = [nn for nn, _ in lists if fm.evaluate(cv.hac_nodes[nn], P, S, R, frozenset(), 0)]
+            if hits:
+                met_positions.append(a + k)
+                met.update(hits)
+        if not met:
+            continue
+        num[c] = len(met)
+        hosp = b.hospital[c]
+        if hosp == HOSP_UNKNOWN:
+            single = (z - a) == 1 and pclass[0] != 1
+            out["error_code"][c] = ("HAC_STATUS_INVALID_POA_INVALID_OR_1" if single
+                                    else "HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W")
+            out["error"][c] = True
+        elif unrecognized:
+            out["error_code"][c] = "HAC_MISSING_ONE_POA"
+            out["error"][c] = True
+        else:
+            removed[met_positions] = True
+            out["has_removed"][c] = True
+    return out
