@@ -191,6 +191,13 @@ def _safe_loop(group_one, ctx, items):
     return out
 
 
+def _safe_convert(convert, claim):
+    try:
+        return convert(claim)
+    except Exception:  # noqa: BLE001 - input the peer's API cannot express: not grouped by the peer
+        return None
+
+
 def run_adapter(mod, name: str, argv=None) -> int:
     """Drive a per-claim grouper module with ``load() -> ctx``, ``convert(claim) -> input | None``
     (None = the peer cannot take this claim) and ``group_one(ctx, input) -> final DRG``."""
@@ -204,14 +211,14 @@ def run_adapter(mod, name: str, argv=None) -> int:
               "first_drg": first_drg, "info": getattr(mod, "info", lambda: {})()}
     claims = read_claims(args.claims, args.limit)
     t1 = time.perf_counter()
-    items = [mod.convert(c) for c in claims]
+    items = [_safe_convert(mod.convert, c) for c in claims]
     result["convert_s"] = time.perf_counter() - t1
     result["n"] = len(items)
     result["unsupported"] = sum(x is None for x in items)
     del claims
     unseen = None
     if args.unseen:
-        unseen = [mod.convert(c) for c in read_claims(args.unseen, args.unseen_n or len(items), args.unseen_skip)]
+        unseen = [_safe_convert(mod.convert, c) for c in read_claims(args.unseen, args.unseen_n or len(items), args.unseen_skip)]
     if args.mode == "single":
         times, drgs = time_runs(lambda: _safe_loop(mod.group_one, ctx, items), args.runs, args.warmup)
         if unseen:

@@ -18,7 +18,7 @@ def main(argv=None) -> int:
 
     res = json.load(open(src))
     rows = [r for r in res["rows"] if r.get("single_claims_per_s") or r.get("parallel_claims_per_s")]
-    labels = [f"{r['library']}\n{r['path']}" for r in rows]
+    labels = [f"{r['library']}\n" + r["path"].replace(" ", "\n", 1) for r in rows]
     single = [r.get("single_claims_per_s") or 0 for r in rows]
     par = [r.get("parallel_claims_per_s") or 0 for r in rows]
     rss = [(r.get("peak_rss_kb") or 0) / 1024 for r in rows]
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
 
     ax2.barh(range(len(rows)), rss, color="#55A868")
     ax2.set_yticks(range(len(rows)))
-    ax2.set_yticklabels([lab.replace("\n", " ") for lab in labels], fontsize=8)
+    ax2.set_yticklabels([f"{r['library']} {r['path']}" for r in rows], fontsize=8)
     ax2.invert_yaxis()
     ax2.set_xlabel("peak RSS of the measuring process, MB (1 process run)")
     ax2.set_title("Memory")
@@ -54,8 +54,11 @@ def main(argv=None) -> int:
     ax2.grid(axis="x", alpha=0.25)
 
     cfg = res.get("config", {})
-    fig.suptitle(f"grouper benchmark - v{cfg.get('version')} - {cfg.get('n_single'):,} claims per-claim paths, "
-                 f"{cfg.get('n'):,} batch - {res.get('machine', {}).get('cpus')} CPUs", fontsize=10)
+    title = (f"grouper benchmark - v{cfg.get('version')} - {cfg.get('n_single'):,} claims per-claim paths, "
+             f"{cfg.get('n'):,} batch/stream - {res.get('machine', {}).get('cpus')} CPUs")
+    if any("other processes were using CPU" in n for n in res.get("notes", [])):
+        title += "\n(machine busy with other work during the run: figures are low)"
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(dst, dpi=110)
     return 0

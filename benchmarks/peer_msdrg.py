@@ -54,13 +54,21 @@ def _sdx(item):
     return {"code": code if isinstance(code, str) else "", "poa": _poa(poa)}
 
 
+def _int(v, default=0):
+    if isinstance(v, bool):
+        return default
+    if isinstance(v, int):
+        return v
+    return default  # a non-integer status is no CMS status (the CMS grouper reads it as NONE)
+
+
 def convert(c: dict) -> dict:
     sex = c.get("sex")
     x = {
         "version": int(c["version"]),
-        "age": int(c.get("age") or 0),
+        "age": _int(c.get("age")),
         "sex": SEX.get(sex.upper() if isinstance(sex, str) else sex, 2),
-        "discharge_status": int(c.get("discharge_status") or 0),
+        "discharge_status": _int(c.get("discharge_status")),
         "hospital_status": HOSP.get(c.get("hospital_status") or "NOT_EXEMPT", "NOT_EXEMPT"),
         "pdx": {"code": c.get("pdx") or "", "poa": _poa(c.get("pdx_poa", "Y"))},
         "sdx": [_sdx(s) for s in c.get("sdx") or ()],

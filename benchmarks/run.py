@@ -85,12 +85,24 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
+def _cpu_busy_s() -> float | None:
+    """Busy CPU seconds of the whole machine since boot (all cores), from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(cmd: list[str], log_name: str, timeout: float, env=None) -> dict:
     """Run ``cmd``; wall time, exit code, peak RSS (wait4: the process and its reaped children,
     the largest single process) and the sampled peak RSS of the whole process tree."""
     os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
     log_path = os.path.join(OUT, "logs", log_name + ".log")
     t0 = time.perf_counter()
+    busy0 = _cpu_busy_s()
     with open(log_path, "w") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
@@ -125,10 +137,17 @@ def measure(cmd: list[str], log_name: str, timeout: float, env=None) -> dict:
             th.join()
         p.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
+    busy1 = _cpu_busy_s()
+    cpu = ru.ru_utime + ru.ru_stime
+    # CPU that other processes used meanwhile, in cores (the sampler thread here is negligible)
+    other = None
+    if busy0 is not None and busy1 is not None and wall > 0:
+        other = max(0.0, (busy1 - busy0 - cpu) / wall)
     timed_out = wall >= timeout
     tail = open(log_path).read()[-1500:]
-    return {"rc": p.returncode, "wall_s": wall, "ru_maxrss_kb": ru.ru_maxrss, "peak_tree_rss_kb": peak[0],
-            "timed_out": timed_out, "log": os.path.relpath(log_path, ROOT), "log_tail": tail}
+    return {"rc": p.returncode, "wall_s": wall, "cpu_s": cpu, "other_cpu_cores": other,
+            "ru_maxrss_kb": ru.ru_maxrss, "peak_tree_rss_kb": peak[0], "timed_out": timed_out,
+            "log": os.path.relpath(log_path, ROOT), "log_tail": tail}
 
 
 def run_worker(cmd: list[str], name: str, timeout: float, env=None) -> dict:
@@ -215,8 +234,9 @@ def _fmt(x, spec):
 
 def print_table(rows: list[dict], jobs: int) -> None:
     ref = next((r for r in rows if r["library"] == "msdrg" and r.get("single_claims_per_s")), None)
-    hdr = (f"{'library':9s} {'path':22s} {'claims':>9s} {'load s':>7s} {'1-proc/s':>10s} {'1st pass/s':>10s} "
-           f"{str(jobs) + '-proc/s':>10s} {'peak MB':>8s} {'agree %':>8s} {'x msdrg 1p':>10s} {'x msdrg Np':>10s}")
+    hdr = (f"{'library':9s} {'path':22s} {'claims':>9s} {'load s':>7s} {'1-proc/s':>9s} {'1st pass':>9s} "
+           f"{'unseen':>9s} {str(jobs) + '-proc/s':>9s} {'peak MB':>8s} {'agree %':>8s} {'x msdrg 1p':>10s} "
+           f"{'x msdrg Np':>10s}")
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
@@ -229,8 +249,9 @@ def print_table(rows: list[dict], jobs: int) -> None:
             rN = f"{r['parallel_claims_per_s'] / ref['parallel_claims_per_s']:.2f}"
         rss = r.get("peak_rss_kb")
         print(f"{r['library']:9s} {r['path']:22s} {_fmt(r.get('n'), ',d'):>9s} {_fmt(r.get('load_s'), '.3f'):>7s} "
-              f"{_fmt_rate(r.get('single_claims_per_s')):>10s} {_fmt_rate(r.get('first_pass_claims_per_s')):>10s} "
-              f"{_fmt_rate(r.get('parallel_claims_per_s')):>10s} {_fmt(rss / 1024 if rss else None, ',.0f'):>8s} "
+              f"{_fmt_rate(r.get('single_claims_per_s')):>9s} {_fmt_rate(r.get('first_pass_claims_per_s')):>9s} "
+              f"{_fmt_rate(r.get('unseen_claims_per_s')):>9s} "
+              f"{_fmt_rate(r.get('parallel_claims_per_s')):>9s} {_fmt(rss / 1024 if rss else None, ',.0f'):>8s} "
               f"{ag_s:>8s} {r1:>10s} {rN:>10s}")
         if r.get("note"):
             print(f"{'':9s} note: {r['note']}")
@@ -321,6 +342,10 @@ def main(argv=None) -> int:
     ids = load_ids(small)
     py = sys.executable
     common = ["--runs", str(args.runs), "--warmup", "1"]
+    # one more pass over claims the process has not seen (the next n_single claims of the big file)
+    unseen = ["--unseen", big, "--unseen-skip", str(args.n_single)] if args.n >= 2 * args.n_single else []
+    if not unseen:
+        notes.append("no 'unseen' pass: --n is less than twice --n-single")
     rows: list[dict] = []
     raw: dict = {}
 
@@ -329,11 +354,11 @@ def main(argv=None) -> int:
 
     # ---- this library, per-claim path
     step(f"grouper per-claim, 1 process, {args.n_single:,} claims")
-    s1 = run_worker([py, os.path.join(HERE, "bench_grouper.py"), small, "--mode", "single"] + common,
+    s1 = run_worker([py, os.path.join(HERE, "bench_grouper.py"), small, "--mode", "single"] + common + unseen,
                     "grouper-single", args.timeout)
     step(f"grouper per-claim, {args.jobs} processes")
     sN = run_worker([py, os.path.join(HERE, "bench_grouper.py"), small, "--mode", "parallel", "--jobs",
-                     str(args.jobs)] + common, "grouper-parallel", args.timeout)
+                     str(args.jobs)] + common + unseen, "grouper-parallel", args.timeout)
     ref = s1.get("final_drg") if s1.get("ok") else None
     if ref is None:
         notes.append("this library's per-claim run failed: no agreement figures")
@@ -345,7 +370,9 @@ def main(argv=None) -> int:
              "single_claims_per_s": (single or {}).get("claims_per_s"),
              "first_pass_claims_per_s": (single or {}).get("first_pass_claims_per_s"),
              "single_times_s": (single or {}).get("times_s"),
+             "unseen_claims_per_s": (single or {}).get("unseen_claims_per_s"),
              "parallel_claims_per_s": (parallel or {}).get("claims_per_s"),
+             "parallel_unseen_claims_per_s": (parallel or {}).get("unseen_claims_per_s"),
              "parallel_first_pass_claims_per_s": (parallel or {}).get("first_pass_claims_per_s"),
              "parallel_times_s": (parallel or {}).get("times_s"),
              "jobs": (parallel or {}).get("jobs"),
@@ -398,6 +425,7 @@ def main(argv=None) -> int:
             ok = m["rc"] in (0, 1) and not m["timed_out"]
             rate = args.n / m["wall_s"] if ok and m["wall_s"] > 0 else None
             stream_rows.append({"jobs": jobs, "ok": ok, "wall_s": m["wall_s"], "claims_per_s": rate,
+                                "cpu_s": m["cpu_s"], "other_cpu_cores": m["other_cpu_cores"],
                                 "peak_rss_kb": m["ru_maxrss_kb"], "peak_tree_rss_kb": m["peak_tree_rss_kb"],
                                 "rc": m["rc"], "log": m["log"]})
             try:
@@ -427,9 +455,9 @@ def main(argv=None) -> int:
         adapter = p["adapter"]
         vpy = peer_status["python"]
         step(f"{name} per-claim, 1 process, {args.n_single:,} claims")
-        p1 = run_worker([vpy, adapter, small, "--mode", "single"] + common, f"{name}-single", args.timeout)
+        p1 = run_worker([vpy, adapter, small, "--mode", "single"] + common + unseen, f"{name}-single", args.timeout)
         step(f"{name} per-claim, {args.jobs} processes")
-        pN = run_worker([vpy, adapter, small, "--mode", "parallel", "--jobs", str(args.jobs)] + common,
+        pN = run_worker([vpy, adapter, small, "--mode", "parallel", "--jobs", str(args.jobs)] + common + unseen,
                         f"{name}-parallel", args.timeout)
         raw[f"{name}-single"], raw[f"{name}-parallel"] = p1, pN
         agree = agreement(ref, p1["final_drg"], ids) if ref and p1.get("final_drg") else None
@@ -438,6 +466,19 @@ def main(argv=None) -> int:
             note = f"{p1['unsupported']:,} claims the peer cannot take (left out of the agreement)"
         peer_rows[name] = row(name, "per-claim", p1, pN, agree, note)
         rows.append(peer_rows[name])
+
+    # ---- was the machine busy with something else while we measured?
+    disturbed = []
+    for k, v in raw.items():
+        procs = [v.get("process", {})] if isinstance(v, dict) else [{"other_cpu_cores": x.get("other_cpu_cores")}
+                                                                    for x in v]
+        for pr in procs:
+            oc = pr.get("other_cpu_cores")
+            if oc is not None and oc > 0.25:
+                disturbed.append(f"{k} ({oc:.1f})")
+    if disturbed:
+        notes.append("other processes were using CPU during some measurements (cores busy outside the "
+                     "benchmark): " + ", ".join(disturbed) + "; those figures are low, rerun on an idle machine")
 
     # ---- write results
     results = {
@@ -471,6 +512,8 @@ def main(argv=None) -> int:
           f"{args.jobs} processes for the all-cores column; {results['machine']['cpus']} CPUs")
     print()
     print_table(rows, args.jobs)
+    print("\n1-proc/s: median of the timed runs (claims re-grouped after a warm-up pass); 1st pass: the warm-up "
+          "pass; unseen: one pass over other claims after the timed runs; peak MB: the 1-process run's peak RSS")
     for name, r in peer_rows.items():
         d = r.get("agreement_detail")
         if d and d.get("top_disagreements"):

@@ -30,69 +30,26 @@ from .severity import CC, MCC
 U64 = np.uint64
 
 
-# ------------------------------------------------------------------ code keys
-
-
-def pack_codes(codes) -> tuple[np.ndarray, np.ndarray]:
-    """Codes -> (64-bit keys ordered like the strings, mask of codes that need the exact
-    Python path: non-ASCII, NUL characters or non-text values)."""
-    n = len(codes)
-    slow = np.zeros(n, dtype=bool)
-    try:
-        arr = np.array(codes, dtype="S8")
-    except (UnicodeEncodeError, TypeError, ValueError):
-        arr = np.empty(n, dtype="S8")
-        for i, c in enumerate(codes):
-            try:
-                arr[i] = c.encode("ascii") if isinstance(c, str) and "\0" not in c else b""
-                if not isinstance(c, str) or "\0" in c:
-                    slow[i] = True
-            except UnicodeEncodeError:
-                slow[i] = True
-        return _to_keys(arr), slow
-    try:
-        joined = "".join(codes)
-    except TypeError:
-        joined = "".join(c for c in codes if type(c) is str)
-    if n and "\0" in joined:
-        for i, c in enumerate(codes):
-            if type(c) is str and "\0" in c:
-                slow[i] = True
-    return _to_keys(arr), slow
-
-
-def _to_keys(arr: np.ndarray) -> np.ndarray:
-    return np.frombuffer(arr.tobytes(), dtype=">u8").astype(U64)
+# ------------------------------------------------------------------ code ids
 
 
 class CodeIndex:
-    """Sorted 64-bit keys of a code universe, for vectorized look-up."""
+    """Code -> id over a code universe, for a whole batch at once."""
 
-    def __init__(self, codes: list[str]):
-        self.keys = _to_keys(np.array(codes, dtype="S8"))
-        assert np.all(self.keys[1:] > self.keys[:-1]), "code universe must be sorted and unique"
-        self.index = {c: i for i, c in enumerate(codes)}
+    def __init__(self, index: dict[str, int]):
+        self.index = index
 
-    def lookup(self, codes) -> np.ndarray:
+    def lookup(self, codes: list) -> np.ndarray:
         """Code id of each code as the CMS grouper reads it (upper-cased), -1 if unknown."""
-        n = len(codes)
-        if n == 0:
-            return np.zeros(0, dtype=np.int64)
-        keys, slow = pack_codes(codes)
-        pos = np.searchsorted(self.keys, keys)
-        pos = np.minimum(pos, len(self.keys) - 1)
-        hit = (self.keys[pos] == keys) & ~slow
-        ids = np.where(hit, pos, -1).astype(np.int64)
-        # codes that are not found as written: lower case (CMS upper-cases), or the exact path
-        miss = np.flatnonzero(~hit)
-        if len(miss):
-            index = self.index
-            for i in miss.tolist():
-                c = codes[i]
-                if type(c) is str:
-                    u = c.upper()
-                    if u != c or slow[i]:
-                        ids[i] = index.get(u, -1)
+        get = self.index.get
+        ids = np.array([get(c, -1) for c in codes], dtype=np.int64)
+        miss = np.flatnonzero(ids < 0)
+        for i in miss.tolist():          # lower case: CMS upper-cases codes
+            c = codes[i]
+            if type(c) is str:
+                u = c.upper()
+                if u != c:
+                    ids[i] = get(u, -1)
         return ids
 
 
@@ -239,7 +196,7 @@ def vector_tables(cv: Compiled) -> VectorTables:
 
 
 def code_indexes(tables):
-    return tables.cached(("code_index",), lambda: (CodeIndex(tables.dx_codes), CodeIndex(tables.pr_codes)))
+    return tables.cached(("code_index",), lambda: (CodeIndex(tables.dx_index), CodeIndex(tables.pr_index)))
 
 
 # -------------------------------------------------------------- segment helpers
