@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import validate as va
-from .claim import Claim
+from .claim import Claim, _to_dx
 from .compiled import compiled
 from .drg_logic import UNGROUPABLE_DRG
 from .tables import default as _default_tables
@@ -78,48 +78,116 @@ class Columns:
         sdx_codes, sdx_poa, pr_codes = col.sdx_codes, col.sdx_poa, col.pr_codes
         sdx_off, pr_off = col.sdx_off, col.pr_off
         vcache: dict = {}
+        fast_poa = va._POA_FAST
+        sex_cache: dict = {}
+        ds_cache: dict = {}
+        hosp_cache: dict = {}
+        ids, pdxs, pdx_poas, admits = col.id, col.pdx, col.pdx_poa, col.admit_dx
+        sexes, dstats, hosps, versions = col.sex, col.dstat, col.hospital, col.version
         for i, rec in enumerate(records):
             try:
-                if type(rec) is dict:
-                    if "pdx" not in rec:
-                        raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
-                    pdx = rec["pdx"]
-                    if pdx is not None and not isinstance(pdx, (str, bytes)):
-                        va.check_readable(as_claim(rec))
-                    vkey = (rec.get("version"), rec.get("discharge_date"))
-                    try:
-                        v = vcache.get(vkey) if version is None else None
-                    except TypeError:      # unhashable version/date values
-                        v, vkey = None, None
-                    if v is None:
-                        v = resolve_version(ts, _VersionOf(rec), version)
-                        if version is None and vkey is not None:
-                            vcache[vkey] = v
-                    rc = va.read_mapping(rec, v)
-                else:
+                if type(rec) is not dict:
                     claim = as_claim(rec)
                     va.check_readable(claim)
                     v = resolve_version(ts, claim, version)
+                    rec = None
                     rc = va.read_claim(claim, v)
+                    _store_read(col, i, rc, getattr(claim, "id", None))
+                    continue
+                if "pdx" not in rec:
+                    raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
+                pdx = rec["pdx"]
+                if type(pdx) is not str:
+                    if pdx is not None and not isinstance(pdx, (str, bytes)):
+                        va.check_readable(as_claim(rec))
+                    pdx = va.read_code(pdx)
+                    pdx_poa = va.POA_BLANK if rec["pdx"] is None else va.read_poa(rec.get("pdx_poa", "Y"))
+                else:
+                    p = rec.get("pdx_poa", "Y")
+                    pdx_poa = fast_poa.get(p) if type(p) is str else None
+                    if pdx_poa is None:
+                        pdx_poa = va.read_poa(p)
+                if version is None:
+                    vkey = (rec.get("version"), rec.get("discharge_date"))
+                    try:
+                        v = vcache.get(vkey)
+                    except TypeError:      # unhashable version/date values
+                        v, vkey = None, None
+                    if v is None:
+                        v = resolve_version(ts, _VersionOf(rec), None)
+                        if vkey is not None:
+                            vcache[vkey] = v
+                else:
+                    v = vcache.get(None)
+                    if v is None:
+                        v = vcache[None] = resolve_version(ts, _VersionOf(rec), version)
             except ClaimError as exc:
                 col.error[i] = exc
                 sdx_off[i + 1] = len(sdx_codes)
                 pr_off[i + 1] = len(pr_codes)
                 continue
-            col.id[i] = rec.get("id") if type(rec) is dict else getattr(rec, "id", None)
-            col.version[i] = v
-            col.pdx[i] = rc.pdx
-            col.pdx_poa[i] = rc.pdx_poa
-            for code, poa in rc.sdx:
-                sdx_codes.append(code)
-                sdx_poa.append(poa)
+            sdx = rec.get("sdx")
+            if sdx:
+                if type(sdx) is list:
+                    for item in sdx:
+                        if type(item) is list and len(item) == 2 and type(item[0]) is str:
+                            sdx_codes.append(item[0])
+                            q = item[1]
+                            q2 = fast_poa.get(q) if type(q) is str else None
+                            sdx_poa.append(q2 if q2 is not None else va.read_poa(q))
+                        else:
+                            dx = _to_dx(item)
+                            sdx_codes.append(va.read_code(dx.code))
+                            sdx_poa.append(va.read_poa(dx.poa))
+                else:
+                    for code, poa in va.read_mapping({"pdx": "", "sdx": sdx}, v).sdx:
+                        sdx_codes.append(code)
+                        sdx_poa.append(poa)
             sdx_off[i + 1] = len(sdx_codes)
-            pr_codes.extend(rc.procedures)
+            procs = rec.get("procedures")
+            if procs:
+                if type(procs) is list and all(type(x) is str for x in procs):
+                    pr_codes.extend(procs)
+                else:
+                    pr_codes.extend(va.read_mapping({"pdx": "", "procedures": procs}, v).procedures)
             pr_off[i + 1] = len(pr_codes)
-            col.sex[i] = rc.sex
-            col.dstat[i] = -1 if rc.discharge_status is None else rc.discharge_status
-            col.hospital[i] = _HOSP[rc.hospital_status]
-            col.admit_dx[i] = rc.admit_dx
+            ids[i] = rec.get("id")
+            versions[i] = v
+            pdxs[i] = pdx
+            pdx_poas[i] = pdx_poa
+            x = rec.get("sex")
+            try:
+                sx = sex_cache[x]
+            except (KeyError, TypeError):
+                sx = va.read_sex(x)
+                try:
+                    sex_cache[x] = sx
+                except TypeError:
+                    pass
+            sexes[i] = sx
+            x = rec.get("discharge_status")
+            try:
+                d = ds_cache[x]
+            except (KeyError, TypeError):
+                d = va.read_discharge_status(x)
+                d = -1 if d is None else d
+                try:
+                    ds_cache[x] = d
+                except TypeError:
+                    pass
+            dstats[i] = d
+            x = rec.get("hospital_status", "NOT_EXEMPT")
+            try:
+                h = hosp_cache[x]
+            except (KeyError, TypeError):
+                h = _HOSP[va.read_hospital_status(x)]
+                try:
+                    hosp_cache[x] = h
+                except TypeError:
+                    pass
+            hosps[i] = h
+            x = rec.get("admit_dx")
+            admits[i] = None if x is None else (x if type(x) is str else va.read_code(x))
         return col
 
     @classmethod
@@ -193,6 +261,24 @@ def _py(v):
     if isinstance(v, float) and v != v:
         return None
     return v
+
+
+def _store_read(col: Columns, i: int, rc, cid) -> None:
+    """Store a claim read by :func:`grouper.validate.read_claim` as row ``i``."""
+    col.id[i] = cid
+    col.version[i] = rc.version
+    col.pdx[i] = rc.pdx
+    col.pdx_poa[i] = rc.pdx_poa
+    for code, poa in rc.sdx:
+        col.sdx_codes.append(code)
+        col.sdx_poa.append(poa)
+    col.sdx_off[i + 1] = len(col.sdx_codes)
+    col.pr_codes.extend(rc.procedures)
+    col.pr_off[i + 1] = len(col.pr_codes)
+    col.sex[i] = rc.sex
+    col.dstat[i] = -1 if rc.discharge_status is None else rc.discharge_status
+    col.hospital[i] = _HOSP[rc.hospital_status]
+    col.admit_dx[i] = rc.admit_dx
 
 
 def _as_columns(claims, version, tables) -> Columns:
