@@ -3,9 +3,17 @@
 The CMS grouper marks codes as a side effect of evaluating formulas: while the
 formula that assigns the DRG (and every rerouting formula on the way) is
 evaluated left to right with short-circuit ``&`` / ``|``, each operand that is
-evaluated and true marks the code(s) that made it true.  Where several codes
-satisfy an operand, the CLINICAL_SIGNIFICANCE tie-breaker picks one:
-secondary diagnoses are ranked MCC first, then CC, then by code.
+evaluated and true marks the code(s) that made it true.
+
+Diagnoses are marked operand by operand.  Where several codes satisfy an
+operand, the CLINICAL_SIGNIFICANCE tie-breaker picks one: secondary diagnoses
+are ranked MCC first, then CC, then by code.
+
+Procedures are marked jointly (see :func:`_cover`): the procedure operands
+found true along the whole path are covered by as few procedures as possible,
+each pick being the procedure that satisfies most of the operands still
+uncovered.  Claim-level counters mark the procedures they counted (see
+:class:`_Walker.counter`).
 
 The same walk tells which CC/MCC level the formula used (the "secondary dx
 CC/MCC" flag, ``initial_severity`` / ``final_severity``).  A code's flag is
@@ -34,33 +42,52 @@ class Marks:
 # logic") marks the first secondary diagnosis that is not a normal-newborn code, and so
 # does v40's ANYDX (DRG 794) when the principal diagnosis is a normal-newborn code.
 
+OR_OPERAND = frozenset({"d468", "d477"})      # ORPROC: some procedure is an OR procedure
+DRUG, BARE = "NORdrugstent", "NORstent"
 
-_VESSELS = tuple((k, f"vessel{k}") for k in (1, 2, 3, 4))
-_STENTS = tuple((k, f"stent{k}") for k in (1, 2, 3, 4))
-STRICT_STENTS = True
-COUNTERS = {
-    "FOUR_VESSELS": (_VESSELS, frozenset(), 4),
-    "FOUR_STENTS": (_STENTS, frozenset({"NORdrugstent", "NORstent"}), 4),
-    "FOUR_DRUG_ELUTING_STENTS": (_STENTS, frozenset({"NORdrugstent"}), 4),
-    "FOUR_NON_DRUG_ELUTING_STENTS": (_STENTS, frozenset({"NORstent"}), 4),
+
+def _units(prefix: str):
+    return tuple((k, f"{prefix}{k}") for k in (1, 2, 3, 4))
+
+
+_VESSELS, _STENTS = _units("vessel"), _units("stent")
+
+# Claim-level counters whose operand marks every procedure it counted: the stent counters
+# count the stents of the given kind, the spinal-fusion counters count procedures with one
+# of the attributes, BILATERAL the joint procedures.  MULTFUSE is true through its parts.
+ALL_CONTRIBUTORS = {
+    "FOUR_DRUG_ELUTING_STENTS": frozenset({DRUG}),
+    "FOUR_NON_DRUG_ELUTING_STENTS": frozenset({BARE}),
+    "SINGLEFUSIONCTR": frozenset({"sglantfuse", "sglpostfuse"}),
+    "SGLANTCTR": frozenset({"sglantfuse"}),
+    "SGLPOST1CTR": frozenset({"sglpostfuse1"}),
+    "SGLANTSECTXCTR": frozenset({"sglantsectXfuse"}),
+    "SGLPOSTFUSECTR": frozenset({"sglpostfuse"}),
+    "BILATERAL": frozenset(JOINTS),
 }
+COMPOSITE = {"MULTFUSE": ("SGLANTCTR", "SGLPOST1CTR")}
+COUNTERS = frozenset(ALL_CONTRIBUTORS) | frozenset(COMPOSITE) | {"FOUR_STENTS", "FOUR_VESSELS"}
+THRESHOLD = 4
+
+
+def _tie_order(p):
+    """CLINICAL_SIGNIFICANCE order of procedures: the principal procedure when it is an OR
+    procedure, then the others by code; formed cluster pseudo-codes last."""
+    return (not (p.position == 0 and "nonor" not in p.attrs), p.position < 0, p.code.upper())
 
 
 class _Walker:
-    def __init__(self, state: ClaimState, cand, removed, lst: int, level: int, suppression):
+    def __init__(self, state: ClaimState, cand, lst: int, level: int, suppression):
         self.state = state
         self.cand = cand
-        self.removed = removed
         self.lst = lst
         self.level = level
         self.supp = suppression
         self.R = state.R(lst)
-        # procedures in tie-break order: the principal procedure, then the others by code
-        self.procs = sorted((p for p in state.procs if lst not in p.suppressed_in),
-                            key=lambda p: (p.position != 0, p.position < 0, p.code.upper()))
         self.dx: set = set()
-        self.pr: set = set()
         self.sev_used: list = []
+        self.needs: list = []            # (list, operand attributes) of true procedure operands
+        self.counters: list = []         # (list, counter name) of true counter operands
 
     # tie-break order of secondary diagnoses: table severity MCC, CC, NCC, then by code
     def sdx_sorted(self):
@@ -108,25 +135,10 @@ class _Walker:
                     self.dx.add(d.position)
                     break
         elif k == "PROC":
-            for p in self.procs:
-                if n in p.attrs:
-                    self.mark_proc(p)
-                    break
+            self.needs.append((self.lst, frozenset((n,))))
         elif k == "SPECIAL":
             self.special(n)
         return True
-
-    def mark_proc(self, p) -> None:
-        if p.position >= 0:
-            self.pr.add(p.position)
-            return
-        cv = self.state.cv
-        cl = next(c for c in cv.clusters if c.pr_id == p.id)
-        for choice in cl.choices:
-            for q in self.state.procs:
-                if q.position >= 0 and q.id in choice:
-                    self.pr.add(q.position)
-                    break
 
     def mark_fallthrough(self) -> None:
         for d in self.sdx_sorted():
@@ -149,31 +161,85 @@ class _Walker:
                     self.dx.add(d.position)
                     if len(sites) >= 2:
                         break
-        elif n == "BILATERAL":
-            for p in self.procs:
-                if any(j in p.attrs for j in JOINTS):
-                    self.mark_proc(p)
         elif n == "ORPROC":
-            for p in self.procs:
-                if p.is_or_attr:
-                    self.mark_proc(p)
-                    break
+            self.needs.append((self.lst, OR_OPERAND))
         elif n in COUNTERS:
-            self.counter(*COUNTERS[n])
+            self.counters.append((self.lst, n))
 
-    def counter(self, unit_attrs, needs, threshold) -> None:
-        """Stent counters mark every contributing procedure; the vessel counter marks
-        procedures in code order until the threshold is reached."""
-        total = 0
-        for p in self.procs:
-            if needs and not (p.attrs & needs):
-                continue
-            units = sum(k for k, a in unit_attrs if a in p.attrs)
-            if units:
-                self.mark_proc(p)
-                total += units
-                if (total > threshold) if (needs and STRICT_STENTS) else (total >= threshold):
-                    break
+
+def _shown(state: ClaimState, p, lst: int) -> bool:
+    """Whether a procedure can be marked for an operand of formula list ``lst``: a formed
+    cluster hides its components in its suppression MDCs, both the list's and the
+    principal diagnosis' MDC."""
+    return lst not in p.suppressed_in and state.pdx_mdc not in p.suppressed_in
+
+
+def _visible(state: ClaimState, lst: int):
+    return [p for p in state.procs if _shown(state, p, lst)]
+
+
+def _members(state: ClaimState, p) -> list:
+    """Input procedures a marked procedure stands for: itself, or every component of a
+    formed cluster that is on the claim."""
+    if p.position >= 0:
+        return [p]
+    cl = next(c for c in state.cv.clusters if c.code == p.code)
+    ids = frozenset().union(*cl.choices)
+    return [q for q in state.procs if q.position >= 0 and q.id in ids]
+
+
+def _cover(state: ClaimState, needs: list) -> list:
+    """Procedures marked for the true procedure operands: repeatedly the procedure (in
+    tie order) that satisfies most of the operands not yet satisfied."""
+    out = []
+    left = list(dict.fromkeys(needs))
+    procs = sorted(state.procs, key=_tie_order)
+    while left:
+        def hits(p):
+            return [nd for nd in left if _shown(state, p, nd[0]) and p.attrs & nd[1]]
+        best = max(procs, key=lambda p: len(hits(p)))     # max keeps the first in tie order
+        got = hits(best)
+        if not got:
+            break
+        out.append(best)
+        left = [nd for nd in left if nd not in got]
+    return out
+
+
+def _prefix(procs, units, threshold=THRESHOLD) -> list:
+    """Procedures in code order, each with its units, until the total reaches the threshold."""
+    out, total = [], 0
+    for p in sorted(procs, key=lambda p: p.code.upper()):
+        u = units(p)
+        if not u:
+            continue
+        if total >= threshold:
+            break
+        out.append(p)
+        total += u
+    return out
+
+
+def _count(p, units) -> int:
+    return sum(k for k, a in units if a in p.attrs)
+
+
+def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
+    """Procedures marked by a true counter operand."""
+    procs = _visible(state, lst)
+    if name in COMPOSITE:
+        return [p for part in COMPOSITE[name] if part in state.X for p in _counter(state, lst, part, needs)]
+    if name in ALL_CONTRIBUTORS:
+        want = ALL_CONTRIBUTORS[name]
+        return [p for p in procs if p.attrs & want]
+    if name == "FOUR_VESSELS":
+        return _prefix(procs, lambda p: _count(p, _VESSELS))
+    # FOUR_STENTS: the stents in code order until four are counted, and every procedure
+    # of the stent kind (drug-eluting or not) that the formula's stent operand matched
+    kinds = {a for _, nd in needs for a in nd if a in (DRUG, BARE)}
+    out = _prefix(procs, lambda p: _count(p, _STENTS) if p.attrs & {DRUG, BARE} else 0)
+    out += [p for p in procs if p.attrs & kinds]
+    return out
 
 
 def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
@@ -182,23 +248,40 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
     if a.return_code != "OK" or a.row is None:
         return out
     out.dx.add(0)
+    needs, counters = [], []
     for row, lst in a.path:
         lvl = a.level if row is a.row else sv.level(state, cand, row.suppression, removed)
-        w = _Walker(state, cand, removed, lst, lvl, row.suppression)
+        w = _Walker(state, cand, lst, lvl, row.suppression)
         w.eval(row.node)
         out.dx |= w.dx
-        out.pr |= w.pr
+        needs += w.needs
+        counters += w.counters
         if row is a.row and w.sev_used:
             out.severity = w.sev_used[0]
+    picked = _cover(state, needs)
+    for lst, name in counters:
+        picked += _counter(state, lst, name, needs)
+    for p in picked:
+        out.pr |= {q.position for q in _members(state, p)}
     return out
+
+
+def _hac_procedures(state: ClaimState, cand, removed: frozenset) -> set:
+    """Input positions of the procedures in the met HAC criteria of removed codes."""
+    from . import hac
+    excluded = frozenset(d.position for d, (_, why) in zip(state.sdx, cand) if why == "EXCLUDED")
+    usage = hac.evaluate(state, True, excluded).proc_usage
+    return {k for k, u in enumerate(usage) if u}
 
 
 def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, removed: frozenset) -> Marks:
     """Marks of the final DRG.  When HAC/POA processing changed the DRG, the secondary
-    diagnoses it removed are themselves marked as affecting the final DRG."""
+    diagnoses it removed, and the procedures of the HAC criteria they met, are themselves
+    marked as affecting the final DRG."""
     out = mark(state, final, cand, removed)
     if final.return_code == "OK" and final.drg != initial.drg:
         out.dx |= removed
+        out.pr |= _hac_procedures(state, cand, removed)
     return out
 
 

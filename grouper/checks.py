@@ -50,6 +50,7 @@ WARNING_CODES = {
     "SEX_MISSING": "no sex; CMS reads it as unknown",
     "SEX_UNRECOGNIZED": "sex is not M/F/U (MALE/FEMALE, 1/2); CMS reads it as unknown",
     "DISCHARGE_STATUS_INVALID": "not a CMS patient discharge status; CMS treats it as invalid",
+    "DISCHARGE_STATUS_MISSING": "no discharge status; CMS treats it as invalid",
     "DISCHARGE_STATUS_TEXT": "discharge status given as text; read as the number it spells",
     "POA_UNRECOGNIZED": "POA indicator is not Y/N/U/W/1/E/blank; CMS reads it as E or INVALID",
     "POA_BLANK": "POA indicator blank on a secondary diagnosis",
@@ -198,7 +199,10 @@ def _sex_checks(out, sex):
 
 
 def _status_checks(out, raw, read):
-    if read is None:
+    if raw is None:
+        _w(out, "DISCHARGE_STATUS_MISSING", "discharge_status", raw,
+           "no discharge status; CMS treats it as invalid (DRG 999 where the logic needs it)")
+    elif read is None:
         _w(out, "DISCHARGE_STATUS_INVALID", "discharge_status", raw,
            f"discharge status {raw!r} is not a CMS patient discharge status; CMS treats it as invalid")
     elif isinstance(raw, str):
