@@ -30,9 +30,7 @@ import datetime as _dt
 import json
 import os
 import platform
-import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -163,7 +161,8 @@ def run_worker(cmd: list[str], name: str, timeout: float, env=None) -> dict:
         res["ok"] = True
     else:
         why = "timed out" if m["timed_out"] else f"exit {m['rc']}"
-        res = {"ok": False, "note": f"{why}; see {m['log']}: {m['log_tail'].strip().splitlines()[-1:] }"}
+        last = (m["log_tail"].strip().splitlines() or [""])[-1]
+        res = {"ok": False, "note": f"{why}; see {m['log']}: {last}"}
     res["process"] = {k: v for k, v in m.items() if k != "log_tail"}
     return res
 

@@ -47,3 +47,66 @@ def _tableset(path: str):
     if ts is None:
         ts = _tablesets[path] = TableSet(path)
     return ts
+
+
+SUMMARY_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
+                  "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
+                  "initial_severity", "final_severity", "initial_claim_severity", "final_claim_severity",
+                  "hac_status", "num_hac_categories_satisfied", "weight", "gmlos", "amlos")
+
+
+def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True) -> list[dict]:
+    """Claim-level results of a chunk of file rows through the vectorized batch path."""
+    import math
+
+    from .batch import group_batch
+    from .checks import ClaimWarning, check_claim
+    from .claim import Claim
+    from .validate import normalize_claim, read_claim
+    ts = _tableset(tables) if isinstance(tables, str) else tables
+    claims, where, changes = [], [], {}
+    for k, row in enumerate(rows):
+        if row.error is None:
+            c = row.claim
+            if normalize and isinstance(c, dict):
+                try:
+                    cl, ch = normalize_claim(Claim.from_dict(c))
+                    c, changes[len(claims)] = cl, ch
+                except Exception:  # unreadable claims are reported by group_batch
+                    pass
+            claims.append(c)
+            where.append(k)
+    out = group_batch(claims, version=version, tables=ts) if claims else None
+    recs = []
+    j = 0
+    for k, row in enumerate(rows):
+        if row.error is not None:
+            recs.append(error_record(None, row.error[0], row.error[1], row.line))
+            continue
+        claim = claims[j]
+        r = out[j]
+        cid = claim.get("id") if isinstance(claim, dict) else getattr(claim, "id", None)
+        if r["error"] is not None:
+            rec = {"id": cid, "line": row.line,
+                   "error": {"code": r["error"], "message": r["error_message"], "field": None, "value": None}}
+        else:
+            rec = {"id": cid, "line": row.line}
+            for f in SUMMARY_FIELDS:
+                v = r[f]
+                rec[f] = None if isinstance(v, float) and math.isnan(v) else v
+            rec["final_drg_description"] = (ts or _default()).version(r["version"]).drg_titles.get(r["final_drg"], "")
+            rec["error"] = None
+            if warnings:
+                cl = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
+                ws = tuple(ClaimWarning("CODE_NORMALIZED", f, b, f"{f}: {b!r} read as {a}")
+                           for f, b, a in changes.get(j, ())) + check_claim(cl, read_claim(cl, r["version"]),
+                                                                              ts or _default())
+                rec["warnings"] = [w.to_dict() for w in ws]
+        recs.append(rec)
+        j += 1
+    return recs
+
+
+def _default():
+    from .tables import default
+    return default()
