@@ -122,7 +122,7 @@ def cmd_group(args) -> int:
     except OSError as exc:
         print(f"error: {args.input}: {exc.strerror}", file=sys.stderr)
         return 2
-    progress = Progress(not args.quiet and sys.stderr.isatty(), size if not args.input.endswith(".gz") else None)
+    progress = Progress(not args.quiet and sys.stderr.isatty(), size)
     options = _options(args, fmt_out)
     # fail early (exit 2) when the tables cannot be used at all
     try:
@@ -184,7 +184,7 @@ def cmd_group(args) -> int:
 
 
 def _tell(rows):
-    return None
+    return getattr(rows, "position", None)
 
 
 def _worker(payload):

@@ -53,23 +53,71 @@ def _has_bad_bytes(s: str) -> bool:
     return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in s)
 
 
-def read_jsonl(path: str) -> Iterator[Row]:
-    with _open_text(path) as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            if _has_bad_bytes(line):
-                yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid UTF-8"))
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})"))
-                continue
-            if not isinstance(obj, dict):
-                yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: a JSON object is required, got {type(obj).__name__}"))
-                continue
-            yield Row(n, obj)
+class _Positioned:
+    """A binary input (plain or gzip) that reports how many bytes of the file were read."""
+
+    def __init__(self, path: str):
+        if path == "-":
+            import sys
+            self.raw = sys.stdin.buffer
+            self.f = self.raw
+        else:
+            self.raw = open(path, "rb")
+            self.f = gzip.GzipFile(fileobj=self.raw) if path.endswith(".gz") else self.raw
+
+    @property
+    def position(self) -> int | None:
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return None
+
+    def close(self):
+        if self.f is not self.raw:
+            self.f.close()
+        if self.raw is not getattr(__import__("sys").stdin, "buffer", None):
+            self.raw.close()
+
+
+class JsonlReader:
+    """JSON-lines rows; ``position`` is the number of input-file bytes consumed so far."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._src = None
+
+    @property
+    def position(self):
+        return self._src.position if self._src is not None else 0
+
+    def __iter__(self) -> Iterator[Row]:
+        self._src = src = _Positioned(self.path)
+        try:
+            for n, raw in enumerate(src.f, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid UTF-8 (byte {exc.start})"))
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield Row(n, None, ("UNREADABLE_ROW",
+                                        f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})"))
+                    continue
+                if not isinstance(obj, dict):
+                    yield Row(n, None, ("UNREADABLE_ROW",
+                                        f"line {n}: a JSON object is required, got {type(obj).__name__}"))
+                    continue
+                yield Row(n, obj)
+        finally:
+            src.close()
+
+
+def read_jsonl(path: str) -> JsonlReader:
+    return JsonlReader(path)
 
 
 @attrs.frozen
