@@ -111,14 +111,15 @@ class _VersionOf:
 
 
 def _excluded(state, cand) -> frozenset:
-    return frozenset(d.position for d, (_, why) in zip(state.sdx, cand) if why == "EXCLUDED")
+    return frozenset(k for k, (_, why) in enumerate(cand, start=1) if why == "EXCLUDED")
 
 
 def _hac_stage(state, cand, initial):
     """HAC/POA processing when it can change the final DRG; a no-op outcome otherwise
     (the per-code HAC entries are then computed with the details, on demand)."""
     if (initial.return_code == "OK" and state.read.hospital_status != "EXEMPT"
-            and any(d.info is not None and d.info.hac and d.poa not in hac.POA_YES for d in state.sdx)):
+            and any(info is not None and info.hac and poa not in hac.POA_YES
+                    for info, (_, poa) in zip(state.sdx_info, state.read.sdx))):
         return hac.evaluate(state, True, _excluded(state, cand))
     return hac.NO_HAC
 

@@ -65,11 +65,13 @@ class ClaimState:
     """Everything the later stages need about one claim, as attribute sets (P, S, R) and as
     feature masks over the version's formula operands."""
 
-    __slots__ = ("read", "cv", "pdx", "sdx", "procs", "all_procs", "pdx_mdc", "X", "P", "base_mask", "_S",
-                 "_r_cache", "_rmask_cache", "clustered")
+    __slots__ = ("read", "cv", "pdx", "sdx_info", "_sdx", "procs", "all_procs", "pdx_mdc", "X", "P", "base_mask",
+                 "_S", "_r_cache", "_rmask_cache", "clustered")
 
-    def __init__(self, read, cv, pdx, sdx, procs, all_procs, pdx_mdc, X, base_mask, clustered):
-        self.read, self.cv, self.pdx, self.sdx = read, cv, pdx, sdx
+    def __init__(self, read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base_mask, clustered):
+        self.read, self.cv, self.pdx = read, cv, pdx
+        self.sdx_info = sdx_info         # table facts per secondary diagnosis (None: invalid code)
+        self._sdx = None
         self.procs, self.all_procs, self.pdx_mdc, self.X = procs, all_procs, pdx_mdc, X
         self.P = pdx.attrs
         self.base_mask = base_mask       # PDX, SDX and claim-level bits (procedures added per list)
@@ -77,6 +79,14 @@ class ClaimState:
         self._S = None
         self._r_cache = {}
         self._rmask_cache = {}
+
+    @property
+    def sdx(self) -> list:
+        """The secondary diagnoses as :class:`Dx` objects (built on first use)."""
+        if self._sdx is None:
+            self._sdx = [Dx(k, code, poa, info)
+                         for k, ((code, poa), info) in enumerate(zip(self.read.sdx, self.sdx_info), start=1)]
+        return self._sdx
 
     @property
     def S(self) -> frozenset:
@@ -190,7 +200,7 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
     """Stage entry point: look up all codes, form clusters, compute special atoms."""
     dx_info = cv.dx_info
     pdx = Dx(0, rc.pdx, rc.pdx_poa, dx_info(rc.pdx.upper()))
-    sdx = [Dx(k, code, poa, dx_info(code.upper())) for k, (code, poa) in enumerate(rc.sdx, start=1)]
+    sdx_info = [dx_info(code.upper()) for code, _ in rc.sdx]
 
     pr_info = cv.pr_info
     all_procs = [Proc(k, code, pr_info(code.upper())) for k, code in enumerate(rc.procedures)]
@@ -239,8 +249,7 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
     s_mask = 0
     sites = set(pinfo.sites) if pinfo is not None else set()
     all_incident = True
-    for d in sdx:
-        info = d.info
+    for info in sdx_info:
         if info is not None:
             s_mask |= info.sbits
             if info.sites:
@@ -259,4 +268,4 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
         _counter_atoms(procs, X)
     X = frozenset(X)
     base = (pinfo.pbits if pinfo is not None else 0) | s_mask | cv.features.mask("X", X)
-    return ClaimState(rc, cv, pdx, sdx, procs, all_procs, pdx_mdc, X, base, clustered)
+    return ClaimState(rc, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base, clustered)

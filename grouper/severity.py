@@ -35,22 +35,28 @@ def candidates(state: ClaimState) -> list[tuple[int, str]]:
     died = state.read.discharge_status == DIED_STATUS
     base = pdx.excl * n_dx if pdx.excl else -1
     out = []
-    for d in state.sdx:
-        if not d.valid or d.severity == NCC:
-            out.append((0, "NEITHER"))
-        elif base >= 0 and base + d.id in keys:
-            out.append((0, "EXCLUDED"))
-        elif died and d.info.mccalive:
-            out.append((0, "NEITHER"))
+    for info in state.sdx_info:
+        if info is None or info.severity == NCC:
+            out.append(_NEITHER)
+        elif base >= 0 and base + info.id in keys:
+            out.append(_EXCLUDED)
+        elif died and info.mccalive:
+            out.append(_NEITHER)
         else:
-            out.append((d.severity, ""))
+            out.append((info.severity, ""))
     return out
+
+
+_NEITHER = (0, "NEITHER")
+_EXCLUDED = (0, "EXCLUDED")
 
 
 def counting(state: ClaimState, cand: list[tuple[int, str]], removed: frozenset = frozenset()):
     """(severity, suppression-set bits) of every secondary diagnosis that counts."""
-    return [(sev, d.info.supbits) for d, (sev, _) in zip(state.sdx, cand)
-            if sev and d.position not in removed]
+    if removed:
+        return [(sev, info.supbits) for k, (info, (sev, _)) in enumerate(zip(state.sdx_info, cand), start=1)
+                if sev and k not in removed]
+    return [(sev, info.supbits) for info, (sev, _) in zip(state.sdx_info, cand) if sev]
 
 
 def level_k(count, k: int) -> int:
