@@ -9,11 +9,20 @@ Diagnoses are marked operand by operand.  Where several codes satisfy an
 operand, the CLINICAL_SIGNIFICANCE tie-breaker picks one: secondary diagnoses
 are ranked MCC first, then CC, then by code.
 
-Procedures are marked jointly (see :func:`_cover`): the procedure operands
-found true along the whole path are covered by as few procedures as possible,
-each pick being the procedure that satisfies most of the operands still
-uncovered.  Claim-level counters mark the procedures they counted (see
-:class:`_Walker.counter`).
+Procedures (rules read from the labelled claims):
+
+* Procedure operands are satisfied jointly (:func:`_cover`): the operands found
+  true along the whole path (rerouting rows included) are covered greedily, each
+  pick being the procedure that satisfies most of the still uncovered operands,
+  ties broken by :func:`_tie_order`.  So ``arterial & NORdrugstent`` marks one
+  drug-eluting stent procedure, not the principal procedure plus a stent, and
+  ``ORPROC`` then ``CC & d468`` marks a single d468 procedure.
+* A formed cluster hides its components in its suppression MDCs — those of the
+  formula list and that of the principal diagnosis (:func:`_shown`); a marked
+  cluster marks every component on the claim (:func:`_members`).
+* True claim-level counters mark what they counted (:func:`_counter`).
+* When HAC processing changes the DRG, the procedures of the met HAC criteria
+  affect the final DRG (:func:`mark_final`).
 
 The same walk tells which CC/MCC level the formula used (the "secondary dx
 CC/MCC" flag, ``initial_severity`` / ``final_severity``).  A code's flag is
@@ -24,6 +33,7 @@ from __future__ import annotations
 import attrs
 
 from . import formula as fm
+from . import hac
 from . import severity as sv
 from .drg_logic import Assignment
 from .marking import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, TRAUMA_SITES, ClaimState
@@ -72,7 +82,8 @@ THRESHOLD = 4
 
 def _tie_order(p):
     """CLINICAL_SIGNIFICANCE order of procedures: the principal procedure when it is an OR
-    procedure, then the others by code; formed cluster pseudo-codes last."""
+    procedure (a non-OR principal procedure has no precedence), then the others by code;
+    formed cluster pseudo-codes last."""
     return (not (p.position == 0 and "nonor" not in p.attrs), p.position < 0, p.code.upper())
 
 
@@ -183,8 +194,9 @@ def _members(state: ClaimState, p) -> list:
     formed cluster that is on the claim."""
     if p.position >= 0:
         return [p]
-    cl = next(c for c in state.cv.clusters if c.code == p.code)
-    ids = frozenset().union(*cl.choices)
+    cv = state.cv
+    by_code = cv.tables.cached(("clusters_by_code", cv.version), lambda: {c.code: c for c in cv.clusters})
+    ids = frozenset().union(*by_code[p.code].choices)
     return [q for q in state.procs if q.position >= 0 and q.id in ids]
 
 
@@ -225,7 +237,9 @@ def _count(p, units) -> int:
 
 
 def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
-    """Procedures marked by a true counter operand."""
+    """Procedures marked by a true counter operand: every procedure it counted (stent
+    counters of one kind, fusion counters, BILATERAL); for FOUR_VESSELS the procedures in
+    code order until four vessels are counted; for FOUR_STENTS see below."""
     procs = _visible(state, lst)
     if name in COMPOSITE:
         return [p for part in COMPOSITE[name] if part in state.X for p in _counter(state, lst, part, needs)]
@@ -235,7 +249,9 @@ def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
     if name == "FOUR_VESSELS":
         return _prefix(procs, lambda p: _count(p, _VESSELS))
     # FOUR_STENTS: the stents in code order until four are counted, and every procedure
-    # of the stent kind (drug-eluting or not) that the formula's stent operand matched
+    # of the stent kind (drug-eluting or not) that the formula's stent operand matched.
+    # Not the whole rule: in some claims CMS also marks a non-drug-eluting principal
+    # procedure outside both sets (ten labelled claims, condition not found).
     kinds = {a for _, nd in needs for a in nd if a in (DRUG, BARE)}
     out = _prefix(procs, lambda p: _count(p, _STENTS) if p.attrs & {DRUG, BARE} else 0)
     out += [p for p in procs if p.attrs & kinds]
@@ -268,7 +284,6 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
 
 def _hac_procedures(state: ClaimState, cand, removed: frozenset) -> set:
     """Input positions of the procedures in the met HAC criteria of removed codes."""
-    from . import hac
     excluded = frozenset(d.position for d, (_, why) in zip(state.sdx, cand) if why == "EXCLUDED")
     usage = hac.evaluate(state, True, excluded).proc_usage
     return {k for k, u in enumerate(usage) if u}

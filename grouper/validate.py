@@ -110,8 +110,10 @@ def read_discharge_status(value) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        t = value.strip()
+        if t.isascii() and t.isdigit():
+            value = int(t)
     if isinstance(value, int):
         return value if value in VALID_DISCHARGE_STATUS else None
     return None
