@@ -265,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="group the sample claims shipped with the package")
     d.add_argument("-o", "--output", help="also write the full results as JSON lines")
     d.set_defaults(func=cmd_demo)
+    from .cli_finance import register
+    register(sub)
     return ap
 
 

@@ -36,7 +36,11 @@ def main(argv=None) -> int:
     d.add_argument("--fy", type=int)
     d.add_argument("--version")
     d.add_argument("--tables")
+    from .ipps import register_cli
+    register_cli(sub)
     args = ap.parse_args(argv)
+    if args.cmd == "build-ipps":
+        return args.func(args)
 
     if args.cmd == "build":
         from .build import BuildError, build

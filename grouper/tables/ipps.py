@@ -240,7 +240,11 @@ def build_ipps(sources, out, log=print) -> dict:
         "fiscal_years": {str(fy): rates[fy] for fy in sorted(rates)},
         "drg_flags": {str(fy): flags[fy] for fy in sorted(flags)},
     }
-    payload = (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False)
+    # DRG number lists on one line each (readable diffs); still plain JSON
+    text = re.sub(r"\[\s*(\d+(?:,\s*\d+)*)\s*\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text)
+    payload = (text + "\n").encode("utf-8")
     manifest = {
         "format": FORMAT,
         "sources": sorted(src_meta, key=lambda m: m["file"]),

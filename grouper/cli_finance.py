@@ -1,0 +1,285 @@
+"""Command line of the finance features: ``python -m grouper audit`` and ``python -m grouper estimate``.
+
+    python -m grouper audit claims.jsonl -o audit.jsonl --hospital hospital.json --report audit.html
+    python -m grouper audit claims.jsonl --what-if CLAIM_ID [--hospital hospital.json]
+    python -m grouper estimate stays.jsonl -o estimates.jsonl --hospital hospital.json --report estimate.html
+
+Input: the claim files of ``python -m grouper group`` (JSON lines or wide CSV), with extra
+fields: ``billed_drg`` (audit, required), ``paid_amount``, ``admission_date`` / ``los`` and
+``charges`` (optional).  Each claim is grouped under the version in force at its discharge
+date.  Output: one row per input row, in order (JSON lines, or CSV for a ``.csv`` name),
+written atomically; rows that cannot be audited carry an ``error``.  Exit status: 0 when every
+row was processed, 1 when some rows carry an error, 2 for a usage error.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from decimal import Decimal
+
+from . import io as gio
+
+EXTRA_FIELDS = ("billed_drg", "paid_amount", "admission_date", "los", "charges")
+
+AUDIT_CSV = ["id", "line", "discharge_date", "version", "fiscal_year", "billed_drg", "regrouped_drg", "match",
+             "billed_weight", "regrouped_weight", "weight_difference", "billed_payment", "regrouped_payment",
+             "payment_difference", "paid_amount", "paid_difference", "reason_kind", "reason", "reason_codes",
+             "return_code", "regrouped_title", "estimate_note", "error"]
+ESTIMATE_CSV = ["id", "line", "fiscal_year", "version", "drg", "drg_title", "weight", "los", "discharge_status",
+                "wage_index", "gaf", "operating_full", "transfer", "transfer_fraction", "operating_base",
+                "operating_ime", "operating_dsh", "capital_base", "capital_ime", "capital_dsh", "operating_outlier",
+                "capital_outlier", "uncompensated_care", "operating_payment", "capital_payment", "total", "error"]
+
+
+def register(subparsers) -> None:
+    """Add ``audit`` and ``estimate`` to the ``python -m grouper`` sub-commands."""
+    a = subparsers.add_parser("audit", help="re-group billed claims, compare with the billed DRG, price the difference")
+    a.add_argument("input", help="claims with billed_drg (.jsonl[.gz] or .csv); - for stdin")
+    a.add_argument("-o", "--output", help="audit rows (.jsonl[.gz] or .csv); default stdout")
+    a.add_argument("--hospital", metavar="CONFIG", help="hospital settings (JSON or TOML) for payment estimates")
+    a.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
+    a.add_argument("--what-if", metavar="CLAIM_ID", dest="what_if",
+                   help="only show, for this claim, the DRG without each secondary diagnosis and each procedure")
+    _common(a)
+    a.set_defaults(func=cmd_audit)
+    e = subparsers.add_parser("estimate", help="estimate the IPPS payment of each stay")
+    e.add_argument("input", help="claims (.jsonl[.gz] or .csv); - for stdin")
+    e.add_argument("-o", "--output", help="estimates (.jsonl[.gz] or .csv); default stdout")
+    e.add_argument("--hospital", metavar="CONFIG", required=True, help="hospital settings (JSON or TOML)")
+    e.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
+    e.add_argument("--explain", action="store_true", help="add the arithmetic, line by line, to each JSON row")
+    _common(e)
+    e.set_defaults(func=cmd_estimate)
+
+
+def _common(p) -> None:
+    p.add_argument("--input-format", choices=["jsonl", "csv"])
+    p.add_argument("--column", action="append", metavar="NAME=COLUMN",
+                   help="CSV column names, as for 'group' (e.g. dx=DIAG{n} pr=PROC{n})")
+    p.add_argument("--delimiter", help="CSV delimiter (default ',', tab for .tsv)")
+    p.add_argument("--charts", choices=["auto", "matplotlib", "html"], default="auto",
+                   help="report charts: matplotlib images (when installed) or HTML bars")
+    p.add_argument("--quiet", action="store_true", help="no summary on stderr")
+
+
+# ------------------------------------------------------------------ input
+
+
+def _csv_extras(path: str, layout: gio.CsvLayout) -> dict[int, dict]:
+    """The audit/estimate columns of a CSV, by the record number :func:`grouper.io.read_csv` gives."""
+    delim = layout.delimiter
+    if path.endswith((".tsv", ".tsv.gz")) and delim == ",":
+        delim = "\t"
+    out: dict[int, dict] = {}
+    with gio._open_text(path) as f:
+        reader = csv.reader(f, delimiter=delim)
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            return out
+        col = {h.strip().lower(): i for i, h in enumerate(header)}
+        want = {k: col[k] for k in EXTRA_FIELDS if k in col}
+        n = 1
+        while True:
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                n += 1
+                continue
+            n += 1
+            if len(rec) == len(header):
+                out[n] = {k: rec[i].strip() for k, i in want.items() if rec[i].strip() != ""}
+    return out
+
+
+def _rows(args):
+    """(io.Row, claim dict or None) for every input row, with the CSV extra columns merged in."""
+    layout = gio.CsvLayout.parse(args.column, args.delimiter)
+    fmt = args.input_format or gio.detect_format(args.input)
+    extras = _csv_extras(args.input, layout) if fmt == "csv" and args.input != "-" else {}
+    for row in gio.read_rows(args.input, fmt, layout):
+        claim = row.claim
+        if claim is not None and row.line in extras:
+            claim = {**claim, **extras[row.line]}
+        yield row, claim
+
+
+def _hospital(args):
+    if not getattr(args, "hospital", None):
+        return None
+    from .payment import Hospital
+    return Hospital.from_file(args.hospital)
+
+
+def _json_default(o):
+    if isinstance(o, Decimal):
+        return float(o)
+    raise TypeError(type(o).__name__)
+
+
+def _write(out, rec: dict, writer) -> None:
+    if writer is not None:
+        writer.writerow({k: (";".join(v) if isinstance(v, list) else v) for k, v in rec.items()})
+    else:
+        out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n")
+
+
+def _is_csv(path: str | None) -> bool:
+    return bool(path) and path.endswith((".csv", ".csv.gz"))
+
+
+def _usage_error(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+# ------------------------------------------------------------------ audit
+
+
+def cmd_audit(args) -> int:
+    from .audit import AuditRow, audit_claim, what_if
+    from .payment import EstimateError
+    from .tables import TableIntegrityError
+    from .tables.ipps import IppsIntegrityError
+    try:
+        hospital = _hospital(args)
+        rows = list(_rows(args))
+    except (EstimateError, ValueError, OSError) as exc:
+        return _usage_error(str(exc))
+    if args.what_if is not None:
+        return _what_if(args, rows, hospital, what_if)
+    out_rows = []
+    try:
+        for row, claim in rows:
+            if row.error is not None:
+                out_rows.append(AuditRow(id=None, line=row.line, reason=row.error[1], reason_kind="ERROR",
+                                         error=row.error[1]))
+                continue
+            out_rows.append(audit_claim(claim, hospital, line=row.line))
+    except (TableIntegrityError, IppsIntegrityError) as exc:
+        return _usage_error(str(exc))
+    path = args.output or "-"
+    with gio.AtomicWriter(path) as out:
+        writer = None
+        if _is_csv(path):
+            writer = csv.DictWriter(out, fieldnames=AUDIT_CSV, extrasaction="ignore")
+            writer.writeheader()
+        for r in out_rows:
+            _write(out, r.to_dict(), writer)
+    if args.report:
+        from .report import render_audit_html, write_report
+        write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts))
+    if not args.quiet:
+        _audit_summary(out_rows, hospital)
+    return 1 if any(r.error for r in out_rows) else 0
+
+
+def _audit_summary(rows, hospital) -> None:
+    err = sys.stderr
+    ok = [r for r in rows if r.error is None]
+    diffs = [r for r in ok if not r.match]
+    print(f"{len(rows):,} claims: {len(ok) - len(diffs):,} as billed, {len(diffs):,} different, "
+          f"{len(rows) - len(ok):,} not audited", file=err)
+    if hospital is not None:
+        net = sum((r.payment_difference for r in ok if r.payment_difference is not None), Decimal(0))
+        print(f"estimated payment difference (regrouped - billed): {net:,.2f}", file=err)
+
+
+def _what_if(args, rows, hospital, what_if) -> int:
+    from .validate import ClaimError
+    target = None
+    for row, claim in rows:
+        if claim is not None and str(claim.get("id")) == str(args.what_if):
+            target = claim
+            break
+    if target is None:
+        return _usage_error(f"no claim with id {args.what_if!r} in {args.input}")
+    try:
+        lines = what_if(target, hospital)
+    except ClaimError as exc:
+        print(f"claim {args.what_if}: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        with gio.AtomicWriter(args.output) as out:
+            writer = None
+            if _is_csv(args.output):
+                writer = csv.DictWriter(out, fieldnames=list(lines[0].to_dict()))
+                writer.writeheader()
+            for w in lines:
+                _write(out, w.to_dict(), writer)
+        return 0
+    money = hospital is not None
+    print(f"what-if for claim {args.what_if} (billed DRG {target.get('billed_drg', '-')}):")
+    head = f"{'change':34s} {'DRG':>4s} {'weight':>8s} {'Δ weight':>9s}"
+    if money:
+        head += f" {'payment':>11s} {'Δ payment':>11s}"
+    print(head + "  title")
+    for w in lines:
+        s = (f"{w.change:34s} {w.drg:4d} {_f(w.weight, 4):>8s} "
+             f"{_f(w.weight_difference, 4, True) if w.kind != 'claim' else '':>9s}")
+        if money:
+            s += (f" {_f(w.payment, 2):>11s} "
+                  f"{_f(w.payment_difference, 2, True) if w.kind != 'claim' else '':>11s}")
+        print(s + f"  {w.title[:60]}")
+    return 0
+
+
+def _f(x, places, signed=False) -> str:
+    if x is None:
+        return "-"
+    return f"{x:+,.{places}f}" if signed else f"{x:,.{places}f}"
+
+
+# ------------------------------------------------------------------ estimate
+
+
+def cmd_estimate(args) -> int:
+    from .payment import EstimateError, estimate
+    from .tables import TableIntegrityError
+    from .tables.ipps import IppsError, IppsIntegrityError
+    from .validate import ClaimError
+    try:
+        hospital = _hospital(args)
+        rows = list(_rows(args))
+    except (EstimateError, ValueError, OSError) as exc:
+        return _usage_error(str(exc))
+    ests, errors, recs = [], [], []
+    try:
+        for row, claim in rows:
+            if row.error is not None:
+                errors.append((None, row.error[1]))
+                recs.append({"id": None, "line": row.line, "error": row.error[1]})
+                continue
+            try:
+                e = estimate(claim, hospital)
+            except (ClaimError, EstimateError, IppsError) as exc:
+                errors.append((claim.get("id"), str(exc)))
+                recs.append({"id": claim.get("id"), "line": row.line, "error": str(exc)})
+                continue
+            ests.append(e)
+            rec = {"id": claim.get("id"), "line": row.line, **e.to_dict(), "error": None}
+            rec["version"] = f"{e.version // 10}.{e.version % 10}" if e.version else None
+            if args.explain:
+                rec["explain"] = e.explain()
+            recs.append(rec)
+    except (TableIntegrityError, IppsIntegrityError) as exc:
+        return _usage_error(str(exc))
+    path = args.output or "-"
+    with gio.AtomicWriter(path) as out:
+        writer = None
+        if _is_csv(path):
+            writer = csv.DictWriter(out, fieldnames=ESTIMATE_CSV, extrasaction="ignore")
+            writer.writeheader()
+        for rec in recs:
+            _write(out, rec, writer)
+    if args.report:
+        from .report import render_estimate_html, write_report
+        write_report(args.report, render_estimate_html(ests, errors=errors, hospital=hospital, charts=args.charts))
+    if not args.quiet:
+        total = sum((e.total for e in ests), Decimal(0))
+        print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(errors):,} not estimated",
+              file=sys.stderr)
+    return 1 if errors else 0
