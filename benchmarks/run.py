@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
@@ -172,8 +173,11 @@ def run_worker(cmd: list[str], name: str, timeout: float, env=None) -> dict:
 
 def prepare_claims(n: int, n_single: int, seed: int, version: int, timeout: float) -> tuple[str, str]:
     os.makedirs(OUT, exist_ok=True)
-    big = os.path.join(OUT, f"claims-v{version}-s{seed}-n{n}.jsonl")
-    small = os.path.join(OUT, f"claims-v{version}-s{seed}-n{n}-first{n_single}.jsonl")
+    # cached by parameters and by the generator's source, so a changed generator regenerates
+    with open(os.path.join(HERE, "generate.py"), "rb") as f:
+        gen = hashlib.sha1(f.read()).hexdigest()[:8]
+    big = os.path.join(OUT, f"claims-v{version}-s{seed}-n{n}-g{gen}.jsonl")
+    small = os.path.join(OUT, f"claims-v{version}-s{seed}-n{n}-g{gen}-first{n_single}.jsonl")
     if not os.path.exists(big):
         print(f"generating {n:,} claims -> {os.path.relpath(big, ROOT)}", file=sys.stderr, flush=True)
         m = measure([sys.executable, os.path.join(HERE, "generate.py"), str(n), "-o", big, "--seed", str(seed),
