@@ -19,6 +19,8 @@ engine: clusters hide component attributes per formula list.
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from . import drg_logic, formula as fm
@@ -41,15 +43,14 @@ class CodeIndex:
 
     def lookup(self, codes: list) -> np.ndarray:
         """Code id of each code as the CMS grouper reads it (upper-cased), -1 if unknown."""
-        get = self.index.get
-        ids = np.array([get(c, -1) for c in codes], dtype=np.int64)
+        ids = np.fromiter(map(self.index.get, codes, repeat(-1)), dtype=np.int64, count=len(codes))
         miss = np.flatnonzero(ids < 0)
         for i in miss.tolist():          # lower case: CMS upper-cases codes
             c = codes[i]
             if type(c) is str:
                 u = c.upper()
                 if u != c:
-                    ids[i] = get(u, -1)
+                    ids[i] = self.index.get(u, -1)
         return ids
 
 
@@ -97,7 +98,11 @@ class VectorTables:
             self.prof_sites[p] = sum(1 << k for k, s in enumerate(TRAUMA_SITES) if s in info.sites)
         p0, pn = F.words["P"]
         s0, sn = F.words["S"]
-        self.p_slice, self.s_slice = slice(p0, p0 + pn), slice(s0, s0 + sn)
+        r0, rn = F.words["R"]
+        self.p_slice, self.s_slice, self.r_slice = slice(p0, p0 + pn), slice(s0, s0 + sn), slice(r0, r0 + rn)
+        # the words a code can set, contiguous: a PDX sets P bits, an SDX S bits
+        self.prof_p = np.ascontiguousarray(self.prof_words[:, self.p_slice])
+        self.prof_s = np.ascontiguousarray(self.prof_words[:, self.s_slice])
         self.gender = np.full((n_dx, 2), -1, dtype=np.int16)
         for i, (m, f) in vt.gender_mdc.items():
             self.gender[i] = (m, f)
@@ -130,6 +135,7 @@ class VectorTables:
             self.pat_joints[p] = sum(1 << k for k, j in enumerate(JOINTS) if j in a)
             self.pat_fusion[p] = ["sglantfuse" in a, "sglpostfuse" in a, "sglpostfuse1" in a,
                                   "sglantsectXfuse" in a]
+        self.pat_r = np.ascontiguousarray(self.pat_words[:, self.r_slice])    # procedures set R bits only
         self.pr_clustered = np.zeros(n_pr, dtype=bool)
         self.pr_clustered[list(cv.clusters_of)] = True
 
@@ -141,6 +147,10 @@ class VectorTables:
 
         # formula lists: feature-word masks
         self.list_words = {lst: _words(bits, F.n_words) for lst, (bits, _) in cv.list_plan.items()}
+        self.list_cols = {}
+        for lst, w in self.list_words.items():
+            cols = np.flatnonzero(w)
+            self.list_cols[lst] = (cols, w[cols])
         # every formula row as arrays, by row index
         self.rows = [r for lst in sorted(cv.lists) for r in cv.lists[lst]]
         self.row_index = {id(r): k for k, r in enumerate(self.rows)}
@@ -213,12 +223,46 @@ def _seg_or(values: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _segment_rows(off: np.ndarray, claims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions of the segments of ``claims`` and their offsets among them."""
+    lens = off[claims + 1] - off[claims]
+    sub_off = np.zeros(len(claims) + 1, dtype=np.int64)
+    np.cumsum(lens, out=sub_off[1:])
+    rows = np.repeat(off[claims] - sub_off[:-1], lens) + np.arange(sub_off[-1])
+    return rows, sub_off
+
+
 def _seg_reduce(ufunc, values: np.ndarray, off: np.ndarray, n: int, empty):
     out = np.full(n, empty, dtype=values.dtype)
     nonempty = off[1:] > off[:-1]
     if len(values) and nonempty.any():
         out[nonempty] = ufunc.reduceat(values, off[:-1][nonempty])
     return out
+
+
+_MIX = U64(0x9E3779B97F4A7C15)
+
+
+def _distinct_rows(keyrows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inv)`` of the distinct rows of a 2-D uint64 array: the index of one row per
+    distinct value and, for every row, the position of its value in ``first``.  Rows are
+    hashed to one word and sorted by hash (much faster than sorting whole rows); the
+    result is checked row by row and recomputed by whole-row sorting on a hash collision."""
+    if not len(keyrows):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    h = np.zeros(len(keyrows), dtype=U64)
+    with np.errstate(over="ignore"):
+        for j in range(keyrows.shape[1]):
+            h = (h ^ keyrows[:, j]) * _MIX
+            h ^= h >> U64(29)
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    if not np.array_equal(keyrows[first][inv], keyrows):
+        rows = np.ascontiguousarray(keyrows)
+        void = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+        _, first, inv = np.unique(void, return_index=True, return_inverse=True)
+        inv = inv.ravel()
+    return first, inv
 
 
 # ----------------------------------------------------------------- the kernel
@@ -271,24 +315,25 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     sdx_valid = sdx_id >= 0
     pr_valid = pr_id >= 0
 
-    # claims with a procedure that takes part in a cluster: per-claim engine
+    # claims that form a procedure cluster: per-claim engine
     fallback = np.zeros(n, dtype=bool)
     if pr_valid.any():
         clus = np.zeros(len(pr_id), dtype=bool)
         clus[pr_valid] = vtab.pr_clustered[pr_id[pr_valid]]
-        fallback[pr_claim[clus]] = True
+        for c in np.unique(pr_claim[clus]).tolist():
+            fallback[c] = _forms_cluster(cv, pr_id[b.pr_off[c]:b.pr_off[c + 1]])
 
     # 2. feature words
     pdx_valid = pdx_id >= 0
     pdx_prof = np.where(pdx_valid, vtab.dx_prof[np.maximum(pdx_id, 0)], vtab.invalid_profile)
     words = np.zeros((n, W), dtype=U64)
-    words[:, vtab.p_slice] = vtab.prof_words[pdx_prof][:, vtab.p_slice]
+    words[:, vtab.p_slice] = vtab.prof_p[pdx_prof]
     sdx_prof = np.where(sdx_valid, vtab.dx_prof[np.maximum(sdx_id, 0)], vtab.invalid_profile)
     if len(sdx_id):
-        words[:, vtab.s_slice] = _seg_or(vtab.prof_words[sdx_prof][:, vtab.s_slice], b.sdx_off, n)
+        words[:, vtab.s_slice] = _seg_or(vtab.prof_s[sdx_prof], b.sdx_off, n)
     pr_pat = np.where(pr_valid, vtab.pr_pat[np.maximum(pr_id, 0)], 0)
     if len(pr_id):
-        words |= _seg_or(vtab.pat_words[pr_pat], b.pr_off, n)
+        words[:, vtab.r_slice] = _seg_or(vtab.pat_r[pr_pat], b.pr_off, n)
 
     # newborn fall-through operand: some valid SDX is not a normal-newborn code
     not_incident = sdx_valid & ~vtab.prof_incident[sdx_prof]
@@ -384,6 +429,17 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
             "fallback": fallback}
 
 
+def _forms_cluster(cv: Compiled, ids: np.ndarray) -> bool:
+    """Whether a claim's procedures (ids, -1 invalid) form one of the version's clusters
+    (every choice of the cluster has a code on the claim; see marking._form_clusters)."""
+    on_claim = set(ids[ids >= 0].tolist())
+    clusters_of, clusters = cv.clusters_of, cv.clusters
+    for c in {c for i in on_claim for c in clusters_of.get(i, ())}:
+        if all(ch & on_claim for ch in clusters[c].choices):
+            return True
+    return False
+
+
 def _poa_classes(poas: list) -> np.ndarray:
     """0: POA Y/W, 1: N/U, 2: anything else (blank, 1, E, invalid)."""
     if not poas:
@@ -431,28 +487,34 @@ class _Ctx:
         self.words, self.pdx_valid, self.pdx_mdc = words, pdx_valid, pdx_mdc
         self.sdx_claim, self.count_sev, self.sup = sdx_claim, count_sev, sup
         self.fallback = fallback
+        self._lv0 = None          # levels without removals, once computed
 
-    def levels(self, removed: np.ndarray) -> np.ndarray:
-        """(n, K) level of every claim for every suppression set of the version."""
-        cv = self.vtab.cv
-        K = len(cv.supp_sets)
-        off = self.b.sdx_off
-        cs = np.where(removed, 0, self.count_sev).astype(np.int8)
-        base = _seg_reduce(np.maximum, cs, off, self.n, 0) if len(cs) else np.zeros(self.n, np.int8)
-        lv = np.repeat(base[:, None], K, axis=1)
-        hit = (self.sup != 0) & (cs > 0)
-        if hit.any():
-            # claims with a code that some formula's suppression list names: exact per set
-            claims = np.unique(self.sdx_claim[hit])
-            lens = off[claims + 1] - off[claims]
-            rows = np.repeat(off[claims] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
-            sub_off = np.concatenate([[0], np.cumsum(lens)])
-            cs_sub, sup_sub = cs[rows], self.sup[rows]
-            present = int(np.bitwise_or.reduce(sup_sub))
-            for k in range(K):
-                if present >> k & 1:
-                    vals = np.where((sup_sub >> k) & 1, 0, cs_sub).astype(np.int8)
-                    lv[claims, k] = np.maximum.reduceat(vals, sub_off[:-1]) if len(vals) else 0
+    def levels(self, removed: np.ndarray | None, claims: np.ndarray | None = None) -> np.ndarray:
+        """(n, K) level of every claim for every suppression set of the version, without
+        the ``removed`` secondary diagnoses.  With ``claims``, only those claims are
+        recomputed; the others keep their levels without removals."""
+        K = len(self.vtab.cv.supp_sets)
+        cs = self.count_sev
+        if claims is None:
+            lv = np.zeros((self.n, K), dtype=np.int8)
+            pos = np.flatnonzero(cs if removed is None else cs * ~removed)
+        else:
+            lv = (self.levels(None) if self._lv0 is None else self._lv0).copy()
+            lv[claims] = 0
+            rows, _ = _segment_rows(self.b.sdx_off, claims)
+            pos = rows[(cs[rows] > 0) & ~removed[rows]]
+        if not len(pos):
+            return lv
+        # only the CC/MCC codes matter: a maximum per claim, and per suppression set
+        # without the codes the set names
+        cl, c, sp = self.sdx_claim[pos], cs[pos], self.sup[pos]
+        starts = np.flatnonzero(np.r_[True, cl[1:] != cl[:-1]])
+        owners = cl[starts]
+        lv[owners] = np.maximum.reduceat(c, starts)[:, None]
+        present = int(np.bitwise_or.reduce(sp))
+        for k in range(K):
+            if present >> k & 1:
+                lv[owners, k] = np.maximum.reduceat(np.where((sp >> k) & 1, 0, c).astype(np.int8), starts)
         return lv
 
     def assign(self, removed: np.ndarray, only: np.ndarray | None = None) -> dict:
@@ -460,7 +522,11 @@ class _Ctx:
         vtab = self.vtab
         cv = vtab.cv
         n = self.n
-        lv = self.levels(removed)
+        if only is None:
+            lv = self.levels(removed)
+            self._lv0 = lv if not removed.any() else None
+        else:
+            lv = self.levels(removed, np.flatnonzero(only))
         drg = np.zeros(n, dtype=np.int32)
         mdc = np.zeros(n, dtype=np.int16)
         rc = np.full(n, RC_PENDING, dtype=np.int16)
@@ -524,8 +590,7 @@ class _Ctx:
                     masked = self.words[js] & _words(r.bits, self.words.shape[1])
                     keyrows = np.ascontiguousarray(
                         np.concatenate([masked, level_row[js][:, None].astype(U64)], axis=1))
-                    void = keyrows.view(np.dtype((np.void, keyrows.dtype.itemsize * keyrows.shape[1]))).ravel()
-                    _, first, inv = np.unique(void, return_index=True, return_inverse=True)
+                    first, inv = _distinct_rows(keyrows)
                     vals = [drg_logic.row_severity_used(cv, r, _mask_int(masked[f]), int(keyrows[f, -1]))
                             for f in first.tolist()]
                     sev_used[js] = np.array(vals, dtype=object)[inv.ravel()]
@@ -538,18 +603,19 @@ class _Ctx:
         plan = cv.list_plan.get(lst)
         if plan is None:
             return np.full(len(sel), -1, dtype=np.int32), np.zeros(len(sel), dtype=np.int8)
-        supp_idx = plan[1]
-        masked = self.words[sel] & self.vtab.list_words[lst]
-        levels = lv[sel][:, list(supp_idx)].astype(U64)
-        keyrows = np.ascontiguousarray(np.concatenate([masked, levels], axis=1))
-        void = keyrows.view(np.dtype((np.void, keyrows.dtype.itemsize * keyrows.shape[1]))).ravel()
-        uniq, first, inv = np.unique(void, return_index=True, return_inverse=True)
+        supp_idx = np.asarray(plan[1], dtype=np.intp)
+        cols, lw = self.vtab.list_cols[lst]          # the feature words the list reads
+        masked = self.words[np.ix_(sel, cols)] & lw
+        levels = lv[np.ix_(sel, supp_idx)].astype(U64)
+        keyrows = np.concatenate([masked, levels], axis=1)
+        first, inv = _distinct_rows(keyrows)
         nw = masked.shape[1]
         row_index = self.vtab.row_index
         res_ri = np.empty(len(first), dtype=np.int32)
         res_lv = np.empty(len(first), dtype=np.int8)
+        shifts = [64 * c for c in cols.tolist()]
         for u, f in enumerate(first.tolist()):
-            m = _mask_int(masked[f])
+            m = sum(w << sh for w, sh in zip(masked[f].tolist(), shifts))
             lvt = tuple(keyrows[f, nw:].tolist())
             row, lvl = drg_logic.evaluate_list(cv, lst, m, lvt)
             res_ri[u] = -1 if row is None else row_index[id(row)]
