@@ -57,10 +57,8 @@ SUMMARY_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_m
 
 def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True) -> list[dict]:
     """Claim-level results of a chunk of file rows through the vectorized batch path."""
-    import math
-
     from .batch import group_batch
-    from .checks import ClaimWarning, check_claim
+    from .checks import ClaimWarning, check_claim, quick_clean
     from .claim import Claim
     from .validate import normalize_claim, read_claim
     ts = _tableset(tables) if isinstance(tables, str) else tables
@@ -77,6 +75,9 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
             claims.append(c)
             where.append(k)
     out = group_batch(claims, version=version, tables=ts) if claims else None
+    cols = _plain_columns(out) if out is not None else {}
+    tset = ts or _default()
+    vtabs: dict = {}
     recs = []
     j = 0
     for k, row in enumerate(rows):
@@ -84,27 +85,45 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
             recs.append(error_record(None, row.error[0], row.error[1], row.line))
             continue
         claim = claims[j]
-        r = out[j]
         cid = claim.get("id") if isinstance(claim, dict) else getattr(claim, "id", None)
-        if r["error"] is not None:
+        if cols["error"][j] is not None:
             rec = {"id": cid, "line": row.line,
-                   "error": {"code": r["error"], "message": r["error_message"], "field": None, "value": None}}
+                   "error": {"code": cols["error"][j], "message": cols["error_message"][j], "field": None,
+                             "value": None}}
         else:
             rec = {"id": cid, "line": row.line}
             for f in SUMMARY_FIELDS:
-                v = r[f]
-                rec[f] = None if isinstance(v, float) and math.isnan(v) else v
-            rec["final_drg_description"] = (ts or _default()).version(r["version"]).drg_titles.get(r["final_drg"], "")
+                rec[f] = cols[f][j]
+            v = rec["version"]
+            vt = vtabs.get(v)
+            if vt is None:
+                vt = vtabs[v] = tset.version(v)
+            rec["final_drg_description"] = vt.drg_titles.get(rec["final_drg"], "")
             rec["error"] = None
             if warnings:
-                cl = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
-                ws = tuple(ClaimWarning("CODE_NORMALIZED", f, b, f"{f}: {b!r} read as {a}")
-                           for f, b, a in changes.get(j, ())) + check_claim(cl, read_claim(cl, r["version"]),
-                                                                              ts or _default())
-                rec["warnings"] = [w.to_dict() for w in ws]
+                if j not in changes and quick_clean(claim, vt, tset):
+                    rec["warnings"] = []
+                else:
+                    cl = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
+                    ws = tuple(ClaimWarning("CODE_NORMALIZED", f, b, f"{f}: {b!r} read as {a}")
+                               for f, b, a in changes.get(j, ())) + check_claim(cl, read_claim(cl, v),
+                                                                                  tset)
+                    rec["warnings"] = [w.to_dict() for w in ws]
         recs.append(rec)
         j += 1
     return recs
+
+
+def _plain_columns(out) -> dict:
+    """Batch columns as lists of plain Python values (NaN as None)."""
+    cols = {}
+    for f in SUMMARY_FIELDS + ("error", "error_message"):
+        a = getattr(out, f)
+        vals = a.tolist()
+        if a.dtype.kind == "f":
+            vals = [None if x != x else x for x in vals]
+        cols[f] = vals
+    return cols
 
 
 def _default():

@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Mapping
+from itertools import repeat
 
 import numpy as np
 
 from . import validate as va
-from .claim import Claim, _to_dx
+from .claim import _to_dx
 from .compiled import compiled
 from .drg_logic import UNGROUPABLE_DRG
 from .tables import default as _default_tables
-from .tables.versions import VersionError
 from .validate import ClaimError
-from .vector import HOSP_EXEMPT, HOSP_NOT_EXEMPT, HOSP_UNKNOWN, Batch, group_vectors, vector_tables
+from .vector import (HOSP_EXEMPT, HOSP_NOT_EXEMPT, HOSP_UNKNOWN, Batch, _poa_classes, _segment_rows,
+                     group_vectors, vector_tables)
 
 _HOSP = {"NOT_EXEMPT": HOSP_NOT_EXEMPT, "EXEMPT": HOSP_EXEMPT, "UNKNOWN": HOSP_UNKNOWN}
 MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
@@ -66,6 +67,7 @@ class Columns:
         self.hospital = np.zeros(n, dtype=np.int8)
         self.admit_dx: list = [None] * n
         self.error: list = [None] * n
+        self.error_rows: list[int] = []
         self.records: list | None = None       # the input records, for the per-claim fallback
 
     @classmethod
@@ -125,6 +127,7 @@ class Columns:
                         v = vcache[None] = resolve_version(ts, _VersionOf(rec), version)
             except ClaimError as exc:
                 col.error[i] = exc
+                col.error_rows.append(i)
                 sdx_off[i + 1] = len(sdx_codes)
                 pr_off[i + 1] = len(pr_codes)
                 continue
@@ -192,6 +195,16 @@ class Columns:
             admits[i] = None if x is None else (x if type(x) is str else va.read_code(x))
         return col
 
+    def code_ids(self, tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ids of the principal diagnoses, secondary diagnoses and procedures in the code
+        universe of ``tables`` (-1: in no version), looked up the way the CMS grouper does."""
+        return (_lookup(tables.dx_index, self.pdx), _lookup(tables.dx_index, self.sdx_codes),
+                _lookup(tables.pr_index, self.pr_codes))
+
+    def sdx_poa_class(self) -> np.ndarray:
+        """POA class of every secondary diagnosis: 0 Y/W, 1 N/U, 2 anything else."""
+        return _poa_classes(self.sdx_poa)
+
     @classmethod
     def from_arrays(cls, *, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
                     sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
@@ -199,39 +212,50 @@ class Columns:
         """From columns: ``pdx`` a sequence of codes; ``sdx``/``procedures`` sequences of code
         lists (``sdx_poa`` parallel POA lists, default Y), or ``(flat_codes, offsets)`` pairs;
         the other fields sequences or scalars."""
-        n = len(pdx)
+        return cls.from_records(arrays_to_records(pdx=pdx, sdx=sdx, sdx_poa=sdx_poa, procedures=procedures,
+                                                  version=version, discharge_date=discharge_date, sex=sex,
+                                                  discharge_status=discharge_status,
+                                                  hospital_status=hospital_status, pdx_poa=pdx_poa,
+                                                  admit_dx=admit_dx, id=id), tables=tables)
 
-        def col(x, i, default):
-            if x is None:
-                return default
-            if isinstance(x, (str, int, float)) and not isinstance(x, bool):
-                return x
-            return x[i]
 
-        def lists(x, i):
-            if x is None:
-                return []
-            if isinstance(x, tuple) and len(x) == 2 and not isinstance(x[0], str):
-                flat, off = x
-                return list(flat[off[i]:off[i + 1]])
-            v = x[i]
-            return [] if v is None else list(v)
+def arrays_to_records(*, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
+                      sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
+                      id=None) -> list[dict]:
+    """Claim mappings from columns (see :meth:`Columns.from_arrays`)."""
+    n = len(pdx)
 
-        records = []
-        for i in range(n):
-            codes = lists(sdx, i)
-            poas = lists(sdx_poa, i) if sdx_poa is not None else ["Y"] * len(codes)
-            rec = {"pdx": col(pdx, i, None), "sdx": [[c, p] for c, p in zip(codes, poas)],
-                   "procedures": lists(procedures, i), "sex": col(sex, i, None),
-                   "discharge_status": col(discharge_status, i, None),
-                   "hospital_status": col(hospital_status, i, "NOT_EXEMPT"), "pdx_poa": col(pdx_poa, i, "Y"),
-                   "admit_dx": col(admit_dx, i, None), "id": col(id, i, i)}
-            if version is not None:
-                rec["version"] = col(version, i, None)
-            if discharge_date is not None:
-                rec["discharge_date"] = col(discharge_date, i, None)
-            records.append(rec)
-        return cls.from_records(records, tables=tables)
+    def col(x, i, default):
+        if x is None:
+            return default
+        if isinstance(x, (str, int, float)) and not isinstance(x, bool):
+            return x
+        return x[i]
+
+    def lists(x, i):
+        if x is None:
+            return []
+        if isinstance(x, tuple) and len(x) == 2 and not isinstance(x[0], str):
+            flat, off = x
+            return list(flat[off[i]:off[i + 1]])
+        v = x[i]
+        return [] if v is None else list(v)
+
+    records = []
+    for i in range(n):
+        codes = lists(sdx, i)
+        poas = lists(sdx_poa, i) if sdx_poa is not None else ["Y"] * len(codes)
+        rec = {"pdx": col(pdx, i, None), "sdx": [[c, p] for c, p in zip(codes, poas)],
+               "procedures": lists(procedures, i), "sex": col(sex, i, None),
+               "discharge_status": col(discharge_status, i, None),
+               "hospital_status": col(hospital_status, i, "NOT_EXEMPT"), "pdx_poa": col(pdx_poa, i, "Y"),
+               "admit_dx": col(admit_dx, i, None), "id": col(id, i, i)}
+        if version is not None:
+            rec["version"] = col(version, i, None)
+        if discharge_date is not None:
+            rec["discharge_date"] = col(discharge_date, i, None)
+        records.append(rec)
+    return records
 
 
 class BatchResult:
@@ -265,6 +289,16 @@ def _py(v):
     return v
 
 
+def _lookup(index: dict, codes: list) -> np.ndarray:
+    """Code id of each code (the CMS grouper upper-cases codes), -1 if in no version."""
+    ids = np.fromiter(map(index.get, codes, repeat(-1)), dtype=np.int64, count=len(codes))
+    for i in np.flatnonzero(ids < 0).tolist():
+        c = codes[i]
+        if type(c) is str and c.upper() != c:
+            ids[i] = index.get(c.upper(), -1)
+    return ids
+
+
 def _store_read(col: Columns, i: int, rc, cid) -> None:
     """Store a claim read by :func:`grouper.validate.read_claim` as row ``i``."""
     col.id[i] = cid
@@ -283,17 +317,21 @@ def _store_read(col: Columns, i: int, rc, cid) -> None:
     col.admit_dx[i] = rc.admit_dx
 
 
-def _as_columns(claims, version, tables) -> Columns:
-    if isinstance(claims, Columns):
-        return claims
+def _as_records(claims) -> list:
+    """The claims of any supported input as a list of claim mappings or Claim objects."""
     mod = type(claims).__module__
     if mod.startswith("pandas"):
-        return Columns.from_records(claims.to_dict("records"), version=version, tables=tables)
+        return claims.to_dict("records")
     if mod.startswith("pyarrow"):
-        return Columns.from_records(claims.to_pylist(), version=version, tables=tables)
+        return claims.to_pylist()
     if isinstance(claims, Mapping) and "pdx" in claims and not isinstance(claims["pdx"], (str, bytes)):
-        return Columns.from_arrays(**claims, tables=tables)
-    return Columns.from_records(claims, version=version, tables=tables)
+        return arrays_to_records(**claims)
+    return claims if isinstance(claims, list) else list(claims)
+
+
+# Claims are read and grouped in chunks: the arrays of a chunk stay in the processor's
+# caches, and memory is bounded by the chunk, not the batch.
+CHUNK = 50_000
 
 
 def group_batch(claims, *, version=None, tables=None, details: bool = False) -> BatchResult:
@@ -311,7 +349,22 @@ def group_batch(claims, *, version=None, tables=None, details: bool = False) -> 
 
 def _group_batch(claims, version, tables, details: bool) -> BatchResult:
     ts = tables or _default_tables()
-    cols = _as_columns(claims, version, ts)
+    if isinstance(claims, Columns):
+        return BatchResult(*_group_columns(claims, version, ts, details))
+    records = _as_records(claims)
+    parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts),
+                            version, ts, details)
+             for a in range(0, len(records), CHUNK)]
+    if len(parts) == 1:
+        return BatchResult(*parts[0])
+    if not parts:
+        return BatchResult(*_group_columns(Columns.from_records([], version=version, tables=ts), version, ts,
+                                           details))
+    out = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    return BatchResult(out, [r for p in parts for r in p[1]] if details else None)
+
+
+def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, list | None]:
     n = cols.n
     out = {k: np.zeros(n, dtype=np.int32) for k in ("version", "initial_drg", "initial_mdc", "final_drg",
                                                     "final_mdc", "initial_base_drg", "final_base_drg",
@@ -325,13 +378,16 @@ def _group_batch(claims, version, tables, details: bool) -> BatchResult:
     out["id"] = np.array(cols.id + [None], dtype=object)[:n]
     out["version"] = cols.version.copy()
     fallback_rows: list[int] = []
-    for v in np.unique(cols.version[cols.version > 0]).tolist():
+    versions = np.unique(cols.version[cols.version > 0]).tolist()
+    if versions:
+        ids, poa = cols.code_ids(ts), cols.sdx_poa_class()
+    for v in versions:
         idx = np.flatnonzero(cols.version == v)
-        _group_version(ts, v, cols, idx, out, fallback_rows)
-    for i, e in enumerate(cols.error):
-        if e is not None:
-            out["error"][i] = e.code
-            out["error_message"][i] = str(e)
+        _group_version(ts, v, cols, ids, poa, idx, out, fallback_rows)
+    for i in cols.error_rows:
+        e = cols.error[i]
+        out["error"][i] = e.code
+        out["error_message"][i] = str(e)
     if fallback_rows or details:
         from .engine import group
         rows = range(n) if details else fallback_rows
@@ -344,31 +400,22 @@ def _group_batch(claims, version, tables, details: bool) -> BatchResult:
             if details:
                 results[i] = r
             _fill_from_result(out, i, r)
-        return BatchResult(out, results)
-    return BatchResult(out)
+        return out, results
+    return out, None
 
 
-def _group_version(ts, v, cols: Columns, idx: np.ndarray, out: dict, fallback_rows: list) -> None:
+def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, fallback_rows: list) -> None:
     cv = compiled(ts, v)
     vtab = vector_tables(cv)
-    sdx_codes, sdx_poa, pr_codes = [], [], []
-    sdx_off = np.zeros(len(idx) + 1, dtype=np.int64)
-    pr_off = np.zeros(len(idx) + 1, dtype=np.int64)
-    so, po = cols.sdx_off, cols.pr_off
-    contiguous = len(idx) == cols.n
-    if contiguous:
-        sdx_codes, sdx_poa, pr_codes = cols.sdx_codes, cols.sdx_poa, cols.pr_codes
-        sdx_off, pr_off = so, po
+    pdx_id, sdx_id, pr_id = ids
+    if len(idx) == cols.n:
+        sdx_rows, sdx_off = slice(None), cols.sdx_off
+        pr_rows, pr_off = slice(None), cols.pr_off
     else:
-        for k, i in enumerate(idx.tolist()):
-            sdx_codes.extend(cols.sdx_codes[so[i]:so[i + 1]])
-            sdx_poa.extend(cols.sdx_poa[so[i]:so[i + 1]])
-            pr_codes.extend(cols.pr_codes[po[i]:po[i + 1]])
-            sdx_off[k + 1] = len(sdx_codes)
-            pr_off[k + 1] = len(pr_codes)
-    pick = (lambda lst: lst) if contiguous else (lambda lst: [lst[i] for i in idx.tolist()])
-    b = Batch(pick(cols.pdx), pick(cols.pdx_poa), sdx_codes, sdx_poa, sdx_off, pr_codes, pr_off,
-              cols.sex[idx], cols.dstat[idx], cols.hospital[idx], pick(cols.admit_dx))
+        sdx_rows, sdx_off = _segment_rows(cols.sdx_off, idx)
+        pr_rows, pr_off = _segment_rows(cols.pr_off, idx)
+    b = Batch(pdx_id[idx], sdx_id[sdx_rows], poa[sdx_rows], sdx_off, pr_id[pr_rows], pr_off,
+              cols.sex[idx], cols.dstat[idx], cols.hospital[idx])
     res = group_vectors(vtab, b)
     ini, fin = res["initial"], res["final"]
     out["initial_drg"][idx] = ini["drg"]

@@ -208,3 +208,77 @@ def _status_checks(out, raw, read):
     elif isinstance(raw, str):
         _w(out, "DISCHARGE_STATUS_TEXT", "discharge_status", raw,
            f"discharge status given as text {raw!r}; read as {read:02d}")
+
+
+_POA_PLAIN = frozenset({"Y", "N", "U", "W", "1", "E"})
+_PDX_POA_PLAIN = _POA_PLAIN | {"", " "}
+_SEX_PLAIN = frozenset({"M", "F", "U"})
+_HOSPITAL_PLAIN = frozenset({"NOT_EXEMPT", "EXEMPT", "UNKNOWN"})
+
+
+def quick_clean(rec, vt, tables) -> bool:
+    """True when a claim mapping certainly draws no warning from :func:`check_claim`: every
+    field in its plain form (codes exactly as the tables spell them and valid in the
+    version, plain POA/sex/status values, no repeats, within the UB-04 limits).  Anything
+    else returns False and gets the full check; a test checks that True implies no
+    warnings.  ``vt`` is the claim's version's tables (``tables.version(v)``).  This keeps the warning pass cheap on clean files."""
+    if type(rec) is not dict:
+        return False
+    dx_get, pr_get = tables.dx_index.get, tables.pr_index.get
+    dx_mdc, pr_attr = vt.dx_mdc, vt.pr_attr
+    pdx = rec.get("pdx")
+    if type(pdx) is not str:
+        return False
+    i = dx_get(pdx)
+    if i is None or dx_mdc[i] < 0:
+        return False
+    p = rec.get("pdx_poa", "Y")
+    if p is not None and (type(p) is not str or p not in _PDX_POA_PLAIN):
+        return False
+    sdx = rec.get("sdx")
+    if sdx:
+        if type(sdx) is not list or len(sdx) > 24:
+            return False
+        seen = {pdx}
+        for item in sdx:
+            if type(item) is not list or len(item) != 2:
+                return False
+            code, poa = item
+            if type(code) is not str or type(poa) is not str or poa not in _POA_PLAIN or code in seen:
+                return False
+            i = dx_get(code)
+            if i is None or dx_mdc[i] < 0:
+                return False
+            seen.add(code)
+    procs = rec.get("procedures")
+    if procs:
+        if type(procs) is not list or len(procs) > 25:
+            return False
+        seen = set()
+        for code in procs:
+            if type(code) is not str or code in seen or code.startswith("Z@"):
+                return False
+            i = pr_get(code)
+            if i is None or pr_attr[i] < 0:
+                return False
+            seen.add(code)
+    age = rec.get("age")
+    if type(age) is not int or not 0 <= age <= 124:
+        return False
+    sex = rec.get("sex")
+    if not ((type(sex) is str and sex in _SEX_PLAIN) or (type(sex) is int and sex in (1, 2))):
+        return False
+    ds = rec.get("discharge_status")
+    if type(ds) is not int or ds not in va.VALID_DISCHARGE_STATUS:
+        return False
+    hs = rec.get("hospital_status", "NOT_EXEMPT")
+    if hs is not None and (type(hs) is not str or hs not in _HOSPITAL_PLAIN):
+        return False
+    adx = rec.get("admit_dx")
+    if adx is not None and adx != "":
+        if type(adx) is not str:
+            return False
+        i = dx_get(adx)
+        if i is None or dx_mdc[i] < 0:
+            return False
+    return True

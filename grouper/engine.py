@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import attrs
 
 from . import affects, drg_logic, hac, marking, severity
 from .claim import Claim

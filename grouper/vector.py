@@ -2,8 +2,8 @@
 
 The same CMS rules as the per-claim stages, as array operations:
 
-1. codes are interned once per batch (codes packed into 64-bit keys, binary
-   search in the sorted code universe);
+1. codes are interned to ids of the tables' code universe while the claims are
+   read (:class:`grouper.batch.Columns`), then checked against the version;
 2. per-code facts come from arrays indexed by code id; the claim's feature
    mask (PDX, SDX, procedure and claim-level operand bits, word-aligned as in
    :class:`grouper.compiled.Features`) is an OR-reduction over its codes;
@@ -19,39 +19,16 @@ engine: clusters hide component attributes per formula list.
 """
 from __future__ import annotations
 
-from itertools import repeat
-
 import numpy as np
 
 from . import drg_logic, formula as fm
-from .compiled import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, OR_ATTRS, TRAUMA_SITES, Compiled
-from .hac import POA_NO, POA_YES
+from .compiled import FALLTHROUGH, JOINTS, OR_ATTRS, TRAUMA_SITES, Compiled
 from .marking import AMA_STATUS, DIED_STATUS, TRANSFER_ACUTE
-from .severity import CC, MCC
 
 U64 = np.uint64
 
 
 # ------------------------------------------------------------------ code ids
-
-
-class CodeIndex:
-    """Code -> id over a code universe, for a whole batch at once."""
-
-    def __init__(self, index: dict[str, int]):
-        self.index = index
-
-    def lookup(self, codes: list) -> np.ndarray:
-        """Code id of each code as the CMS grouper reads it (upper-cased), -1 if unknown."""
-        ids = np.fromiter(map(self.index.get, codes, repeat(-1)), dtype=np.int64, count=len(codes))
-        miss = np.flatnonzero(ids < 0)
-        for i in miss.tolist():          # lower case: CMS upper-cases codes
-            c = codes[i]
-            if type(c) is str:
-                u = c.upper()
-                if u != c:
-                    ids[i] = self.index.get(u, -1)
-        return ids
 
 
 # ----------------------------------------------------------- per-version arrays
@@ -136,6 +113,8 @@ class VectorTables:
             self.pat_fusion[p] = ["sglantfuse" in a, "sglpostfuse" in a, "sglpostfuse1" in a,
                                   "sglantsectXfuse" in a]
         self.pat_r = np.ascontiguousarray(self.pat_words[:, self.r_slice])    # procedures set R bits only
+        self.pat_counted = ((self.pat_vessels > 0) | (self.pat_stents > 0) | (self.pat_joints > 0)
+                            | self.pat_fusion.any(axis=1))
         self.pr_clustered = np.zeros(n_pr, dtype=bool)
         self.pr_clustered[list(cv.clusters_of)] = True
 
@@ -147,6 +126,8 @@ class VectorTables:
 
         # formula lists: feature-word masks
         self.list_words = {lst: _words(bits, F.n_words) for lst, (bits, _) in cv.list_plan.items()}
+        # per list: the two-bit level fields of the suppression sets its formulas read
+        self.list_level_mask = {lst: U64(sum(3 << (2 * k) for k in supp)) for lst, (_, supp) in cv.list_plan.items()}
         self.list_cols = {}
         for lst, w in self.list_words.items():
             cols = np.flatnonzero(w)
@@ -205,10 +186,6 @@ def vector_tables(cv: Compiled) -> VectorTables:
     return cv.tables.cached(("vector", cv.version), lambda: VectorTables(cv))
 
 
-def code_indexes(tables):
-    return tables.cached(("code_index",), lambda: (CodeIndex(tables.dx_index), CodeIndex(tables.pr_index)))
-
-
 # -------------------------------------------------------------- segment helpers
 
 
@@ -243,22 +220,26 @@ def _seg_reduce(ufunc, values: np.ndarray, off: np.ndarray, n: int, empty):
 _MIX = U64(0x9E3779B97F4A7C15)
 
 
-def _distinct_rows(keyrows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(first, inv)`` of the distinct rows of a 2-D uint64 array: the index of one row per
-    distinct value and, for every row, the position of its value in ``first``.  Rows are
-    hashed to one word and sorted by hash (much faster than sorting whole rows); the
-    result is checked row by row and recomputed by whole-row sorting on a hash collision."""
-    if not len(keyrows):
+def _distinct_rows(*parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inv)`` of the distinct rows of uint64 arrays (2-D, or 1-D as one column)
+    taken side by side: the index of one row per distinct value and, for every row, the
+    position of its value in ``first``.  Rows are hashed to one word and sorted by hash
+    (much faster than sorting whole rows); the result is checked row by row and recomputed
+    by whole-row sorting on a hash collision."""
+    cols = [c for p in parts for c in ([p] if p.ndim == 1 else [p[:, j] for j in range(p.shape[1])])]
+    n = len(cols[0])
+    if not n:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    h = np.zeros(len(keyrows), dtype=U64)
+    h = np.zeros(n, dtype=U64)
     with np.errstate(over="ignore"):
-        for j in range(keyrows.shape[1]):
-            h = (h ^ keyrows[:, j]) * _MIX
+        for c in cols:
+            h ^= c
+            h *= _MIX
             h ^= h >> U64(29)
     _, first, inv = np.unique(h, return_index=True, return_inverse=True)
     inv = inv.ravel()
-    if not np.array_equal(keyrows[first][inv], keyrows):
-        rows = np.ascontiguousarray(keyrows)
+    if not all(np.array_equal(p[first][inv], p) for p in parts):
+        rows = np.ascontiguousarray(np.stack(cols, axis=1))
         void = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
         _, first, inv = np.unique(void, return_index=True, return_inverse=True)
         inv = inv.ravel()
@@ -269,22 +250,20 @@ def _distinct_rows(keyrows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Batch:
-    """Claims of one version in columnar form, as the CMS grouper reads them."""
+    """Claims of one version in columnar form, as the CMS grouper reads them: codes as ids
+    in the code universe of the tables (-1: in no version), CSR offsets."""
 
-    def __init__(self, pdx, pdx_poa, sdx_codes, sdx_poa, sdx_off, pr_codes, pr_off, sex, dstat, hospital,
-                 admit_dx):
-        self.pdx = pdx                  # list[str]
-        self.pdx_poa = pdx_poa
-        self.sdx_codes = sdx_codes      # list[str] flat
-        self.sdx_poa = sdx_poa          # list[str] flat
+    def __init__(self, pdx_id, sdx_id, sdx_poa_class, sdx_off, pr_id, pr_off, sex, dstat, hospital):
+        self.pdx_id = pdx_id            # int64 (n)
+        self.sdx_id = sdx_id            # int64 flat
+        self.sdx_poa_class = sdx_poa_class   # int8 flat: 0 POA Y/W, 1 N/U, 2 anything else
         self.sdx_off = sdx_off          # int64 (n+1)
-        self.pr_codes = pr_codes
+        self.pr_id = pr_id              # int64 flat
         self.pr_off = pr_off
         self.sex = sex                  # int8: 0 unknown, 1 male, 2 female
         self.dstat = dstat              # int16: -1 = invalid/none
         self.hospital = hospital        # int8: 0 NOT_EXEMPT, 1 EXEMPT, 2 UNKNOWN
-        self.admit_dx = admit_dx        # list[str | None]
-        self.n = len(pdx)
+        self.n = len(pdx_id)
 
 
 HOSP_NOT_EXEMPT, HOSP_EXEMPT, HOSP_UNKNOWN = 0, 1, 2
@@ -298,18 +277,12 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     cv = vtab.cv
     ts = cv.tables
     n = b.n
-    dx_index, pr_index = code_indexes(ts)
     W = vtab.n_words
 
-    # 1. codes -> ids valid in this version
-    pdx_id = dx_index.lookup(b.pdx)
-    pdx_id[pdx_id >= 0] = np.where(vtab.dx_valid[pdx_id[pdx_id >= 0]], pdx_id[pdx_id >= 0], -1)
-    sdx_id = dx_index.lookup(b.sdx_codes)
-    ok = sdx_id >= 0
-    sdx_id[ok] = np.where(vtab.dx_valid[sdx_id[ok]], sdx_id[ok], -1)
-    pr_id = pr_index.lookup(b.pr_codes)
-    ok = pr_id >= 0
-    pr_id[ok] = np.where(vtab.pr_pat[pr_id[ok]] >= 0, pr_id[ok], -1)
+    # 1. code ids valid in this version
+    pdx_id = np.where(vtab.dx_valid[b.pdx_id] & (b.pdx_id >= 0), b.pdx_id, -1)
+    sdx_id = np.where(vtab.dx_valid[b.sdx_id] & (b.sdx_id >= 0), b.sdx_id, -1)
+    pr_id = np.where((vtab.pr_pat[b.pr_id] >= 0) & (b.pr_id >= 0), b.pr_id, -1)
     sdx_claim = np.repeat(np.arange(n), np.diff(b.sdx_off))
     pr_claim = np.repeat(np.arange(n), np.diff(b.pr_off))
     sdx_valid = sdx_id >= 0
@@ -320,8 +293,11 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     if pr_valid.any():
         clus = np.zeros(len(pr_id), dtype=bool)
         clus[pr_valid] = vtab.pr_clustered[pr_id[pr_valid]]
-        for c in np.unique(pr_claim[clus]).tolist():
-            fallback[c] = _forms_cluster(cv, pr_id[b.pr_off[c]:b.pr_off[c + 1]])
+        cands = np.unique(pr_claim[clus]).tolist()
+        if cands:
+            ids, offs = pr_id.tolist(), b.pr_off.tolist()
+            for c in cands:
+                fallback[c] = _forms_cluster(cv, ids[offs[c]:offs[c + 1]])
 
     # 2. feature words
     pdx_valid = pdx_id >= 0
@@ -376,7 +352,7 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     pdx_incident = pdx_valid & vtab.prof_incident[pdx_prof]
     setx("ONLY:incident", pdx_incident & ~any_not_incident)
     if len(pr_id):
-        _counter_atoms(vtab, pr_valid, pr_pat, b.pr_off, n, setx)
+        _counter_atoms(vtab, pr_valid, pr_pat, pr_claim, n, setx)
     words[:, vtab.x0] |= x
 
     # 4. severity candidates
@@ -396,7 +372,7 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     count_sev = np.where(excluded | mcc_dead, 0, sev).astype(np.int8)
     sup = np.where(count_sev > 0, vtab.prof_sup[sdx_prof], 0) if len(sdx_id) else np.zeros(0, np.int64)
 
-    poa_class = _poa_classes(b.sdx_poa)
+    poa_class = b.sdx_poa_class
     ctx = _Ctx(vtab, b, n, words, pdx_valid, pdx_mdc, sdx_claim, count_sev, sup, fallback)
 
     # 5. initial DRG
@@ -429,10 +405,11 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
             "fallback": fallback}
 
 
-def _forms_cluster(cv: Compiled, ids: np.ndarray) -> bool:
+def _forms_cluster(cv: Compiled, ids: list) -> bool:
     """Whether a claim's procedures (ids, -1 invalid) form one of the version's clusters
     (every choice of the cluster has a code on the claim; see marking._form_clusters)."""
-    on_claim = set(ids[ids >= 0].tolist())
+    on_claim = set(ids)
+    on_claim.discard(-1)
     clusters_of, clusters = cv.clusters_of, cv.clusters
     for c in {c for i in on_claim for c in clusters_of.get(i, ())}:
         if all(ch & on_claim for ch in clusters[c].choices):
@@ -454,23 +431,27 @@ def _poa_classes(poas: list) -> np.ndarray:
     return out
 
 
-def _counter_atoms(vtab, pr_valid, pr_pat, off, n, setx):
-    v = np.where(pr_valid, vtab.pat_vessels[pr_pat], 0)
-    st = np.where(pr_valid, vtab.pat_stents[pr_pat], 0)
-    drug = pr_valid & vtab.pat_drug[pr_pat]
-    bare = pr_valid & vtab.pat_bare[pr_pat]
-    seg_sum = lambda a: _seg_reduce(np.add, a.astype(np.int32), off, n, 0)  # noqa: E731
-    setx("FOUR_VESSELS", seg_sum(v) >= 4)
-    setx("FOUR_STENTS", seg_sum(np.where(drug | bare, st, 0)) >= 4)
-    setx("FOUR_DRUG_ELUTING_STENTS", seg_sum(np.where(drug, st, 0)) >= 4)
-    setx("FOUR_NON_DRUG_ELUTING_STENTS", seg_sum(np.where(bare, st, 0)) >= 4)
-    joints = _seg_or(np.where(pr_valid, vtab.pat_joints[pr_pat], 0).astype(np.uint8), off, n)
+def _counter_atoms(vtab, pr_valid, pr_pat, pr_claim, n, setx):
+    """Stent, vessel, bilateral-joint and spinal-fusion counters (see marking._counter_atoms),
+    summed over the few procedures that carry a counted attribute."""
+    rel = np.flatnonzero(pr_valid & vtab.pat_counted[pr_pat])
+    if not len(rel):
+        return
+    cl, pp = pr_claim[rel], pr_pat[rel]
+
+    def total(values):
+        return np.bincount(cl, weights=values, minlength=n)
+
+    st, drug, bare = vtab.pat_stents[pp], vtab.pat_drug[pp], vtab.pat_bare[pp]
+    setx("FOUR_VESSELS", total(vtab.pat_vessels[pp]) >= 4)
+    setx("FOUR_STENTS", total(np.where(drug | bare, st, 0)) >= 4)
+    setx("FOUR_DRUG_ELUTING_STENTS", total(np.where(drug, st, 0)) >= 4)
+    setx("FOUR_NON_DRUG_ELUTING_STENTS", total(np.where(bare, st, 0)) >= 4)
+    joints = np.zeros(n, dtype=np.uint8)
+    np.bitwise_or.at(joints, cl, vtab.pat_joints[pp])
     setx("BILATERAL", np.unpackbits(joints[:, None], axis=1).sum(axis=1) >= 2)
-    fus = np.where(pr_valid[:, None], vtab.pat_fusion[pr_pat], 0).astype(np.int32)
-    ant = _seg_reduce(np.add, fus[:, 0], off, n, 0)
-    post = _seg_reduce(np.add, fus[:, 1], off, n, 0)
-    post1 = _seg_reduce(np.add, fus[:, 2], off, n, 0)
-    antx = _seg_reduce(np.add, fus[:, 3], off, n, 0)
+    fus = vtab.pat_fusion[pp]
+    ant, post, post1, antx = (total(fus[:, j]) for j in range(4))
     setx("SINGLEFUSIONCTR", (ant >= 1) & (post >= 1) & (ant + post >= 3))
     setx("SGLANTCTR", ant >= 2)
     setx("SGLPOST1CTR", post1 >= 2)
@@ -488,6 +469,7 @@ class _Ctx:
         self.sdx_claim, self.count_sev, self.sup = sdx_claim, count_sev, sup
         self.fallback = fallback
         self._lv0 = None          # levels without removals, once computed
+        self._packed = None       # (levels, packed levels) last packed
 
     def levels(self, removed: np.ndarray | None, claims: np.ndarray | None = None) -> np.ndarray:
         """(n, K) level of every claim for every suppression set of the version, without
@@ -511,11 +493,28 @@ class _Ctx:
         starts = np.flatnonzero(np.r_[True, cl[1:] != cl[:-1]])
         owners = cl[starts]
         lv[owners] = np.maximum.reduceat(c, starts)[:, None]
-        present = int(np.bitwise_or.reduce(sp))
+        named = np.flatnonzero(sp)                 # codes some suppression set names
+        if not len(named):
+            return lv
+        owner_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(pos)]))
+        owner_off = np.r_[starts, len(pos)]
+        present = int(np.bitwise_or.reduce(sp[named]))
         for k in range(K):
             if present >> k & 1:
-                lv[owners, k] = np.maximum.reduceat(np.where((sp >> k) & 1, 0, c).astype(np.int8), starts)
+                # recompute only the claims with a code that set k names
+                bit = np.int64(1) << k
+                aff = np.unique(owner_of[named[(sp[named] & bit) != 0]])
+                rows, sub_off = _segment_rows(owner_off, aff)
+                vals = np.where(sp[rows] & bit, 0, c[rows]).astype(np.int8)
+                lv[owners[aff], k] = np.maximum.reduceat(vals, sub_off[:-1])
         return lv
+
+    def packed_levels(self, lv: np.ndarray) -> np.ndarray:
+        """Every claim's levels in one word, two bits per suppression set."""
+        if self._packed is None or self._packed[0] is not lv:
+            shifts = (2 * np.arange(lv.shape[1])).astype(U64)
+            self._packed = (lv, np.bitwise_or.reduce(lv.astype(U64) << shifts, axis=1))
+        return self._packed[1]
 
     def assign(self, removed: np.ndarray, only: np.ndarray | None = None) -> dict:
         """Pre-MDC, MDC and reroutes for every claim (or the ``only`` subset)."""
@@ -588,10 +587,9 @@ class _Ctx:
                     js = sevj[order[a0:z0]]
                     r = vtab.rows[int(rs[a0])]
                     masked = self.words[js] & _words(r.bits, self.words.shape[1])
-                    keyrows = np.ascontiguousarray(
-                        np.concatenate([masked, level_row[js][:, None].astype(U64)], axis=1))
-                    first, inv = _distinct_rows(keyrows)
-                    vals = [drg_logic.row_severity_used(cv, r, _mask_int(masked[f]), int(keyrows[f, -1]))
+                    lvl_js = level_row[js]
+                    first, inv = _distinct_rows(masked, lvl_js.astype(U64))
+                    vals = [drg_logic.row_severity_used(cv, r, _mask_int(masked[f]), int(lvl_js[f]))
                             for f in first.tolist()]
                     sev_used[js] = np.array(vals, dtype=object)[inv.ravel()]
         rc_text = np.array(vtab.rc_names + [""], dtype=object)[np.where(rc == RC_PENDING, len(vtab.rc_names), rc)]
@@ -606,17 +604,17 @@ class _Ctx:
         supp_idx = np.asarray(plan[1], dtype=np.intp)
         cols, lw = self.vtab.list_cols[lst]          # the feature words the list reads
         masked = self.words[np.ix_(sel, cols)] & lw
-        levels = lv[np.ix_(sel, supp_idx)].astype(U64)
-        keyrows = np.concatenate([masked, levels], axis=1)
-        first, inv = _distinct_rows(keyrows)
-        nw = masked.shape[1]
+        # the levels the list's formulas read, two bits per suppression set
+        packed = self.packed_levels(lv)[sel] & self.vtab.list_level_mask[lst]
+        first, inv = _distinct_rows(masked, packed)
         row_index = self.vtab.row_index
         res_ri = np.empty(len(first), dtype=np.int32)
         res_lv = np.empty(len(first), dtype=np.int8)
         shifts = [64 * c for c in cols.tolist()]
+        supp = supp_idx.tolist()
         for u, f in enumerate(first.tolist()):
             m = sum(w << sh for w, sh in zip(masked[f].tolist(), shifts))
-            lvt = tuple(keyrows[f, nw:].tolist())
+            lvt = tuple(lv[sel[f], supp].tolist())
             row, lvl = drg_logic.evaluate_list(cv, lst, m, lvt)
             res_ri[u] = -1 if row is None else row_index[id(row)]
             res_lv[u] = lvl
@@ -639,7 +637,6 @@ def _hac(vtab, b, ctx, initial, sdx_id, sdx_valid, sdx_claim, excluded, poa_clas
         return out
     cv = vtab.cv
     claims = np.unique(sdx_claim[cand])
-    P_cache = {}
     for c in claims.tolist():
         a, z = b.sdx_off[c], b.sdx_off[c + 1]
         ids = sdx_id[a:z]

@@ -90,3 +90,39 @@ def test_any_code_string_groups_without_raising(pdx, sdx, procs):
 def test_group_record_never_raises(x):
     rec = group_record(x if isinstance(x, dict) else {"pdx": x, "version": 431})
     assert "error" in rec
+
+
+# Claims near the clean/dirty boundary: each field plain or slightly off.
+near_clean = st.fixed_dictionaries({
+    "version": st.sampled_from([400, 410, 421, 431]),
+    "pdx": st.one_of(st.sampled_from(DX), st.sampled_from(["i5022", " I5022", "I50.22", "V9999", "Z@1", ""]),
+                     st.just(None), st.integers()),
+    "pdx_poa": st.sampled_from(["Y", "N", "", " ", None, "y", "X", 1]),
+    "sdx": st.lists(st.one_of(st.tuples(st.sampled_from(DX + ["i10", "J96.01", "Z3800 "]), POA).map(list),
+                              st.tuples(st.sampled_from(DX), POA), st.sampled_from(DX), st.none()),
+                    max_size=26),
+    "procedures": st.lists(st.one_of(st.sampled_from(PR), st.sampled_from(["0sr9019", "Z@0001", " 0DTJ4ZZ"]),
+                                     st.integers()), max_size=27),
+    "age": st.one_of(st.integers(-2, 130), st.just(None), st.just("70"), st.just(70.0), st.just(True)),
+    "sex": st.sampled_from(["M", "F", "U", "m", "MALE", 1, 2, 3, None, "X"]),
+    "discharge_status": st.sampled_from([1, 2, 20, 0, 99, "01", None, 1.0, True]),
+    "hospital_status": st.sampled_from(["NOT_EXEMPT", "EXEMPT", "UNKNOWN", "exempt", None, "N", 5]),
+    "admit_dx": st.sampled_from([None, "", "R079", "r079", "V9999", 7]),
+})
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_clean)
+def test_quick_clean_claims_really_draw_no_warning(c):
+    """The cheap screen of the batch/CLI warning pass never skips a claim that has a warning."""
+    from grouper.checks import check_claim, quick_clean
+    from grouper.claim import Claim
+    from grouper.validate import ClaimError, read_claim
+    try:
+        cl = Claim.from_dict(c)
+        read = read_claim(cl, c["version"])
+    except ClaimError:
+        assert not quick_clean(c, TS.version(c["version"]), TS)
+        return
+    if quick_clean(c, TS.version(c["version"]), TS):
+        assert check_claim(cl, read, TS) == ()

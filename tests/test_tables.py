@@ -28,8 +28,10 @@ def _build_cli(sources, out):
 
 
 def _same_tree(a: Path, b: Path):
-    names_a = sorted(p.name for p in a.iterdir() if not p.name.startswith("."))
-    names_b = sorted(p.name for p in b.iterdir() if not p.name.startswith("."))
+    """The files of two table directories are identical (subdirectories such as ``ipps/``
+    come from their own builders and are checked by their own tests)."""
+    names_a = sorted(p.name for p in a.iterdir() if not p.name.startswith(".") and p.is_file())
+    names_b = sorted(p.name for p in b.iterdir() if not p.name.startswith(".") and p.is_file())
     assert names_a == names_b
     for n in names_a:
         assert (a / n).read_bytes() == (b / n).read_bytes(), f"{n} differs"
