@@ -27,7 +27,7 @@ def group_record(claim, *, line=None, read_error=None, normalize=False, version=
     if tables is not None:
         ts = tables if not isinstance(tables, str) else _tableset(tables)
     try:
-        result = group(claim, tables=ts, normalize=normalize, version=version)
+        result = group(claim, tables=ts, normalize=normalize, version=version, details=True)
     except ClaimError as exc:
         return error_record(claim, exc.code, str(exc), line, exc.field, exc.value)
     rec = result.to_dict()

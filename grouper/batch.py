@@ -396,7 +396,7 @@ def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, lis
             if cols.error[i] is not None:
                 continue
             rec = cols.records[i] if cols.records is not None else None
-            r = group(rec, tables=ts, version=version) if rec is not None else None
+            r = group(rec, tables=ts, version=version, details=details) if rec is not None else None
             if details:
                 results[i] = r
             _fill_from_result(out, i, r)

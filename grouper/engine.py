@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 
 from . import affects, drg_logic, hac, marking, severity
@@ -57,12 +58,16 @@ def resolve_version(ts, claim: Claim, version=None) -> int:
                      "give the claim a grouper version (e.g. 431 or '43.1') or a discharge date")
 
 
-def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, version=None) -> Result:
+def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, version=None,
+          details: bool = False) -> Result:
     """Group one claim exactly as the CMS MS-DRG grouper does.
 
     ``normalize`` cleans unambiguous code formatting first (reported as warnings);
-    ``version`` overrides the claim's version/discharge date.  Unusable input raises
-    :class:`grouper.ClaimError` (with ``code``, ``field`` and ``value``)."""
+    ``version`` overrides the claim's version/discharge date.  The per-code details
+    (``pdx``, ``sdx``, ``procedures``, ``warnings``) are computed on first access, from
+    the claim as read; ``details=True`` computes them now (cheaper when they will be read
+    anyway).  Unusable input raises :class:`grouper.ClaimError` (with ``code``, ``field``
+    and ``value``)."""
     ts = tables or _default_tables()
     changes = ()
     if type(claim) is dict and not normalize:
@@ -84,6 +89,13 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
         rc = read_claim(claim, v)
         raw = claim
     cv = compiled(ts, v)
+    run = _pipeline(cv, rc)
+    return _result(raw, rc, run, changes, details)
+
+
+def _pipeline(cv, rc) -> tuple:
+    """The grouping stages for a claim as read: marking, CC/MCC candidates, initial DRG,
+    HAC/POA, final DRG.  Returns (state, candidates, initial, final, hacs)."""
     state = marking.mark(cv, rc)
     cand = severity.candidates(state)
     initial = drg_logic.assign(state, cand)
@@ -96,7 +108,14 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
         final = drg_logic.assign(state, cand, hacs.removed)
     else:
         final = initial
-    return _result(raw, state, cand, initial, final, hacs, changes)
+    return state, cand, initial, final, hacs
+
+
+def _details_later(claim, cv, rc, changes) -> Details:
+    """Details of a result, computed when first read: the stages are run again from the
+    claim as read (a result keeps only that, not the grouping's working objects, so
+    keeping many results stays light)."""
+    return _details(claim, *_pipeline(cv, rc), changes)
 
 
 class _VersionOf:
@@ -193,7 +212,8 @@ def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
     return Details(pdx, sdx, procs, warnings)
 
 
-def _result(claim, state, cand, initial, final, hacs, changes) -> Result:
+def _result(claim, rc, run, changes, eager: bool) -> Result:
+    state, cand, initial, final, hacs = run
     cv = state.cv
     vt = cv.vt
     ts = cv.tables
@@ -235,5 +255,6 @@ def _result(claim, state, cand, initial, final, hacs, changes) -> Result:
         initial_mdc_description=vt.mdc_titles.get(initial.mdc, ""),
         final_mdc_description=vt.mdc_titles.get(final.mdc, ""),
         weight=weight, gmlos=gmlos, amlos=amlos, id=claim.get("id") if type(claim) is dict else claim.id,
-        details=_Lazy(lambda: _details(claim, state, cand, initial, final, hacs, changes)),
+        details=(_Lazy.of(_details(claim, state, cand, initial, final, hacs, changes)) if eager
+                 else _Lazy(partial(_details_later, claim, cv, rc, changes))),
     )

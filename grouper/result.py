@@ -68,6 +68,12 @@ class _Lazy:
         self._fn = fn
         self._value = None
 
+    @classmethod
+    def of(cls, value: Details) -> "_Lazy":
+        lazy = cls(None)
+        lazy._value = value
+        return lazy
+
     def get(self) -> Details:
         if self._value is None:
             self._value = self._fn()
