@@ -175,6 +175,8 @@ class Compiled:
         self._pr_cache: dict[int, frozenset] = {}
         self._dx_info: dict[str, DxInfo | None] = {}
         self._pr_info: dict[str, PrInfo | None] = {}
+        self._dx_bits: dict[frozenset, tuple] = {}
+        self._pr_bits: dict[frozenset, tuple] = {}
 
     def _row(self, mdc: int, r: dict, node) -> Row:
         error = None
@@ -212,12 +214,15 @@ class Compiled:
             info = None
         else:
             a = self.dx_attrs(i)
-            f = self.features
-            sup = 0
-            for name in a:
-                sup |= self.supp_attr_bits.get(name, 0)
-            info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), f.mask("P", a),
-                          f.mask("S", a), sup, code in self.hac_code_info, vt.gender_mdc.get(i))
+            bits = self._dx_bits.get(a)
+            if bits is None:                 # per attribute set: codes share them
+                f = self.features
+                sup = 0
+                for name in a:
+                    sup |= self.supp_attr_bits.get(name, 0)
+                bits = self._dx_bits[a] = (f.mask("P", a), f.mask("S", a), sup)
+            info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), bits[0], bits[1],
+                          bits[2], code in self.hac_code_info, vt.gender_mdc.get(i))
         self._dx_info[code] = info
         return info
 
@@ -231,7 +236,10 @@ class Compiled:
             info = None
         else:
             a = self.pr_attrs(i)
-            info = PrInfo(i, a, self.features.mask("R", a), bool(a & OR_ATTRS), i in self.clusters_of)
+            bits = self._pr_bits.get(a)
+            if bits is None:                 # per attribute pattern: codes share them
+                bits = self._pr_bits[a] = (self.features.mask("R", a), bool(a & OR_ATTRS))
+            info = PrInfo(i, a, bits[0], bits[1], i in self.clusters_of)
         self._pr_info[code] = info
         return info
 

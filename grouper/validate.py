@@ -203,6 +203,25 @@ def read_claim(claim, version: int) -> ReadClaim:
     )
 
 
+_STR_ONLY = frozenset({str})
+# memo of the reading of plain field values (str/int/None, as files give them)
+_SEX_READ: dict = {}
+_STATUS_READ: dict = {}
+_HOSPITAL_READ: dict = {}
+_PLAIN_VALUE = (str, int, type(None))
+
+
+def _cached_read(memo: dict, read, value):
+    if type(value) in _PLAIN_VALUE:
+        got = memo.get(value, memo)
+        if got is memo:
+            got = read(value)
+            if len(memo) < 4096:
+                memo[value] = got
+        return got
+    return read(value)
+
+
 def read_mapping(d, version: int) -> ReadClaim:
     """:func:`read_claim` for a claim given as a mapping in the JSON-lines schema, without
     building a :class:`~grouper.claim.Claim` (same reading, fast path for the common shapes)."""
@@ -228,7 +247,9 @@ def read_mapping(d, version: int) -> ReadClaim:
                 sdx.append((read_code(dx.code), read_poa(dx.poa)))
     procs_in = d.get("procedures")
     procs = []
-    if procs_in:
+    if type(procs_in) is list and _STR_ONLY.issuperset(map(type, procs_in)):
+        procs = procs_in                 # the common shape: a list of code strings
+    elif procs_in:
         if isinstance(procs_in, (str, bytes, dict)):
             procs_in = [procs_in]
         try:
@@ -247,8 +268,8 @@ def read_mapping(d, version: int) -> ReadClaim:
         pdx_poa=POA_BLANK if pdx is None else read_poa(d.get("pdx_poa", "Y")),
         sdx=tuple(sdx),
         procedures=tuple(procs),
-        sex=read_sex(d.get("sex")),
-        discharge_status=read_discharge_status(d.get("discharge_status")),
-        hospital_status=read_hospital_status(d.get("hospital_status", "NOT_EXEMPT")),
+        sex=_cached_read(_SEX_READ, read_sex, d.get("sex")),
+        discharge_status=_cached_read(_STATUS_READ, read_discharge_status, d.get("discharge_status")),
+        hospital_status=_cached_read(_HOSPITAL_READ, read_hospital_status, d.get("hospital_status", "NOT_EXEMPT")),
         admit_dx=None if admit is None else read_code(admit),
     )
