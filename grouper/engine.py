@@ -172,7 +172,7 @@ def _claim_severity(state, cand, a, removed) -> str:
     (NONE when the claim is ungroupable or lands in a DRG that is not a real grouping)."""
     if a.return_code != "OK" or a.row is None or a.row.drg_severity == UNGROUPED_DRG_SEVERITY:
         return "NONE"
-    return severity.LEVEL_NAMES[severity.level_k(severity.counting(state, cand, removed), a.row.supp_index)]
+    return severity.LEVEL_NAMES[a.level]         # the level of the assigning formula's suppression set
 
 
 def _details(claim, state, cand, initial, final, hacs, changes) -> Details:

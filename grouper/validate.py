@@ -204,6 +204,7 @@ def read_claim(claim, version: int) -> ReadClaim:
 
 
 _STR_ONLY = frozenset({str})
+_LIST_ONLY = frozenset({list})
 # memo of the reading of plain field values (str/int/None, as files give them)
 _SEX_READ: dict = {}
 _STATUS_READ: dict = {}
@@ -228,8 +229,20 @@ def read_mapping(d, version: int) -> ReadClaim:
     from .claim import _to_dx
     pdx = d.get("pdx")
     sdx_in = d.get("sdx")
-    sdx = []
-    if sdx_in:
+    sdx = None
+    if type(sdx_in) is list and _LIST_ONLY.issuperset(map(type, sdx_in)):
+        # the common shape, [[code, poa], ...] with text codes and plain POA values
+        try:
+            sdx = [(c, _POA_FAST[q]) for c, q in sdx_in if type(c) is str]
+        except (ValueError, KeyError, TypeError):
+            sdx = None
+        if sdx is not None and len(sdx) != len(sdx_in):
+            sdx = None
+    if sdx is None:
+        sdx = []
+    if sdx or not sdx_in:
+        pass
+    else:
         if isinstance(sdx_in, (str, bytes, dict)):
             sdx_in = [sdx_in]
         try:
