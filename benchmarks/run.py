@@ -437,7 +437,7 @@ def main(argv=None) -> int:
             rc = row("grouper", "batch group_batch(Columns)", bc, None, vs_per_claim(bc))
             if bc.get("convert_s") is not None:
                 rc["note"] = (f"claims converted to Columns before timing, as the peers' inputs are "
-                              f"(conversion {bc["convert_s"]:.2f} s, not timed)")
+                              f"(conversion {bc['convert_s']:.2f} s, not timed)")
             rows.append(rc)
             if full_ref:
                 rows.append({"library": "grouper", "path": "per-claim group(), every claim once", "n": len(full_ref),
