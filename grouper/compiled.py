@@ -175,6 +175,8 @@ class Compiled:
         self._pr_cache: dict[int, frozenset] = {}
         self._dx_info: dict[str, DxInfo | None] = {}
         self._pr_info: dict[str, PrInfo | None] = {}
+        self._dx_read: dict[str, DxInfo | None] = {}     # by spelling as written
+        self._pr_read: dict[str, PrInfo | None] = {}
         self._dx_bits: dict[frozenset, tuple] = {}
         self._pr_bits: dict[frozenset, tuple] = {}
 
@@ -223,8 +225,27 @@ class Compiled:
                 bits = self._dx_bits[a] = (f.mask("P", a), f.mask("S", a), sup)
             info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), bits[0], bits[1],
                           bits[2], code in self.hac_code_info, vt.gender_mdc.get(i))
-        self._dx_info[code] = info
+        if len(self._dx_info) < _INFO_CACHE_LIMIT:
+            self._dx_info[code] = info
         return info
+
+    def dx_read(self, code: str) -> DxInfo | None:
+        """:meth:`dx_info` of a code as written (CMS upper-cases it first)."""
+        got = self._dx_read.get(code, self)
+        if got is self:
+            got = self.dx_info(code.upper())
+            if len(self._dx_read) < _INFO_CACHE_LIMIT:
+                self._dx_read[code] = got
+        return got
+
+    def pr_read(self, code: str) -> PrInfo | None:
+        """:meth:`pr_info` of a code as written (CMS upper-cases it first)."""
+        got = self._pr_read.get(code, self)
+        if got is self:
+            got = self.pr_info(code.upper())
+            if len(self._pr_read) < _INFO_CACHE_LIMIT:
+                self._pr_read[code] = got
+        return got
 
     def pr_info(self, code: str) -> PrInfo | None:
         """Table facts of a procedure code (upper case) in this version; None if invalid."""
@@ -240,7 +261,8 @@ class Compiled:
             if bits is None:                 # per attribute pattern: codes share them
                 bits = self._pr_bits[a] = (self.features.mask("R", a), bool(a & OR_ATTRS))
             info = PrInfo(i, a, bits[0], bits[1], i in self.clusters_of)
-        self._pr_info[code] = info
+        if len(self._pr_info) < _INFO_CACHE_LIMIT:
+            self._pr_info[code] = info
         return info
 
     # -- codes ----------------------------------------------------------------------
@@ -285,6 +307,11 @@ class Compiled:
     @cached_property
     def hac_code_info(self) -> dict[str, tuple[tuple[str, ...], tuple[int, ...]]]:
         return {c: (tuple(o), tuple(n)) for c, (o, n) in self.vt.hac_codes.items()}
+
+
+# code look-ups are cached per spelling; beyond this many (a file of random strings), new
+# spellings are looked up each time instead of filling memory
+_INFO_CACHE_LIMIT = 500_000
 
 
 def compiled(tables: TableSet, version: int) -> Compiled:

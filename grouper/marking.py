@@ -198,12 +198,12 @@ def fusion_atoms(procs) -> set:
 
 def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
     """Stage entry point: look up all codes, form clusters, compute special atoms."""
-    dx_info = cv.dx_info
-    pdx = Dx(0, rc.pdx, rc.pdx_poa, dx_info(rc.pdx.upper()))
-    sdx_info = [dx_info(code.upper()) for code, _ in rc.sdx]
+    dx_read = cv.dx_read
+    pdx = Dx(0, rc.pdx, rc.pdx_poa, dx_read(rc.pdx))
+    sdx_info = [dx_read(code) for code, _ in rc.sdx]
 
-    pr_info = cv.pr_info
-    all_procs = [Proc(k, code, pr_info(code.upper())) for k, code in enumerate(rc.procedures)]
+    pr_read = cv.pr_read
+    all_procs = [Proc(k, code, pr_read(code)) for k, code in enumerate(rc.procedures)]
     procs = [p for p in all_procs if p.valid]
     clustered = False
     if any(p.info.clustered for p in procs):

@@ -87,3 +87,41 @@ def test_generated_batches_equal_single_claims(good, bad, rnd):
     recs = list(good) + list(bad)
     rnd.shuffle(recs)
     assert_batch_equals_single(recs)
+
+
+from test_properties import anything  # noqa: E402
+
+wild_record = st.fixed_dictionaries(
+    {"id": st.integers(), "pdx": anything, "pdx_poa": anything, "age": anything, "sex": anything,
+     "discharge_status": anything, "admit_dx": anything, "hospital_status": anything,
+     "version": st.one_of(st.just(431), st.just("40.0"), anything), "discharge_date": anything,
+     "sdx": st.one_of(anything, st.lists(st.one_of(st.tuples(anything, anything).map(list), anything), max_size=40)),
+     "procedures": st.one_of(anything, st.lists(anything, max_size=40))})
+wild_item = st.one_of(wild_record, claim_strategy, anything)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(wild_item, max_size=30))
+def test_arbitrary_values_in_every_field_of_a_batch_keep_every_row_in_place(items):
+    """Arbitrary text, numbers, None, lists and non-claims anywhere in a batch: nothing but
+    per-row error codes, the row count and order kept, every row as the per-claim path says."""
+    out = grouper.group_batch(items)
+    assert len(out) == len(items)
+    for i, item in enumerate(items):
+        row = out[i]
+        if isinstance(item, dict) and "id" in item and row["error"] is None:
+            assert row["id"] == item["id"]
+        try:
+            r = grouper.group(item)
+        except grouper.ClaimError as exc:
+            assert row["error"] == exc.code, (item, row)
+            continue
+        assert row["error"] is None, (item, row)
+        for f in FIELDS:
+            assert _same(getattr(r, f), row[f]), (i, f)
+
+
+def test_huge_code_lists_in_a_batch():
+    big = {"version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"]] + [["E119", "Y"]] * 5000,
+           "procedures": ["0DTJ4ZZ"] * 3000}
+    assert_batch_equals_single([big, {"pdx": None, "version": 431}, big])

@@ -30,8 +30,20 @@ def _resolved(env: str | None) -> str:
 
 
 def default() -> TableSet:
-    """The table set of the default folder (``$GROUPER_TABLES`` or the repository's ``tables/``)."""
-    return _default(_resolved(os.environ.get("GROUPER_TABLES")))
+    """The table set of the default folder (``$GROUPER_TABLES`` or the repository's ``tables/``),
+    resolved on first use in the process (``reset_default()`` re-reads the variable)."""
+    got = _DEFAULT.get("tables")
+    if got is None:
+        got = _DEFAULT["tables"] = _default(_resolved(os.environ.get("GROUPER_TABLES")))
+    return got
+
+
+def reset_default() -> None:
+    """Forget the default table set, so that the next use reads ``$GROUPER_TABLES`` again."""
+    _DEFAULT.clear()
+
+
+_DEFAULT: dict = {}      # the default table set once resolved (one lookup per grouped claim)
 
 
 def load(version=None, discharge_date=None) -> VersionTables:
@@ -46,6 +58,6 @@ def version_for_date(discharge_date) -> int:
 
 __all__ = [
     "DiagnosisInfo", "DrgInfo", "ProcedureInfo", "TableIntegrityError", "TableSet", "VersionError",
-    "VersionTables", "default", "diagnosis", "drg", "effective_ranges", "fiscal_year", "label", "load",
+    "VersionTables", "default", "reset_default", "diagnosis", "drg", "effective_ranges", "fiscal_year", "label", "load",
     "parse_version", "procedure", "version_for_date",
 ]

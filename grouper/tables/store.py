@@ -35,6 +35,9 @@ def default_tables_dir() -> Path:
     return here.parents[1] / "tables"
 
 
+_PLAIN_KEY = (int, str, type(None))
+
+
 class TableSet:
     """All compiled tables in one folder.  Files are read on first use and cached."""
 
@@ -45,6 +48,7 @@ class TableSet:
         self._versions: dict[int, "VersionTables"] = {}
         self._weights: dict[int, "FiscalYearWeights"] = {}
         self._derived: dict = {}
+        self._resolved: dict = {}       # (version, discharge date) as given -> version
 
     def cached(self, key, factory):
         """A value derived from these tables (e.g. compiled formulas), built once per key."""
@@ -113,6 +117,17 @@ class TableSet:
 
     def resolve(self, version=None, discharge_date=None) -> int:
         """The grouper version to use: explicit, or the one in force on the discharge date."""
+        plain = type(version) in _PLAIN_KEY and type(discharge_date) in _PLAIN_KEY
+        if plain:
+            got = self._resolved.get((version, discharge_date))
+            if got is not None:
+                return got
+        v = self._resolve(version, discharge_date)
+        if plain and len(self._resolved) < 10_000:
+            self._resolved[(version, discharge_date)] = v
+        return v
+
+    def _resolve(self, version, discharge_date) -> int:
         if version is not None:
             v = parse_version(version)
             if v not in self.versions:
