@@ -114,14 +114,8 @@ class AuditRow:
         return label(self.version) if self.version else None
 
     def to_dict(self) -> dict:
-        out = {}
-        for f in attrs.fields(type(self)):
-            v = getattr(self, f.name)
-            if isinstance(v, Decimal):
-                v = float(v)
-            elif isinstance(v, tuple):
-                v = list(v)
-            out[f.name] = v
+        from .payment import plain_fields
+        out = plain_fields(self)
         out["version"] = self.version_label
         return out
 

@@ -294,16 +294,22 @@ class Estimate:
 
     def to_dict(self) -> dict:
         """Plain JSON types: money and factors as numbers (exact to their decimals)."""
-        out = {}
-        for f in attrs.fields(type(self)):
-            v = getattr(self, f.name)
-            if isinstance(v, Decimal):
-                v = float(v)
-            elif isinstance(v, tuple):
-                v = list(v)
-            out[f.name] = v
+        out = plain_fields(self)
         out["outlier"] = float(self.outlier)
         return out
+
+
+def plain_fields(obj) -> dict:
+    """The fields of an attrs value as plain JSON types (Decimal as float, tuples as lists)."""
+    out = {}
+    for f in attrs.fields(type(obj)):
+        v = getattr(obj, f.name)
+        if isinstance(v, Decimal):
+            v = float(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name] = v
+    return out
 
     def explain(self) -> list[str]:
         """The arithmetic, one line per step, with the figures used (each line checkable by hand)."""
