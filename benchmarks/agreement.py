@@ -63,6 +63,33 @@ def diff(expected: dict, got: dict, extra=True) -> list[str]:
     return sorted(set(out))
 
 
+# the fields the engine must match exactly, as columns of the per-field table
+ISSUE_FIELDS = TOP + ["dx.affects_drg", "dx.initial_severity_usage", "dx.final_severity_usage", "dx.poa_error",
+                      "dx.hacs", "pr.affects_drg", "pr.is_or", "pr.hac_usage"]
+_ISSUE_FIELD = {f: f for f in TOP}
+_ISSUE_FIELD.update({f"{k}.{f}": f"dx.{f}" for k in ("pdx", "sdx") for f in DX})
+_ISSUE_FIELD.update({f"procedures.{f}": f"pr.{f}" for f in PR})
+_ISSUE_FIELD.update({"pdx.len": "dx.affects_drg", "sdx.len": "dx.affects_drg", "procedures.len": "pr.affects_drg",
+                     "CRASH": "initial_drg"})
+
+
+def print_field_table(table) -> None:
+    """Per version and per field: the share of claims identical to CMS in that field."""
+    print()
+    print("per field, % of claims identical to CMS (dx: principal and secondary diagnoses, pr: procedures)")
+    width = max(len(f) for f in ISSUE_FIELDS)
+    names = [name.split("_")[0] for name, _, _ in table] + ["all"]
+    print(f"{'field':{width}s} " + " ".join(f"{x:>7s}" for x in names))
+    for f in ISSUE_FIELDS:
+        cells, bad_all, n_all = [], 0, 0
+        for _, n, per in table:
+            bad = per.get("issue:" + f, 0)
+            cells.append(100.0 * (n - bad) / max(n, 1))
+            bad_all, n_all = bad_all + bad, n_all + n
+        cells.append(100.0 * (n_all - bad_all) / max(n_all, 1))
+        print(f"{f:{width}s} " + " ".join(f"{c:7.2f}" for c in cells))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("paths", nargs="*")
@@ -76,6 +103,7 @@ def main(argv=None) -> int:
         files += sorted(glob.glob(os.path.join(p, "v*_dev.jsonl*"))) if os.path.isdir(p) else [p]
     total_bad = total = 0
     shown = 0
+    table = []                          # (file, claims, per-field counts of differing claims)
     for path in files:
         t0 = time.perf_counter()
         n = bad = 0
@@ -91,6 +119,8 @@ def main(argv=None) -> int:
                 d = ["CRASH"] + d
             for f in d:
                 per_field[f] += 1
+            for f in {_ISSUE_FIELD.get(f) for f in d} - {None}:
+                per_field["issue:" + f] += 1
             if d:
                 bad += 1
                 if shown < args.show and (args.field is None or args.field in d):
@@ -106,7 +136,10 @@ def main(argv=None) -> int:
         print(f"{name:22s} {n:6d} claims  {100.0 * (n - bad) / max(n, 1):7.2f}% identical  "
               f"({bad} differ)  {n / dt:8.0f} claims/s")
         for f, k in per_field.most_common():
-            print(f"    {f:34s} {k:6d} claims differ")
+            if not f.startswith("issue:"):
+                print(f"    {f:34s} {k:6d} claims differ")
+        table.append((name, n, per_field))
+    print_field_table(table)
     print(f"ALL {total} claims: {100.0 * (total - total_bad) / max(total, 1):.2f}% identical in every field "
           f"({total_bad} differ)")
     return 0 if total_bad == 0 else 1

@@ -250,10 +250,19 @@ def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
         return _prefix(procs, lambda p: _count(p, _VESSELS))
     # FOUR_STENTS: the stents in code order until four are counted, and every procedure
     # of the stent kind (drug-eluting or not) that the formula's stent operand matched.
-    # Not the whole rule: in some claims CMS also marks a non-drug-eluting principal
-    # procedure outside both sets (ten labelled claims, condition not found).
     kinds = {a for _, nd in needs for a in nd if a in (DRUG, BARE)}
     out = _prefix(procs, lambda p: _count(p, _STENTS) if p.attrs & {DRUG, BARE} else 0)
+    # The counted procedures' stent-count attributes join the list's single-attribute
+    # procedure operands.  When no one procedure holds them all, CMS marks attribute by
+    # attribute, and an attribute that two or more procedures hold marks the principal
+    # procedure when it has it (labelled claims: DRG 321 with a bare-metal principal).
+    want = {a for p in out for _, a in _STENTS if a in p.attrs}
+    want |= {a for l, nd in needs if l == lst and len(nd) == 1 for a in nd}
+    if not any(want <= p.attrs for p in procs):
+        for a in sorted(want):
+            holders = [p for p in procs if a in p.attrs]
+            if len(holders) >= 2 and any(p.position == 0 for p in holders):
+                out += [p for p in holders if p.position == 0]
     out += [p for p in procs if p.attrs & kinds]
     return out
 

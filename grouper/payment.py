@@ -299,18 +299,6 @@ class Estimate:
         return out
 
 
-def plain_fields(obj) -> dict:
-    """The fields of an attrs value as plain JSON types (Decimal as float, tuples as lists)."""
-    out = {}
-    for f in attrs.fields(type(obj)):
-        v = getattr(obj, f.name)
-        if isinstance(v, Decimal):
-            v = float(v)
-        elif isinstance(v, tuple):
-            v = list(v)
-        out[f.name] = v
-    return out
-
     def explain(self) -> list[str]:
         """The arithmetic, one line per step, with the figures used (each line checkable by hand)."""
         F = _fmt
@@ -617,3 +605,16 @@ def estimate(result_or_claim, hospital: Hospital, *, los=None, admission_date=No
     return estimate_drg(result.final_drg, result.fiscal_year, hospital, discharge_status=discharge_status,
                         los=n, charges=charges, version=result.version, claim_id=claim_id, tables=tables,
                         ipps_tables=ipps_tables)
+
+
+def plain_fields(obj) -> dict:
+    """The fields of an attrs value as plain JSON types (Decimal as float, tuples as lists)."""
+    out = {}
+    for f in attrs.fields(type(obj)):
+        v = getattr(obj, f.name)
+        if isinstance(v, Decimal):
+            v = float(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name] = v
+    return out
