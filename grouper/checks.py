@@ -189,7 +189,7 @@ def _age_checks(out, age):
 
 
 def _sex_checks(out, sex):
-    if sex is None:
+    if sex is None or (isinstance(sex, str) and not sex.strip()):
         _w(out, "SEX_MISSING", "sex", sex, "no sex given; read as unknown")
         return
     ok = (isinstance(sex, str) and sex.strip().upper() in ("M", "F", "U", "MALE", "FEMALE", "1", "2")) or \
