@@ -160,37 +160,9 @@ class Columns:
             versions[i] = v
             pdxs[i] = pdx
             pdx_poas[i] = pdx_poa
-            x = rec.get("sex")
-            try:
-                sx = sex_cache[x]
-            except (KeyError, TypeError):
-                sx = va.read_sex(x)
-                try:
-                    sex_cache[x] = sx
-                except TypeError:
-                    pass
-            sexes[i] = sx
-            x = rec.get("discharge_status")
-            try:
-                d = ds_cache[x]
-            except (KeyError, TypeError):
-                d = va.read_discharge_status(x)
-                d = -1 if d is None else d
-                try:
-                    ds_cache[x] = d
-                except TypeError:
-                    pass
-            dstats[i] = d
-            x = rec.get("hospital_status", "NOT_EXEMPT")
-            try:
-                h = hosp_cache[x]
-            except (KeyError, TypeError):
-                h = _HOSP[va.read_hospital_status(x)]
-                try:
-                    hosp_cache[x] = h
-                except TypeError:
-                    pass
-            hosps[i] = h
+            sexes[i] = _cached(sex_cache, rec.get("sex"), va.read_sex)
+            dstats[i] = _cached(ds_cache, rec.get("discharge_status"), _read_ds)
+            hosps[i] = _cached(hosp_cache, rec.get("hospital_status", "NOT_EXEMPT"), _read_hosp)
             x = rec.get("admit_dx")
             admits[i] = None if x is None else (x if type(x) is str else va.read_code(x))
         return col
@@ -280,6 +252,29 @@ class BatchResult:
         import pandas as pd
         return pd.DataFrame({k: getattr(self, k) for k in self.columns})
 
+
+
+def _cached(cache: dict, x, read):
+    """read(x) through a cache keyed by value; bools and floats are read directly, since
+    True == 1 == 1.0 share a dict key but not a meaning (sex True is unknown, 1 is male)."""
+    if type(x) is bool or type(x) is float:
+        return read(x)
+    try:
+        return cache[x]
+    except KeyError:
+        y = cache[x] = read(x)
+        return y
+    except TypeError:                          # unhashable: read it each time
+        return read(x)
+
+
+def _read_ds(x):
+    d = va.read_discharge_status(x)
+    return -1 if d is None else d
+
+
+def _read_hosp(x):
+    return _HOSP[va.read_hospital_status(x)]
 
 def _py(v):
     if isinstance(v, np.generic):

@@ -122,3 +122,12 @@ def test_huge_code_lists_in_a_batch():
     big = {"version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"]] + [["E119", "Y"]] * 5000,
            "procedures": ["0DTJ4ZZ"] * 3000}
     assert_batch_equals_single([big, {"pdx": None, "version": 431}, big])
+
+
+def test_values_that_are_equal_as_keys_but_read_differently_are_read_per_row():
+    """True == 1 == 1.0 in Python, but sex True is unknown while sex 1 is male (and a
+    boolean discharge status is invalid): the batch reads each as the per-claim path does."""
+    rows = [{"version": 431, "pdx": "N393", "sex": s, "discharge_status": d}
+            for s, d in [(1, 1), (True, True), (1.0, 1.0), (2, 1), (True, 1), ("1", 1), (1, True)]]
+    assert_batch_equals_single(rows)
+    assert grouper.group_batch(rows).final_drg.tolist()[:2] == [696, 999]
