@@ -397,6 +397,31 @@ def main(argv=None) -> int:
         notes.append("per-claim results differ between the 1-process and the multi-process run")
     rows.append(row("grouper", "per-claim group()", s1, sN, "reference" if ref else None))
 
+    # ---- peers, measured right after this library's per-claim path: the machine's speed drifts
+    # over a long run, and the per-claim ratios compare these two measurements
+    peer_rows: dict = {}
+    peer_row_list: list[dict] = []
+    for name, p in peer_status.get("peers", {}).items():
+        if not p.get("ok"):
+            peer_row_list.append({"library": name, "path": "per-claim", "note": f"skipped: {p.get('note')}"})
+            notes.append(f"{name} skipped: {p.get('note')}")
+            continue
+        adapter = p["adapter"]
+        vpy = peer_status["python"]
+        step(f"{name} per-claim, 1 process, {args.n_single:,} claims")
+        p1 = run_worker([vpy, adapter, small, "--mode", "single"] + common + unseen, f"{name}-single", args.timeout)
+        step(f"{name} per-claim, {args.jobs} processes")
+        pN = run_worker([vpy, adapter, small, "--mode", "parallel", "--jobs", str(args.jobs)] + common + unseen,
+                        f"{name}-parallel", args.timeout)
+        raw[f"{name}-single"], raw[f"{name}-parallel"] = p1, pN
+        agree = agreement(ref, p1["final_drg"], ids) if ref and p1.get("final_drg") else None
+        note = None
+        if p1.get("unsupported"):
+            note = f"{p1['unsupported']:,} claims the peer cannot take (left out of the agreement)"
+        peer_rows[name] = row(name, "per-claim", p1, pN, agree, note)
+        peer_row_list.append(peer_rows[name])
+
+
     # ---- this library, batch path
     if not args.skip_batch:
         step(f"grouper batch, 1 process, {args.n:,} claims")
@@ -475,27 +500,7 @@ def main(argv=None) -> int:
             r["note"] += "; a run failed, see " + ", ".join(s["log"] for s in stream_rows if not s["ok"])
         rows.append(r)
 
-    # ---- peers
-    peer_rows = {}
-    for name, p in peer_status.get("peers", {}).items():
-        if not p.get("ok"):
-            rows.append({"library": name, "path": "per-claim", "note": f"skipped: {p.get('note')}"})
-            notes.append(f"{name} skipped: {p.get('note')}")
-            continue
-        adapter = p["adapter"]
-        vpy = peer_status["python"]
-        step(f"{name} per-claim, 1 process, {args.n_single:,} claims")
-        p1 = run_worker([vpy, adapter, small, "--mode", "single"] + common + unseen, f"{name}-single", args.timeout)
-        step(f"{name} per-claim, {args.jobs} processes")
-        pN = run_worker([vpy, adapter, small, "--mode", "parallel", "--jobs", str(args.jobs)] + common + unseen,
-                        f"{name}-parallel", args.timeout)
-        raw[f"{name}-single"], raw[f"{name}-parallel"] = p1, pN
-        agree = agreement(ref, p1["final_drg"], ids) if ref and p1.get("final_drg") else None
-        note = None
-        if p1.get("unsupported"):
-            note = f"{p1['unsupported']:,} claims the peer cannot take (left out of the agreement)"
-        peer_rows[name] = row(name, "per-claim", p1, pN, agree, note)
-        rows.append(peer_rows[name])
+    rows.extend(peer_row_list)
 
     # ---- was the machine busy with something else while we measured?
     disturbed = []
