@@ -2,6 +2,7 @@
 import html
 import re
 import struct
+import sys
 from decimal import Decimal as D
 
 import pytest
@@ -65,8 +66,9 @@ def test_charts_are_embedded_png_images(rows):
     assert page.count('src="data:image/png;base64,') == 3
 
 
-@pytest.mark.skipif(has_matplotlib(), reason="matplotlib is installed")
-def test_asking_for_matplotlib_charts_without_it_is_a_clear_error(rows):
+def test_asking_for_matplotlib_charts_without_it_is_a_clear_error(rows, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)      # as if it were not installed
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(RuntimeError, match="pip install"):
         render_audit_html(rows, charts="matplotlib")
 
