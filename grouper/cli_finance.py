@@ -131,6 +131,16 @@ def _is_csv(path: str | None) -> bool:
     return bool(path) and path.endswith((".csv", ".csv.gz"))
 
 
+def _inputs(args):
+    """(hospital, rows) of a finance command; (None, None) after reporting a usage error."""
+    from .payment import EstimateError
+    try:
+        return _hospital(args), list(_rows(args))
+    except (EstimateError, ValueError, OSError) as exc:
+        _usage_error(str(exc))
+        return None, None
+
+
 def _usage_error(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return 2
@@ -141,14 +151,11 @@ def _usage_error(msg: str) -> int:
 
 def cmd_audit(args) -> int:
     from .audit import AuditRow, audit_claim, what_if
-    from .payment import EstimateError
     from .tables import TableIntegrityError
     from .tables.ipps import IppsIntegrityError
-    try:
-        hospital = _hospital(args)
-        rows = list(_rows(args))
-    except (EstimateError, ValueError, OSError) as exc:
-        return _usage_error(str(exc))
+    hospital, rows = _inputs(args)
+    if rows is None:
+        return 2
     if args.what_if is not None:
         return _what_if(args, rows, hospital, what_if)
     out_rows = []
@@ -241,11 +248,9 @@ def cmd_estimate(args) -> int:
     from .tables import TableIntegrityError
     from .tables.ipps import IppsError, IppsIntegrityError
     from .validate import ClaimError
-    try:
-        hospital = _hospital(args)
-        rows = list(_rows(args))
-    except (EstimateError, ValueError, OSError) as exc:
-        return _usage_error(str(exc))
+    hospital, rows = _inputs(args)
+    if rows is None:
+        return 2
     ests, errors, recs = [], [], []
     try:
         for row, claim in rows:
