@@ -168,20 +168,24 @@ def cmd_audit(args) -> int:
             out_rows.append(audit_claim(claim, hospital, line=row.line))
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    path = args.output or "-"
-    with gio.AtomicWriter(path) as out:
-        writer = None
-        if _is_csv(path):
-            writer = csv.DictWriter(out, fieldnames=AUDIT_CSV, extrasaction="ignore")
-            writer.writeheader()
-        for r in out_rows:
-            _write(out, r.to_dict(), writer)
+    _write_all(args.output or "-", (r.to_dict() for r in out_rows), AUDIT_CSV)
     if args.report:
         from .report import render_audit_html, write_report
         write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts))
     if not args.quiet:
         _audit_summary(out_rows, hospital)
     return 1 if any(r.error for r in out_rows) else 0
+
+
+def _write_all(path: str, records, csv_fields) -> None:
+    """Write records atomically as JSON lines, or as CSV with csv_fields when path ends in .csv."""
+    with gio.AtomicWriter(path) as out:
+        writer = None
+        if _is_csv(path):
+            writer = csv.DictWriter(out, fieldnames=csv_fields, extrasaction="ignore")
+            writer.writeheader()
+        for rec in records:
+            _write(out, rec, writer)
 
 
 def _audit_summary(rows, hospital) -> None:
@@ -272,14 +276,7 @@ def cmd_estimate(args) -> int:
             recs.append(rec)
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    path = args.output or "-"
-    with gio.AtomicWriter(path) as out:
-        writer = None
-        if _is_csv(path):
-            writer = csv.DictWriter(out, fieldnames=ESTIMATE_CSV, extrasaction="ignore")
-            writer.writeheader()
-        for rec in recs:
-            _write(out, rec, writer)
+    _write_all(args.output or "-", recs, ESTIMATE_CSV)
     if args.report:
         from .report import render_estimate_html, write_report
         write_report(args.report, render_estimate_html(ests, errors=errors, hospital=hospital, charts=args.charts))
