@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
+from operator import attrgetter
 
 
 from . import affects, drg_logic, hac, marking, severity
@@ -132,10 +133,14 @@ def _excluded(state, cand) -> frozenset:
     return frozenset(k for k, (_, why) in enumerate(cand, start=1) if why == "EXCLUDED")
 
 
+_HAC_FLAG = attrgetter("hac")
+
+
 def _hac_stage(state, cand, initial):
     """HAC/POA processing when it can change the final DRG; a no-op outcome otherwise
     (the per-code HAC entries are then computed with the details, on demand)."""
     if (initial.return_code == "OK" and state.read.hospital_status != "EXEMPT"
+            and any(map(_HAC_FLAG, filter(None, state.sdx_info)))
             and any(info is not None and info.hac and poa not in hac.POA_YES
                     for info, (_, poa) in zip(state.sdx_info, state.read.sdx))):
         return hac.evaluate(state, True, _excluded(state, cand))

@@ -11,9 +11,13 @@ vessel/stent/fusion counters, invalid-input atoms, …).
 """
 from __future__ import annotations
 
+from operator import itemgetter
+
 from .compiled import (FALLTHROUGH, JOINTS, NORMAL_NEWBORN, OR_ATTRS, TRAUMA_SITES, Compiled, DxInfo,
                        PrInfo)
 from .validate import SEX_FEMALE, SEX_MALE, ReadClaim
+
+_FIRST = itemgetter(0)
 
 DIED_STATUS = 20
 AMA_STATUS = 7
@@ -200,10 +204,11 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
     """Stage entry point: look up all codes, form clusters, compute special atoms."""
     dx_read = cv.dx_read
     pdx = Dx(0, rc.pdx, rc.pdx_poa, dx_read(rc.pdx))
-    sdx_info = [dx_read(code) for code, _ in rc.sdx]
+    sdx_info = list(map(dx_read, map(_FIRST, rc.sdx)))
 
     pr_read = cv.pr_read
-    all_procs = [Proc(k, code, pr_read(code)) for k, code in enumerate(rc.procedures)]
+    codes = rc.procedures
+    all_procs = list(map(Proc, range(len(codes)), codes, map(pr_read, codes))) if codes else []
     procs = [p for p in all_procs if p.valid]
     clustered = False
     if any(p.info.clustered for p in procs):

@@ -21,6 +21,8 @@ import re
 
 import attrs
 
+from .claim import _to_dx
+
 # CMS patient discharge status codes accepted by the grouper (MsdrgDischargeStatus).
 VALID_DISCHARGE_STATUS = frozenset(
     [1, 2, 3, 4, 5, 6, 7, 20, 21, 30, 40, 41, 42, 43, 50, 51, 61, 62, 63, 64, 65, 66, 69, 70]
@@ -226,7 +228,6 @@ def _cached_read(memo: dict, read, value):
 def read_mapping(d, version: int) -> ReadClaim:
     """:func:`read_claim` for a claim given as a mapping in the JSON-lines schema, without
     building a :class:`~grouper.claim.Claim` (same reading, fast path for the common shapes)."""
-    from .claim import _to_dx
     pdx = d.get("pdx")
     sdx_in = d.get("sdx")
     sdx = None
