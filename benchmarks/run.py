@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -166,6 +167,43 @@ def run_worker(cmd: list[str], name: str, timeout: float, env=None) -> dict:
         res = {"ok": False, "note": f"{why}; see {m['log']}: {last}"}
     res["process"] = {k: v for k, v in m.items() if k != "log_tail"}
     return res
+
+
+
+def run_rounds(jobs: list[tuple[str, list[str]]], runs: int, timeout: float) -> dict[str, dict]:
+    """Single-process per-claim measurements, interleaved: ``runs`` rounds, each running every
+    (name, cmd) once (its own process: load, one warm-up pass, one timed pass).  The machine's
+    speed drifts over minutes; interleaving gives every library the same share of fast and slow
+    moments, so the ratios between them hold.  Per name: the first round's result, with
+    times_s = every round's timed pass, claims_per_s = n / median, and the medians of the load
+    time and of the first-pass and unseen rates; peak RSS = the highest round's."""
+    rounds: dict[str, list[dict]] = {name: [] for name, _ in jobs}
+    for r in range(runs):
+        for name, cmd in jobs:
+            rounds[name].append(run_worker(cmd, f"{name}-round{r + 1}", timeout))
+    out = {}
+    for name, res in rounds.items():
+        ok = [x for x in res if x.get("ok")]
+        if len(ok) < len(res):
+            out[name] = next(x for x in res if not x.get("ok"))
+            continue
+        first = dict(ok[0])
+        first["times_s"] = [t for x in ok for t in x.get("times_s", [])]
+        if first["times_s"]:
+            first["claims_per_s"] = first["n"] / statistics.median(first["times_s"])
+        for k in ("load_s", "first_pass_claims_per_s", "unseen_claims_per_s"):
+            vals = [x[k] for x in ok if x.get(k) is not None]
+            first[k] = statistics.median(vals) if vals else None
+        first["rounds"] = len(ok)
+        if all(x.get("final_drg") == first.get("final_drg") for x in ok[1:]):
+            first["rounds_agree"] = True
+        else:
+            first["rounds_agree"] = False
+        procs = [x["process"] for x in ok]
+        first["process"] = dict(max(procs, key=lambda p_: p_.get("ru_maxrss_kb") or 0))
+        first["process"]["other_cpu_cores"] = max((p_.get("other_cpu_cores") or 0) for p_ in procs)
+        out[name] = first
+    return out
 
 
 # ------------------------------------------------------------------ claims
@@ -355,10 +393,21 @@ def main(argv=None) -> int:
     def step(msg):
         print(f"[{time.perf_counter() - t_all:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    # ---- this library, per-claim path
-    step(f"grouper per-claim, 1 process, {args.n_single:,} claims")
-    s1 = run_worker([py, os.path.join(HERE, "bench_grouper.py"), small, "--mode", "single"] + common + unseen,
-                    "grouper-single", args.timeout)
+    # ---- per-claim paths, 1 process: this library and the peers in interleaved rounds
+    one_pass = ["--runs", "1", "--warmup", "1"]
+    singles_jobs = [("grouper-single", [py, os.path.join(HERE, "bench_grouper.py"), small, "--mode", "single"]
+                     + one_pass + unseen)]
+    for name, p in peer_status.get("peers", {}).items():
+        if p.get("ok"):
+            singles_jobs.append((f"{name}-single", [peer_status["python"], p["adapter"], small, "--mode", "single"]
+                                 + one_pass + unseen))
+    step(f"per-claim, 1 process, {args.n_single:,} claims: {args.runs} rounds of "
+         + ", ".join(n.rsplit("-", 1)[0] for n, _ in singles_jobs) + " (warm-up + one timed pass each)")
+    singles = run_rounds(singles_jobs, args.runs, args.timeout)
+    for name, res in singles.items():
+        if res.get("ok") and not res.get("rounds_agree", True):
+            notes.append(f"{name}: the rounds gave different DRGs")
+    s1 = singles["grouper-single"]
     step(f"grouper per-claim, {args.jobs} processes")
     sN = run_worker([py, os.path.join(HERE, "bench_grouper.py"), small, "--mode", "parallel", "--jobs",
                      str(args.jobs)] + common + unseen, "grouper-parallel", args.timeout)
@@ -397,8 +446,7 @@ def main(argv=None) -> int:
         notes.append("per-claim results differ between the 1-process and the multi-process run")
     rows.append(row("grouper", "per-claim group()", s1, sN, "reference" if ref else None))
 
-    # ---- peers, measured right after this library's per-claim path: the machine's speed drifts
-    # over a long run, and the per-claim ratios compare these two measurements
+    # ---- peers (their 1-process runs were interleaved with ours above)
     peer_rows: dict = {}
     peer_row_list: list[dict] = []
     for name, p in peer_status.get("peers", {}).items():
@@ -408,8 +456,7 @@ def main(argv=None) -> int:
             continue
         adapter = p["adapter"]
         vpy = peer_status["python"]
-        step(f"{name} per-claim, 1 process, {args.n_single:,} claims")
-        p1 = run_worker([vpy, adapter, small, "--mode", "single"] + common + unseen, f"{name}-single", args.timeout)
+        p1 = singles[f"{name}-single"]
         step(f"{name} per-claim, {args.jobs} processes")
         pN = run_worker([vpy, adapter, small, "--mode", "parallel", "--jobs", str(args.jobs)] + common + unseen,
                         f"{name}-parallel", args.timeout)
@@ -420,7 +467,6 @@ def main(argv=None) -> int:
             note = f"{p1['unsupported']:,} claims the peer cannot take (left out of the agreement)"
         peer_rows[name] = row(name, "per-claim", p1, pN, agree, note)
         peer_row_list.append(peer_rows[name])
-
 
     # ---- this library, batch path
     if not args.skip_batch:
@@ -547,8 +593,9 @@ def main(argv=None) -> int:
           f"{args.jobs} processes for the all-cores column; {results['machine']['cpus']} CPUs")
     print()
     print_table(rows, args.jobs)
-    print("\n1-proc/s: median of the timed runs (claims re-grouped after a warm-up pass); 1st pass: the warm-up "
-          "pass; unseen: one pass over other claims after the timed runs; peak MB: the 1-process run's peak RSS")
+    print("\n1-proc/s: median of the timed runs (claims re-grouped after a warm-up pass; per-claim rows: one "
+          "timed pass per round, rounds interleaved across libraries); 1st pass: the warm-up pass; unseen: one "
+          "pass over other claims after the timed runs; peak MB: the 1-process run's peak RSS")
     for name, r in peer_rows.items():
         d = r.get("agreement_detail")
         if d and d.get("top_disagreements"):
