@@ -401,8 +401,13 @@ def main(argv=None) -> int:
         if p.get("ok"):
             singles_jobs.append((f"{name}-single", [peer_status["python"], p["adapter"], small, "--mode", "single"]
                                  + one_pass + unseen))
-    step(f"per-claim, 1 process, {args.n_single:,} claims: {args.runs} rounds of "
-         + ", ".join(n.rsplit("-", 1)[0] for n, _ in singles_jobs) + " (warm-up + one timed pass each)")
+    if not args.skip_batch:
+        # the 1-process batch paths join the rounds: their ratios to msdrg are paired in time too
+        for mode in ("batch", "batch-columns"):
+            singles_jobs.append((f"grouper-{mode}", [py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", mode]
+                                 + one_pass))
+    step(f"1 process: {args.runs} interleaved rounds of " + ", ".join(n for n, _ in singles_jobs)
+         + f" ({args.n_single:,} claims per-claim, {args.n:,} batch; warm-up + one timed pass each)")
     singles = run_rounds(singles_jobs, args.runs, args.timeout)
     for name, res in singles.items():
         if res.get("ok") and not res.get("rounds_agree", True):
@@ -470,9 +475,7 @@ def main(argv=None) -> int:
 
     # ---- this library, batch path
     if not args.skip_batch:
-        step(f"grouper batch, 1 process, {args.n:,} claims")
-        b1 = run_worker([py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", "batch"] + common,
-                        "grouper-batch", args.timeout)
+        b1 = singles["grouper-batch"]
         raw["grouper-batch"] = b1
         if b1.get("ok") and b1.get("available") is False:
             rows.append({"library": "grouper", "path": "batch group_batch()", "n": args.n,
@@ -482,9 +485,7 @@ def main(argv=None) -> int:
             bN = run_worker([py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", "batch-parallel", "--jobs",
                              str(args.jobs)] + common, "grouper-batch-parallel", args.timeout)
             raw["grouper-batch-parallel"] = bN
-            step(f"grouper batch from columns (converted before timing), 1 process, {args.n:,} claims")
-            bc = run_worker([py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", "batch-columns"] + common,
-                            "grouper-batch-columns", args.timeout)
+            bc = singles["grouper-batch-columns"]
             raw["grouper-batch-columns"] = bc
             step(f"grouper per-claim once over all {args.n:,} claims (reference for the batch path)")
             pa = run_worker([py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", "per-claim-all",
@@ -593,8 +594,8 @@ def main(argv=None) -> int:
           f"{args.jobs} processes for the all-cores column; {results['machine']['cpus']} CPUs")
     print()
     print_table(rows, args.jobs)
-    print("\n1-proc/s: median of the timed runs (claims re-grouped after a warm-up pass; per-claim rows: one "
-          "timed pass per round, rounds interleaved across libraries); 1st pass: the warm-up pass; unseen: one "
+    print("\n1-proc/s: median of the timed runs (claims re-grouped after a warm-up pass; one timed pass per "
+          "round, rounds interleaved across libraries and paths); 1st pass: the warm-up pass; unseen: one "
           "pass over other claims after the timed runs; peak MB: the 1-process run's peak RSS")
     for name, r in peer_rows.items():
         d = r.get("agreement_detail")
