@@ -253,7 +253,6 @@ class BatchResult:
         return pd.DataFrame({k: getattr(self, k) for k in self.columns})
 
 
-
 def _cached(cache: dict, x, read):
     """read(x) through a cache keyed by value; bools and floats are read directly, since
     True == 1 == 1.0 share a dict key but not a meaning (sex True is unknown, 1 is male)."""
@@ -275,6 +274,7 @@ def _read_ds(x):
 
 def _read_hosp(x):
     return _HOSP[va.read_hospital_status(x)]
+
 
 def _py(v):
     if isinstance(v, np.generic):

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from functools import partial
 from operator import attrgetter
 
-
 from . import affects, drg_logic, hac, marking, severity
 from .claim import Claim
 from .compiled import compiled
