@@ -83,6 +83,7 @@ class Columns:
         sdx_off, pr_off = col.sdx_off, col.pr_off
         vcache: dict = {}
         fast_poa = va._POA_FAST
+        poa_get, add_code, add_poa = fast_poa.get, sdx_codes.append, sdx_poa.append
         sex_cache: dict = {}
         ds_cache: dict = {}
         hosp_cache: dict = {}
@@ -136,10 +137,10 @@ class Columns:
                 if type(sdx) is list:
                     for item in sdx:
                         if type(item) is list and len(item) == 2 and type(item[0]) is str:
-                            sdx_codes.append(item[0])
-                            q = item[1]
-                            q2 = fast_poa.get(q) if type(q) is str else None
-                            sdx_poa.append(q2 if q2 is not None else va.read_poa(q))
+                            c, q = item
+                            add_code(c)
+                            q2 = poa_get(q) if type(q) is str else None
+                            add_poa(q2 if q2 is not None else va.read_poa(q))
                         else:
                             dx = _to_dx(item)
                             sdx_codes.append(va.read_code(dx.code))
@@ -160,9 +161,15 @@ class Columns:
             versions[i] = v
             pdxs[i] = pdx
             pdx_poas[i] = pdx_poa
-            sexes[i] = _cached(sex_cache, rec.get("sex"), va.read_sex)
-            dstats[i] = _cached(ds_cache, rec.get("discharge_status"), _read_ds)
-            hosps[i] = _cached(hosp_cache, rec.get("hospital_status", "NOT_EXEMPT"), _read_hosp)
+            x = rec.get("sex")            # cached readings; bools and floats go to _cached
+            y = sex_cache.get(x) if type(x) is str else None
+            sexes[i] = y if y is not None else _cached(sex_cache, x, va.read_sex)
+            x = rec.get("discharge_status")
+            y = ds_cache.get(x) if type(x) is int else None
+            dstats[i] = y if y is not None else _cached(ds_cache, x, _read_ds)
+            x = rec.get("hospital_status", "NOT_EXEMPT")
+            y = hosp_cache.get(x) if type(x) is str else None
+            hosps[i] = y if y is not None else _cached(hosp_cache, x, _read_hosp)
             x = rec.get("admit_dx")
             admits[i] = None if x is None else (x if type(x) is str else va.read_code(x))
         return col
