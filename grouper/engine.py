@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from operator import attrgetter
 
 from . import affects, drg_logic, hac, marking, severity
 from .claim import Claim
@@ -132,17 +131,16 @@ def _excluded(state, cand) -> frozenset:
     return frozenset(k for k, (_, why) in enumerate(cand, start=1) if why == "EXCLUDED")
 
 
-_HAC_FLAG = attrgetter("hac")
-
-
 def _hac_stage(state, cand, initial):
     """HAC/POA processing when it can change the final DRG; a no-op outcome otherwise
     (the per-code HAC entries are then computed with the details, on demand)."""
-    if (initial.return_code == "OK" and state.read.hospital_status != "EXEMPT"
-            and any(map(_HAC_FLAG, filter(None, state.sdx_info)))
-            and any(info is not None and info.hac and poa not in hac.POA_YES
-                    for info, (_, poa) in zip(state.sdx_info, state.read.sdx))):
-        return hac.evaluate(state, True, _excluded(state, cand))
+    if initial.return_code == "OK" and state.read.hospital_status != "EXEMPT":
+        for info in state.sdx_info:
+            if info is not None and info.hac:        # some SDX is HAC-listed: check its POA
+                if any(d is not None and d.hac and poa not in hac.POA_YES
+                       for d, (_, poa) in zip(state.sdx_info, state.read.sdx)):
+                    return hac.evaluate(state, True, _excluded(state, cand))
+                break
     return hac.NO_HAC
 
 
@@ -216,25 +214,36 @@ def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
     return Details(pdx, sdx, procs, warnings)
 
 
+def _drg_facts(cv, a) -> tuple:
+    """(base DRG, medical/surgical, DRG title, MDC title) of an assignment."""
+    vt = cv.vt
+    ok = a.return_code == "OK" and a.row is not None
+    return (a.row.base_drg if ok else drg_logic.UNGROUPABLE_DRG,
+            MED_SURG.get(a.row.surgical, "NONE") if ok else "NONE",
+            vt.drg_titles.get(a.drg, ""), vt.mdc_titles.get(a.mdc, ""))
+
+
+def _result_facts(cv, initial, final) -> tuple:
+    """The table facts of a result that depend only on its initial and final assignment,
+    memoized per version: both :func:`_drg_facts`, and the final DRG's fiscal-year weight,
+    GMLOS and AMLOS.  (Formula rows live as long as the compiled version: their ids are
+    stable keys.)"""
+    key = ("result", initial.drg, initial.mdc, initial.return_code, id(initial.row),
+           final.drg, final.mdc, final.return_code, id(final.row))
+    hit = cv.memo.get(key)
+    if hit is None:
+        ts, fy = cv.tables, cv.vt.fiscal_year
+        fig = ts.weights(fy).figures[final.drg] if fy in ts.fiscal_years else None
+        hit = cv.memo[key] = _drg_facts(cv, initial) + _drg_facts(cv, final) + (fig or (None, None, None))
+    return hit
+
+
 def _result(claim, rc, run, changes, eager: bool) -> Result:
     state, cand, initial, final, hacs = run
     cv = state.cv
-    vt = cv.vt
-    ts = cv.tables
     removed = hacs.removed if final is not initial else frozenset()
-
-    def base(a):
-        return a.row.base_drg if a.return_code == "OK" and a.row is not None else drg_logic.UNGROUPABLE_DRG
-
-    def medsurg(a):
-        return MED_SURG.get(a.row.surgical, "NONE") if a.return_code == "OK" and a.row is not None else "NONE"
-
-    fy = vt.fiscal_year
-    weight = gmlos = amlos = None
-    if fy in ts.fiscal_years:
-        fig = ts.weights(fy).figures[final.drg]
-        if fig is not None:
-            weight, gmlos, amlos = fig
+    (i_base, i_ms, i_title, i_mdc_title, f_base, f_ms, f_title, f_mdc_title,
+     weight, gmlos, amlos) = _result_facts(cv, initial, final)
     admit = state.read.admit_dx
     if admit is None or admit in ("", "null"):
         admit_flag = "DX_NOT_GIVEN"
@@ -242,11 +251,11 @@ def _result(claim, rc, run, changes, eager: bool) -> Result:
         admit_flag = "DX_VALID" if cv.dx_info(admit.upper()) is not None else "DX_INVALID"
     i_sev = drg_logic.severity_used(state, initial)
     return Result(
-        version=cv.version, fiscal_year=fy,
+        version=cv.version, fiscal_year=cv.vt.fiscal_year,
         initial_drg=initial.drg, initial_mdc=initial.mdc, final_drg=final.drg, final_mdc=final.mdc,
         return_code=final.return_code, initial_return_code=initial.return_code,
-        initial_base_drg=base(initial), final_base_drg=base(final),
-        initial_med_surg=medsurg(initial), final_med_surg=medsurg(final),
+        initial_base_drg=i_base, final_base_drg=f_base,
+        initial_med_surg=i_ms, final_med_surg=f_ms,
         initial_severity=i_sev,
         final_severity=i_sev if final is initial else drg_logic.severity_used(state, final),
         initial_claim_severity=_claim_severity(state, cand, initial, frozenset()),
@@ -254,10 +263,8 @@ def _result(claim, rc, run, changes, eager: bool) -> Result:
         hac_status=_hac_status(initial, final, hacs),
         num_hac_categories_satisfied=len(hacs.met_numbers),
         admit_dx_flag=admit_flag,
-        initial_drg_description=vt.drg_titles.get(initial.drg, ""),
-        final_drg_description=vt.drg_titles.get(final.drg, ""),
-        initial_mdc_description=vt.mdc_titles.get(initial.mdc, ""),
-        final_mdc_description=vt.mdc_titles.get(final.mdc, ""),
+        initial_drg_description=i_title, final_drg_description=f_title,
+        initial_mdc_description=i_mdc_title, final_mdc_description=f_mdc_title,
         weight=weight, gmlos=gmlos, amlos=amlos, id=claim.get("id") if type(claim) is dict else claim.id,
         details=(_Lazy.of(_details(claim, state, cand, initial, final, hacs, changes)) if eager
                  else _Lazy(partial(_details_later, claim, cv, rc, changes))),
