@@ -23,8 +23,6 @@ import io
 import json
 import os
 import re
-import shutil
-import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -32,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import container
+from .files import write_all
 from .versions import effective_ranges, fiscal_year, label
 
 BLOB_ENTRY = "runtime_buffers/msdrg_combined.bin"
@@ -517,27 +516,5 @@ def build(sources: list[str | os.PathLike], out: str | os.PathLike, log=print) -
         "files": {name: {"sha256": _sha256(b), "bytes": len(b)} for name, b in sorted(files.items())},
     }
     files["MANIFEST.json"] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
-    _write_all(files, Path(out))
+    write_all(files, Path(out))
     return manifest
-
-
-def _write_all(files: dict[str, bytes], out: Path) -> None:
-    """Write every file to a temporary folder next to ``out``, then move them in."""
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
-    try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        old_manifest = out / "MANIFEST.json"
-        stale = set()
-        if old_manifest.exists():
-            try:
-                stale = set(json.loads(old_manifest.read_text())["files"]) - set(files)
-            except (ValueError, KeyError):
-                stale = set()
-        for name in sorted(files, key=lambda n: n == "MANIFEST.json"):  # manifest last
-            os.replace(tmp / name, out / name)
-        for name in stale:
-            (out / name).unlink(missing_ok=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -39,15 +39,15 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
 import attrs
+
+from .files import read_manifest, write_all
 
 FORMAT = "grouper-ipps-1"
 DATA_FILE = "ipps.json"
@@ -255,22 +255,10 @@ def build_ipps(sources, out, log=print) -> dict:
     }
     files = {DATA_FILE: payload,
              "MANIFEST.json": (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")}
-    _write_all(files, Path(out))
+    write_all(files, Path(out))
     log(f"wrote {Path(out) / DATA_FILE} (FY{min(rates)}-FY{max(rates)}; flags "
         f"{', '.join(f'FY{y}' for y in sorted(flags)) or 'none'})")
     return manifest
-
-
-def _write_all(files: dict[str, bytes], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-ipps-", dir=out))
-    try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        for name in sorted(files, key=lambda n: n == "MANIFEST.json"):  # manifest last
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def register_cli(subparsers) -> None:
@@ -385,15 +373,9 @@ class IppsTables:
 
     @property
     def manifest(self) -> dict:
-        path = self.dir / "MANIFEST.json"
-        try:
-            return json.loads(path.read_text())
-        except FileNotFoundError:
-            raise IppsIntegrityError(
-                f"{path}: no IPPS tables here; build them with "
-                f"'python -m grouper.tables build-ipps ../shared/cms/rates/*.tsv --out {self.dir}'") from None
-        except (ValueError, OSError) as exc:
-            raise IppsIntegrityError(f"{path}: unreadable manifest ({exc})") from None
+        return read_manifest(self.dir, IppsIntegrityError,
+                             f"IPPS tables here; build them with "
+                             f"'python -m grouper.tables build-ipps ../shared/cms/rates/*.tsv --out {self.dir}'")
 
     @property
     def doc(self) -> dict:

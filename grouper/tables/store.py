@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 import threading
 from functools import cached_property
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import container
+from .files import read_manifest
 from .versions import VersionError, label, parse_date, parse_version
 
 
@@ -62,15 +62,9 @@ class TableSet:
     # -- manifest and raw files ------------------------------------------------
     @cached_property
     def manifest(self) -> dict:
-        path = self.dir / "MANIFEST.json"
-        try:
-            return json.loads(path.read_text())
-        except FileNotFoundError:
-            raise TableIntegrityError(
-                f"{path}: no compiled tables here; build them with "
-                f"'python -m grouper.tables build msdrg_combined.bin fy*.tsv --out {self.dir}'") from None
-        except (ValueError, OSError) as exc:
-            raise TableIntegrityError(f"{path}: unreadable manifest ({exc})") from None
+        return read_manifest(self.dir, TableIntegrityError,
+                             f"compiled tables here; build them with "
+                             f"'python -m grouper.tables build msdrg_combined.bin fy*.tsv --out {self.dir}'")
 
     def read(self, name: str) -> tuple[dict, dict]:
         got = self._files.get(name)
