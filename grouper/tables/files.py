@@ -1,7 +1,9 @@
-"""File handling shared by the compiled-table builders and loaders: a whole table
-directory written atomically, and a directory's MANIFEST.json read with a clear error."""
+"""File handling shared by the compiled-table builders and loaders (MS-DRG tables and
+IPPS parameters): a whole table directory written atomically, its MANIFEST.json read, and
+each table file checked against the manifest, with errors that name the file."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -43,3 +45,23 @@ def read_manifest(directory: Path, error: type[Exception], how_to_build: str) ->
         raise error(f"{path}: no {how_to_build}") from None
     except (ValueError, OSError) as exc:
         raise error(f"{path}: unreadable manifest ({exc})") from None
+
+
+def read_checked(directory: Path, manifest: dict, name: str, error: type[Exception], rebuild: str) -> bytes:
+    """The bytes of table file ``name``, checked against the manifest's size and sha256;
+    ``error`` naming the file (and ``rebuild``, the command that remakes it) otherwise."""
+    entry = manifest.get("files", {}).get(name)
+    path = directory / name
+    if entry is None:
+        raise error(f"{path}: not listed in MANIFEST.json")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) != entry["bytes"]:
+        raise error(f"{path}: {len(data)} bytes, MANIFEST.json says {entry['bytes']} (truncated or replaced "
+                    f"file); rebuild the tables with '{rebuild}'")
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise error(f"{path}: sha256 differs from MANIFEST.json (corrupted or edited file); "
+                    f"rebuild the tables with '{rebuild}'")
+    return data

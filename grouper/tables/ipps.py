@@ -47,7 +47,7 @@ from types import MappingProxyType
 
 import attrs
 
-from .files import read_manifest, write_all
+from .files import read_checked, read_manifest, write_all
 
 FORMAT = "grouper-ipps-1"
 DATA_FILE = "ipps.json"
@@ -380,17 +380,9 @@ class IppsTables:
     @property
     def doc(self) -> dict:
         if self._doc is None:
-            entry = self.manifest.get("files", {}).get(DATA_FILE)
             path = self.dir / DATA_FILE
-            if entry is None:
-                raise IppsIntegrityError(f"{path}: not listed in MANIFEST.json")
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise IppsIntegrityError(f"{path}: cannot read ({exc.strerror})") from None
-            if len(data) != entry["bytes"] or _sha256(data) != entry["sha256"]:
-                raise IppsIntegrityError(f"{path}: differs from MANIFEST.json (edited or truncated); rebuild "
-                                         f"with 'python -m grouper.tables build-ipps'")
+            data = read_checked(self.dir, self.manifest, DATA_FILE, IppsIntegrityError,
+                                "python -m grouper.tables build-ipps")
             doc = json.loads(data)
             if doc.get("format") != FORMAT:
                 raise IppsIntegrityError(f"{path}: format {doc.get('format')!r}, expected {FORMAT!r}")

@@ -7,7 +7,6 @@ naming the file, never a wrong DRG.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import threading
 from functools import cached_property
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import container
-from .files import read_manifest
+from .files import read_checked, read_manifest
 from .versions import VersionError, label, parse_date, parse_version
 
 
@@ -77,22 +76,8 @@ class TableSet:
         return got
 
     def _read_checked(self, name: str):
-        entry = self.manifest.get("files", {}).get(name)
+        data = read_checked(self.dir, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
         path = self.dir / name
-        if entry is None:
-            raise TableIntegrityError(f"{path}: not listed in MANIFEST.json")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise TableIntegrityError(f"{path}: cannot read ({exc.strerror})") from None
-        if len(data) != entry["bytes"]:
-            raise TableIntegrityError(
-                f"{path}: {len(data)} bytes, MANIFEST.json says {entry['bytes']} (truncated or replaced file); "
-                f"rebuild the tables with 'python -m grouper.tables build'")
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise TableIntegrityError(
-                f"{path}: sha256 differs from MANIFEST.json (corrupted or edited file); "
-                f"rebuild the tables with 'python -m grouper.tables build'")
         try:
             return container.loads(data, str(path))
         except container.ContainerError as exc:
