@@ -66,45 +66,13 @@ def _common(p) -> None:
 # ------------------------------------------------------------------ input
 
 
-def _csv_extras(path: str, layout: gio.CsvLayout) -> dict[int, dict]:
-    """The audit/estimate columns of a CSV, by the record number :func:`grouper.io.read_csv` gives."""
-    delim = layout.delimiter
-    if path.endswith((".tsv", ".tsv.gz")) and delim == ",":
-        delim = "\t"
-    out: dict[int, dict] = {}
-    with gio._open_text(path) as f:
-        reader = csv.reader(f, delimiter=delim)
-        try:
-            header = next(reader)
-        except (StopIteration, csv.Error):
-            return out
-        col = {h.strip().lower(): i for i, h in enumerate(header)}
-        want = {k: col[k] for k in EXTRA_FIELDS if k in col}
-        n = 1
-        while True:
-            try:
-                rec = next(reader)
-            except StopIteration:
-                break
-            except csv.Error:
-                n += 1
-                continue
-            n += 1
-            if len(rec) == len(header):
-                out[n] = {k: rec[i].strip() for k, i in want.items() if rec[i].strip() != ""}
-    return out
-
-
 def _rows(args):
-    """(io.Row, claim dict or None) for every input row, with the CSV extra columns merged in."""
+    """(io.Row, claim dict or None) for every input row; a CSV's audit/estimate columns
+    (EXTRA_FIELDS) come with the claim."""
     layout = gio.CsvLayout.parse(args.column, args.delimiter)
     fmt = args.input_format or gio.detect_format(args.input)
-    extras = _csv_extras(args.input, layout) if fmt == "csv" and args.input != "-" else {}
-    for row in gio.read_rows(args.input, fmt, layout):
-        claim = row.claim
-        if claim is not None and row.line in extras:
-            claim = {**claim, **extras[row.line]}
-        yield row, claim
+    for row in gio.read_rows(args.input, fmt, layout, EXTRA_FIELDS):
+        yield row, row.claim
 
 
 def _hospital(args):

@@ -173,7 +173,10 @@ def _num_or_text(v: str):
     return v
 
 
-def read_csv(path: str, layout: CsvLayout | None = None) -> Iterator[Row]:
+def read_csv(path: str, layout: CsvLayout | None = None, extra_columns: tuple[str, ...] = ()) -> Iterator[Row]:
+    """Claims of a wide CSV file (see :class:`CsvLayout`), one :class:`Row` per record; the
+    ``extra_columns`` present in the header (e.g. an audit's billed DRG) are copied into each
+    claim under their own names when not blank."""
     layout = layout or CsvLayout()
     delim = layout.delimiter
     if path.endswith((".tsv", ".tsv.gz")) and delim == ",":
@@ -195,6 +198,7 @@ def read_csv(path: str, layout: CsvLayout | None = None) -> Iterator[Row]:
             yield Row(1, None, ("UNREADABLE_ROW", f"header has no diagnosis columns matching {layout.dx!r}"))
             return
         idx = {h: i for i, h in enumerate(header)}
+        extras = [(name, col[name]) for name in extra_columns if name in col]
         n = 1
         while True:
             try:
@@ -243,13 +247,17 @@ def read_csv(path: str, layout: CsvLayout | None = None) -> Iterator[Row]:
                 sdx.append([v, rec[idx[p]] if p else "Y"])
             claim["sdx"] = sdx
             claim["procedures"] = [rec[idx[h]] for _, h in pr_cols if rec[idx[h]].strip()]
+            for name, i in extras:
+                if rec[i].strip():
+                    claim[name] = rec[i].strip()
             yield Row(n, claim)
 
 
-def read_rows(path: str, fmt: str | None = None, layout: CsvLayout | None = None) -> Iterator[Row]:
+def read_rows(path: str, fmt: str | None = None, layout: CsvLayout | None = None,
+              extra_columns: tuple[str, ...] = ()) -> Iterator[Row]:
     fmt = fmt or detect_format(path)
     if fmt == "csv":
-        return read_csv(path, layout)
+        return read_csv(path, layout, extra_columns)
     return read_jsonl(path)
 
 
