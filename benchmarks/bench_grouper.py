@@ -7,7 +7,7 @@
 * ``batch``          ``grouper.group_batch(claims)`` on the whole list -> ``.final_drg``
 * ``batch-parallel`` ``group_batch`` on chunks in ``--jobs`` worker processes
 * ``batch-columns``  ``group_batch(columns)``: the claims converted to the batch API's columnar
-  input (``grouper.batch.Columns``) before timing starts, as the peers' inputs are converted
+  input (``grouper.Columns``) before timing starts, as the peers' inputs are converted
   to their own APIs; the conversion time is reported as ``convert_s``
 * ``per-claim-all``  ``grouper.group`` once over every claim (no repeats): the reference
   final DRGs for checking the batch path on the whole file
@@ -89,7 +89,7 @@ def run_batch(argv=None) -> int:
         times, drgs = _harness.time_runs(lambda: _final(grouper.group_batch(claims), len(claims)),
                                          args.runs, args.warmup)
     elif args.mode == "batch-columns":
-        from grouper.batch import Columns
+        from grouper import Columns
         t1 = time.perf_counter()
         cols = Columns.from_records(claims)
         result["convert_s"] = time.perf_counter() - t1

@@ -6,13 +6,13 @@
     >>> r.final_drg, r.weight
     (291, 1.2838)
 """
-from .checks import ClaimWarning
-from .batch import BatchResult, Columns, group_batch
-from .claim import Claim, Diagnosis
-from .engine import group
-from .result import DxResult, ProcResult, Result
+from .bulk.batch import BatchResult, Columns, group_batch
+from .engine.pipeline import group
+from .engine.result import DxResult, ProcResult, Result
+from .reading.checks import ClaimWarning
+from .reading.claim import Claim, Diagnosis
+from .reading.stage import ClaimError
 from .tables import TableIntegrityError, VersionError
-from .validate import ClaimError
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult", "ProcResult", "Result",
            "TableIntegrityError", "VersionError", "group"]

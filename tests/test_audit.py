@@ -10,9 +10,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from grouper import audit as au
-from grouper.audit import audit_claim, audit_rows, what_if
-from grouper.payment import Hospital, estimate_drg
+from grouper.finance import audit as au
+from grouper.finance.audit import audit_claim, audit_rows, what_if
+from grouper.finance.payment import Hospital, estimate_drg
 from conftest import ROOT
 
 DATA = ROOT / "grouper" / "data"
@@ -180,7 +180,7 @@ def test_what_if_without_each_procedure():
 
 
 def run(argv):
-    from grouper.cli_finance import register
+    from grouper.cli.finance import register
     ap = argparse.ArgumentParser(prog="python -m grouper")
     register(ap.add_subparsers(dest="cmd", required=True))
     args = ap.parse_args([str(a) for a in argv])

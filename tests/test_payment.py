@@ -16,9 +16,10 @@ import pytest
 
 import grouper
 from grouper import tables
-from grouper.payment import (BURN_DRGS, EstimateError, Hospital, estimate, estimate_drg, length_of_stay,
-                             transfer_kind)
+from grouper.finance.payment import (BURN_DRGS, EstimateError, Hospital, estimate, estimate_drg, length_of_stay,
+                                     transfer_kind)
 from grouper.tables import ipps
+from grouper.tables.build.ipps import IppsBuildError, build_ipps
 from conftest import ROOT, SHARED
 
 RATES = SHARED / "cms" / "rates"
@@ -318,7 +319,7 @@ def test_hospital_config_from_json_and_toml(tmp_path):
 @needs_rates
 def test_build_ipps_reproduces_the_committed_tables_byte_for_byte(tmp_path):
     sources = sorted(RATES.glob("*.tsv"))
-    manifest = ipps.build_ipps(sources, tmp_path, log=lambda *a: None)
+    manifest = build_ipps(sources, tmp_path, log=lambda *a: None)
     for name in ("ipps.json", "MANIFEST.json"):
         assert (tmp_path / name).read_bytes() == (ROOT / "tables" / "ipps" / name).read_bytes(), name
     assert [s["file"] for s in manifest["sources"]] == sorted(p.name for p in sources)
@@ -329,8 +330,8 @@ def test_build_ipps_reproduces_the_committed_tables_byte_for_byte(tmp_path):
 def test_build_ipps_rejects_a_labor_amount_that_is_not_the_labor_share(tmp_path):
     text = (RATES / "ipps_national_rates.tsv").read_text().replace("\t4456.72\t", "\t4465.72\t", 1)
     (tmp_path / "ipps_national_rates.tsv").write_text(text)
-    with pytest.raises(ipps.IppsBuildError, match="ipps_national_rates.tsv: FY2026 op_std_labor_wi_gt1_full"):
-        ipps.build_ipps([tmp_path / "ipps_national_rates.tsv"], tmp_path / "out", log=lambda *a: None)
+    with pytest.raises(IppsBuildError, match="ipps_national_rates.tsv: FY2026 op_std_labor_wi_gt1_full"):
+        build_ipps([tmp_path / "ipps_national_rates.tsv"], tmp_path / "out", log=lambda *a: None)
     assert not (tmp_path / "out" / "ipps.json").exists()
 
 

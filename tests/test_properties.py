@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import grouper
-from grouper.api import group_record
+from grouper.bulk.records import group_record
 from grouper.tables import default
 
 TS = default()
@@ -115,9 +115,9 @@ near_clean = st.fixed_dictionaries({
 @given(near_clean)
 def test_quick_clean_claims_really_draw_no_warning(c):
     """The cheap screen of the batch/CLI warning pass never skips a claim that has a warning."""
-    from grouper.checks import check_claim, quick_clean
-    from grouper.claim import Claim
-    from grouper.validate import ClaimError, read_claim
+    from grouper.reading.checks import check_claim, quick_clean
+    from grouper.reading.claim import Claim
+    from grouper.reading.stage import ClaimError, read_claim
     try:
         cl = Claim.from_dict(c)
         read = read_claim(cl, c["version"])

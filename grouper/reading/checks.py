@@ -10,7 +10,7 @@ import re
 
 import attrs
 
-from . import validate as va
+from . import stage as va
 
 
 @attrs.frozen

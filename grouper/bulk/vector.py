@@ -3,7 +3,7 @@
 The same CMS rules as the per-claim stages, as array operations:
 
 1. codes are interned to ids of the tables' code universe while the claims are
-   read (:class:`grouper.batch.Columns`), then checked against the version;
+   read (:class:`grouper.bulk.columns.Columns`), then checked against the version;
 2. per-code facts come from arrays indexed by code id; the claim's feature
    mask (PDX, SDX, procedure and claim-level operand bits, word-aligned as in
    :class:`grouper.compiled.Features`) is an OR-reduction over its codes;
@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import drg_logic, formula as fm
-from .compiled import FALLTHROUGH, JOINTS, OR_ATTRS, TRAUMA_SITES, Compiled
-from .marking import AMA_STATUS, DIED_STATUS, TRANSFER_ACUTE
+from ..engine import formula as fm
+from ..engine import grouping as drg_logic
+from ..engine.compiled import FALLTHROUGH, JOINTS, OR_ATTRS, TRAUMA_SITES, Compiled
+from ..engine.preprocess import AMA_STATUS, DIED_STATUS, TRANSFER_ACUTE
 
 U64 = np.uint64
 
@@ -152,7 +153,7 @@ class VectorTables:
     def _hac_prepare(self):
         cv = self.cv
         ts = cv.tables
-        from .hac import sdx_operands
+        from ..engine.hac import sdx_operands
         ops = sdx_operands(cv)
         n_dx = len(ts.dx_codes)
         self.hac_numbers = sorted(ops)

@@ -15,7 +15,7 @@ The claim's level for a formula is the highest severity among what counts.
 """
 from __future__ import annotations
 
-from .marking import ClaimState, DIED_STATUS
+from .preprocess import ClaimState, DIED_STATUS
 
 NCC, CC, MCC = 0, 1, 2
 LEVEL_NAMES = ("NON_CC", "CC", "MCC")

@@ -23,12 +23,12 @@ from itertools import repeat
 
 import numpy as np
 
-from . import validate as va
-from .claim import _to_dx
-from .compiled import compiled
-from .drg_logic import UNGROUPABLE_DRG
-from .tables import default as _default_tables
-from .validate import ClaimError
+from ..reading import stage as va
+from ..reading.claim import _to_dx
+from ..engine.compiled import compiled
+from ..engine.grouping import UNGROUPABLE_DRG
+from ..tables import default as _default_tables
+from ..reading.stage import ClaimError
 from .vector import (HOSP_EXEMPT, HOSP_NOT_EXEMPT, HOSP_UNKNOWN, Batch, _poa_classes, _segment_rows,
                      group_vectors, vector_tables)
 
@@ -73,7 +73,7 @@ class Columns:
     @classmethod
     def from_records(cls, records, *, version=None, tables=None) -> "Columns":
         """From claim mappings (JSON-lines schema) or :class:`Claim` objects."""
-        from .engine import _VersionOf, as_claim, resolve_version
+        from ..engine.pipeline import _VersionOf, as_claim, resolve_version
         records = records if isinstance(records, list) else list(records)
         ts = tables or _default_tables()
         n = len(records)
@@ -391,7 +391,7 @@ def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, lis
         out["error"][i] = e.code
         out["error_message"][i] = str(e)
     if fallback_rows or details:
-        from .engine import group
+        from ..engine.pipeline import group
         rows = range(n) if details else fallback_rows
         results = [None] * n if details else None
         for i in rows:

@@ -35,8 +35,8 @@ import attrs
 from . import formula as fm
 from . import hac
 from . import severity as sv
-from .drg_logic import Assignment
-from .marking import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, TRAUMA_SITES, ClaimState
+from .grouping import Assignment
+from .preprocess import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, TRAUMA_SITES, ClaimState
 
 
 @attrs.define

@@ -7,8 +7,8 @@ warnings.
 """
 from __future__ import annotations
 
-from .engine import group
-from .validate import ClaimError
+from ..engine.pipeline import group
+from ..reading.stage import ClaimError
 
 
 def error_record(claim, code: str, message: str, line=None, field=None, value=None) -> dict:
@@ -42,7 +42,7 @@ _tablesets: dict = {}
 
 
 def _tableset(path: str):
-    from .tables import TableSet
+    from ..tables import TableSet
     ts = _tablesets.get(path)
     if ts is None:
         ts = _tablesets[path] = TableSet(path)
@@ -58,9 +58,9 @@ SUMMARY_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_m
 def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True) -> list[dict]:
     """Claim-level results of a chunk of file rows through the vectorized batch path."""
     from .batch import group_batch
-    from .checks import ClaimWarning, check_claim, quick_clean
-    from .claim import Claim
-    from .validate import normalize_claim, read_claim
+    from ..reading.checks import ClaimWarning, check_claim, quick_clean
+    from ..reading.claim import Claim
+    from ..reading.stage import normalize_claim, read_claim
     ts = _tableset(tables) if isinstance(tables, str) else tables
     claims, where, changes = [], [], {}
     for k, row in enumerate(rows):
@@ -127,5 +127,5 @@ def _plain_columns(out) -> dict:
 
 
 def _default():
-    from .tables import default
+    from ..tables import default
     return default()

@@ -1,51 +1,26 @@
-"""Table builder: CMS release files -> compiled ``tables/``.
+"""The CMS grouper data blob -> the code universe and one table file per grouper version.
 
-Inputs, exactly as CMS ships them:
-
-* the grouper data blob ``msdrg_combined.bin`` or the jar that holds it
-  (``runtime_buffers/msdrg_combined.bin`` in ``msdrg-binary-access-*.jar``);
-* Table 5 relative weights per fiscal year: CMS's own tab-separated Table 5
-  text (cp1252, title line, header row located by keywords) or a weights TSV
-  with columns ``drg weight gmlos amlos title`` (+ optional ``post_acute``,
-  ``special_pay``) whose file name carries the year (``fy2026.tsv``).
-
-Output (see ``docs/tables.md``): ``codes.tbl`` (code universe), ``common.tbl``
-(attribute patterns, CC-exclusion lists), one ``vNNN.tbl`` per grouper version,
-one ``fyYYYY.tbl`` per fiscal year of weights, and ``MANIFEST.json``.
-Everything is built in memory and validated first; files are written into a
-temporary folder and moved into ``--out`` only when the whole build succeeded.
+Input, exactly as CMS ships it: ``msdrg_combined.bin`` or the jar that holds it
+(``runtime_buffers/msdrg_combined.bin`` in ``msdrg-binary-access-*.jar``), a protobuf
+message decoded with the schema of :mod:`grouper.tables.build.schema`.  Output:
+``codes.tbl`` (code universe), ``common.tbl`` (attribute patterns, CC-exclusion lists)
+and one ``vNNN.tbl`` per grouper version (see ``docs/tables.md``).
 """
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
-import json
-import os
-import re
 import zipfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from . import container
-from .files import write_all
-from .versions import effective_ranges, fiscal_year, label
+from .. import container
+from .common import BuildError
 
 BLOB_ENTRY = "runtime_buffers/msdrg_combined.bin"
-FORMAT_VERSION = 1
-
-
-class BuildError(Exception):
-    """A source file cannot be used; the message names the file and the problem."""
-
 
 # ----------------------------------------------------------------- sources
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_blob_bytes(path: Path) -> tuple[bytes, str]:
@@ -89,104 +64,6 @@ def parse_blob(data: bytes, name: str):
     return blob
 
 
-_TSV_COLUMNS = ("drg", "weight", "gmlos", "amlos")
-_FY_IN_NAME = re.compile(r"fy[-_ ]?(\d{4})", re.IGNORECASE)
-_FY_IN_TEXT = re.compile(r"FY\s*(\d{4})")
-
-
-def _num(text: str, where: str) -> float:
-    s = (text or "").strip().replace(",", "")
-    if s in ("", ".", "N/A", "NA"):
-        return float("nan")
-    try:
-        return float(s)
-    except ValueError:
-        raise BuildError(f"{where}: not a number: {text!r}") from None
-
-
-def _flag(text: str, where: str) -> int:
-    s = (text or "").strip().lower()
-    if s in ("yes", "y"):
-        return 1
-    if s in ("no", "n", ""):
-        return 0
-    raise BuildError(f"{where}: post-acute/special-pay flag must be Yes/No, got {text!r}")
-
-
-def read_weights(path: Path) -> dict:
-    """One fiscal year of Table 5: {fy, rows: {drg: (weight, gmlos, amlos, title, pa, sp)}, flags}."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BuildError(f"{path}: cannot read ({exc.strerror})") from None
-    first = raw[:4096].decode("utf-8", "replace")
-    if first.lower().startswith("drg\t"):
-        text = raw.decode("utf-8")
-        rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
-        header = [h.strip().lower() for h in rows[0]]
-        m = _FY_IN_NAME.search(path.name)
-        if not m:
-            raise BuildError(f"{path}: weights TSV file name must carry the fiscal year (e.g. fy2026.tsv)")
-        fy = int(m.group(1))
-        cols = {"drg": "drg", "weight": "weight", "gmlos": "gmlos", "amlos": "amlos", "title": "title"}
-        optional = {"post_acute": "post_acute", "special_pay": "special_pay"}
-        data_rows = rows[1:]
-    else:
-        # CMS's own Table 5 text: cp1252, title lines, header row starting "MS-DRG".
-        text = raw.decode("cp1252")
-        rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
-        hdr_i = next((i for i, r in enumerate(rows) if r and r[0].strip().upper().startswith("MS-DRG")), None)
-        if hdr_i is None:
-            raise BuildError(f"{path}: neither a weights TSV (header 'drg\\tweight…') nor a CMS "
-                             f"Table 5 text (no header row starting 'MS-DRG')")
-        m = _FY_IN_TEXT.search(" ".join(" ".join(r) for r in rows[:hdr_i + 1])) or _FY_IN_NAME.search(path.name)
-        if not m:
-            raise BuildError(f"{path}: cannot tell the fiscal year (no 'FY 20xx' in the title or header)")
-        fy = int(m.group(1))
-        hdr = [h.strip().lower() for h in rows[hdr_i]]
-
-        def find(*keys, exclude=()):
-            for i, h in enumerate(hdr):
-                if all(k in h for k in keys) and not any(x in h for x in exclude):
-                    return rows[hdr_i][i].strip().lower()
-            return None
-
-        weight_col = find("cap applied") or find("weight", exclude=("before",))
-        cols = {"drg": hdr[0], "weight": weight_col, "gmlos": find("geometric"),
-                "amlos": find("arithmetic"), "title": find("title")}
-        optional = {"post_acute": find("post-acute"), "special_pay": find("special pay")}
-        header = hdr
-        data_rows = rows[hdr_i + 1:]
-    missing = [k for k, v in cols.items() if v is None or v not in header]
-    if missing:
-        raise BuildError(f"{path}: missing column(s) {', '.join(missing)} in the header {header!r}")
-    idx = {k: header.index(v) for k, v in cols.items()}
-    oidx = {k: header.index(v) for k, v in optional.items() if v is not None and v in header}
-    out = {}
-    for n, r in enumerate(data_rows, start=2):
-        if not r or not r[0].strip():
-            continue
-        drg_text = r[0].strip()
-        if not drg_text.isdigit():
-            continue
-        where = f"{path}: line {n}"
-        if len(r) < len(header):
-            raise BuildError(f"{where}: {len(r)} columns, the header has {len(header)}")
-        drg = int(drg_text)
-        if drg in out:
-            raise BuildError(f"{where}: DRG {drg} listed twice")
-        out[drg] = (
-            _num(r[idx["weight"]], where), _num(r[idx["gmlos"]], where), _num(r[idx["amlos"]], where),
-            r[idx["title"]].strip(),
-            _flag(r[oidx["post_acute"]], where) if "post_acute" in oidx else -1,
-            _flag(r[oidx["special_pay"]], where) if "special_pay" in oidx else -1,
-        )
-    if not out:
-        raise BuildError(f"{path}: no DRG rows")
-    return {"fy": fy, "rows": out, "source": path.name, "sha256": _sha256(raw),
-            "has_flags": bool(oidx)}
-
-
 # ------------------------------------------------------------------ compile
 
 
@@ -197,7 +74,7 @@ def _pick(records, version):
     return None
 
 
-def _versions_in(blob) -> list[int]:
+def versions_in(blob) -> list[int]:
     vs: set[int] = set()
     for h in blob.diagnoses.by_code.values():
         for r in h.records:
@@ -420,101 +297,3 @@ def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]
     meta = {"version": version, "formulas": formulas, "hac_formulas": hac_formulas,
             "hac_codes": hac_codes, "titles": titles}
     return container.dumps(arrays, meta), dict(counts), drgs
-
-
-def compile_weights(w: dict) -> bytes:
-    n = 1000
-    weight = np.full(n, np.nan)
-    gmlos = np.full(n, np.nan)
-    amlos = np.full(n, np.nan)
-    listed = np.zeros(n, dtype=bool)
-    post_acute = np.full(n, -1, dtype=np.int8)
-    special_pay = np.full(n, -1, dtype=np.int8)
-    titles = {}
-    for drg, (wt, gm, am, title, pa, sp) in sorted(w["rows"].items()):
-        if not 0 < drg < n:
-            raise BuildError(f"{w['source']}: DRG {drg} out of range")
-        weight[drg], gmlos[drg], amlos[drg] = wt, gm, am
-        listed[drg] = True
-        post_acute[drg], special_pay[drg] = pa, sp
-        titles[str(drg)] = title
-    return container.dumps(
-        {"weight": weight, "gmlos": gmlos, "amlos": amlos, "listed": listed,
-         "post_acute": post_acute, "special_pay": special_pay},
-        {"fy": w["fy"], "source": w["source"], "titles": titles, "has_flags": w["has_flags"]},
-    )
-
-
-# -------------------------------------------------------------------- build
-
-
-def build(sources: list[str | os.PathLike], out: str | os.PathLike, log=print) -> dict:
-    """Build every table from the CMS sources into ``out``; returns the manifest."""
-    blob_src = None
-    weights = []
-    for s in sources:
-        p = Path(s)
-        if not p.is_file():
-            raise BuildError(f"{p}: no such file")
-        head = p.open("rb").read(4)
-        if p.suffix.lower() in (".bin", ".jar", ".zip") or head == b"PK\x03\x04":
-            if blob_src is not None:
-                raise BuildError(f"{p}: a second grouper blob/jar (already have {blob_src[1]}); give one")
-            data, where = read_blob_bytes(p)
-            blob_src = (p, where, data)
-        else:
-            weights.append(read_weights(p))
-    if blob_src is None:
-        raise BuildError("no grouper blob given (msdrg_combined.bin or msdrg-binary-access-*.jar)")
-    path, where, data = blob_src
-    blob = parse_blob(data, where)
-    versions = _versions_in(blob)
-    if not versions:
-        raise BuildError(f"{where}: the blob holds no versions")
-    log(f"{where}: versions {', '.join(label(v) for v in versions)}")
-
-    files: dict[str, bytes] = {}
-    dx_codes, pr_codes, files["codes.tbl"], files["common.tbl"] = compile_common(blob)
-    row_counts = {}
-    version_drgs = {}
-    for v in versions:
-        files[f"v{v}.tbl"], row_counts[str(v)], version_drgs[v] = compile_version(blob, v, dx_codes, pr_codes)
-        log(f"  v{label(v)}: {row_counts[str(v)]['dx_codes']} dx, {row_counts[str(v)]['pcs_codes']} pcs, "
-            f"{row_counts[str(v)]['drg_formulas']} formulas")
-
-    fys = {}
-    for w in weights:
-        if w["fy"] in fys:
-            raise BuildError(f"{w['source']}: fiscal year {w['fy']} given twice "
-                             f"(also {fys[w['fy']]['source']})")
-        fys[w["fy"]] = w
-    weight_sources = []
-    for fy, w in sorted(fys.items()):
-        # The weights of a fiscal year must list exactly the DRGs of its grouper versions.
-        for v in (v for v in versions if fiscal_year(v) == fy):
-            need, have = version_drgs[v], set(w["rows"])
-            if need != have:
-                raise BuildError(
-                    f"{w['source']}: FY{fy} weights list {len(have)} DRGs, grouper v{label(v)} has "
-                    f"{len(need)}; missing {sorted(need - have)[:10]}, extra {sorted(have - need)[:10]}")
-        files[f"fy{fy}.tbl"] = compile_weights(w)
-        weight_sources.append({"file": w["source"], "sha256": w["sha256"], "fiscal_year": fy})
-        log(f"  FY{fy}: {len(w['rows'])} DRG weights from {w['source']}")
-
-    ranges = effective_ranges(versions)
-    manifest = {
-        "format": FORMAT_VERSION,
-        "sources": [{"file": where, "sha256": _sha256(data), "bytes": len(data)}] + weight_sources,
-        "versions": [
-            {"version": v, "label": label(v), "fiscal_year": fiscal_year(v),
-             "effective_from": ranges[v][0].isoformat(), "effective_to": ranges[v][1].isoformat(),
-             "file": f"v{v}.tbl"}
-            for v in versions],
-        "fiscal_years": [{"fiscal_year": fy, "file": f"fy{fy}.tbl", "drgs": len(w["rows"]),
-                          "flags": w["has_flags"]} for fy, w in sorted(fys.items())],
-        "row_counts": row_counts,
-        "files": {name: {"sha256": _sha256(b), "bytes": len(b)} for name, b in sorted(files.items())},
-    }
-    files["MANIFEST.json"] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
-    write_all(files, Path(out))
-    return manifest

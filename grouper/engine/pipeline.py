@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
-from . import affects, drg_logic, hac, marking, severity
-from .claim import Claim
+from . import grouping as drg_logic
+from . import hac, severity
+from . import marking as affects
+from . import preprocess as marking
+from ..reading.claim import Claim
 from .compiled import compiled
 from .result import Details, DxResult, ProcResult, Result, _Lazy
-from .tables import default as _default_tables
-from .tables.lookup import SEVERITY as TABLE_SEVERITY
-from .checks import ClaimWarning, check_claim
-from .tables.versions import VersionError
-from .validate import ClaimError, check_readable, normalize_claim, read_claim, read_mapping
+from ..tables import default as _default_tables
+from ..tables.lookup import SEVERITY as TABLE_SEVERITY
+from ..reading.checks import ClaimWarning, check_claim
+from ..tables.versions import VersionError
+from ..reading.stage import ClaimError, check_readable, normalize_claim, read_claim, read_mapping
 
 MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
 

@@ -83,7 +83,7 @@ class Claim:
     def from_dict(cls, d: dict) -> "Claim":
         """A claim from the JSON-lines schema of the labelled claims (extra keys ignored).
         A missing ``pdx`` key is kept as missing (grouping raises ClaimError MISSING_PDX)."""
-        from .validate import _MISSING
+        from .stage import _MISSING
         return cls(
             pdx=d["pdx"] if "pdx" in d else _MISSING, sdx=d.get("sdx"), procedures=d.get("procedures"),
             pdx_poa=d.get("pdx_poa", "Y"), age=d.get("age"), sex=d.get("sex"),

@@ -16,7 +16,7 @@ import attrs
 from . import formula as fm
 from . import severity as sv
 from .compiled import Row
-from .marking import ClaimState
+from .preprocess import ClaimState
 
 UNGROUPABLE_DRG = 999
 PRE_MDC = 0

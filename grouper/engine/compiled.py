@@ -12,7 +12,7 @@ from functools import cached_property
 import attrs
 
 from . import formula as fm
-from .tables.store import TableSet, VersionTables
+from ..tables.store import TableSet, VersionTables
 
 OR_ATTRS = frozenset({"d468", "d477"})
 TRAUMA_SITES = ("sthead", "stchest", "stabdom", "stkidney", "sturin", "stpel", "stuplimb", "stlolimb")
@@ -31,7 +31,7 @@ class Features:
     attribute, "X" claim-level atom).
 
     Each namespace occupies whole 64-bit words (P first, then S, R, X), so a claim's mask
-    is also a row of uint64 words for the vectorized path (:mod:`grouper.vector`)."""
+    is also a row of uint64 words for the vectorized path (:mod:`grouper.bulk.vector`)."""
 
     def __init__(self, operands: dict[str, list[str]]):
         self.index: dict[tuple[str, str], int] = {}

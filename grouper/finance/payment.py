@@ -1,6 +1,6 @@
 """IPPS operating and capital payment estimate for one stay, formula by formula.
 
-    >>> from grouper.payment import Hospital, estimate_drg
+    >>> from grouper.finance.payment import Hospital, estimate_drg
     >>> e = estimate_drg(291, 2026, Hospital(wage_index="1.0"))
     >>> e.operating_base, e.capital_base, e.total
     (Decimal('8669.00'), Decimal('672.90'), Decimal('9341.90'))
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import attrs
 
-from .tables import ipps as _ipps
+from ..tables import ipps as _ipps
 
 CENT = Decimal("0.01")
 FRACTION_PLACES = Decimal("0.0001")
@@ -459,8 +459,8 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
     ``discharge_status`` selects the transfer rule; ``los`` is needed when it is a transfer;
     ``charges`` (covered charges) with the hospital's cost-to-charge ratio(s) add the cost
     outlier.  ``version`` picks the DRG title (the weights are always the fiscal year's)."""
-    from .tables import default as _default_tables
-    from .tables.lookup import drg as _drg_info
+    from ..tables import default as _default_tables
+    from ..tables.lookup import drg as _drg_info
     if not isinstance(hospital, Hospital):
         raise EstimateError("a Hospital is required (wage index, quality/EHR status ...)")
     ts = tables or _default_tables()
@@ -583,8 +583,8 @@ def estimate(result_or_claim, hospital: Hospital, *, los=None, admission_date=No
     its discharge date) or a :class:`grouper.Result` (then give ``discharge_status``: a Result
     does not carry it).  Missing keyword values are read from the claim mapping's own keys
     (``discharge_status``, ``admission_date``, ``discharge_date``, ``los``, ``charges``)."""
-    from .engine import group
-    from .result import Result
+    from ..engine.pipeline import group
+    from ..engine.result import Result
     if isinstance(result_or_claim, Result):
         result = result_or_claim
         if discharge_status is None:

@@ -1,4 +1,4 @@
-"""Reading claim files and writing result files.
+"""Reading claim files: one :class:`Row` per input row.
 
 Inputs: JSON lines in the schema of the labelled claims (``.gz`` accepted), or
 CSV in the wide claim layout (``dx1`` = principal diagnosis, ``dx2..dxN``
@@ -6,10 +6,6 @@ secondary diagnoses with ``poa1..poaN``, ``pr1..prN`` procedures; column names
 configurable with :class:`CsvLayout`).  Every input row yields exactly one
 :class:`Row`: a claim dict, or a read error with the line number, never a
 silently dropped row.
-
-Outputs are written to a temporary file next to the target and renamed into
-place when complete, so an interrupted run never leaves a file that looks
-finished.
 """
 from __future__ import annotations
 
@@ -19,7 +15,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from typing import Iterator
 
 import attrs
@@ -259,47 +254,3 @@ def read_rows(path: str, fmt: str | None = None, layout: CsvLayout | None = None
     if fmt == "csv":
         return read_csv(path, layout, extra_columns)
     return read_jsonl(path)
-
-
-class AtomicWriter:
-    """A text file written under a temporary name and renamed into place on success."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self._tmp = None
-        self._f = None
-
-    def __enter__(self):
-        if self.path == "-":
-            import sys
-            self._f = sys.stdout
-            return self._f
-        d = os.path.dirname(os.path.abspath(self.path)) or "."
-        fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".part", dir=d)
-        raw = os.fdopen(fd, "wb")
-        if self.path.endswith(".gz"):
-            self._f = io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0), encoding="utf-8",
-                                       newline="")
-            self._raw = raw
-        else:
-            self._f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            self._raw = None
-        return self._f
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.path == "-":
-            self._f.flush()
-            return False
-        try:
-            self._f.close()
-            if self._raw is not None:
-                self._raw.close()
-        finally:
-            if exc_type is None:
-                os.replace(self._tmp, self.path)
-            else:
-                try:
-                    os.unlink(self._tmp)
-                except OSError:
-                    pass
-        return False

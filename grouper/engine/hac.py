@@ -17,7 +17,7 @@ from __future__ import annotations
 import attrs
 
 from . import formula as fm
-from .marking import ClaimState
+from .preprocess import ClaimState
 
 POA_YES = frozenset({"Y", "W"})
 POA_NO = frozenset({"N", "U"})

@@ -18,7 +18,7 @@ import json
 import sys
 from decimal import Decimal
 
-from . import io as gio
+from .. import io as gio
 
 EXTRA_FIELDS = ("billed_drg", "paid_amount", "admission_date", "los", "charges")
 
@@ -78,7 +78,7 @@ def _rows(args):
 def _hospital(args):
     if not getattr(args, "hospital", None):
         return None
-    from .payment import Hospital
+    from ..finance.payment import Hospital
     return Hospital.from_file(args.hospital)
 
 
@@ -95,13 +95,19 @@ def _write(out, rec: dict, writer) -> None:
         out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n")
 
 
+def _write_report(path, html: str) -> None:
+    """Write an HTML report atomically (temporary file renamed into place)."""
+    with gio.AtomicWriter(str(path)) as f:
+        f.write(html)
+
+
 def _is_csv(path: str | None) -> bool:
     return bool(path) and path.endswith((".csv", ".csv.gz"))
 
 
 def _inputs(args):
     """(hospital, rows) of a finance command; (None, None) after reporting a usage error."""
-    from .payment import EstimateError
+    from ..finance.payment import EstimateError
     try:
         return _hospital(args), list(_rows(args))
     except (EstimateError, ValueError, OSError) as exc:
@@ -118,9 +124,9 @@ def _usage_error(msg: str) -> int:
 
 
 def cmd_audit(args) -> int:
-    from .audit import AuditRow, audit_claim, what_if
-    from .tables import TableIntegrityError
-    from .tables.ipps import IppsIntegrityError
+    from ..finance.audit import AuditRow, audit_claim, what_if
+    from ..tables import TableIntegrityError
+    from ..tables.ipps import IppsIntegrityError
     hospital, rows = _inputs(args)
     if rows is None:
         return 2
@@ -138,8 +144,8 @@ def cmd_audit(args) -> int:
         return _usage_error(str(exc))
     _write_all(args.output or "-", (r.to_dict() for r in out_rows), AUDIT_CSV)
     if args.report:
-        from .report import render_audit_html, write_report
-        write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts))
+        from ..finance.report import render_audit_html
+        _write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts))
     if not args.quiet:
         _audit_summary(out_rows, hospital)
     return 1 if any(r.error for r in out_rows) else 0
@@ -168,7 +174,7 @@ def _audit_summary(rows, hospital) -> None:
 
 
 def _what_if(args, rows, hospital, what_if) -> int:
-    from .validate import ClaimError
+    from ..reading.stage import ClaimError
     target = None
     for row, claim in rows:
         if claim is not None and str(claim.get("id")) == str(args.what_if):
@@ -216,10 +222,10 @@ def _f(x, places, signed=False) -> str:
 
 
 def cmd_estimate(args) -> int:
-    from .payment import EstimateError, estimate
-    from .tables import TableIntegrityError
-    from .tables.ipps import IppsError, IppsIntegrityError
-    from .validate import ClaimError
+    from ..finance.payment import EstimateError, estimate
+    from ..tables import TableIntegrityError
+    from ..tables.ipps import IppsError, IppsIntegrityError
+    from ..reading.stage import ClaimError
     hospital, rows = _inputs(args)
     if rows is None:
         return 2
@@ -246,8 +252,8 @@ def cmd_estimate(args) -> int:
         return _usage_error(str(exc))
     _write_all(args.output or "-", recs, ESTIMATE_CSV)
     if args.report:
-        from .report import render_estimate_html, write_report
-        write_report(args.report, render_estimate_html(ests, errors=errors, hospital=hospital, charts=args.charts))
+        from ..finance.report import render_estimate_html
+        _write_report(args.report, render_estimate_html(ests, errors=errors, hospital=hospital, charts=args.charts))
     if not args.quiet:
         total = sum((e.total for e in ests), Decimal(0))
         print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(errors):,} not estimated",

@@ -36,29 +36,38 @@ def main(argv=None) -> int:
     d.add_argument("--fy", type=int)
     d.add_argument("--version")
     d.add_argument("--tables")
-    from .ipps import register_cli
-    register_cli(sub)
+    bi = sub.add_parser("build-ipps", help="build tables/ipps from the IPPS national rates and DRG flags")
+    bi.add_argument("sources", nargs="+", help="ipps_national_rates.tsv and drg_flags_fyYYYY.tsv")
+    bi.add_argument("--out", required=True, help="output folder, e.g. tables/ipps")
+    bi.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
+    log = (lambda *a: None) if getattr(args, "quiet", False) else (lambda *a: print(*a, file=sys.stderr))
+
     if args.cmd == "build-ipps":
-        return args.func(args)
+        from ..tables.build.ipps import IppsBuildError, build_ipps
+        try:
+            build_ipps(args.sources, args.out, log=log)
+        except IppsBuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
 
     if args.cmd == "build":
-        from .build import BuildError, build
+        from ..tables.build import BuildError, build
         try:
-            build(args.sources, args.out, log=(lambda *a: None) if args.quiet else
-                  (lambda *a: print(*a, file=sys.stderr)))
+            build(args.sources, args.out, log=log)
         except BuildError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         return 0
 
-    from .store import TableIntegrityError, TableSet
-    from .versions import VersionError
-    from . import lookup
+    from ..tables.store import TableIntegrityError, TableSet
+    from ..tables.versions import VersionError
+    from ..tables import lookup
     ts = TableSet(args.tables) if args.tables else None
     try:
         if args.cmd == "info":
-            from . import default
+            from ..tables import default
             ts = ts or default()
             m = ts.manifest
             for v in m["versions"]:

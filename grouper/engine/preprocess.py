@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from .compiled import (FALLTHROUGH, JOINTS, NORMAL_NEWBORN, OR_ATTRS, TRAUMA_SITES, Compiled, DxInfo,
                        PrInfo)
-from .validate import SEX_FEMALE, SEX_MALE, ReadClaim
+from ..reading.stage import SEX_FEMALE, SEX_MALE, ReadClaim
 
 _FIRST = itemgetter(0)
 

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from itertools import islice
 
-from . import io as gio
+from .. import io as gio
 
 CHUNK = 5000
 
@@ -45,7 +45,7 @@ def group_rows(rows: list, options: dict) -> list[dict]:
 
     ``detail`` "full": every field of the CMS output, per code (per-claim engine);
     "summary": the claim-level fields, grouped by the vectorized batch path."""
-    from .api import group_record, summary_records
+    from ..bulk.records import group_record, summary_records
     opts = dict(options)
     detail = opts.pop("detail", "full")
     with_warnings = opts.pop("warnings", True)
@@ -112,7 +112,7 @@ def _csv_row(rec: dict) -> dict:
 
 
 def cmd_group(args) -> int:
-    from .tables import TableIntegrityError
+    from ..tables import TableIntegrityError
     layout = gio.CsvLayout.parse(args.column, args.delimiter)
     fmt_in = args.input_format or gio.detect_format(args.input)
     out_path = args.output or "-"
@@ -126,7 +126,7 @@ def cmd_group(args) -> int:
     options = _options(args, fmt_out)
     # fail early (exit 2) when the tables cannot be used at all
     try:
-        from .tables import TableSet, default
+        from ..tables import TableSet, default
         ts = TableSet(options["tables"]) if options["tables"] else default()
         ts.manifest
         if options["version"] is not None:
@@ -207,7 +207,7 @@ def cmd_demo(args) -> int:
     """Group the sample claims shipped with the package and print one line per claim."""
     from importlib import resources
 
-    from . import group
+    from ..engine.pipeline import group
     path = resources.files("grouper") / "data" / "sample_claims.jsonl"
     claims = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     t0 = time.perf_counter()
@@ -225,7 +225,7 @@ def cmd_demo(args) -> int:
           f"(tables: v{min(r.version for r in results) / 10:.1f}-v{max(r.version for r in results) / 10:.1f}); "
           f"group your own file with: python -m grouper group claims.jsonl -o results.jsonl")
     if args.output:
-        with __import__("grouper.io", fromlist=["AtomicWriter"]).AtomicWriter(args.output) as out:
+        with gio.AtomicWriter(args.output) as out:
             for c, r in zip(claims, results):
                 d = r.to_dict()
                 d["id"] = c["id"]
@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="group the sample claims shipped with the package")
     d.add_argument("-o", "--output", help="also write the full results as JSON lines")
     d.set_defaults(func=cmd_demo)
-    from .cli_finance import register
+    from .finance import register
     register(sub)
     return ap
 

@@ -1,7 +1,7 @@
 """Claim audit: re-group each claim under the version in force at discharge, compare with the
 billed DRG, price the difference, and say in one line which code made it.
 
-    >>> from grouper.audit import audit_claim
+    >>> from grouper.finance.audit import audit_claim
     >>> row = audit_claim({"id": "a", "discharge_date": "2026-05-11", "sex": "F", "discharge_status": 1,
     ...                    "pdx": "I5020", "sdx": [["E1165", "Y"], ["N179", "Y"]], "billed_drg": 293})
     >>> row.regrouped_drg, row.reason
@@ -34,11 +34,11 @@ from decimal import Decimal
 
 import attrs
 
-from .claim import Claim
-from .engine import group
-from .result import Result
-from .tables.versions import VersionError, label
-from .validate import ClaimError
+from ..reading.claim import Claim
+from ..engine.pipeline import group
+from ..engine.result import Result
+from ..tables.versions import VersionError, label
+from ..reading.stage import ClaimError
 
 # Reason kinds (AuditRow.reason_kind)
 MATCH = "MATCH"
@@ -314,7 +314,7 @@ def explain_difference(claim, r: Result, billed: int, *, tables=None) -> tuple[s
     """(kind, one-line reason, codes) for a claim whose regrouped result ``r`` differs from (or
     matches) the ``billed`` DRG; ``claim`` is the claim as grouped (mapping).  When an older
     grouper version gives the billed DRG, the reason says so ("...; v42.1 groups to 72")."""
-    from .tables import default as _default_tables
+    from ..tables import default as _default_tables
     ts = tables or _default_tables()
     claim = _as_dict(claim)
     kind, text, codes = _explain(claim, r, billed, ts)
@@ -516,10 +516,10 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
     """Audit one claim (a mapping with ``billed_drg`` and optionally ``paid_amount``,
     ``admission_date``/``los`` and ``charges``): group it under the version in force at its
     discharge date, compare with the billed DRG, estimate both payments when a
-    :class:`grouper.payment.Hospital` is given, and give the reason for any difference."""
+    :class:`grouper.finance.payment.Hospital` is given, and give the reason for any difference."""
     from .payment import EstimateError, estimate_drg, length_of_stay
-    from .tables import default as _default_tables
-    from .tables.ipps import IppsError
+    from ..tables import default as _default_tables
+    from ..tables.ipps import IppsError
     ts = tables or _default_tables()
     cid = claim.get("id") if isinstance(claim, Mapping) else getattr(claim, "id", None)
     try:
@@ -534,7 +534,7 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
         return AuditRow(id=cid, line=line, reason=str(exc), reason_kind=ERROR, error=str(exc))
     vt = ts.version(v)
     fy = vt.fiscal_year
-    from .tables.lookup import drg as _drg_info
+    from ..tables.lookup import drg as _drg_info
     bi = _drg_info(billed, v, tables=ts) if billed in vt.drg_info else None
     b_weight = Decimal(repr(bi.weight)) if bi is not None and bi.weight is not None else None
     r_weight = Decimal(repr(r.weight)) if r.weight is not None else None
@@ -602,8 +602,8 @@ def what_if(claim, hospital=None, *, tables=None, ipps_tables=None) -> list[What
     """The claim's DRG as given, then without each secondary diagnosis and without each procedure
     (same version: the one in force at discharge).  With a hospital, each line's estimated payment."""
     from .payment import EstimateError, estimate_drg, length_of_stay
-    from .tables import default as _default_tables
-    from .tables.ipps import IppsError
+    from ..tables import default as _default_tables
+    from ..tables.ipps import IppsError
     ts = tables or _default_tables()
     c = _as_dict(claim)
     v = _version_for(c, ts)

@@ -1,0 +1,14 @@
+"""Layer 0, build-only -- CMS release files -> the compiled tables.
+
+Owns the table builders: :mod:`.msdrg` (``python -m grouper.tables build``: the CMS grouper
+data blob, :mod:`.blob`, decoded with the protobuf schema of :mod:`.schema`, and Table 5
+relative weights, :mod:`.table5`) and :mod:`.ipps` (``build-ipps``: the IPPS national rates).
+May import: :mod:`grouper.tables` (its container format, file checks and version calendar)
+and the ``build`` extra (protobuf).  Imported only by the command line and the tests, never
+by the runtime: the library groups with the compiled files alone.
+"""
+from .common import BuildError
+from .ipps import IppsBuildError, build_ipps
+from .msdrg import build
+
+__all__ = ["BuildError", "IppsBuildError", "build", "build_ipps"]

@@ -1,0 +1,91 @@
+"""``python -m grouper.tables build``: CMS release files -> the compiled ``tables/`` folder.
+
+Everything is built in memory and validated first (the weights of a fiscal year must list
+exactly the DRGs of its grouper versions); files are written into a temporary folder and
+moved into ``--out`` only when the whole build succeeded, the manifest last.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..files import write_all
+from ..versions import effective_ranges, fiscal_year, label
+from .blob import compile_common, compile_version, parse_blob, read_blob_bytes, versions_in
+from .common import BuildError, sha256
+from .table5 import compile_weights, read_weights
+
+FORMAT_VERSION = 1
+
+
+def build(sources: list[str | os.PathLike], out: str | os.PathLike, log=print) -> dict:
+    """Build every table from the CMS sources into ``out``; returns the manifest."""
+    blob_src = None
+    weights = []
+    for s in sources:
+        p = Path(s)
+        if not p.is_file():
+            raise BuildError(f"{p}: no such file")
+        head = p.open("rb").read(4)
+        if p.suffix.lower() in (".bin", ".jar", ".zip") or head == b"PK\x03\x04":
+            if blob_src is not None:
+                raise BuildError(f"{p}: a second grouper blob/jar (already have {blob_src[1]}); give one")
+            data, where = read_blob_bytes(p)
+            blob_src = (p, where, data)
+        else:
+            weights.append(read_weights(p))
+    if blob_src is None:
+        raise BuildError("no grouper blob given (msdrg_combined.bin or msdrg-binary-access-*.jar)")
+    path, where, data = blob_src
+    blob = parse_blob(data, where)
+    versions = versions_in(blob)
+    if not versions:
+        raise BuildError(f"{where}: the blob holds no versions")
+    log(f"{where}: versions {', '.join(label(v) for v in versions)}")
+
+    files: dict[str, bytes] = {}
+    dx_codes, pr_codes, files["codes.tbl"], files["common.tbl"] = compile_common(blob)
+    row_counts = {}
+    version_drgs = {}
+    for v in versions:
+        files[f"v{v}.tbl"], row_counts[str(v)], version_drgs[v] = compile_version(blob, v, dx_codes, pr_codes)
+        log(f"  v{label(v)}: {row_counts[str(v)]['dx_codes']} dx, {row_counts[str(v)]['pcs_codes']} pcs, "
+            f"{row_counts[str(v)]['drg_formulas']} formulas")
+
+    fys = {}
+    for w in weights:
+        if w["fy"] in fys:
+            raise BuildError(f"{w['source']}: fiscal year {w['fy']} given twice "
+                             f"(also {fys[w['fy']]['source']})")
+        fys[w["fy"]] = w
+    weight_sources = []
+    for fy, w in sorted(fys.items()):
+        # The weights of a fiscal year must list exactly the DRGs of its grouper versions.
+        for v in (v for v in versions if fiscal_year(v) == fy):
+            need, have = version_drgs[v], set(w["rows"])
+            if need != have:
+                raise BuildError(
+                    f"{w['source']}: FY{fy} weights list {len(have)} DRGs, grouper v{label(v)} has "
+                    f"{len(need)}; missing {sorted(need - have)[:10]}, extra {sorted(have - need)[:10]}")
+        files[f"fy{fy}.tbl"] = compile_weights(w)
+        weight_sources.append({"file": w["source"], "sha256": w["sha256"], "fiscal_year": fy})
+        log(f"  FY{fy}: {len(w['rows'])} DRG weights from {w['source']}")
+
+    ranges = effective_ranges(versions)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "sources": [{"file": where, "sha256": sha256(data), "bytes": len(data)}] + weight_sources,
+        "versions": [
+            {"version": v, "label": label(v), "fiscal_year": fiscal_year(v),
+             "effective_from": ranges[v][0].isoformat(), "effective_to": ranges[v][1].isoformat(),
+             "file": f"v{v}.tbl"}
+            for v in versions],
+        "fiscal_years": [{"fiscal_year": fy, "file": f"fy{fy}.tbl", "drgs": len(w["rows"]),
+                          "flags": w["has_flags"]} for fy, w in sorted(fys.items())],
+        "row_counts": row_counts,
+        "files": {name: {"sha256": sha256(b), "bytes": len(b)} for name, b in sorted(files.items())},
+    }
+    files["MANIFEST.json"] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+    write_all(files, Path(out))
+    return manifest
