@@ -26,16 +26,15 @@ import numpy as np
 from ..reading import stage as va
 from ..reading.claim import _to_dx
 from ..engine.compiled import compiled
-from ..engine.grouping import UNGROUPABLE_DRG
+from ..engine.codes import UNGROUPABLE_DRG, MedSurg, ReturnCode, Severity
 from ..tables import default as _default_tables
 from ..reading.stage import ClaimError
 from .vector import (HOSP_EXEMPT, HOSP_NOT_EXEMPT, HOSP_UNKNOWN, Batch, _poa_classes, _segment_rows,
                      group_vectors, vector_tables)
 
 _HOSP = {"NOT_EXEMPT": HOSP_NOT_EXEMPT, "EXEMPT": HOSP_EXEMPT, "UNKNOWN": HOSP_UNKNOWN}
-MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
-LEVEL = {-1: "NONE", 0: "NON_CC", 1: "CC", 2: "MCC"}
-_LEVEL_NAMES = np.array([LEVEL[k] for k in (-1, 0, 1, 2)], dtype=object)
+# claim-level CC/MCC by level number + 1 (-1: NONE)
+_LEVEL_NAMES = np.array([Severity.NONE, Severity.NON_CC, Severity.CC, Severity.MCC], dtype=object)
 
 COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
            "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
@@ -426,15 +425,15 @@ def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, f
     out["final_mdc"][idx] = fin["mdc"]
     out["return_code"][idx] = fin["rc"]
     out["initial_return_code"][idx] = ini["rc"]
-    surg = np.array([MED_SURG.get(x, "NONE") for x in vtab.row_surgical] + ["NONE"], dtype=object)
+    surg = np.array(list(vtab.row_med_surg) + [MedSurg.NONE], dtype=object)
     for a, key_base, key_ms in ((ini, "initial_base_drg", "initial_med_surg"),
                                 (fin, "final_base_drg", "final_med_surg")):
-        ok = (a["rc"] == "OK") & (a["row"] >= 0)
+        ok = (a["rc"] == ReturnCode.OK) & (a["row"] >= 0)
         r = np.where(ok, a["row"], -1)
         out[key_base][idx] = np.where(ok, vtab.row_base[r], UNGROUPABLE_DRG)
         out[key_ms][idx] = surg[np.where(ok, r, len(surg) - 1)]
-    out["initial_severity"][idx] = np.where(ini["rc"] == "OK", ini["sev_used"], "NON_CC")
-    out["final_severity"][idx] = np.where(fin["rc"] == "OK", fin["sev_used"], "NON_CC")
+    out["initial_severity"][idx] = np.where(ini["rc"] == ReturnCode.OK, ini["sev_used"], Severity.NON_CC)
+    out["final_severity"][idx] = np.where(fin["rc"] == ReturnCode.OK, fin["sev_used"], Severity.NON_CC)
     out["initial_claim_severity"][idx] = _LEVEL_NAMES[ini["claim_level"] + 1]
     out["final_claim_severity"][idx] = _LEVEL_NAMES[fin["claim_level"] + 1]
     out["hac_status"][idx] = res["hac_status"]

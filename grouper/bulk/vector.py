@@ -23,6 +23,7 @@ import numpy as np
 
 from ..engine import formula as fm
 from ..engine import grouping as drg_logic
+from ..engine.codes import HacStatus, ReturnCode, Severity
 from ..engine.compiled import FALLTHROUGH, JOINTS, OR_ATTRS, TRAUMA_SITES, Compiled
 from ..engine.preprocess import AMA_STATUS, DIED_STATUS, TRANSFER_ACUTE
 
@@ -136,16 +137,16 @@ class VectorTables:
         # every formula row as arrays, by row index
         self.rows = [r for lst in sorted(cv.lists) for r in cv.lists[lst]]
         self.row_index = {id(r): k for k, r in enumerate(self.rows)}
-        self.rc_names = ["OK", "UNGROUPABLE"] + sorted({r.error for r in self.rows if r.error})
+        self.rc_names = [ReturnCode.OK, ReturnCode.UNGROUPABLE] + sorted({r.error for r in self.rows if r.error})
         rc_code = {name: k for k, name in enumerate(self.rc_names)}
         self.row_drg = np.array([r.drg for r in self.rows], dtype=np.int32)
         self.row_reroute = np.array([r.reroute_mdc for r in self.rows], dtype=np.int16)
         self.row_rc = np.array([rc_code[r.error] if r.error else -1 for r in self.rows], dtype=np.int16)
         self.row_supp = np.array([r.supp_index for r in self.rows], dtype=np.int64)
-        self.row_real = np.array([r.drg_severity != 9 for r in self.rows], dtype=bool)
+        self.row_real = np.array([r.reports_claim_severity for r in self.rows], dtype=bool)
         self.row_has_sev = np.array([any(a.kind == "SEV" for a in fm.atoms(r.node)) for r in self.rows], dtype=bool)
         self.row_base = np.array([r.base_drg for r in self.rows], dtype=np.int32)
-        self.row_surgical = np.array([r.surgical for r in self.rows], dtype=object)
+        self.row_med_surg = np.array([r.med_surg for r in self.rows], dtype=object)
 
         # HAC: per HAC number, the codes on its lists (any / main SDX operand) as arrays
         self._hac_prepare()
@@ -397,11 +398,11 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
         final["row"] = np.where(has_err, -1, final["row"])
         final["level_row"] = np.where(has_err, 0, final["level_row"])
         final["claim_level"] = np.where(has_err, -1, final["claim_level"])
-    status = np.full(n, "NOT_APPLICABLE", dtype=object)
+    status = np.full(n, HacStatus.NOT_APPLICABLE, dtype=object)
     met = hac["num"] > 0
-    status[met & has_err] = "FINAL_DRG_UNGROUPABLE"
-    status[met & ~has_err & (final["drg"] != initial["drg"])] = "FINAL_DRG_CHANGES"
-    status[met & ~has_err & (final["drg"] == initial["drg"])] = "FINAL_DRG_NO_CHANGE"
+    status[met & has_err] = HacStatus.FINAL_DRG_UNGROUPABLE
+    status[met & ~has_err & (final["drg"] != initial["drg"])] = HacStatus.FINAL_DRG_CHANGES
+    status[met & ~has_err & (final["drg"] == initial["drg"])] = HacStatus.FINAL_DRG_NO_CHANGE
     return {"initial": initial, "final": final, "hac_status": status, "num_hac": hac["num"],
             "fallback": fallback}
 
@@ -572,7 +573,7 @@ class _Ctx:
                 cur[jr[~loop]] = nxt[~loop]
         # claim-level CC/MCC of the assigning formula (-1: NONE) and the level it used
         claim_level = np.full(n, -1, dtype=np.int8)
-        sev_used = np.full(n, "NON_CC", dtype=object)
+        sev_used = np.full(n, Severity.NON_CC, dtype=object)
         okj = np.flatnonzero(rc == RC_OK)
         if len(okj):
             r_ok = row_out[okj]
@@ -632,7 +633,7 @@ def _hac(vtab, b, ctx, initial, sdx_id, sdx_valid, sdx_claim, excluded, poa_clas
            "error": np.zeros(n, dtype=bool), "error_code": np.full(n, "", dtype=object)}
     if not len(sdx_id):
         return out
-    ok_claim = (initial["rc"] == "OK") & (b.hospital != HOSP_EXEMPT) & ~ctx.fallback
+    ok_claim = (initial["rc"] == ReturnCode.OK) & (b.hospital != HOSP_EXEMPT) & ~ctx.fallback
     cand = sdx_valid & vtab.hac_candidate[np.maximum(sdx_id, 0)] & ok_claim[sdx_claim] & (poa_class != 0)
     if not cand.any():
         return out
@@ -668,11 +669,11 @@ def _hac(vtab, b, ctx, initial, sdx_id, sdx_valid, sdx_claim, excluded, poa_clas
         hosp = b.hospital[c]
         if hosp == HOSP_UNKNOWN:
             single = (z - a) == 1 and pclass[0] != 1
-            out["error_code"][c] = ("HAC_STATUS_INVALID_POA_INVALID_OR_1" if single
-                                    else "HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W")
+            out["error_code"][c] = (ReturnCode.HAC_STATUS_INVALID_POA_INVALID_OR_1 if single
+                                    else ReturnCode.HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W)
             out["error"][c] = True
         elif unrecognized:
-            out["error_code"][c] = "HAC_MISSING_ONE_POA"
+            out["error_code"][c] = ReturnCode.HAC_MISSING_ONE_POA
             out["error"][c] = True
         else:
             removed[met_positions] = True

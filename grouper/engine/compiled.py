@@ -12,6 +12,7 @@ from functools import cached_property
 import attrs
 
 from . import formula as fm
+from .codes import UNGROUPED_DRG_SEVERITY, MedSurg, ReturnCode, med_surg
 from ..tables.store import TableSet, VersionTables
 
 OR_ATTRS = frozenset({"d468", "d477"})
@@ -72,6 +73,7 @@ class Row:
     base_drg: int
     mdc: int
     surgical: str
+    med_surg: MedSurg                                         # from ``surgical``
     reroute_mdc: int
     expression: str
     node: object = attrs.field(repr=False, eq=False)
@@ -81,7 +83,8 @@ class Row:
     supp_index: int = attrs.field(repr=False, eq=False)       # index of its suppression set
     suppression: frozenset
     drg_severity: int
-    error: str | None          # return code when this control row matches
+    reports_claim_severity: bool     # a real grouping: not DRG 998's formula (see codes)
+    error: ReturnCode | None   # return code when this control row matches
     rank: int
     blob_index: int
 
@@ -196,10 +199,11 @@ class Compiled:
             self.supp_sets.append(supp)
         bit = self.features.bit
         return Row(list_mdc=mdc, drg=r["drg"], base_drg=r["base_drg"], mdc=r["mdc"],
-                   surgical=r["surgical"], reroute_mdc=r["reroute_mdc"], expression=r["expression"],
+                   surgical=r["surgical"], med_surg=med_surg(r["surgical"]), reroute_mdc=r["reroute_mdc"], expression=r["expression"],
                    node=node, pred=fm.compile_predicate(node), mpred=fm.compile_mask_predicate(node, bit),
                    bits=fm.operand_bits(node, bit), supp_index=self.supp_sets.index(supp),
                    suppression=supp, drg_severity=r["drg_severity"],
+                   reports_claim_severity=r["drg_severity"] != UNGROUPED_DRG_SEVERITY,
                    error=error, rank=r["rank"], blob_index=r["blob_index"])
 
     def atom_predicate(self, atom):

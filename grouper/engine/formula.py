@@ -26,7 +26,9 @@ import re
 
 import attrs
 
-# Atoms that are computed from the claim as a whole (see grouper.marking).
+from .codes import ReturnCode
+
+# Atoms that are computed from the claim as a whole (see grouper.engine.preprocess).
 SPECIAL_ATOMS = frozenset({
     "ALIVE", "DIED", "AMA", "XFRNBA", "ORPROC", "ANYDX", "ERRORDRG",
     "BILATERAL", "MULTST", "FOUR_VESSELS", "FOUR_STENTS", "FOUR_DRUG_ELUTING_STENTS",
@@ -36,10 +38,10 @@ SPECIAL_ATOMS = frozenset({
 })
 # Atoms that turn a drg-0 control row into an error (DRG 999 with a return code).
 ERROR_ATOMS = {
-    "INVALID_PDX": "INVALID_PDX",
-    "PDX_ECODE": "DX_CANNOT_BE_PDX",
-    "INVALID_SEX": "INVALID_SEX",
-    "INVALID_DSTAT": "INVALID_DISCHARGE_STATUS",
+    "INVALID_PDX": ReturnCode.INVALID_PDX,
+    "PDX_ECODE": ReturnCode.DX_CANNOT_BE_PDX,
+    "INVALID_SEX": ReturnCode.INVALID_SEX,
+    "INVALID_DSTAT": ReturnCode.INVALID_DISCHARGE_STATUS,
 }
 _NOOP = re.compile(r"^(MDC\d\d|\d+)$")  # MDCnn and bare numbers: never set by any claim
 

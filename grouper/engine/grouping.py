@@ -15,19 +15,18 @@ import attrs
 
 from . import formula as fm
 from . import severity as sv
+from .codes import PRE_MDC, UNGROUPABLE_DRG, UNRELATED_OR, ReturnCode, Severity
 from .compiled import Row
 from .preprocess import ClaimState
 
-UNGROUPABLE_DRG = 999
-PRE_MDC = 0
-UNRELATED_OR = 29
+OK = ReturnCode.OK
 
 
 @attrs.frozen
 class Assignment:
     drg: int
     mdc: int
-    return_code: str
+    return_code: ReturnCode
     row: Row | None                  # the formula that assigned the DRG (or the error row)
     path: tuple[tuple[Row, int], ...]  # (row, list) of every matched row incl. reroutes
     level: int                       # CC/MCC level seen by the assigning formula
@@ -101,25 +100,25 @@ def assign(state: ClaimState, cand, removed: frozenset = frozenset()) -> Assignm
         if row.error:
             return Assignment(UNGROUPABLE_DRG, 0, row.error, row, tuple(path), lvl, lst)
         if row.drg:
-            return Assignment(row.drg, report_mdc, "OK", row, tuple(path), lvl, lst)
+            return Assignment(row.drg, report_mdc, OK, row, tuple(path), lvl, lst)
         nxt = row.reroute_mdc
         if nxt != UNRELATED_OR:
             report_mdc = nxt
         if nxt in visited:
             break
         lst = nxt
-    return Assignment(UNGROUPABLE_DRG, 0, "UNGROUPABLE", None, tuple(path), 0, lst)
+    return Assignment(UNGROUPABLE_DRG, 0, ReturnCode.UNGROUPABLE, None, tuple(path), 0, lst)
 
 
-def severity_used(state: ClaimState, a: Assignment) -> str:
+def severity_used(state: ClaimState, a: Assignment) -> Severity:
     """The CC/MCC level the assigning formula used (MCC / CC / NON_CC): the first MCC or CC
     operand evaluated true when the formula is read left to right with short-circuit."""
-    if a.return_code != "OK" or a.row is None:
-        return "NON_CC"
+    if a.return_code != OK or a.row is None:
+        return Severity.NON_CC
     return row_severity_used(state.cv, a.row, state.mask(a.list_mdc), a.level)
 
 
-def row_severity_used(cv, row, m: int, level: int) -> str:
+def row_severity_used(cv, row, m: int, level: int) -> Severity:
     """:func:`severity_used` for a formula row, feature mask and level (memoized)."""
     m &= row.bits
     key = ("sev", row.list_mdc, row.blob_index, m, level)
@@ -127,5 +126,5 @@ def row_severity_used(cv, row, m: int, level: int) -> str:
     if hit is None:
         pred = cv.atom_predicate
         used = fm.severity_operand_used(row.node, lambda atom: pred(atom)(m, level))
-        hit = cv.memo[key] = used or "NON_CC"
+        hit = cv.memo[key] = Severity(used) if used else Severity.NON_CC
     return hit

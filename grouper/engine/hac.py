@@ -17,6 +17,8 @@ from __future__ import annotations
 import attrs
 
 from . import formula as fm
+from .codes import HacCriteria, PoaError, ReturnCode
+from ..reading.stage import HospitalStatus
 from .preprocess import ClaimState
 
 POA_YES = frozenset({"Y", "W"})
@@ -27,18 +29,18 @@ POA_NO = frozenset({"N", "U"})
 class HacEntry:
     hac_number: int
     hac_list: str
-    hac_status: str
+    hac_status: HacCriteria
     description: str
 
 
 @attrs.frozen
 class HacOutcome:
-    poa_error: tuple[str, ...]             # per SDX
+    poa_error: tuple[PoaError, ...]        # per SDX
     entries: tuple[tuple[HacEntry, ...], ...]   # per SDX
     removed: frozenset                     # SDX positions dropped for the final DRG
     met_positions: frozenset               # SDX positions whose HAC criteria are met
     met_numbers: frozenset                 # HAC numbers whose criteria are met
-    error: str | None                      # return code that makes the final DRG 999
+    error: ReturnCode | None               # return code that makes the final DRG 999
     proc_usage: tuple[tuple[str, ...], ...]  # per input procedure: HAC_nn lists
 
 
@@ -83,38 +85,38 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
             operands = set(hi[0])
             lists = tuple((n, op) for n in sorted(set(hi[1])) for op in sdx_ops.get(n, ()) if op in operands)
         if not lists:
-            poa_errors.append("POA_NOT_CHECKED")
+            poa_errors.append(PoaError.POA_NOT_CHECKED)
             entries.append(())
             continue
-        if hospital == "EXEMPT":
-            poa_errors.append("HOSPITAL_EXEMPT")
-            entries.append(tuple(HacEntry(0, op, "HAC_NOT_APPLICABLE_EXEMPT", titles.get(n, ""))
+        if hospital == HospitalStatus.EXEMPT:
+            poa_errors.append(PoaError.HOSPITAL_EXEMPT)
+            entries.append(tuple(HacEntry(0, op, HacCriteria.HAC_NOT_APPLICABLE_EXEMPT, titles.get(n, ""))
                                  for n, op in lists))
             continue
         poa = d.poa
         if poa in POA_YES:
-            poa_errors.append("POA_RECOGNIZED_YES_POA")
+            poa_errors.append(PoaError.POA_RECOGNIZED_YES_POA)
             n, op = lists[0]
-            entries.append((HacEntry(0, op, "HAC_CRITERIA_NOT_MET", titles.get(n, "")),))
+            entries.append((HacEntry(0, op, HacCriteria.HAC_CRITERIA_NOT_MET, titles.get(n, "")),))
             continue
         if poa in POA_NO:
-            poa_errors.append("POA_RECOGNIZED_NOT_POA")
+            poa_errors.append(PoaError.POA_RECOGNIZED_NOT_POA)
         else:
-            poa_errors.append("POA_NOT_RECOGNIZED")
+            poa_errors.append(PoaError.POA_NOT_RECOGNIZED)
             unrecognized = True
         if d.position in excluded and any(op == sdx_ops[n][0] for n, op in lists):
             # CC-excluded by the PDX: HAC does not apply (for the formula's main SDX operand)
-            entries.append(tuple(HacEntry(n, op, "HAC_NOT_APPLICABLE_EXCLUSION", titles.get(n, ""))
+            entries.append(tuple(HacEntry(n, op, HacCriteria.HAC_NOT_APPLICABLE_EXCLUSION, titles.get(n, ""))
                                  for n, op in lists if op == sdx_ops[n][0]))
             continue
         hits = [(n, op) for n, op in lists
                 if fm.evaluate(cv.hac_nodes[n], state.P, d.attrs, all_r, state.X, 0)]
         if not hits:
             shown = lists if list_all else lists[:1]
-            entries.append(tuple(HacEntry(0, op, "HAC_CRITERIA_NOT_MET", titles.get(n, ""))
+            entries.append(tuple(HacEntry(0, op, HacCriteria.HAC_CRITERIA_NOT_MET, titles.get(n, ""))
                                  for n, op in shown))
             continue
-        entries.append(tuple(HacEntry(n, op, "HAC_CRITERIA_MET", titles.get(n, "")) for n, op in hits))
+        entries.append(tuple(HacEntry(n, op, HacCriteria.HAC_CRITERIA_MET, titles.get(n, "")) for n, op in hits))
         met_positions.append(d.position)
         for n, _ in hits:
             met.add(n)
@@ -123,14 +125,14 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
                     proc_hacs.setdefault(p.position, set()).add(f"HAC_{n:02d}")
     error, removed = None, frozenset()
     if met:
-        if hospital == "UNKNOWN":
+        if hospital == HospitalStatus.UNKNOWN:
             only = state.sdx[0] if len(state.sdx) == 1 else None
             if only is not None and only.poa not in POA_NO:
-                error = "HAC_STATUS_INVALID_POA_INVALID_OR_1"
+                error = ReturnCode.HAC_STATUS_INVALID_POA_INVALID_OR_1
             else:
-                error = "HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W"
+                error = ReturnCode.HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W
         elif unrecognized:
-            error = "HAC_MISSING_ONE_POA"
+            error = ReturnCode.HAC_MISSING_ONE_POA
         else:
             removed = frozenset(met_positions)
     proc_usage = tuple(tuple(sorted(proc_hacs.get(p.position, ()))) for p in state.all_procs)

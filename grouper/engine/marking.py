@@ -35,6 +35,7 @@ import attrs
 from . import formula as fm
 from . import hac
 from . import severity as sv
+from .codes import Affects, ReturnCode, Severity
 from .grouping import Assignment
 from .preprocess import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, TRAUMA_SITES, ClaimState
 
@@ -43,7 +44,7 @@ from .preprocess import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, TRAUMA_SITES, Claim
 class Marks:
     dx: set = attrs.Factory(set)        # dx positions (0 = PDX)
     pr: set = attrs.Factory(set)        # input procedure positions
-    severity: str = "NON_CC"            # level used by the assigning formula
+    severity: Severity = Severity.NON_CC   # level used by the assigning formula
 
 
 # Newborn logic (CMS quirks, from the labelled claims).  NORMAL_NEWBORN is the attribute of
@@ -270,7 +271,7 @@ def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
 def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
     """Codes marked while evaluating the formulas that produced an assignment."""
     out = Marks()
-    if a.return_code != "OK" or a.row is None:
+    if a.return_code != ReturnCode.OK or a.row is None:
         return out
     out.dx.add(0)
     needs, counters = [], []
@@ -282,7 +283,7 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         needs += w.needs
         counters += w.counters
         if row is a.row and w.sev_used:
-            out.severity = w.sev_used[0]
+            out.severity = Severity(w.sev_used[0])
     picked = _cover(state, needs)
     for lst, name in counters:
         picked += _counter(state, lst, name, needs)
@@ -303,15 +304,15 @@ def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, 
     diagnoses it removed, and the procedures of the HAC criteria they met, are themselves
     marked as affecting the final DRG."""
     out = mark(state, final, cand, removed)
-    if final.return_code == "OK" and final.drg != initial.drg:
+    if final.return_code == ReturnCode.OK and final.drg != initial.drg:
         out.dx |= removed
         out.pr |= _hac_procedures(state, cand, removed)
     return out
 
 
 def flags(initial: Marks, final: Marks, n_dx: int, n_pr: int):
-    def one(a: bool, b: bool) -> str:
-        return "BOTH" if a and b else "INITIAL" if a else "FINAL" if b else "NONE"
+    def one(a: bool, b: bool) -> Affects:
+        return Affects.BOTH if a and b else Affects.INITIAL if a else Affects.FINAL if b else Affects.NONE
     dx = [one(i in initial.dx, i in final.dx) for i in range(n_dx)]
     pr = [one(i in initial.pr, i in final.pr) for i in range(n_pr)]
     return dx, pr

@@ -15,15 +15,17 @@ from . import hac, severity
 from . import marking as affects
 from . import preprocess as marking
 from ..reading.claim import Claim
+from .codes import (LEVEL_SEVERITY, UNGROUPABLE_DRG, AdmitDxFlag, HacStatus, MedSurg, PoaError, ReturnCode,
+                    Severity, SeverityUsage)
 from .compiled import compiled
 from .result import Details, DxResult, ProcResult, Result, _Lazy
 from ..tables import default as _default_tables
 from ..tables.lookup import SEVERITY as TABLE_SEVERITY
 from ..reading.checks import ClaimWarning, check_claim
 from ..tables.versions import VersionError
-from ..reading.stage import ClaimError, check_readable, normalize_claim, read_claim, read_mapping
+from ..reading.stage import ClaimError, HospitalStatus, check_readable, normalize_claim, read_claim, read_mapping
 
-MED_SURG = {"SURGICAL": "SURGICAL", "MEDICAL": "MEDICAL"}
+OK = ReturnCode.OK
 
 
 
@@ -102,10 +104,10 @@ def _pipeline(cv, rc) -> tuple:
     cand = severity.candidates(state)
     initial = drg_logic.assign(state, cand)
     hacs = _hac_stage(state, cand, initial)
-    if initial.return_code != "OK":
+    if initial.return_code != OK:
         final = initial
     elif hacs.error:
-        final = drg_logic.Assignment(drg_logic.UNGROUPABLE_DRG, 0, hacs.error, None, (), 0, 0)
+        final = drg_logic.Assignment(UNGROUPABLE_DRG, 0, hacs.error, None, (), 0, 0)
     elif hacs.removed:
         final = drg_logic.assign(state, cand, hacs.removed)
     else:
@@ -137,7 +139,7 @@ def _excluded(state, cand) -> frozenset:
 def _hac_stage(state, cand, initial):
     """HAC/POA processing when it can change the final DRG; a no-op outcome otherwise
     (the per-code HAC entries are then computed with the details, on demand)."""
-    if initial.return_code == "OK" and state.read.hospital_status != "EXEMPT":
+    if initial.return_code == OK and state.read.hospital_status != HospitalStatus.EXEMPT:
         for info in state.sdx_info:
             if info is not None and info.hac:        # some SDX is HAC-listed: check its POA
                 if any(d is not None and d.hac and poa not in hac.POA_YES
@@ -158,40 +160,36 @@ def _is_or(p, version: int) -> bool:
     return "nonor" not in p.attrs
 
 
-def _hac_status(initial, final, hacs) -> str:
-    if not hacs.met_numbers or initial.return_code != "OK":
-        return "NOT_APPLICABLE"
-    if final.return_code != "OK":
-        return "FINAL_DRG_UNGROUPABLE"
+def _hac_status(initial, final, hacs) -> HacStatus:
+    if not hacs.met_numbers or initial.return_code != OK:
+        return HacStatus.NOT_APPLICABLE
+    if final.return_code != OK:
+        return HacStatus.FINAL_DRG_UNGROUPABLE
     if final.drg != initial.drg:
-        return "FINAL_DRG_CHANGES"
-    return "FINAL_DRG_NO_CHANGE"
+        return HacStatus.FINAL_DRG_CHANGES
+    return HacStatus.FINAL_DRG_NO_CHANGE
 
 
-# drg_severity of the formula of DRG 998 (principal diagnosis invalid as discharge diagnosis)
-UNGROUPED_DRG_SEVERITY = 9
-
-
-def _claim_severity(state, cand, a, removed) -> str:
+def _claim_severity(state, cand, a, removed) -> Severity:
     """Highest level among the secondary diagnoses that count for the assigning formula
     (NONE when the claim is ungroupable or lands in a DRG that is not a real grouping)."""
-    if a.return_code != "OK" or a.row is None or a.row.drg_severity == UNGROUPED_DRG_SEVERITY:
-        return "NONE"
-    return severity.LEVEL_NAMES[a.level]         # the level of the assigning formula's suppression set
+    if a.return_code != OK or a.row is None or not a.row.reports_claim_severity:
+        return Severity.NONE
+    return LEVEL_SEVERITY[a.level]         # the level of the assigning formula's suppression set
 
 
 def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
     """Per-code results (affects flags, severity usage, POA/HAC) and warnings."""
     cv = state.cv
     if hacs is hac.NO_HAC:
-        hacs = hac.evaluate(state, initial.return_code == "OK", _excluded(state, cand))
+        hacs = hac.evaluate(state, initial.return_code == OK, _excluded(state, cand))
     removed = hacs.removed if final is not initial else frozenset()
-    supp_i = initial.row.suppression if initial.row is not None and initial.return_code == "OK" else frozenset()
-    supp_f = final.row.suppression if final.row is not None and final.return_code == "OK" else frozenset()
-    use_i = severity.usage(state, cand, supp_i, grouped=initial.return_code == "OK")
+    supp_i = initial.row.suppression if initial.row is not None and initial.return_code == OK else frozenset()
+    supp_f = final.row.suppression if final.row is not None and final.return_code == OK else frozenset()
+    use_i = severity.usage(state, cand, supp_i, grouped=initial.return_code == OK)
     if final is initial:
         use_f = use_i
-    elif initial.return_code == "OK" and hacs.error:  # HAC made the final DRG 999
+    elif initial.return_code == OK and hacs.error:  # HAC made the final DRG 999
         use_f = severity.usage(state, cand, supp_i, hacs.met_positions)
     else:
         use_f = severity.usage(state, cand, supp_f, removed)
@@ -205,7 +203,7 @@ def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
                         hacs=hac_entries, table_mdc=d.mdc if d.valid else None,
                         table_severity=TABLE_SEVERITY[d.severity] if d.valid else None)
 
-    pdx = dx_result(state.pdx, 0, "NEITHER", "NEITHER", "POA_NOT_CHECKED", ())
+    pdx = dx_result(state.pdx, 0, SeverityUsage.NEITHER, SeverityUsage.NEITHER, PoaError.POA_NOT_CHECKED, ())
     sdx = tuple(dx_result(d, k + 1, use_i[k], use_f[k], hacs.poa_error[k], hacs.entries[k])
                 for k, d in enumerate(state.sdx))
     procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
@@ -220,9 +218,9 @@ def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
 def _drg_facts(cv, a) -> tuple:
     """(base DRG, medical/surgical, DRG title, MDC title) of an assignment."""
     vt = cv.vt
-    ok = a.return_code == "OK" and a.row is not None
-    return (a.row.base_drg if ok else drg_logic.UNGROUPABLE_DRG,
-            MED_SURG.get(a.row.surgical, "NONE") if ok else "NONE",
+    ok = a.return_code == OK and a.row is not None
+    return (a.row.base_drg if ok else UNGROUPABLE_DRG,
+            a.row.med_surg if ok else MedSurg.NONE,
             vt.drg_titles.get(a.drg, ""), vt.mdc_titles.get(a.mdc, ""))
 
 
@@ -249,9 +247,9 @@ def _result(claim, rc, run, changes, eager: bool) -> Result:
      weight, gmlos, amlos) = _result_facts(cv, initial, final)
     admit = state.read.admit_dx
     if admit is None or admit in ("", "null"):
-        admit_flag = "DX_NOT_GIVEN"
+        admit_flag = AdmitDxFlag.DX_NOT_GIVEN
     else:
-        admit_flag = "DX_VALID" if cv.dx_info(admit.upper()) is not None else "DX_INVALID"
+        admit_flag = AdmitDxFlag.DX_VALID if cv.dx_info(admit.upper()) is not None else AdmitDxFlag.DX_INVALID
     i_sev = drg_logic.severity_used(state, initial)
     return Result(
         version=cv.version, fiscal_year=cv.vt.fiscal_year,

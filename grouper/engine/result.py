@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import attrs
 
+from .codes import AdmitDxFlag, Affects, HacStatus, MedSurg, PoaError, ReturnCode, Severity, SeverityUsage
 from .hac import HacEntry
 
 
@@ -19,10 +20,10 @@ class DxResult:
     code: str
     poa: str
     recognized: bool
-    affects_drg: str                 # NONE / INITIAL / FINAL / BOTH
-    initial_severity_usage: str      # MCC CC NEITHER *_EXCLUDED *_EXCLUDED_BY_DRG_LOGIC
-    final_severity_usage: str
-    poa_error: str
+    affects_drg: Affects
+    initial_severity_usage: SeverityUsage
+    final_severity_usage: SeverityUsage
+    poa_error: PoaError
     hacs: tuple[HacEntry, ...]
     table_mdc: int | None
     table_severity: str | None       # MCC / CC / NCC (static look-up)
@@ -40,7 +41,7 @@ class DxResult:
 class ProcResult:
     code: str
     recognized: bool
-    affects_drg: str
+    affects_drg: Affects
     is_or: bool
     hac_usage: tuple[str, ...]
 
@@ -96,19 +97,19 @@ class Result:
     initial_mdc: int
     final_drg: int
     final_mdc: int
-    return_code: str
-    initial_return_code: str
+    return_code: ReturnCode
+    initial_return_code: ReturnCode
     initial_base_drg: int
     final_base_drg: int
-    initial_med_surg: str            # MEDICAL / SURGICAL / NONE
-    final_med_surg: str
-    initial_severity: str            # MCC / CC / NON_CC: the level the DRG formula used
-    final_severity: str
-    initial_claim_severity: str      # highest level among counting SDX (NONE: ungroupable)
-    final_claim_severity: str
-    hac_status: str
+    initial_med_surg: MedSurg
+    final_med_surg: MedSurg
+    initial_severity: Severity       # MCC / CC / NON_CC: the level the DRG formula used
+    final_severity: Severity
+    initial_claim_severity: Severity  # highest level among counting SDX (NONE: ungroupable)
+    final_claim_severity: Severity
+    hac_status: HacStatus
     num_hac_categories_satisfied: int
-    admit_dx_flag: str
+    admit_dx_flag: AdmitDxFlag
     initial_drg_description: str
     final_drg_description: str
     initial_mdc_description: str

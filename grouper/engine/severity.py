@@ -15,11 +15,10 @@ The claim's level for a formula is the highest severity among what counts.
 """
 from __future__ import annotations
 
+from .codes import DRG_LOGIC_USAGE, EXCLUDED_USAGE, LEVEL_USAGE, SeverityUsage
 from .preprocess import ClaimState, DIED_STATUS
 
 NCC, CC, MCC = 0, 1, 2
-LEVEL_NAMES = ("NON_CC", "CC", "MCC")
-USAGE_NAMES = ("NEITHER", "CC", "MCC")
 
 
 def candidates(state: ClaimState) -> list[tuple[int, str]]:
@@ -89,24 +88,24 @@ FIRST_VERSION_LABELLING_DRG_LOGIC = 411
 
 
 def usage(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset,
-          removed: frozenset = frozenset(), grouped: bool = True) -> list[str]:
+          removed: frozenset = frozenset(), grouped: bool = True) -> list[SeverityUsage]:
     """Per SDX: MCC / CC / NEITHER / *_EXCLUDED / *_EXCLUDED_BY_DRG_LOGIC for the matched formula.
 
     An ungroupable claim (``grouped`` false) reports NEITHER for every code."""
     if not grouped:
-        return ["NEITHER"] * len(state.sdx)
+        return [SeverityUsage.NEITHER] * len(state.sdx)
     label_logic = state.cv.version >= FIRST_VERSION_LABELLING_DRG_LOGIC
     out = []
     for d, (sev, why) in zip(state.sdx, cand):
-        table = USAGE_NAMES[d.severity] if d.valid else "NEITHER"
+        table = LEVEL_USAGE[d.severity] if d.valid else SeverityUsage.NEITHER
         if why == "EXCLUDED":
-            out.append(f"{table}_EXCLUDED")
+            out.append(EXCLUDED_USAGE[table])
         elif sev == NCC:
-            out.append("NEITHER")
+            out.append(SeverityUsage.NEITHER)
         elif suppression and d.attrs & suppression and label_logic:
-            out.append(f"{table}_EXCLUDED_BY_DRG_LOGIC")
+            out.append(DRG_LOGIC_USAGE[table])
         elif d.position in removed:
-            out.append("NEITHER")
+            out.append(SeverityUsage.NEITHER)
         else:
-            out.append(USAGE_NAMES[sev])
+            out.append(LEVEL_USAGE[sev])
     return out

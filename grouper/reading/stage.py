@@ -18,6 +18,7 @@ The warning layer (:mod:`grouper.warnings`) looks at the same raw values.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 import attrs
 
@@ -30,8 +31,18 @@ VALID_DISCHARGE_STATUS = frozenset(
 
 SEX_UNKNOWN, SEX_MALE, SEX_FEMALE = 0, 1, 2
 POA_BLANK, POA_INVALID = "", "INVALID"
-HOSPITAL_STATUSES = {"NOT_EXEMPT": "NOT_EXEMPT", "NON_EXEMPT": "NOT_EXEMPT",
-                     "EXEMPT": "EXEMPT", "UNKNOWN": "UNKNOWN"}
+
+
+class HospitalStatus(StrEnum):
+    """The hospital's HAC/POA status as the CMS grouper reads it (CMS ``MsdrgHospitalStatusOptionFlag``)."""
+
+    NOT_EXEMPT = "NOT_EXEMPT"
+    EXEMPT = "EXEMPT"
+    UNKNOWN = "UNKNOWN"
+
+
+HOSPITAL_STATUSES = {"NOT_EXEMPT": HospitalStatus.NOT_EXEMPT, "NON_EXEMPT": HospitalStatus.NOT_EXEMPT,
+                     "EXEMPT": HospitalStatus.EXEMPT, "UNKNOWN": HospitalStatus.UNKNOWN}
 
 
 class ClaimError(ValueError):
@@ -58,7 +69,7 @@ class ReadClaim:
     procedures: tuple[str, ...]
     sex: int                               # 0 unknown, 1 male, 2 female
     discharge_status: int | None           # None = NONE (invalid / missing)
-    hospital_status: str
+    hospital_status: HospitalStatus
     admit_dx: str | None
 
 
@@ -121,11 +132,11 @@ def read_discharge_status(value) -> int | None:
     return None
 
 
-def read_hospital_status(value) -> str:
+def read_hospital_status(value) -> HospitalStatus:
     if value is None:
-        return "NOT_EXEMPT"
+        return HospitalStatus.NOT_EXEMPT
     s = str(value).strip().upper()
-    return HOSPITAL_STATUSES.get(s, "NOT_EXEMPT" if s == "" else "UNKNOWN")
+    return HOSPITAL_STATUSES.get(s, HospitalStatus.NOT_EXEMPT if s == "" else HospitalStatus.UNKNOWN)
 
 
 ERROR_CODES = {
