@@ -8,8 +8,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import grouper  # noqa: E402
 from grouper.bulk.records import group_record  # noqa: E402
-from grouper.reading.checks import WARNING_CODES  # noqa: E402
-from grouper.reading.stage import ERROR_CODES  # noqa: E402
+from grouper.reading import ERROR_CODES, WARNING_CODES  # noqa: E402
 
 WARNING_EXAMPLES = {
     "PDX_MISSING": {"version": 431, "pdx": None},

@@ -9,9 +9,7 @@
 from .bulk.batch import BatchResult, Columns, group_batch
 from .engine.pipeline import group
 from .engine.result import DxResult, ProcResult, Result
-from .reading.checks import ClaimWarning
-from .reading.claim import Claim, Diagnosis
-from .reading.stage import ClaimError
+from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
 from .tables import TableIntegrityError, VersionError
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult", "ProcResult", "Result",

@@ -115,9 +115,7 @@ near_clean = st.fixed_dictionaries({
 @given(near_clean)
 def test_quick_clean_claims_really_draw_no_warning(c):
     """The cheap screen of the batch/CLI warning pass never skips a claim that has a warning."""
-    from grouper.reading.checks import check_claim, quick_clean
-    from grouper.reading.claim import Claim
-    from grouper.reading.stage import ClaimError, read_claim
+    from grouper.reading import Claim, ClaimError, check_claim, quick_clean, read_claim
     try:
         cl = Claim.from_dict(c)
         read = read_claim(cl, c["version"])

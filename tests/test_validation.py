@@ -6,8 +6,7 @@ import pytest
 
 import grouper
 from conftest import ROOT
-from grouper.reading.checks import WARNING_CODES
-from grouper.reading.stage import ERROR_CODES
+from grouper.reading import ERROR_CODES, WARNING_CODES
 
 
 def test_docs_list_every_error_and_warning_code_and_are_up_to_date():

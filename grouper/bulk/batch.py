@@ -18,21 +18,16 @@ per-claim engine.
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
-from itertools import repeat
 
 import numpy as np
 
-from ..reading import stage as va
-from ..reading.claim import _to_dx
-from ..engine.compiled import compiled
 from ..engine.codes import UNGROUPABLE_DRG, MedSurg, ReturnCode, Severity
+from ..engine.compiled import compiled
+from ..reading.columns import records_of
 from ..tables import default as _default_tables
-from ..reading.stage import ClaimError
-from .vector import (HOSP_EXEMPT, HOSP_NOT_EXEMPT, HOSP_UNKNOWN, Batch, _poa_classes, _segment_rows,
-                     group_vectors, vector_tables)
+from .columns import Columns
+from .vector import Batch, group_vectors, segment_rows, vector_tables
 
-_HOSP = {"NOT_EXEMPT": HOSP_NOT_EXEMPT, "EXEMPT": HOSP_EXEMPT, "UNKNOWN": HOSP_UNKNOWN}
 # claim-level CC/MCC by level number + 1 (-1: NONE)
 _LEVEL_NAMES = np.array([Severity.NONE, Severity.NON_CC, Severity.CC, Severity.MCC], dtype=object)
 
@@ -40,200 +35,6 @@ COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_md
            "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
            "initial_severity", "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status",
            "num_hac_categories_satisfied", "weight", "gmlos", "amlos", "error", "error_message")
-
-
-class Columns:
-    """Claims in columnar form, read the way the CMS grouper reads them.
-
-    Diagnoses and procedures are flat lists with offsets (CSR): claim ``i`` has secondary
-    diagnoses ``sdx_codes[sdx_off[i]:sdx_off[i+1]]``.  ``error`` holds a
-    :class:`~grouper.ClaimError` for rows that cannot be grouped (their other fields are
-    placeholders)."""
-
-    def __init__(self, n):
-        self.n = n
-        self.id = [None] * n
-        self.version = np.full(n, -1, dtype=np.int32)
-        self.pdx: list = [""] * n
-        self.pdx_poa: list = ["Y"] * n
-        self.sdx_codes: list = []
-        self.sdx_poa: list = []
-        self.sdx_off = np.zeros(n + 1, dtype=np.int64)
-        self.pr_codes: list = []
-        self.pr_off = np.zeros(n + 1, dtype=np.int64)
-        self.sex = np.zeros(n, dtype=np.int8)
-        self.dstat = np.full(n, -1, dtype=np.int16)
-        self.hospital = np.zeros(n, dtype=np.int8)
-        self.admit_dx: list = [None] * n
-        self.error: list = [None] * n
-        self.error_rows: list[int] = []
-        self.records: list | None = None       # the input records, for the per-claim fallback
-
-    @classmethod
-    def from_records(cls, records, *, version=None, tables=None) -> "Columns":
-        """From claim mappings (JSON-lines schema) or :class:`Claim` objects."""
-        from ..engine.pipeline import _VersionOf, as_claim, resolve_version
-        records = records if isinstance(records, list) else list(records)
-        ts = tables or _default_tables()
-        n = len(records)
-        col = cls(n)
-        col.records = records
-        sdx_codes, sdx_poa, pr_codes = col.sdx_codes, col.sdx_poa, col.pr_codes
-        sdx_off, pr_off = col.sdx_off, col.pr_off
-        vcache: dict = {}
-        fast_poa = va._POA_FAST
-        poa_get, add_code, add_poa = fast_poa.get, sdx_codes.append, sdx_poa.append
-        sex_cache: dict = {}
-        ds_cache: dict = {}
-        hosp_cache: dict = {}
-        ids, pdxs, pdx_poas, admits = col.id, col.pdx, col.pdx_poa, col.admit_dx
-        sexes, dstats, hosps, versions = col.sex, col.dstat, col.hospital, col.version
-        for i, rec in enumerate(records):
-            try:
-                if type(rec) is not dict:
-                    claim = as_claim(rec)
-                    va.check_readable(claim)
-                    v = resolve_version(ts, claim, version)
-                    rec = None
-                    rc = va.read_claim(claim, v)
-                    _store_read(col, i, rc, getattr(claim, "id", None))
-                    continue
-                if "pdx" not in rec:
-                    raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
-                pdx = rec["pdx"]
-                if type(pdx) is not str:
-                    if pdx is not None and not isinstance(pdx, (str, bytes)):
-                        va.check_readable(as_claim(rec))
-                    pdx = va.read_code(pdx)
-                    pdx_poa = va.POA_BLANK if rec["pdx"] is None else va.read_poa(rec.get("pdx_poa", "Y"))
-                else:
-                    p = rec.get("pdx_poa", "Y")
-                    pdx_poa = fast_poa.get(p) if type(p) is str else None
-                    if pdx_poa is None:
-                        pdx_poa = va.read_poa(p)
-                if version is None:
-                    vkey = (rec.get("version"), rec.get("discharge_date"))
-                    try:
-                        v = vcache.get(vkey)
-                    except TypeError:      # unhashable version/date values
-                        v, vkey = None, None
-                    if v is None:
-                        v = resolve_version(ts, _VersionOf(rec), None)
-                        if vkey is not None:
-                            vcache[vkey] = v
-                else:
-                    v = vcache.get(None)
-                    if v is None:
-                        v = vcache[None] = resolve_version(ts, _VersionOf(rec), version)
-            except ClaimError as exc:
-                col.error[i] = exc
-                col.error_rows.append(i)
-                sdx_off[i + 1] = len(sdx_codes)
-                pr_off[i + 1] = len(pr_codes)
-                continue
-            sdx = rec.get("sdx")
-            if sdx:
-                if type(sdx) is list:
-                    for item in sdx:
-                        if type(item) is list and len(item) == 2 and type(item[0]) is str:
-                            c, q = item
-                            add_code(c)
-                            q2 = poa_get(q) if type(q) is str else None
-                            add_poa(q2 if q2 is not None else va.read_poa(q))
-                        else:
-                            dx = _to_dx(item)
-                            sdx_codes.append(va.read_code(dx.code))
-                            sdx_poa.append(va.read_poa(dx.poa))
-                else:
-                    for code, poa in va.read_mapping({"pdx": "", "sdx": sdx}, v).sdx:
-                        sdx_codes.append(code)
-                        sdx_poa.append(poa)
-            sdx_off[i + 1] = len(sdx_codes)
-            procs = rec.get("procedures")
-            if procs:
-                if type(procs) is list and all(type(x) is str for x in procs):
-                    pr_codes.extend(procs)
-                else:
-                    pr_codes.extend(va.read_mapping({"pdx": "", "procedures": procs}, v).procedures)
-            pr_off[i + 1] = len(pr_codes)
-            ids[i] = rec.get("id")
-            versions[i] = v
-            pdxs[i] = pdx
-            pdx_poas[i] = pdx_poa
-            x = rec.get("sex")            # cached readings; bools and floats go to _cached
-            y = sex_cache.get(x) if type(x) is str else None
-            sexes[i] = y if y is not None else _cached(sex_cache, x, va.read_sex)
-            x = rec.get("discharge_status")
-            y = ds_cache.get(x) if type(x) is int else None
-            dstats[i] = y if y is not None else _cached(ds_cache, x, _read_ds)
-            x = rec.get("hospital_status", "NOT_EXEMPT")
-            y = hosp_cache.get(x) if type(x) is str else None
-            hosps[i] = y if y is not None else _cached(hosp_cache, x, _read_hosp)
-            x = rec.get("admit_dx")
-            admits[i] = None if x is None else (x if type(x) is str else va.read_code(x))
-        return col
-
-    def code_ids(self, tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Ids of the principal diagnoses, secondary diagnoses and procedures in the code
-        universe of ``tables`` (-1: in no version), looked up the way the CMS grouper does."""
-        return (_lookup(tables.dx_index, self.pdx), _lookup(tables.dx_index, self.sdx_codes),
-                _lookup(tables.pr_index, self.pr_codes))
-
-    def sdx_poa_class(self) -> np.ndarray:
-        """POA class of every secondary diagnosis: 0 Y/W, 1 N/U, 2 anything else."""
-        return _poa_classes(self.sdx_poa)
-
-    @classmethod
-    def from_arrays(cls, *, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
-                    sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
-                    id=None, tables=None) -> "Columns":
-        """From columns: ``pdx`` a sequence of codes; ``sdx``/``procedures`` sequences of code
-        lists (``sdx_poa`` parallel POA lists, default Y), or ``(flat_codes, offsets)`` pairs;
-        the other fields sequences or scalars."""
-        return cls.from_records(arrays_to_records(pdx=pdx, sdx=sdx, sdx_poa=sdx_poa, procedures=procedures,
-                                                  version=version, discharge_date=discharge_date, sex=sex,
-                                                  discharge_status=discharge_status,
-                                                  hospital_status=hospital_status, pdx_poa=pdx_poa,
-                                                  admit_dx=admit_dx, id=id), tables=tables)
-
-
-def arrays_to_records(*, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
-                      sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
-                      id=None) -> list[dict]:
-    """Claim mappings from columns (see :meth:`Columns.from_arrays`)."""
-    n = len(pdx)
-
-    def col(x, i, default):
-        if x is None:
-            return default
-        if isinstance(x, (str, int, float)) and not isinstance(x, bool):
-            return x
-        return x[i]
-
-    def lists(x, i):
-        if x is None:
-            return []
-        if isinstance(x, tuple) and len(x) == 2 and not isinstance(x[0], str):
-            flat, off = x
-            return list(flat[off[i]:off[i + 1]])
-        v = x[i]
-        return [] if v is None else list(v)
-
-    records = []
-    for i in range(n):
-        codes = lists(sdx, i)
-        poas = lists(sdx_poa, i) if sdx_poa is not None else ["Y"] * len(codes)
-        rec = {"pdx": col(pdx, i, None), "sdx": [[c, p] for c, p in zip(codes, poas)],
-               "procedures": lists(procedures, i), "sex": col(sex, i, None),
-               "discharge_status": col(discharge_status, i, None),
-               "hospital_status": col(hospital_status, i, "NOT_EXEMPT"), "pdx_poa": col(pdx_poa, i, "Y"),
-               "admit_dx": col(admit_dx, i, None), "id": col(id, i, i)}
-        if version is not None:
-            rec["version"] = col(version, i, None)
-        if discharge_date is not None:
-            rec["discharge_date"] = col(discharge_date, i, None)
-        records.append(rec)
-    return records
 
 
 class BatchResult:
@@ -259,75 +60,12 @@ class BatchResult:
         return pd.DataFrame({k: getattr(self, k) for k in self.columns})
 
 
-def _cached(cache: dict, x, read):
-    """read(x) through a cache keyed by value; bools and floats are read directly, since
-    True == 1 == 1.0 share a dict key but not a meaning (sex True is unknown, 1 is male)."""
-    if type(x) is bool or type(x) is float:
-        return read(x)
-    try:
-        return cache[x]
-    except KeyError:
-        y = cache[x] = read(x)
-        return y
-    except TypeError:                          # unhashable: read it each time
-        return read(x)
-
-
-def _read_ds(x):
-    d = va.read_discharge_status(x)
-    return -1 if d is None else d
-
-
-def _read_hosp(x):
-    return _HOSP[va.read_hospital_status(x)]
-
-
 def _py(v):
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and v != v:
         return None
     return v
-
-
-def _lookup(index: dict, codes: list) -> np.ndarray:
-    """Code id of each code (the CMS grouper upper-cases codes), -1 if in no version."""
-    ids = np.fromiter(map(index.get, codes, repeat(-1)), dtype=np.int64, count=len(codes))
-    for i in np.flatnonzero(ids < 0).tolist():
-        c = codes[i]
-        if type(c) is str and c.upper() != c:
-            ids[i] = index.get(c.upper(), -1)
-    return ids
-
-
-def _store_read(col: Columns, i: int, rc, cid) -> None:
-    """Store a claim read by :func:`grouper.validate.read_claim` as row ``i``."""
-    col.id[i] = cid
-    col.version[i] = rc.version
-    col.pdx[i] = rc.pdx
-    col.pdx_poa[i] = rc.pdx_poa
-    for code, poa in rc.sdx:
-        col.sdx_codes.append(code)
-        col.sdx_poa.append(poa)
-    col.sdx_off[i + 1] = len(col.sdx_codes)
-    col.pr_codes.extend(rc.procedures)
-    col.pr_off[i + 1] = len(col.pr_codes)
-    col.sex[i] = rc.sex
-    col.dstat[i] = -1 if rc.discharge_status is None else rc.discharge_status
-    col.hospital[i] = _HOSP[rc.hospital_status]
-    col.admit_dx[i] = rc.admit_dx
-
-
-def _as_records(claims) -> list:
-    """The claims of any supported input as a list of claim mappings or Claim objects."""
-    mod = type(claims).__module__
-    if mod.startswith("pandas"):
-        return claims.to_dict("records")
-    if mod.startswith("pyarrow"):
-        return claims.to_pylist()
-    if isinstance(claims, Mapping) and "pdx" in claims and not isinstance(claims["pdx"], (str, bytes)):
-        return arrays_to_records(**claims)
-    return claims if isinstance(claims, list) else list(claims)
 
 
 # Claims are read and grouped in chunks: the arrays of a chunk stay in the processor's
@@ -352,7 +90,7 @@ def _group_batch(claims, version, tables, details: bool) -> BatchResult:
     ts = tables or _default_tables()
     if isinstance(claims, Columns):
         return BatchResult(*_group_columns(claims, version, ts, details))
-    records = _as_records(claims)
+    records = records_of(claims)
     parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts),
                             version, ts, details)
              for a in range(0, len(records), CHUNK)]
@@ -413,8 +151,8 @@ def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, f
         sdx_rows, sdx_off = slice(None), cols.sdx_off
         pr_rows, pr_off = slice(None), cols.pr_off
     else:
-        sdx_rows, sdx_off = _segment_rows(cols.sdx_off, idx)
-        pr_rows, pr_off = _segment_rows(cols.pr_off, idx)
+        sdx_rows, sdx_off = segment_rows(cols.sdx_off, idx)
+        pr_rows, pr_off = segment_rows(cols.pr_off, idx)
     b = Batch(pdx_id[idx], sdx_id[sdx_rows], poa[sdx_rows], sdx_off, pr_id[pr_rows], pr_off,
               cols.sex[idx], cols.dstat[idx], cols.hospital[idx])
     res = group_vectors(vtab, b)

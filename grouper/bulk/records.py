@@ -8,7 +8,7 @@ warnings.
 from __future__ import annotations
 
 from ..engine.pipeline import group
-from ..reading.stage import ClaimError
+from ..reading import Claim, ClaimError, claim_warnings, normalize_claim, quick_clean, read_claim
 
 
 def error_record(claim, code: str, message: str, line=None, field=None, value=None) -> dict:
@@ -58,9 +58,6 @@ SUMMARY_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_m
 def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True) -> list[dict]:
     """Claim-level results of a chunk of file rows through the vectorized batch path."""
     from .batch import group_batch
-    from ..reading.checks import ClaimWarning, check_claim, quick_clean
-    from ..reading.claim import Claim
-    from ..reading.stage import normalize_claim, read_claim
     ts = _tableset(tables) if isinstance(tables, str) else tables
     claims, where, changes = [], [], {}
     for k, row in enumerate(rows):
@@ -105,9 +102,7 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
                     rec["warnings"] = []
                 else:
                     cl = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
-                    ws = tuple(ClaimWarning("CODE_NORMALIZED", f, b, f"{f}: {b!r} read as {a}")
-                               for f, b, a in changes.get(j, ())) + check_claim(cl, read_claim(cl, v),
-                                                                                  tset)
+                    ws = claim_warnings(cl, read_claim(cl, v), tset, changes.get(j, ()))
                     rec["warnings"] = [w.to_dict() for w in ws]
         recs.append(rec)
         j += 1

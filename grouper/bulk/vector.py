@@ -25,6 +25,8 @@ from ..engine import formula as fm
 from ..engine import grouping as drg_logic
 from ..engine.codes import HacStatus, ReturnCode, Severity
 from ..engine.compiled import FALLTHROUGH, JOINTS, OR_ATTRS, TRAUMA_SITES, Compiled
+from ..reading.columns import HOSPITAL_CODE
+from ..reading.values import HospitalStatus
 from ..engine.preprocess import AMA_STATUS, DIED_STATUS, TRANSFER_ACUTE
 
 U64 = np.uint64
@@ -202,7 +204,7 @@ def _seg_or(values: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _segment_rows(off: np.ndarray, claims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segment_rows(off: np.ndarray, claims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flat positions of the segments of ``claims`` and their offsets among them."""
     lens = off[claims + 1] - off[claims]
     sub_off = np.zeros(len(claims) + 1, dtype=np.int64)
@@ -268,9 +270,9 @@ class Batch:
         self.n = len(pdx_id)
 
 
-HOSP_NOT_EXEMPT, HOSP_EXEMPT, HOSP_UNKNOWN = 0, 1, 2
+HOSP_EXEMPT = HOSPITAL_CODE[HospitalStatus.EXEMPT]
+HOSP_UNKNOWN = HOSPITAL_CODE[HospitalStatus.UNKNOWN]
 RC_OK, RC_UNGROUPABLE, RC_PENDING = 0, 1, -1
-POA_CLASS = {"Y": 0, "W": 0, "N": 1, "U": 1}   # 0 yes, 1 no, 2 anything else (unrecognized)
 
 
 def group_vectors(vtab: VectorTables, b: Batch) -> dict:
@@ -419,20 +421,6 @@ def _forms_cluster(cv: Compiled, ids: list) -> bool:
     return False
 
 
-def _poa_classes(poas: list) -> np.ndarray:
-    """0: POA Y/W, 1: N/U, 2: anything else (blank, 1, E, invalid)."""
-    if not poas:
-        return np.zeros(0, np.int8)
-    try:
-        arr = np.array(poas, dtype="S2")
-    except (UnicodeEncodeError, TypeError):
-        return np.array([POA_CLASS.get(p, 2) for p in poas], dtype=np.int8)
-    out = np.full(len(arr), 2, dtype=np.int8)
-    out[(arr == b"Y") | (arr == b"W")] = 0
-    out[(arr == b"N") | (arr == b"U")] = 1
-    return out
-
-
 def _counter_atoms(vtab, pr_valid, pr_pat, pr_claim, n, setx):
     """Stent, vessel, bilateral-joint and spinal-fusion counters (see marking._counter_atoms),
     summed over the few procedures that carry a counted attribute."""
@@ -485,7 +473,7 @@ class _Ctx:
         else:
             lv = (self.levels(None) if self._lv0 is None else self._lv0).copy()
             lv[claims] = 0
-            rows, _ = _segment_rows(self.b.sdx_off, claims)
+            rows, _ = segment_rows(self.b.sdx_off, claims)
             pos = rows[(cs[rows] > 0) & ~removed[rows]]
         if not len(pos):
             return lv
@@ -506,7 +494,7 @@ class _Ctx:
                 # recompute only the claims with a code that set k names
                 bit = np.int64(1) << k
                 aff = np.unique(owner_of[named[(sp[named] & bit) != 0]])
-                rows, sub_off = _segment_rows(owner_off, aff)
+                rows, sub_off = segment_rows(owner_off, aff)
                 vals = np.where(sp[rows] & bit, 0, c[rows]).astype(np.int8)
                 lv[owners[aff], k] = np.maximum.reduceat(vals, sub_off[:-1])
         return lv

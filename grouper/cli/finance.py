@@ -174,7 +174,7 @@ def _audit_summary(rows, hospital) -> None:
 
 
 def _what_if(args, rows, hospital, what_if) -> int:
-    from ..reading.stage import ClaimError
+    from ..reading import ClaimError
     target = None
     for row, claim in rows:
         if claim is not None and str(claim.get("id")) == str(args.what_if):
@@ -225,7 +225,7 @@ def cmd_estimate(args) -> int:
     from ..finance.payment import EstimateError, estimate
     from ..tables import TableIntegrityError
     from ..tables.ipps import IppsError, IppsIntegrityError
-    from ..reading.stage import ClaimError
+    from ..reading import ClaimError
     hospital, rows = _inputs(args)
     if rows is None:
         return 2

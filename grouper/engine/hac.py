@@ -14,15 +14,29 @@ is satisfied (formulas from the tables; e.g. ``SDX:HAC10 & hac10_proc``)
 """
 from __future__ import annotations
 
+from enum import IntEnum
+
 import attrs
 
 from . import formula as fm
 from .codes import HacCriteria, PoaError, ReturnCode
-from ..reading.stage import HospitalStatus
+from ..reading.values import HospitalStatus
 from .preprocess import ClaimState
 
-POA_YES = frozenset({"Y", "W"})
-POA_NO = frozenset({"N", "U"})
+
+
+class PoaClass(IntEnum):
+    """What a POA indicator means to HAC/POA processing."""
+
+    YES = 0        # Y, W: present on admission (or clinically undetermined): HAC criteria not met
+    NO = 1         # N, U: not present on admission
+    OTHER = 2      # blank, 1, E, invalid: not recognized
+
+
+#: The POA indicators (as read) of each class; any other is PoaClass.OTHER.
+POA_CLASS = {"Y": PoaClass.YES, "W": PoaClass.YES, "N": PoaClass.NO, "U": PoaClass.NO}
+POA_YES = frozenset(p for p, c in POA_CLASS.items() if c == PoaClass.YES)
+POA_NO = frozenset(p for p, c in POA_CLASS.items() if c == PoaClass.NO)
 
 
 @attrs.frozen

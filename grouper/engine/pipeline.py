@@ -10,56 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from ..reading import Claim, claim_warnings
+from ..reading import read as read_claim_input
+from ..reading.values import HospitalStatus
+from ..tables import default as _default_tables
+from ..tables.lookup import SEVERITY as TABLE_SEVERITY
 from . import grouping as drg_logic
 from . import hac, severity
 from . import marking as affects
 from . import preprocess as marking
-from ..reading.claim import Claim
 from .codes import (LEVEL_SEVERITY, UNGROUPABLE_DRG, AdmitDxFlag, HacStatus, MedSurg, PoaError, ReturnCode,
                     Severity, SeverityUsage)
 from .compiled import compiled
-from .result import Details, DxResult, ProcResult, Result, _Lazy
-from ..tables import default as _default_tables
-from ..tables.lookup import SEVERITY as TABLE_SEVERITY
-from ..reading.checks import ClaimWarning, check_claim
-from ..tables.versions import VersionError
-from ..reading.stage import ClaimError, HospitalStatus, check_readable, normalize_claim, read_claim, read_mapping
+from .result import Details, DxResult, LazyDetails, ProcResult, Result
 
 OK = ReturnCode.OK
-
-
-
-def as_claim(claim) -> Claim:
-    if isinstance(claim, Claim):
-        return claim
-    if isinstance(claim, Mapping):
-        try:
-            return Claim.from_dict(claim)
-        except Exception as exc:  # a mapping whose values break the converters
-            raise ClaimError("NOT_A_CLAIM", "claim", None, f"cannot read the claim: {exc}") from None
-    raise ClaimError("NOT_A_CLAIM", "claim", type(claim).__name__,
-                     f"expected a grouper.Claim or a mapping, got {type(claim).__name__}")
-
-
-def resolve_version(ts, claim: Claim, version=None) -> int:
-    """The grouper version for a claim (explicit override, the claim's version, or its
-    discharge date), as a ClaimError when it cannot be determined."""
-    try:
-        if version is not None:
-            return ts.resolve(version)
-        if claim.version is not None and claim.version != "":
-            return ts.resolve(claim.version)
-        if claim.discharge_date is not None and claim.discharge_date != "":
-            return ts.resolve(discharge_date=claim.discharge_date)
-    except VersionError as exc:
-        msg = str(exc)
-        if version is not None or (claim.version is not None and claim.version != ""):
-            raise ClaimError("UNKNOWN_VERSION", "version", version if version is not None else claim.version,
-                             msg) from None
-        code = "BAD_DATE" if msg.startswith("not a discharge date") else "DATE_OUT_OF_RANGE"
-        raise ClaimError(code, "discharge_date", claim.discharge_date, msg) from None
-    raise ClaimError("NO_VERSION", "version", None,
-                     "give the claim a grouper version (e.g. 431 or '43.1') or a discharge date")
 
 
 def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, version=None,
@@ -73,25 +38,8 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
     anyway).  Unusable input raises :class:`grouper.ClaimError` (with ``code``, ``field``
     and ``value``)."""
     ts = tables or _default_tables()
-    changes = ()
-    if type(claim) is dict and not normalize:
-        # fast path: read the mapping directly; the Claim object is built only for warnings
-        if "pdx" not in claim:
-            raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
-        pdx = claim["pdx"]
-        if pdx is not None and not isinstance(pdx, (str, bytes)):
-            check_readable(as_claim(claim))
-        v = resolve_version(ts, _VersionOf(claim), version)
-        rc = read_mapping(claim, v)
-        raw = claim
-    else:
-        claim = as_claim(claim)
-        check_readable(claim)
-        v = resolve_version(ts, claim, version)
-        if normalize:
-            claim, changes = normalize_claim(claim)
-        rc = read_claim(claim, v)
-        raw = claim
+    raw, rc, changes = read_claim_input(claim, ts, version=version, normalize=normalize)
+    v = rc.version
     cv = compiled(ts, v)
     run = _pipeline(cv, rc)
     return _result(raw, rc, run, changes, details)
@@ -120,16 +68,6 @@ def _details_later(claim, cv, rc, changes) -> Details:
     claim as read (a result keeps only that, not the grouping's working objects, so
     keeping many results stays light)."""
     return _details(claim, *_pipeline(cv, rc), changes)
-
-
-class _VersionOf:
-    """The version-selecting fields of a claim mapping (for :func:`resolve_version`)."""
-
-    __slots__ = ("version", "discharge_date")
-
-    def __init__(self, d):
-        self.version = d.get("version")
-        self.discharge_date = d.get("discharge_date")
 
 
 def _excluded(state, cand) -> frozenset:
@@ -209,10 +147,7 @@ def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
     procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
                              is_or=_is_or(p, cv.version),
                              hac_usage=hacs.proc_usage[k]) for k, p in enumerate(state.all_procs))
-    claim = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
-    warnings = tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
-                     for f, before, after in changes) + check_claim(claim, state.read, cv.tables)
-    return Details(pdx, sdx, procs, warnings)
+    return Details(pdx, sdx, procs, claim_warnings(claim, state.read, cv.tables, changes))
 
 
 def _drg_facts(cv, a) -> tuple:
@@ -267,6 +202,6 @@ def _result(claim, rc, run, changes, eager: bool) -> Result:
         initial_drg_description=i_title, final_drg_description=f_title,
         initial_mdc_description=i_mdc_title, final_mdc_description=f_mdc_title,
         weight=weight, gmlos=gmlos, amlos=amlos, id=claim.get("id") if type(claim) is dict else claim.id,
-        details=(_Lazy.of(_details(claim, state, cand, initial, final, hacs, changes)) if eager
-                 else _Lazy(partial(_details_later, claim, cv, rc, changes))),
+        details=(LazyDetails.of(_details(claim, state, cand, initial, final, hacs, changes)) if eager
+                 else LazyDetails(partial(_details_later, claim, cv, rc, changes))),
     )

@@ -15,7 +15,8 @@ from operator import itemgetter
 
 from .compiled import (FALLTHROUGH, JOINTS, NORMAL_NEWBORN, OR_ATTRS, TRAUMA_SITES, Compiled, DxInfo,
                        PrInfo)
-from ..reading.stage import SEX_FEMALE, SEX_MALE, ReadClaim
+from ..reading import ReadClaim
+from ..reading.values import SEX_FEMALE, SEX_MALE
 
 _FIRST = itemgetter(0)
 

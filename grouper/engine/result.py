@@ -60,7 +60,7 @@ class Details:
     warnings: tuple
 
 
-class _Lazy:
+class LazyDetails:
     """Computes :class:`Details` once, on first use (not part of the value)."""
 
     __slots__ = ("_fn", "_value")
@@ -70,7 +70,7 @@ class _Lazy:
         self._value = None
 
     @classmethod
-    def of(cls, value: Details) -> "_Lazy":
+    def of(cls, value: Details) -> "LazyDetails":
         lazy = cls(None)
         lazy._value = value
         return lazy
@@ -118,7 +118,7 @@ class Result:
     gmlos: float | None
     amlos: float | None
     id: object = None
-    _details: _Lazy = attrs.field(default=None, repr=False, alias="details")
+    _details: LazyDetails = attrs.field(default=None, repr=False, alias="details")
 
     @property
     def pdx(self) -> DxResult:

@@ -34,11 +34,10 @@ from decimal import Decimal
 
 import attrs
 
-from ..reading.claim import Claim
+from ..reading import Claim, ClaimError
 from ..engine.pipeline import group
 from ..engine.result import Result
 from ..tables.versions import VersionError, label
-from ..reading.stage import ClaimError
 
 # Reason kinds (AuditRow.reason_kind)
 MATCH = "MATCH"

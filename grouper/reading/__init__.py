@@ -1,7 +1,29 @@
 """Layer 1 -- reading: any input -> the claim as the CMS grouper reads it.
 
-Owns the input value classes (:class:`Claim`, :class:`Diagnosis`), :class:`ClaimError`,
-the one reading stage that every entry point goes through (a mapping, a ``Claim``, a file
-row, columns), and the warnings about what looked wrong in the input.
-May import: :mod:`grouper.tables` (version resolution, code look-ups for warnings).
+Owns:
+
+* the input value classes :class:`Claim` and :class:`Diagnosis` (:mod:`.claim`);
+* :class:`ClaimError` and its catalogue (:mod:`.errors`);
+* how CMS reads each raw value -- codes, POA, sex, discharge and hospital status
+  (:mod:`.values`);
+* the reading stage itself: :func:`read` for one claim and :class:`ReadColumns` for many
+  (:mod:`.stage`, :mod:`.columns`) -- every entry point (``group()``, ``group_batch``, a
+  file row, Arrow/DataFrame columns) reads through it; the ``normalize`` option
+  (:mod:`.normalize`);
+* the warnings about what looked wrong in the input (:mod:`.checks`).
+
+May import: :mod:`grouper.tables` (version resolution; code look-ups for the warnings).
+Nothing here knows the grouping rules.
 """
+from .checks import WARNING_CODES, ClaimWarning, check_claim, claim_warnings, quick_clean
+from .claim import Claim, Diagnosis
+from .columns import ReadColumns, arrays_to_records, records_of
+from .errors import ERROR_CODES, ClaimError
+from .normalize import normalize_claim
+from .stage import ReadClaim, Reading, read, read_claim, read_mapping, resolve_version
+from .values import HospitalStatus
+
+__all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "ERROR_CODES", "HospitalStatus", "ReadClaim",
+           "ReadColumns", "Reading", "WARNING_CODES", "arrays_to_records", "check_claim", "claim_warnings",
+           "normalize_claim", "quick_clean", "read", "read_claim", "read_mapping", "records_of",
+           "resolve_version"]

@@ -1,8 +1,9 @@
 """Warnings: what looked wrong in a claim, even when it still grouped.
 
-This layer never changes the grouping (that is :mod:`grouper.validate`'s
-job, identical to CMS); it only reports, per field, with a stable code.
+Warnings never change the grouping (the reading, :mod:`grouper.reading.values`, decides
+what CMS makes of each value); they only report, per field, with a stable code.
 Every code is listed with an example in ``docs/errors-and-warnings.md``.
+:func:`claim_warnings` is the one place that builds a claim's warnings, for every path.
 """
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import re
 
 import attrs
 
-from . import stage as va
+from . import values as va
+from .claim import Claim
+from .stage import ReadClaim
 
 
 @attrs.frozen
@@ -109,7 +112,17 @@ def _code_checks(out: list, field: str, raw, version: int, tables, kind: str) ->
         _w(out, "CODE_UNKNOWN", field, raw, f"{field}: {raw!r} is not a code of any grouper version")
 
 
-def check_claim(claim, read: "va.ReadClaim", tables) -> tuple[ClaimWarning, ...]:
+def claim_warnings(claim, read: ReadClaim, tables, changes=()) -> tuple[ClaimWarning, ...]:
+    """Every warning of a claim (a Claim or a claim mapping) and the way the grouper read it:
+    one CODE_NORMALIZED per code the ``normalize`` option cleaned (``changes``: (field, before,
+    after)), then :func:`check_claim`."""
+    if not isinstance(claim, Claim):
+        claim = Claim.from_dict(claim)
+    return tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
+                 for f, before, after in changes) + check_claim(claim, read, tables)
+
+
+def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
     """Warnings for a raw claim and the way the grouper read it."""
     out: list = []
     v = read.version

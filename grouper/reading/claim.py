@@ -1,8 +1,8 @@
 """Immutable input value classes: a claim and its secondary diagnoses.
 
-Fields keep what the caller gave (the validation stage decides how the CMS
-grouper reads each value and what to warn about), converted only into
-immutable containers.
+Fields keep what the caller gave (the reading stage, :mod:`grouper.reading.stage`,
+decides how the CMS grouper reads each value and what to warn about), converted only
+into immutable containers.
 """
 from __future__ import annotations
 
@@ -19,7 +19,29 @@ class Diagnosis:
     poa: Any = "Y"
 
 
-def _to_dx(item) -> Diagnosis:
+class _Missing:
+    """The value of a field that is absent from the input (not even null)."""
+
+    def __repr__(self):
+        return "<missing>"
+
+
+#: The ``pdx`` of a claim mapping that has no ``pdx`` key (reading raises MISSING_PDX).
+MISSING = _Missing()
+
+# The plain values whose emptiness (None, "", 0, False, [], {}) means "no codes", as in a
+# file's empty field.  Anything else is read as a list of codes, or one code.
+_PLAIN = frozenset({str, bytes, list, tuple, dict, int, float, bool})
+
+
+def no_codes(value) -> bool:
+    """Whether a secondary-diagnosis or procedure field holds no codes at all."""
+    return value is None or (type(value) in _PLAIN and not value)
+
+
+def to_diagnosis(item) -> Diagnosis:
+    """One secondary-diagnosis entry as given: a code, a ``(code, poa)`` pair (a missing POA
+    means Y), a ``{"code", "poa"}`` mapping or a :class:`Diagnosis`."""
     if isinstance(item, Diagnosis):
         return item
     if isinstance(item, dict):
@@ -31,27 +53,30 @@ def _to_dx(item) -> Diagnosis:
     return Diagnosis(item, "Y")
 
 
-def _sdx(value) -> tuple[Diagnosis, ...]:
-    if value is None:
-        return ()
+def entries(value) -> list:
+    """The entries of a code-list field: nothing for an empty field, one entry for a lone
+    code (text, a mapping, a non-iterable value), else the items."""
+    if no_codes(value):
+        return []
     if isinstance(value, (str, bytes, dict, Diagnosis)):
-        return (_to_dx(value),)
+        return [value]
     try:
-        return tuple(_to_dx(x) for x in value)
+        return list(value)
     except TypeError:
-        return (_to_dx(value),)
+        return [value]
+
+
+def _sdx(value) -> tuple[Diagnosis, ...]:
+    return tuple(map(to_diagnosis, entries(value)))
+
+
+def procedure_code(item):
+    """One procedure entry as given: a code, or a ``{"code"}`` mapping."""
+    return item.get("code") if isinstance(item, dict) else item
 
 
 def _procs(value) -> tuple:
-    if value is None:
-        return ()
-    if isinstance(value, (str, bytes, dict)):
-        value = [value]
-    try:
-        items = list(value)
-    except TypeError:
-        items = [value]
-    return tuple(x.get("code") if isinstance(x, dict) else x for x in items)
+    return tuple(map(procedure_code, entries(value)))
 
 
 @attrs.frozen
@@ -83,9 +108,8 @@ class Claim:
     def from_dict(cls, d: dict) -> "Claim":
         """A claim from the JSON-lines schema of the labelled claims (extra keys ignored).
         A missing ``pdx`` key is kept as missing (grouping raises ClaimError MISSING_PDX)."""
-        from .stage import _MISSING
         return cls(
-            pdx=d["pdx"] if "pdx" in d else _MISSING, sdx=d.get("sdx"), procedures=d.get("procedures"),
+            pdx=d["pdx"] if "pdx" in d else MISSING, sdx=d.get("sdx"), procedures=d.get("procedures"),
             pdx_poa=d.get("pdx_poa", "Y"), age=d.get("age"), sex=d.get("sex"),
             discharge_status=d.get("discharge_status"), version=d.get("version"),
             discharge_date=d.get("discharge_date"), admit_dx=d.get("admit_dx"),

@@ -1,61 +1,32 @@
-"""Stage 1 — read a claim the way the CMS grouper reads it.
+"""The reading stage: any claim input -> the claim as the CMS grouper reads it.
 
-This stage decides, for every raw input value, what the CMS grouper (43.1
-Java release, as documented in the oracle README) makes of it; grouping is
-identical to CMS's because every entry point goes through here:
+CMS's grouper starts by validating its input (``RuntimeDataValidation``) and reading each
+value (:mod:`.values`).  Here that is one stage, and every entry point goes through it:
 
-* codes are upper-cased and otherwise taken as written (a dotted or padded
-  code is simply not found in the tables); a missing code becomes ``"null"``;
-* POA: null/""/" " -> blank; one character Y N U W (any case), 1, E -> itself,
-  any other single character -> E; a longer text -> INVALID;
-* sex: M/F/U, MALE/FEMALE, 1/2 -> male/female; anything else -> unknown;
-* discharge status: one of CMS's patient-status integers, else NONE (invalid);
-* hospital status: NOT_EXEMPT (also NON_EXEMPT, the default), EXEMPT, UNKNOWN.
+* :func:`read` for one claim -- a mapping in the JSON-lines schema (a file row, a CSV row
+  read by :mod:`grouper.io`, a dict), a :class:`~grouper.reading.claim.Claim`, or another
+  mapping; used by :func:`grouper.group` and by the batch path for non-mapping rows;
+* :meth:`grouper.reading.columns.ReadColumns.from_records` for many claims (the batch
+  path's columns), with the same checks and value readings.
 
-Age is read for warnings only: CMS does not use it for grouping.
-The warning layer (:mod:`grouper.warnings`) looks at the same raw values.
+What can make a claim unreadable is decided here, once, as a :class:`ClaimError`: not a
+claim at all, no ``pdx`` field, a principal diagnosis that is not text, no usable
+version or discharge date.  Everything else is read the way CMS reads it; what looked
+odd is reported by the warnings (:mod:`.checks`), never changed.
 """
 from __future__ import annotations
 
-import re
-from enum import StrEnum
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import attrs
 
-from .claim import _to_dx
-
-# CMS patient discharge status codes accepted by the grouper (MsdrgDischargeStatus).
-VALID_DISCHARGE_STATUS = frozenset(
-    [1, 2, 3, 4, 5, 6, 7, 20, 21, 30, 40, 41, 42, 43, 50, 51, 61, 62, 63, 64, 65, 66, 69, 70]
-    + list(range(81, 96)))
-
-SEX_UNKNOWN, SEX_MALE, SEX_FEMALE = 0, 1, 2
-POA_BLANK, POA_INVALID = "", "INVALID"
-
-
-class HospitalStatus(StrEnum):
-    """The hospital's HAC/POA status as the CMS grouper reads it (CMS ``MsdrgHospitalStatusOptionFlag``)."""
-
-    NOT_EXEMPT = "NOT_EXEMPT"
-    EXEMPT = "EXEMPT"
-    UNKNOWN = "UNKNOWN"
-
-
-HOSPITAL_STATUSES = {"NOT_EXEMPT": HospitalStatus.NOT_EXEMPT, "NON_EXEMPT": HospitalStatus.NOT_EXEMPT,
-                     "EXEMPT": HospitalStatus.EXEMPT, "UNKNOWN": HospitalStatus.UNKNOWN}
-
-
-class ClaimError(ValueError):
-    """The input cannot be read as a claim at all.  ``field`` and ``value`` say where."""
-
-    def __init__(self, code: str, field: str, value, message: str):
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.value = value
-
-    def __reduce__(self):
-        return (self.__class__, (self.code, self.field, self.value, str(self)))
+from ..tables.versions import VersionError
+from .claim import MISSING, Claim
+from .errors import ClaimError
+from .normalize import normalize_claim
+from .values import (POA_BLANK, POA_READ, HospitalStatus, read_code, read_discharge_status, read_hospital_status,
+                     read_poa, read_procedures, read_sdx, read_sex)
 
 
 @attrs.frozen
@@ -73,135 +44,91 @@ class ReadClaim:
     admit_dx: str | None
 
 
-def read_code(value) -> str:
-    """A diagnosis/procedure code as the grouper sees it (its lookup key is ``.upper()``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
+class Reading(NamedTuple):
+    """The outcome of the reading stage for one claim."""
+
+    raw: object          # the claim as given (a dict, or a Claim), kept for the warnings
+    claim: ReadClaim     # the claim as read, version resolved
+    changes: tuple       # (field, before, after) of each code the ``normalize`` option cleaned
 
 
-_POA_FAST = {"Y": "Y", "N": "N", "U": "U", "W": "W", "1": "1", "E": "E", "": "", " ": "",
-             "y": "Y", "n": "N", "u": "U", "w": "W", "e": "E"}
+def read(claim, tables, *, version=None, normalize: bool = False) -> Reading:
+    """Read one claim: a dict in the JSON-lines schema, a :class:`Claim` or another mapping.
+
+    ``version`` overrides the claim's own version / discharge date; ``normalize`` cleans
+    unambiguous code formatting first (:func:`~grouper.reading.normalize.normalize_claim`).
+    Raises :class:`ClaimError` when the claim cannot be grouped at all."""
+    if type(claim) is dict and not normalize:
+        # the common input: read the mapping directly (no Claim object is built)
+        check_mapping_pdx(claim)
+        v = resolve_version(tables, claim.get("version"), claim.get("discharge_date"), version)
+        return Reading(claim, read_mapping(claim, v), ())
+    claim = as_claim(claim)
+    check_pdx(claim.pdx)
+    v = resolve_version(tables, claim.version, claim.discharge_date, version)
+    changes = ()
+    if normalize:
+        claim, changes = normalize_claim(claim)
+    return Reading(claim, read_claim(claim, v), tuple(changes))
 
 
-def read_poa(value) -> str:
-    if value is None:
-        return POA_BLANK
-    s = value if isinstance(value, str) else str(value)
-    if s in ("", " "):
-        return POA_BLANK
-    if len(s) == 1:
-        u = s.upper()
-        if u in ("Y", "N", "U", "W", "1", "E"):
-            return u
-        return "E"
-    return POA_INVALID
+def as_claim(claim) -> Claim:
+    """A :class:`Claim` from a Claim or a mapping (NOT_A_CLAIM for anything else)."""
+    if isinstance(claim, Claim):
+        return claim
+    if isinstance(claim, Mapping):
+        try:
+            return Claim.from_dict(claim)
+        except Exception as exc:  # a mapping whose values break the converters
+            raise ClaimError("NOT_A_CLAIM", "claim", None, f"cannot read the claim: {exc}") from None
+    raise ClaimError("NOT_A_CLAIM", "claim", type(claim).__name__,
+                     f"expected a grouper.Claim or a mapping, got {type(claim).__name__}")
 
 
-def read_sex(value) -> int:
-    if isinstance(value, bool) or value is None:
-        return SEX_UNKNOWN
-    if isinstance(value, int):
-        return {1: SEX_MALE, 2: SEX_FEMALE}.get(value, SEX_UNKNOWN)
-    if isinstance(value, str):
-        s = value.strip().upper()
-        if s in ("M", "MALE", "1"):
-            return SEX_MALE
-        if s in ("F", "FEMALE", "2"):
-            return SEX_FEMALE
-    return SEX_UNKNOWN
-
-
-def read_discharge_status(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        t = value.strip()
-        if t.isascii() and t.isdigit():
-            value = int(t)
-    if isinstance(value, int):
-        return value if value in VALID_DISCHARGE_STATUS else None
-    return None
-
-
-def read_hospital_status(value) -> HospitalStatus:
-    if value is None:
-        return HospitalStatus.NOT_EXEMPT
-    s = str(value).strip().upper()
-    return HOSPITAL_STATUSES.get(s, HospitalStatus.NOT_EXEMPT if s == "" else HospitalStatus.UNKNOWN)
-
-
-ERROR_CODES = {
-    "NOT_A_CLAIM": "the input is not a claim object/mapping",
-    "MISSING_PDX": "the claim has no principal-diagnosis field at all",
-    "PDX_NOT_TEXT": "the principal diagnosis is not text (a number, a list, ...)",
-    "NO_VERSION": "neither a grouper version nor a discharge date is given",
-    "UNKNOWN_VERSION": "the grouper version is not in the compiled tables",
-    "DATE_OUT_OF_RANGE": "the discharge date is outside the compiled tables' range",
-    "BAD_DATE": "the discharge date cannot be read",
-    "UNREADABLE_ROW": "a file row cannot be read (bad JSON/CSV, wrong field count, bad bytes)",
-}
-
-
-def check_readable(claim) -> None:
-    """Raise :class:`ClaimError` when the claim cannot be grouped at all."""
-    pdx = claim.pdx
-    if pdx is _MISSING:
+def check_pdx(pdx) -> None:
+    """MISSING_PDX when the claim has no principal-diagnosis field, PDX_NOT_TEXT when it is
+    not text (a missing code, null, is readable: CMS groups it to DRG 999)."""
+    if pdx is MISSING:
         raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
     if pdx is not None and not isinstance(pdx, (str, bytes)):
         raise ClaimError("PDX_NOT_TEXT", "pdx", pdx,
                          f"the principal diagnosis must be text, got {type(pdx).__name__} {pdx!r}")
 
 
-class _Missing:
-    def __repr__(self):
-        return "<missing>"
+def check_mapping_pdx(d: dict) -> None:
+    """:func:`check_pdx` for a claim mapping (a mapping that is not a claim at all is
+    reported as such first, as :func:`as_claim` would)."""
+    if "pdx" not in d:
+        raise ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
+    pdx = d["pdx"]
+    if pdx is not None and not isinstance(pdx, (str, bytes)):
+        check_pdx(as_claim(d).pdx)
 
 
-_MISSING = _Missing()
+def resolve_version(tables, version=None, discharge_date=None, override=None) -> int:
+    """The grouper version of a claim: the ``override``, else the claim's ``version``, else
+    its ``discharge_date``; a ClaimError (UNKNOWN_VERSION, BAD_DATE, DATE_OUT_OF_RANGE,
+    NO_VERSION) when it cannot be determined."""
+    try:
+        if override is not None:
+            return tables.resolve(override)
+        if version is not None and version != "":
+            return tables.resolve(version)
+        if discharge_date is not None and discharge_date != "":
+            return tables.resolve(discharge_date=discharge_date)
+    except VersionError as exc:
+        msg = str(exc)
+        if override is not None or (version is not None and version != ""):
+            raise ClaimError("UNKNOWN_VERSION", "version", override if override is not None else version,
+                             msg) from None
+        code = "BAD_DATE" if msg.startswith("not a discharge date") else "DATE_OUT_OF_RANGE"
+        raise ClaimError(code, "discharge_date", discharge_date, msg) from None
+    raise ClaimError("NO_VERSION", "version", None,
+                     "give the claim a grouper version (e.g. 431 or '43.1') or a discharge date")
 
 
-_CODE_JUNK = re.compile(r"[\s.]")
-
-
-def normalize_claim(claim):
-    """Opt-in cleaning of unambiguous formatting: dots and blanks in codes, letter case of
-    codes and POA.  Returns the cleaned claim and (field, before, after) per change."""
-    from .claim import Diagnosis
-    changes = []
-
-    def clean(field, code):
-        if not isinstance(code, str):
-            return code
-        new = _CODE_JUNK.sub("", code).upper()
-        if new != code:
-            changes.append((field, code, new))
-        return new
-
-    def clean_poa(poa):
-        if isinstance(poa, str) and poa.strip() and poa.strip().upper() != poa:
-            return poa.strip().upper()
-        return poa
-
-    pdx = clean("pdx", claim.pdx)
-    sdx = tuple(Diagnosis(clean(f"sdx[{k}]", d.code), clean_poa(d.poa)) for k, d in enumerate(claim.sdx, 1))
-    procs = tuple(clean(f"procedures[{k}]", p) for k, p in enumerate(claim.procedures, 1))
-    new = attrs.evolve(claim, pdx=pdx, pdx_poa=clean_poa(claim.pdx_poa), sdx=sdx,
-                       procedures=procs,
-                       admit_dx=clean("admit_dx", claim.admit_dx) if claim.admit_dx is not None else None)
-    return new, changes
-
-
-def read_claim(claim, version: int) -> ReadClaim:
-    """Stage entry point: the raw :class:`~grouper.claim.Claim` -> :class:`ReadClaim`."""
+def read_claim(claim: Claim, version: int) -> ReadClaim:
+    """A :class:`Claim` as the grouper reads it."""
     admit = claim.admit_dx
     return ReadClaim(
         version=version,
@@ -218,74 +145,44 @@ def read_claim(claim, version: int) -> ReadClaim:
 
 _STR_ONLY = frozenset({str})
 _LIST_ONLY = frozenset({list})
-# memo of the reading of plain field values (str/int/None, as files give them)
+# memo of the reading of plain field values (str/int/None, as files give them): the
+# readings are pure functions, so the memo only saves time
 _SEX_READ: dict = {}
 _STATUS_READ: dict = {}
 _HOSPITAL_READ: dict = {}
 _PLAIN_VALUE = (str, int, type(None))
 
 
-def _cached_read(memo: dict, read, value):
+def _cached_read(memo: dict, read_value, value):
     if type(value) in _PLAIN_VALUE:
         got = memo.get(value, memo)
         if got is memo:
-            got = read(value)
+            got = read_value(value)
             if len(memo) < 4096:
                 memo[value] = got
         return got
-    return read(value)
+    return read_value(value)
 
 
 def read_mapping(d, version: int) -> ReadClaim:
     """:func:`read_claim` for a claim given as a mapping in the JSON-lines schema, without
-    building a :class:`~grouper.claim.Claim` (same reading, fast path for the common shapes)."""
+    building a :class:`Claim` (the same reading, with a fast path for the common shapes)."""
     pdx = d.get("pdx")
     sdx_in = d.get("sdx")
     sdx = None
     if type(sdx_in) is list and _LIST_ONLY.issuperset(map(type, sdx_in)):
         # the common shape, [[code, poa], ...] with text codes and plain POA values
         try:
-            sdx = [(c, _POA_FAST[q]) for c, q in sdx_in if type(c) is str]
+            sdx = [(c, POA_READ[q]) for c, q in sdx_in if type(c) is str]
         except (ValueError, KeyError, TypeError):
             sdx = None
         if sdx is not None and len(sdx) != len(sdx_in):
             sdx = None
     if sdx is None:
-        sdx = []
-    if sdx or not sdx_in:
-        pass
-    else:
-        if isinstance(sdx_in, (str, bytes, dict)):
-            sdx_in = [sdx_in]
-        try:
-            items = list(sdx_in)
-        except TypeError:
-            items = [sdx_in]
-        fast = _POA_FAST
-        for item in items:
-            if type(item) is list and len(item) == 2 and type(item[0]) is str:
-                poa = item[1]
-                p = fast.get(poa) if type(poa) is str else None
-                sdx.append((item[0], p if p is not None else read_poa(poa)))
-            else:
-                dx = _to_dx(item)
-                sdx.append((read_code(dx.code), read_poa(dx.poa)))
-    procs_in = d.get("procedures")
-    procs = []
-    if type(procs_in) is list and _STR_ONLY.issuperset(map(type, procs_in)):
-        procs = procs_in                 # the common shape: a list of code strings
-    elif procs_in:
-        if isinstance(procs_in, (str, bytes, dict)):
-            procs_in = [procs_in]
-        try:
-            items = list(procs_in)
-        except TypeError:
-            items = [procs_in]
-        for p in items:
-            if type(p) is str:
-                procs.append(p)
-            else:
-                procs.append(read_code(p.get("code") if isinstance(p, dict) else p))
+        sdx = read_sdx(sdx_in)
+    procs = d.get("procedures")
+    if not (type(procs) is list and _STR_ONLY.issuperset(map(type, procs))):
+        procs = read_procedures(procs)      # not the common shape: a list of code strings
     admit = d.get("admit_dx")
     return ReadClaim(
         version=version,

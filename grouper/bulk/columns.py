@@ -1,0 +1,64 @@
+"""Claims as columns for the batch path: the reading stage's columns, with the look-ups of
+the vectorized core (code ids in the tables' code universe, POA classes)."""
+from __future__ import annotations
+
+from itertools import repeat
+
+import numpy as np
+
+from ..engine.hac import POA_CLASS, PoaClass
+from ..reading.columns import ReadColumns, arrays_to_records
+
+
+class Columns(ReadColumns):
+    """Claims in columnar form, read the way the CMS grouper reads them (see
+    :class:`grouper.reading.columns.ReadColumns`: :meth:`from_records` reads claim mappings
+    or :class:`grouper.Claim` objects, :meth:`from_arrays` columns)."""
+
+    def code_ids(self, tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ids of the principal diagnoses, secondary diagnoses and procedures in the code
+        universe of ``tables`` (-1: in no version), looked up the way the CMS grouper does."""
+        return (_lookup(tables.dx_index, self.pdx), _lookup(tables.dx_index, self.sdx_codes),
+                _lookup(tables.pr_index, self.pr_codes))
+
+    def sdx_poa_class(self) -> np.ndarray:
+        """The HAC/POA class of every secondary diagnosis' POA (:data:`grouper.engine.hac.POA_CLASS`)."""
+        return poa_classes(self.sdx_poa)
+
+    @classmethod
+    def from_arrays(cls, *, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
+                    sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
+                    id=None, tables=None) -> "Columns":
+        """From columns: ``pdx`` a sequence of codes; ``sdx``/``procedures`` sequences of code
+        lists (``sdx_poa`` parallel POA lists, default Y), or ``(flat_codes, offsets)`` pairs;
+        the other fields sequences or scalars."""
+        return cls.from_records(arrays_to_records(pdx=pdx, sdx=sdx, sdx_poa=sdx_poa, procedures=procedures,
+                                                  version=version, discharge_date=discharge_date, sex=sex,
+                                                  discharge_status=discharge_status,
+                                                  hospital_status=hospital_status, pdx_poa=pdx_poa,
+                                                  admit_dx=admit_dx, id=id), tables=tables)
+
+
+def _lookup(index: dict, codes: list) -> np.ndarray:
+    """Code id of each code (the CMS grouper upper-cases codes), -1 if in no version."""
+    ids = np.fromiter(map(index.get, codes, repeat(-1)), dtype=np.int64, count=len(codes))
+    for i in np.flatnonzero(ids < 0).tolist():
+        c = codes[i]
+        if type(c) is str and c.upper() != c:
+            ids[i] = index.get(c.upper(), -1)
+    return ids
+
+
+def poa_classes(poas: list) -> np.ndarray:
+    """:data:`grouper.engine.hac.POA_CLASS` of every POA as read (int8)."""
+    other = PoaClass.OTHER
+    if not poas:
+        return np.zeros(0, np.int8)
+    try:
+        arr = np.array(poas, dtype="S2")
+    except (UnicodeEncodeError, TypeError):
+        return np.array([POA_CLASS.get(p, other) for p in poas], dtype=np.int8)
+    out = np.full(len(arr), other, dtype=np.int8)
+    for text, cls in POA_CLASS.items():
+        out[arr == text.encode()] = cls
+    return out

@@ -1,0 +1,28 @@
+"""The error of input that cannot be grouped at all, and the catalogue of its codes."""
+from __future__ import annotations
+
+
+class ClaimError(ValueError):
+    """The input cannot be read as a claim at all.  ``field`` and ``value`` say where."""
+
+    def __init__(self, code: str, field: str, value, message: str):
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.value = value
+
+    def __reduce__(self):
+        return (self.__class__, (self.code, self.field, self.value, str(self)))
+
+
+#: code -> one-line meaning (``docs/errors-and-warnings.md`` lists them with examples)
+ERROR_CODES = {
+    "NOT_A_CLAIM": "the input is not a claim object/mapping",
+    "MISSING_PDX": "the claim has no principal-diagnosis field at all",
+    "PDX_NOT_TEXT": "the principal diagnosis is not text (a number, a list, ...)",
+    "NO_VERSION": "neither a grouper version nor a discharge date is given",
+    "UNKNOWN_VERSION": "the grouper version is not in the compiled tables",
+    "DATE_OUT_OF_RANGE": "the discharge date is outside the compiled tables' range",
+    "BAD_DATE": "the discharge date cannot be read",
+    "UNREADABLE_ROW": "a file row cannot be read (bad JSON/CSV, wrong field count, bad bytes)",
+}
