@@ -21,15 +21,11 @@ import gc
 
 import numpy as np
 
-from ..engine.codes import UNGROUPABLE_DRG, MedSurg, ReturnCode, Severity
 from ..engine.compiled import compiled
 from ..reading.columns import records_of
 from ..tables import default as _default_tables
 from .columns import Columns
-from .vector import Batch, group_vectors, segment_rows, vector_tables
-
-# claim-level CC/MCC by level number + 1 (-1: NONE)
-_LEVEL_NAMES = np.array([Severity.NONE, Severity.NON_CC, Severity.CC, Severity.MCC], dtype=object)
+from .vector import drg_weights, group_vectors, vector_tables
 
 COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
            "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
@@ -146,43 +142,21 @@ def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, lis
 def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, fallback_rows: list) -> None:
     cv = compiled(ts, v)
     vtab = vector_tables(cv)
-    pdx_id, sdx_id, pr_id = ids
-    if len(idx) == cols.n:
-        sdx_rows, sdx_off = slice(None), cols.sdx_off
-        pr_rows, pr_off = slice(None), cols.pr_off
-    else:
-        sdx_rows, sdx_off = segment_rows(cols.sdx_off, idx)
-        pr_rows, pr_off = segment_rows(cols.pr_off, idx)
-    b = Batch(pdx_id[idx], sdx_id[sdx_rows], poa[sdx_rows], sdx_off, pr_id[pr_rows], pr_off,
-              cols.sex[idx], cols.dstat[idx], cols.hospital[idx])
-    res = group_vectors(vtab, b)
-    ini, fin = res["initial"], res["final"]
-    out["initial_drg"][idx] = ini["drg"]
-    out["initial_mdc"][idx] = ini["mdc"]
-    out["final_drg"][idx] = fin["drg"]
-    out["final_mdc"][idx] = fin["mdc"]
-    out["return_code"][idx] = fin["rc"]
-    out["initial_return_code"][idx] = ini["rc"]
-    surg = np.array(list(vtab.row_med_surg) + [MedSurg.NONE], dtype=object)
-    for a, key_base, key_ms in ((ini, "initial_base_drg", "initial_med_surg"),
-                                (fin, "final_base_drg", "final_med_surg")):
-        ok = (a["rc"] == ReturnCode.OK) & (a["row"] >= 0)
-        r = np.where(ok, a["row"], -1)
-        out[key_base][idx] = np.where(ok, vtab.row_base[r], UNGROUPABLE_DRG)
-        out[key_ms][idx] = surg[np.where(ok, r, len(surg) - 1)]
-    out["initial_severity"][idx] = np.where(ini["rc"] == ReturnCode.OK, ini["sev_used"], Severity.NON_CC)
-    out["final_severity"][idx] = np.where(fin["rc"] == ReturnCode.OK, fin["sev_used"], Severity.NON_CC)
-    out["initial_claim_severity"][idx] = _LEVEL_NAMES[ini["claim_level"] + 1]
-    out["final_claim_severity"][idx] = _LEVEL_NAMES[fin["claim_level"] + 1]
+    res = group_vectors(vtab, cols.batch(idx, ids, poa))
+    for prefix, a in (("initial_", res["initial"]), ("final_", res["final"])):
+        out[prefix + "drg"][idx] = a["drg"]
+        out[prefix + "mdc"][idx] = a["mdc"]
+        out[prefix + "base_drg"][idx] = a["base_drg"]
+        out[prefix + "med_surg"][idx] = a["med_surg"]
+        out[prefix + "severity"][idx] = a["severity"]
+        out[prefix + "claim_severity"][idx] = a["claim_severity"]
+    out["return_code"][idx] = res["final"]["return_code"]
+    out["initial_return_code"][idx] = res["initial"]["return_code"]
     out["hac_status"][idx] = res["hac_status"]
     out["num_hac_categories_satisfied"][idx] = res["num_hac"]
-    fy = cv.vt.fiscal_year
-    if fy in ts.fiscal_years:
-        w = ts.weights(fy)
-        drg = fin["drg"]
-        out["weight"][idx] = w.weight[drg]
-        out["gmlos"][idx] = w.gmlos[drg]
-        out["amlos"][idx] = w.amlos[drg]
+    figures = drg_weights(cv, res["final"]["drg"])
+    if figures is not None:
+        out["weight"][idx], out["gmlos"][idx], out["amlos"][idx] = figures
     fallback_rows.extend(idx[res["fallback"]].tolist())
 
 

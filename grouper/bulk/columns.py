@@ -8,6 +8,7 @@ import numpy as np
 
 from ..engine.hac import POA_CLASS, PoaClass
 from ..reading.columns import ReadColumns, arrays_to_records
+from .vector import Batch, segment_rows
 
 
 class Columns(ReadColumns):
@@ -24,6 +25,20 @@ class Columns(ReadColumns):
     def sdx_poa_class(self) -> np.ndarray:
         """The HAC/POA class of every secondary diagnosis' POA (:data:`grouper.engine.hac.POA_CLASS`)."""
         return poa_classes(self.sdx_poa)
+
+    def batch(self, idx: np.ndarray, ids=None, poa=None) -> Batch:
+        """The claims at positions ``idx`` (all of one version) as a :class:`grouper.bulk.vector.Batch`;
+        ``ids`` and ``poa`` are :meth:`code_ids` and :meth:`sdx_poa_class` when already computed."""
+        pdx_id, sdx_id, pr_id = ids if ids is not None else self.code_ids(self.tables)
+        poa = poa if poa is not None else self.sdx_poa_class()
+        if len(idx) == self.n:
+            sdx_rows, sdx_off = slice(None), self.sdx_off
+            pr_rows, pr_off = slice(None), self.pr_off
+        else:
+            sdx_rows, sdx_off = segment_rows(self.sdx_off, idx)
+            pr_rows, pr_off = segment_rows(self.pr_off, idx)
+        return Batch(pdx_id[idx], sdx_id[sdx_rows], poa[sdx_rows], sdx_off, pr_id[pr_rows], pr_off,
+                     self.sex[idx], self.dstat[idx], self.hospital[idx])
 
     @classmethod
     def from_arrays(cls, *, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,

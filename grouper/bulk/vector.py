@@ -1,45 +1,59 @@
 """The vectorized grouping core: many claims of one version as numpy arrays.
 
-The same CMS rules as the per-claim stages, as array operations:
+The engine's rules (:mod:`grouper.engine`) applied to columns; every rule is the engine's
+own function, called either on a column at once or once per distinct value:
 
-1. codes are interned to ids of the tables' code universe while the claims are
-   read (:class:`grouper.bulk.columns.Columns`), then checked against the version;
-2. per-code facts come from arrays indexed by code id; the claim's feature
-   mask (PDX, SDX, procedure and claim-level operand bits, word-aligned as in
-   :class:`grouper.compiled.Features`) is an OR-reduction over its codes;
-3. CC/MCC candidates, PDX exclusions and per-suppression-set levels are
-   segment reductions;
-4. each formula list is evaluated once per *distinct* (masked feature row,
-   levels) among the claims that reach it, with the same memoized evaluation
-   as the per-claim path (:func:`grouper.drg_logic.evaluate_list`);
-5. HAC/POA processing evaluates the HAC formulas per secondary diagnosis.
+1. preprocessing (:func:`preprocess_columns`): codes are interned to ids of the tables'
+   code universe while the claims are read (:class:`grouper.bulk.columns.Columns`), then
+   checked against the version; the claim's feature mask (PDX, SDX, procedure and
+   claim-level operand bits, word-aligned as in :class:`grouper.engine.compiled.Features`)
+   is an OR-reduction over its codes; the claim-level atoms come from tables that
+   :class:`VectorTables` fills by calling the rules of :mod:`grouper.engine.atoms` over
+   their whole domain (every discharge status, principal-diagnosis class and sex, trauma
+   sites), and the procedure counters from the counters' own tallies and tests;
+2. severity (:func:`severity_columns`): CC/MCC candidates with
+   :func:`grouper.engine.severity.exclusion_key` and ``counted_severity``, and each
+   claim's level per suppression set with ``level_for_set``, once per distinct
+   (MCC, CC) suppression summary;
+3. grouping (:meth:`_Walk.assign`): each formula list is evaluated once per *distinct*
+   (masked feature row, levels) among the claims that reach it, with the per-claim path's
+   memoized :func:`grouper.engine.grouping.evaluate_list`; the walk follows the rows'
+   reroutes and :func:`grouper.engine.grouping.next_list` until no claim is pending;
+4. HAC/POA (:func:`hac_columns`): :func:`grouper.engine.hac.evaluate` for each claim that
+   has a HAC-listed secondary diagnosis;
+5. results (:func:`_outcome`): base DRG, medical/surgical, claim severity and HAC status
+   from the engine's functions, tabulated over their small domains.
 
-Claims that form procedure clusters (about 2%) are grouped by the per-claim
-engine: clusters hide component attributes per formula list.
+Claims that form procedure clusters (about 2%) are grouped by the per-claim engine:
+clusters hide component attributes per formula list.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..engine import formula as fm
-from ..engine import grouping as drg_logic
-from ..engine.codes import HacStatus, ReturnCode, Severity
-from ..engine.compiled import FALLTHROUGH, JOINTS, OR_ATTRS, TRAUMA_SITES, Compiled
-from ..reading.columns import HOSPITAL_CODE
-from ..reading.values import HospitalStatus
-from ..engine.preprocess import AMA_STATUS, DIED_STATUS, TRANSFER_ACUTE
+from ..engine import grouping, hac, severity
+from ..engine.atoms import (ANYDX, COMPOSITE, COUNTERS, FALLTHROUGH, NO_MDC, ORPROC, diagnosis_atoms,
+                            is_or_procedure, principal_atoms, procedure_tallies, status_atoms)
+from ..engine.codes import PRE_MDC, UNGROUPABLE_DRG, ReturnCode, Severity
+from ..engine.compiled import Compiled
+from ..engine.formula import atoms as formula_atoms
+from ..engine.preprocess import formed_clusters
+from ..engine.weights import fiscal_year_weights
+from ..reading.columns import HOSPITAL_CODE, NO_STATUS
+from ..reading.values import SEX_FEMALE, SEX_MALE, SEX_UNKNOWN
 
 U64 = np.uint64
-
-
-# ------------------------------------------------------------------ code ids
+HOSPITAL_OF_CODE = {code: status for status, code in HOSPITAL_CODE.items()}
+MAX_STATUS = 99                       # discharge statuses are two digits
+SEXES = (SEX_UNKNOWN, SEX_MALE, SEX_FEMALE)
 
 
 # ----------------------------------------------------------- per-version arrays
 
 
 class VectorTables:
-    """Per-code facts of one version as arrays (built once per version)."""
+    """Per-code facts of one version as arrays (built once per version), each from the
+    engine's per-code facts (:class:`grouper.engine.compiled.DxInfo`, ``PrInfo``) and rules."""
 
     def __init__(self, cv: Compiled):
         self.cv = cv
@@ -48,22 +62,38 @@ class VectorTables:
         F = cv.features
         self.n_words = F.n_words
         n_dx, n_pr = len(ts.dx_codes), len(ts.pr_codes)
+        K = len(cv.supp_sets)
+        assert 2 * K <= 64, "two bits per suppression set in one word (packed levels)"
 
-        # diagnoses: facts per code id (invalid codes -> profile 0, no attributes)
+        # claim-level atoms -> bits in the X word
+        self.x0 = F.words["X"][0]
+        self.x_items = [(name, F.index[("X", name)] >> (64 * self.x0)) for (ns, name) in F.index if ns == "X"]
+
+        def xbits(names) -> int:
+            return F.mask("X", names) >> (64 * self.x0)
+
+        self.x_anydx = U64(xbits({ANYDX}))
+        self.x_orproc = U64(xbits({ORPROC}))
+        # discharge status (NO_STATUS: missing/invalid) -> its atoms' bits
+        self.status_x = np.zeros(MAX_STATUS + 2, dtype=U64)
+        for s in range(NO_STATUS, MAX_STATUS + 1):
+            self.status_x[s + 1] = xbits(status_atoms(None if s == NO_STATUS else s))
+
+        # diagnoses: facts per attribute profile (invalid codes -> the last profile, no attributes)
         valid = vt.dx_mdc >= 0
         self.dx_valid = valid
-        self.dx_mdc = vt.dx_mdc.astype(np.int16)
         self.dx_sev = np.where(valid, vt.dx_sev, 0).astype(np.int8)
         self.dx_excl = vt.dx_excl.astype(np.int64)
         combo = (vt.dx_attr.astype(np.int64) << 32) | (vt.dx_hac.astype(np.int64) << 16) | vt.dx_dxcat
         combo = np.where(valid, combo, -1)
         uniq, inv = np.unique(combo, return_inverse=True)
-        n_prof = len(uniq) + 1                      # the last profile: invalid codes, no attributes
+        inv = inv.ravel()
+        n_prof = len(uniq) + 1
         self.invalid_profile = n_prof - 1
         self.dx_prof = np.where(valid, inv, self.invalid_profile).astype(np.int32)
         self.prof_words = np.zeros((n_prof, F.n_words), dtype=U64)
         self.prof_sup = np.zeros(n_prof, dtype=np.int64)
-        self.prof_incident = np.zeros(n_prof, dtype=bool)
+        self.prof_newborn = np.zeros(n_prof, dtype=bool)
         self.prof_mccalive = np.zeros(n_prof, dtype=bool)
         self.prof_sites = np.zeros(n_prof, dtype=np.uint8)
         first = np.zeros(n_prof, dtype=np.int64)
@@ -72,11 +102,11 @@ class VectorTables:
             if uniq[p] < 0:
                 continue
             info = cv.dx_info(ts.dx_codes[int(first[p])])
-            self.prof_words[p] = _words(info.pbits | info.sbits, F.n_words)
+            self.prof_words[p] = words_of(info.pbits | info.sbits, F.n_words)
             self.prof_sup[p] = info.supbits
-            self.prof_incident[p] = info.incident
+            self.prof_newborn[p] = info.newborn
             self.prof_mccalive[p] = info.mccalive
-            self.prof_sites[p] = sum(1 << k for k, s in enumerate(TRAUMA_SITES) if s in info.sites)
+            self.prof_sites[p] = info.sites
         p0, pn = F.words["P"]
         s0, sn = F.words["S"]
         r0, rn = F.words["R"]
@@ -84,14 +114,38 @@ class VectorTables:
         # the words a code can set, contiguous: a PDX sets P bits, an SDX S bits
         self.prof_p = np.ascontiguousarray(self.prof_words[:, self.p_slice])
         self.prof_s = np.ascontiguousarray(self.prof_words[:, self.s_slice])
-        self.gender = np.full((n_dx, 2), -1, dtype=np.int16)
+        self.fall_bit = U64(F.index[("S", FALLTHROUGH)] >> (64 * s0))
+        # diagnoses taken together: (PDX newborn, every SDX newborn, trauma sites) -> atoms' bits
+        self.diag_x = np.zeros((2, 2, 256), dtype=U64)
+        for a in (0, 1):
+            for b in (0, 1):
+                for s in range(256):
+                    self.diag_x[a, b, s] = xbits(diagnosis_atoms(bool(a), bool(b), s))
+
+        # principal diagnosis: its class (valid?, table MDC, sex-dependent MDCs) -> per sex
+        # the claim's MDC and the atoms' bits (the last class: not a code of the version)
+        gender = np.full((n_dx, 2), -1, dtype=np.int64)
         for i, (m, f) in vt.gender_mdc.items():
-            self.gender[i] = (m, f)
-        self.dx_hac = np.zeros(n_dx, dtype=bool)
+            gender[i] = (m, f)
+        key = np.stack([np.where(valid, vt.dx_mdc, NO_MDC).astype(np.int64), gender[:, 0], gender[:, 1]], axis=1)
+        classes, cls_inv = np.unique(key, axis=0, return_inverse=True)
+        n_cls = len(classes) + 1
+        self.dx_pdx_class = cls_inv.ravel().astype(np.int32)
+        self.invalid_pdx_class = n_cls - 1
+        self.class_mdc = np.zeros((n_cls, 3), dtype=np.int16)
+        self.class_x = np.zeros((n_cls, 3), dtype=U64)
+        for c in range(n_cls):
+            mdc, gm, gf = (int(x) for x in classes[c]) if c < n_cls - 1 else (NO_MDC, -1, -1)
+            for sex in SEXES:
+                pdx_mdc, atoms = principal_atoms(mdc, (gm, gf) if gm >= 0 else None, sex)
+                self.class_mdc[c, sex], self.class_x[c, sex] = pdx_mdc, xbits(atoms)
+
+        # HAC: the codes on a HAC list as a secondary diagnosis
+        self.dx_hac_listed = np.zeros(n_dx, dtype=bool)
         for code in cv.hac_code_info:
             i = ts.dx_index.get(code)
-            if i is not None:
-                self.dx_hac[i] = True
+            if i is not None and valid[i]:
+                self.dx_hac_listed[i] = cv.dx_info(code).hac
 
         # procedures: facts per attribute pattern
         self.pr_pat = vt.pr_attr.astype(np.int32)
@@ -99,90 +153,61 @@ class VectorTables:
         n_pat = max(pats) + 2
         self.pat_words = np.zeros((n_pat, F.n_words), dtype=U64)
         self.pat_or = np.zeros(n_pat, dtype=bool)
-        self.pat_vessels = np.zeros(n_pat, dtype=np.int16)
-        self.pat_stents = np.zeros(n_pat, dtype=np.int16)
-        self.pat_drug = np.zeros(n_pat, dtype=bool)
-        self.pat_bare = np.zeros(n_pat, dtype=bool)
-        self.pat_joints = np.zeros(n_pat, dtype=np.uint8)
-        self.pat_fusion = np.zeros((n_pat, 4), dtype=np.int16)   # sglant, sglpost, sglpost1, sglantsectX
+        self.pat_tally = np.zeros((n_pat, len(COUNTERS)), dtype=np.int64)
+        self.pat_presence = np.zeros((n_pat, len(COUNTERS)), dtype=np.int64)
         for p in pats:
             a = frozenset(ts.pr_patterns.get(p, ()))
-            self.pat_words[p] = _words(F.mask("R", a), F.n_words)
-            self.pat_or[p] = bool(a & OR_ATTRS)
-            self.pat_vessels[p] = sum(k for k in (1, 2, 3, 4) if f"vessel{k}" in a)
-            self.pat_stents[p] = sum(k for k in (1, 2, 3, 4) if f"stent{k}" in a)
-            self.pat_drug[p] = "NORdrugstent" in a
-            self.pat_bare[p] = "NORstent" in a
-            self.pat_joints[p] = sum(1 << k for k, j in enumerate(JOINTS) if j in a)
-            self.pat_fusion[p] = ["sglantfuse" in a, "sglpostfuse" in a, "sglpostfuse1" in a,
-                                  "sglantsectXfuse" in a]
+            self.pat_words[p] = words_of(F.mask("R", a), F.n_words)
+            self.pat_or[p] = is_or_procedure(a)
+            self.pat_tally[p], self.pat_presence[p] = procedure_tallies(a)
         self.pat_r = np.ascontiguousarray(self.pat_words[:, self.r_slice])    # procedures set R bits only
-        self.pat_counted = ((self.pat_vessels > 0) | (self.pat_stents > 0) | (self.pat_joints > 0)
-                            | self.pat_fusion.any(axis=1))
+        self.pat_counted = self.pat_tally.any(axis=1)
         self.pr_clustered = np.zeros(n_pr, dtype=bool)
         self.pr_clustered[list(cv.clusters_of)] = True
 
-        # claim-level atoms -> bit in the X words
-        self.x0 = F.words["X"][0]
-        self.x_bits = {name: F.index[("X", name)] >> (64 * self.x0)
-                       for (ns, name) in F.index if ns == "X"}
-        self.fall_bit = F.index[("S", FALLTHROUGH)] >> (64 * s0)
-
         # formula lists: feature-word masks
-        self.list_words = {lst: _words(bits, F.n_words) for lst, (bits, _) in cv.list_plan.items()}
+        self.list_words = {lst: words_of(bits, F.n_words) for lst, (bits, _) in cv.list_plan.items()}
         # per list: the two-bit level fields of the suppression sets its formulas read
         self.list_level_mask = {lst: U64(sum(3 << (2 * k) for k in supp)) for lst, (_, supp) in cv.list_plan.items()}
         self.list_cols = {}
         for lst, w in self.list_words.items():
             cols = np.flatnonzero(w)
             self.list_cols[lst] = (cols, w[cols])
-        # every formula row as arrays, by row index
+        self.max_rounds = len(cv.lists) + 1          # a claim never evaluates a list twice
+
+        # every formula row as arrays, by row index; return codes as small integers
         self.rows = [r for lst in sorted(cv.lists) for r in cv.lists[lst]]
         self.row_index = {id(r): k for k, r in enumerate(self.rows)}
         self.rc_names = [ReturnCode.OK, ReturnCode.UNGROUPABLE] + sorted({r.error for r in self.rows if r.error})
-        rc_code = {name: k for k, name in enumerate(self.rc_names)}
+        self.rc_code = {name: k for k, name in enumerate(self.rc_names)}
         self.row_drg = np.array([r.drg for r in self.rows], dtype=np.int32)
         self.row_reroute = np.array([r.reroute_mdc for r in self.rows], dtype=np.int16)
-        self.row_rc = np.array([rc_code[r.error] if r.error else -1 for r in self.rows], dtype=np.int16)
+        self.row_reports_mdc = np.array([r.reports_mdc for r in self.rows], dtype=bool)
+        self.row_rc = np.array([self.rc_code[r.error] if r.error else -1 for r in self.rows], dtype=np.int16)
         self.row_supp = np.array([r.supp_index for r in self.rows], dtype=np.int64)
-        self.row_real = np.array([r.reports_claim_severity for r in self.rows], dtype=bool)
-        self.row_has_sev = np.array([any(a.kind == "SEV" for a in fm.atoms(r.node)) for r in self.rows], dtype=bool)
-        self.row_base = np.array([r.base_drg for r in self.rows], dtype=np.int32)
-        self.row_med_surg = np.array([r.med_surg for r in self.rows], dtype=object)
-
-        # HAC: per HAC number, the codes on its lists (any / main SDX operand) as arrays
-        self._hac_prepare()
-
-    def _hac_prepare(self):
-        cv = self.cv
-        ts = cv.tables
-        from ..engine.hac import sdx_operands
-        ops = sdx_operands(cv)
-        n_dx = len(ts.dx_codes)
-        self.hac_numbers = sorted(ops)
-        self.hac_on_list = {n: np.zeros(n_dx, dtype=bool) for n in self.hac_numbers}
-        self.hac_main = {n: np.zeros(n_dx, dtype=bool) for n in self.hac_numbers}
-        self.hac_first = np.full(n_dx, 99, dtype=np.int16)        # lowest HAC number of the code's lists
-        for code, (operands, numbers) in cv.hac_code_info.items():
-            i = ts.dx_index.get(code)
-            if i is None:
-                continue
-            opset = set(operands)
-            for n in sorted(set(numbers)):
-                sops = [op for op in ops.get(n, ()) if op in opset]
-                if sops:
-                    self.hac_on_list[n][i] = True
-                    self.hac_first[i] = min(self.hac_first[i], n)
-                    if ops[n][0] in opset:
-                        self.hac_main[n][i] = True
-        self.hac_candidate = self.hac_first < 99
+        self.row_reports = np.array([r.reports_claim_severity for r in self.rows], dtype=bool)
+        self.row_has_sev = np.array([any(a.kind == "SEV" for a in formula_atoms(r.node)) for r in self.rows],
+                                    dtype=bool)
+        # (base DRG, medical/surgical) by row index, the last entry for "not grouped"
+        facts = [grouping.assignment_facts(True, r) for r in self.rows] + [grouping.assignment_facts(False, None)]
+        self.row_base = np.array([f[0] for f in facts], dtype=np.int32)
+        self.row_med_surg = np.array([f[1] for f in facts], dtype=object)
+        # claim severity by (grouped, the row reports one, level)
+        self.claim_severity = np.array([[[grouping.claim_severity(bool(g), bool(r), lv) for lv in range(3)]
+                                         for r in (0, 1)] for g in (0, 1)], dtype=object)
+        # HAC status by (criteria met, initial grouped, final grouped, DRG changed)
+        self.hac_status = np.array([hac.hac_status(*map(bool, (m, i, f, c)))
+                                    for m in (0, 1) for i in (0, 1) for f in (0, 1) for c in (0, 1)],
+                                   dtype=object).reshape(2, 2, 2, 2)
 
 
-def _words(mask: int, n_words: int) -> np.ndarray:
+def words_of(mask: int, n_words: int) -> np.ndarray:
+    """A feature mask (int) as a row of uint64 words."""
     return np.frombuffer(mask.to_bytes(8 * n_words, "little"), dtype="<u8").astype(U64)
 
 
-def _mask_int(row: np.ndarray) -> int:
+def mask_of(row: np.ndarray) -> int:
+    """A row of uint64 words as a feature mask (int)."""
     return int.from_bytes(row.astype("<u8").tobytes(), "little")
 
 
@@ -218,6 +243,15 @@ def _seg_reduce(ufunc, values: np.ndarray, off: np.ndarray, n: int, empty):
     nonempty = off[1:] > off[:-1]
     if len(values) and nonempty.any():
         out[nonempty] = ufunc.reduceat(values, off[:-1][nonempty])
+    return out
+
+
+def _runs_reduce(ufunc, values: np.ndarray, owner: np.ndarray, n: int, empty):
+    """``ufunc`` of ``values`` per owner (owners sorted ascending), ``empty`` for the others."""
+    out = np.full(n, empty, dtype=values.dtype)
+    if len(values):
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        out[owner[starts]] = ufunc.reduceat(values, starts)
     return out
 
 
@@ -260,37 +294,36 @@ class Batch:
     def __init__(self, pdx_id, sdx_id, sdx_poa_class, sdx_off, pr_id, pr_off, sex, dstat, hospital):
         self.pdx_id = pdx_id            # int64 (n)
         self.sdx_id = sdx_id            # int64 flat
-        self.sdx_poa_class = sdx_poa_class   # int8 flat: 0 POA Y/W, 1 N/U, 2 anything else
+        self.sdx_poa_class = sdx_poa_class   # int8 flat: grouper.engine.hac.PoaClass
         self.sdx_off = sdx_off          # int64 (n+1)
         self.pr_id = pr_id              # int64 flat
         self.pr_off = pr_off
         self.sex = sex                  # int8: 0 unknown, 1 male, 2 female
-        self.dstat = dstat              # int16: -1 = invalid/none
-        self.hospital = hospital        # int8: 0 NOT_EXEMPT, 1 EXEMPT, 2 UNKNOWN
+        self.dstat = dstat              # int16: NO_STATUS = invalid/none
+        self.hospital = hospital        # int8: grouper.reading.columns.HOSPITAL_CODE
         self.n = len(pdx_id)
 
 
-HOSP_EXEMPT = HOSPITAL_CODE[HospitalStatus.EXEMPT]
-HOSP_UNKNOWN = HOSPITAL_CODE[HospitalStatus.UNKNOWN]
-RC_OK, RC_UNGROUPABLE, RC_PENDING = 0, 1, -1
+class Preprocessed:
+    """What preprocessing found about a batch (:func:`preprocess_columns`)."""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
 
 
-def group_vectors(vtab: VectorTables, b: Batch) -> dict:
-    """Group a batch of one version.  Returns columns; ``fallback`` marks the claims that
-    the caller must group with the per-claim engine (formed procedure clusters)."""
+def preprocess_columns(vtab: VectorTables, b: Batch) -> Preprocessed:
+    """Codes valid in the version, the claims that form a procedure cluster (``fallback``:
+    the per-claim engine groups them), the claim's MDC and every claim's feature mask
+    (``words``: one row of uint64 words per claim, :meth:`grouper.engine.preprocess.ClaimState.mask`
+    for a claim without clusters)."""
     cv = vtab.cv
-    ts = cv.tables
     n = b.n
-    W = vtab.n_words
-
-    # 1. code ids valid in this version
     pdx_id = np.where(vtab.dx_valid[b.pdx_id] & (b.pdx_id >= 0), b.pdx_id, -1)
     sdx_id = np.where(vtab.dx_valid[b.sdx_id] & (b.sdx_id >= 0), b.sdx_id, -1)
     pr_id = np.where((vtab.pr_pat[b.pr_id] >= 0) & (b.pr_id >= 0), b.pr_id, -1)
     sdx_claim = np.repeat(np.arange(n), np.diff(b.sdx_off))
     pr_claim = np.repeat(np.arange(n), np.diff(b.pr_off))
-    sdx_valid = sdx_id >= 0
-    pr_valid = pr_id >= 0
+    sdx_valid, pr_valid, pdx_valid = sdx_id >= 0, pr_id >= 0, pdx_id >= 0
 
     # claims that form a procedure cluster: per-claim engine
     fallback = np.zeros(n, dtype=bool)
@@ -301,203 +334,129 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
         if cands:
             ids, offs = pr_id.tolist(), b.pr_off.tolist()
             for c in cands:
-                fallback[c] = _forms_cluster(cv, ids[offs[c]:offs[c + 1]])
+                fallback[c] = bool(formed_clusters(cv, [i for i in ids[offs[c]:offs[c + 1]] if i >= 0]))
 
-    # 2. feature words
-    pdx_valid = pdx_id >= 0
+    # attribute words: the principal diagnosis' P bits, the OR of the secondary diagnoses' S
+    # bits and of the procedures' R bits
     pdx_prof = np.where(pdx_valid, vtab.dx_prof[np.maximum(pdx_id, 0)], vtab.invalid_profile)
-    words = np.zeros((n, W), dtype=U64)
-    words[:, vtab.p_slice] = vtab.prof_p[pdx_prof]
     sdx_prof = np.where(sdx_valid, vtab.dx_prof[np.maximum(sdx_id, 0)], vtab.invalid_profile)
+    pr_pat = np.where(pr_valid, vtab.pr_pat[np.maximum(pr_id, 0)], 0)
+    words = np.zeros((n, vtab.n_words), dtype=U64)
+    words[:, vtab.p_slice] = vtab.prof_p[pdx_prof]
     if len(sdx_id):
         words[:, vtab.s_slice] = _seg_or(vtab.prof_s[sdx_prof], b.sdx_off, n)
-    pr_pat = np.where(pr_valid, vtab.pr_pat[np.maximum(pr_id, 0)], 0)
     if len(pr_id):
         words[:, vtab.r_slice] = _seg_or(vtab.pat_r[pr_pat], b.pr_off, n)
-
-    # newborn fall-through operand: some valid SDX is not a normal-newborn code
-    not_incident = sdx_valid & ~vtab.prof_incident[sdx_prof]
-    any_not_incident = _seg_reduce(np.logical_or, not_incident, b.sdx_off, n, False)
+    # the newborn fall-through operand (grouper.engine.atoms.FALLTHROUGH_RULE)
+    not_newborn = sdx_valid & ~vtab.prof_newborn[sdx_prof]
+    any_not_newborn = _seg_reduce(np.logical_or, not_newborn, b.sdx_off, n, False)
     s0 = vtab.s_slice.start
-    fall = U64(vtab.fall_bit)
-    words[:, s0] = np.where(any_not_incident, words[:, s0] | fall, words[:, s0] & ~fall)
+    words[:, s0] = np.where(any_not_newborn, words[:, s0] | vtab.fall_bit, words[:, s0] & ~vtab.fall_bit)
 
-    # 3. claim-level atoms
-    x = np.zeros(n, dtype=U64)
-
-    def setx(name, cond):
-        bit = vtab.x_bits.get(name)
-        if bit is not None:
-            x[cond] |= U64(bit)
-
-    ds = b.dstat
-    setx("ANYDX", np.ones(n, dtype=bool))
-    setx("INVALID_DSTAT", ds < 0)
-    setx("ALIVE", ds != DIED_STATUS)
-    setx("DIED", ds == DIED_STATUS)
-    setx("AMA", ds == AMA_STATUS)
-    setx("XFRNBA", np.isin(ds, list(TRANSFER_ACUTE)))
-    if len(pr_id):
-        setx("ORPROC", _seg_reduce(np.logical_or, pr_valid & vtab.pat_or[pr_pat], b.pr_off, n, False))
-    setx("INVALID_PDX", ~pdx_valid)
-    table_mdc = np.where(pdx_valid, vtab.dx_mdc[np.maximum(pdx_id, 0)], -1)
-    g = vtab.gender[np.maximum(pdx_id, 0)]
-    gendered = pdx_valid & (g[:, 0] >= 0)
-    pdx_mdc = table_mdc.copy()
-    pdx_mdc = np.where(gendered & (b.sex == 1), g[:, 0], pdx_mdc)
-    pdx_mdc = np.where(gendered & (b.sex == 2), g[:, 1], pdx_mdc)
-    setx("INVALID_SEX", gendered & (b.sex != 1) & (b.sex != 2))
-    setx("PDX_ECODE", pdx_valid & (table_mdc == 0))
-    setx("MDC_20_FALL_THRU", pdx_valid & (pdx_mdc == 20))
+    # claim-level atoms, from the tables of grouper.engine.atoms' rules
+    sex = b.sex.astype(np.intp)
+    pdx_class = np.where(pdx_valid, vtab.dx_pdx_class[np.maximum(pdx_id, 0)], vtab.invalid_pdx_class)
+    pdx_mdc = vtab.class_mdc[pdx_class, sex].astype(np.int16)
+    x = vtab.x_anydx | vtab.status_x[b.dstat.astype(np.intp) + 1] | vtab.class_x[pdx_class, sex]
     sites = np.where(pdx_valid, vtab.prof_sites[pdx_prof], 0).astype(np.uint8)
     if len(sdx_id):
         sites |= _seg_or(np.where(sdx_valid, vtab.prof_sites[sdx_prof], 0).astype(np.uint8), b.sdx_off, n)
-    setx("MULTST", np.unpackbits(sites[:, None], axis=1).sum(axis=1) >= 2)
-    pdx_incident = pdx_valid & vtab.prof_incident[pdx_prof]
-    setx("ONLY:incident", pdx_incident & ~any_not_incident)
+    pdx_newborn = (pdx_valid & vtab.prof_newborn[pdx_prof]).astype(np.intp)
+    x |= vtab.diag_x[pdx_newborn, (~any_not_newborn).astype(np.intp), sites]
     if len(pr_id):
-        _counter_atoms(vtab, pr_valid, pr_pat, pr_claim, n, setx)
+        any_or = _seg_reduce(np.logical_or, pr_valid & vtab.pat_or[pr_pat], b.pr_off, n, False)
+        x |= np.where(any_or, vtab.x_orproc, U64(0))
+        x |= _counter_bits(vtab, pr_valid, pr_pat, pr_claim, n)
     words[:, vtab.x0] |= x
-
-    # 4. severity candidates
-    died = ds == DIED_STATUS
-    sev = np.where(sdx_valid, vtab.dx_sev[np.maximum(sdx_id, 0)], 0).astype(np.int8)
-    pdx_excl = np.where(pdx_valid, vtab.dx_excl[np.maximum(pdx_id, 0)], 0)
-    excluded = np.zeros(len(sdx_id), dtype=bool)
-    if len(sdx_id):
-        lists = pdx_excl[sdx_claim]
-        cand_pair = (lists > 0) & (sev > 0)
-        if cand_pair.any():
-            keys = lists[cand_pair] * len(ts.dx_codes) + sdx_id[cand_pair]
-            ek = ts.exclusion_keys_sorted
-            pos = np.minimum(np.searchsorted(ek, keys), len(ek) - 1)
-            excluded[cand_pair] = ek[pos] == keys
-    mcc_dead = died[sdx_claim] & vtab.prof_mccalive[sdx_prof] if len(sdx_id) else np.zeros(0, dtype=bool)
-    count_sev = np.where(excluded | mcc_dead, 0, sev).astype(np.int8)
-    sup = np.where(count_sev > 0, vtab.prof_sup[sdx_prof], 0) if len(sdx_id) else np.zeros(0, np.int64)
-
-    poa_class = b.sdx_poa_class
-    ctx = _Ctx(vtab, b, n, words, pdx_valid, pdx_mdc, sdx_claim, count_sev, sup, fallback)
-
-    # 5. initial DRG
-    initial = ctx.assign(np.zeros(len(sdx_id), dtype=bool))
-
-    # 6. HAC/POA and the final DRG
-    hac = _hac(vtab, b, ctx, initial, sdx_id, sdx_valid, sdx_claim, excluded, poa_class, pdx_id, pr_id)
-    final = dict(initial)
-    removed = hac["removed"]
-    redo = hac["has_removed"] & ~hac["error"]
-    if redo.any():
-        again = ctx.assign(removed, only=redo)
-        for k in final:
-            final[k] = np.where(redo, again[k], final[k])
-    err = hac["error_code"]
-    has_err = err != ""
-    if has_err.any():
-        final["drg"] = np.where(has_err, drg_logic.UNGROUPABLE_DRG, final["drg"])
-        final["mdc"] = np.where(has_err, 0, final["mdc"])
-        final["rc"] = np.where(has_err, err, final["rc"])
-        final["row"] = np.where(has_err, -1, final["row"])
-        final["level_row"] = np.where(has_err, 0, final["level_row"])
-        final["claim_level"] = np.where(has_err, -1, final["claim_level"])
-    status = np.full(n, HacStatus.NOT_APPLICABLE, dtype=object)
-    met = hac["num"] > 0
-    status[met & has_err] = HacStatus.FINAL_DRG_UNGROUPABLE
-    status[met & ~has_err & (final["drg"] != initial["drg"])] = HacStatus.FINAL_DRG_CHANGES
-    status[met & ~has_err & (final["drg"] == initial["drg"])] = HacStatus.FINAL_DRG_NO_CHANGE
-    return {"initial": initial, "final": final, "hac_status": status, "num_hac": hac["num"],
-            "fallback": fallback}
+    return Preprocessed(pdx_id=pdx_id, sdx_id=sdx_id, pr_id=pr_id, sdx_claim=sdx_claim, sdx_valid=sdx_valid,
+                        pdx_valid=pdx_valid, sdx_prof=sdx_prof, pdx_mdc=pdx_mdc, words=words, fallback=fallback)
 
 
-def _forms_cluster(cv: Compiled, ids: list) -> bool:
-    """Whether a claim's procedures (ids, -1 invalid) form one of the version's clusters
-    (every choice of the cluster has a code on the claim; see marking._form_clusters)."""
-    on_claim = set(ids)
-    on_claim.discard(-1)
-    clusters_of, clusters = cv.clusters_of, cv.clusters
-    for c in {c for i in on_claim for c in clusters_of.get(i, ())}:
-        if all(ch & on_claim for ch in clusters[c].choices):
-            return True
-    return False
-
-
-def _counter_atoms(vtab, pr_valid, pr_pat, pr_claim, n, setx):
-    """Stent, vessel, bilateral-joint and spinal-fusion counters (see marking._counter_atoms),
-    summed over the few procedures that carry a counted attribute."""
+def _counter_bits(vtab, pr_valid, pr_pat, pr_claim, n) -> np.ndarray:
+    """The X bits of the procedure counters (grouper.engine.atoms.COUNTERS): each claim's
+    total tally (sum, or OR for a distinct counter) and OR of presences, tested by the
+    counters' own ``holds``; summed over the few procedures that carry a counted attribute."""
+    out = np.zeros(n, dtype=U64)
     rel = np.flatnonzero(pr_valid & vtab.pat_counted[pr_pat])
     if not len(rel):
-        return
+        return out
     cl, pp = pr_claim[rel], pr_pat[rel]
+    true = {}
+    for k, c in enumerate(COUNTERS):
+        tally = vtab.pat_tally[pp, k]
+        if c.distinct:
+            total = np.zeros(n, dtype=np.uint8)
+            np.bitwise_or.at(total, cl, tally.astype(np.uint8))
+        else:
+            total = np.bincount(cl, weights=tally, minlength=n).astype(np.int64)
+        present = np.zeros(n, dtype=np.int64)
+        if c.each:
+            np.bitwise_or.at(present, cl, vtab.pat_presence[pp, k])
+        true[c.atom] = c.holds(total, present)
+    for name, parts in COMPOSITE.items():
+        true[name] = np.logical_or.reduce([true[p] for p in parts])
+    for name, holds in true.items():
+        bits = vtab.cv.features.mask("X", {name}) >> (64 * vtab.x0)
+        if bits:
+            out |= np.where(holds, U64(bits), U64(0))
+    return out
 
-    def total(values):
-        return np.bincount(cl, weights=values, minlength=n)
 
-    st, drug, bare = vtab.pat_stents[pp], vtab.pat_drug[pp], vtab.pat_bare[pp]
-    setx("FOUR_VESSELS", total(vtab.pat_vessels[pp]) >= 4)
-    setx("FOUR_STENTS", total(np.where(drug | bare, st, 0)) >= 4)
-    setx("FOUR_DRUG_ELUTING_STENTS", total(np.where(drug, st, 0)) >= 4)
-    setx("FOUR_NON_DRUG_ELUTING_STENTS", total(np.where(bare, st, 0)) >= 4)
-    joints = np.zeros(n, dtype=np.uint8)
-    np.bitwise_or.at(joints, cl, vtab.pat_joints[pp])
-    setx("BILATERAL", np.unpackbits(joints[:, None], axis=1).sum(axis=1) >= 2)
-    fus = vtab.pat_fusion[pp]
-    ant, post, post1, antx = (total(fus[:, j]) for j in range(4))
-    setx("SINGLEFUSIONCTR", (ant >= 1) & (post >= 1) & (ant + post >= 3))
-    setx("SGLANTCTR", ant >= 2)
-    setx("SGLPOST1CTR", post1 >= 2)
-    setx("SGLANTSECTXCTR", antx >= 2)
-    setx("SGLPOSTFUSECTR", post >= 2)
-    setx("MULTFUSE", (ant >= 2) | (post1 >= 2))
+def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per secondary diagnosis: the severity it counts at, its suppression-set bits, and
+    whether the principal diagnosis excludes it (grouper.engine.severity)."""
+    ts = vtab.cv.tables
+    sdx_id, sdx_valid, sdx_claim = pre.sdx_id, pre.sdx_valid, pre.sdx_claim
+    sev = np.where(sdx_valid, vtab.dx_sev[np.maximum(sdx_id, 0)], 0).astype(np.int8)
+    excluded = np.zeros(len(sdx_id), dtype=bool)
+    if not len(sdx_id):
+        return sev, np.zeros(0, np.int64), excluded
+    pdx_excl = np.where(pre.pdx_valid, vtab.dx_excl[np.maximum(pre.pdx_id, 0)], 0)
+    lists = pdx_excl[sdx_claim]
+    pairs = (lists > 0) & (sev > 0)
+    if pairs.any():
+        keys = severity.exclusion_key(lists[pairs], sdx_id[pairs], len(ts.dx_codes))
+        ek = ts.exclusion_keys_sorted
+        pos = np.minimum(np.searchsorted(ek, keys), len(ek) - 1)
+        excluded[pairs] = ek[pos] == keys
+    died_mccalive = (b.dstat[sdx_claim] == severity.DIED_STATUS) & vtab.prof_mccalive[pre.sdx_prof]
+    count_sev = severity.counted_severity(sev, excluded, died_mccalive).astype(np.int8)
+    sup = np.where(count_sev > 0, vtab.prof_sup[pre.sdx_prof], 0)
+    return count_sev, sup, excluded
 
 
-class _Ctx:
-    """What list evaluation needs about the batch."""
+RC_OK, RC_UNGROUPABLE, RC_PENDING = 0, 1, -1
 
-    def __init__(self, vtab, b, n, words, pdx_valid, pdx_mdc, sdx_claim, count_sev, sup, fallback):
-        self.vtab, self.b, self.n = vtab, b, n
-        self.words, self.pdx_valid, self.pdx_mdc = words, pdx_valid, pdx_mdc
-        self.sdx_claim, self.count_sev, self.sup = sdx_claim, count_sev, sup
-        self.fallback = fallback
-        self._lv0 = None          # levels without removals, once computed
+
+def _list_bit(lst):
+    """The bit of a formula list in a claim's visited-lists mask (list 99 shares bit 62)."""
+    return np.int64(1) << np.minimum(lst, 62).astype(np.int64)
+
+
+class _Walk:
+    """The grouping walk over a batch: list evaluation, reroutes, and the CC/MCC levels."""
+
+    def __init__(self, vtab, b, pre: Preprocessed, count_sev, sup):
+        self.vtab, self.b, self.n = vtab, b, b.n
+        self.words, self.pdx_mdc, self.fallback = pre.words, pre.pdx_mdc, pre.fallback
+        self.sdx_claim, self.count_sev, self.sup = pre.sdx_claim, count_sev, sup
         self._packed = None       # (levels, packed levels) last packed
 
-    def levels(self, removed: np.ndarray | None, claims: np.ndarray | None = None) -> np.ndarray:
-        """(n, K) level of every claim for every suppression set of the version, without
-        the ``removed`` secondary diagnoses.  With ``claims``, only those claims are
-        recomputed; the others keep their levels without removals."""
+    def levels(self, removed: np.ndarray) -> np.ndarray:
+        """(n, K) level of every claim for every suppression set of the version, without the
+        ``removed`` secondary diagnoses: grouper.engine.severity.level_for_set of each claim's
+        (MCC, CC) suppression summary, computed once per distinct summary."""
         K = len(self.vtab.cv.supp_sets)
-        cs = self.count_sev
-        if claims is None:
-            lv = np.zeros((self.n, K), dtype=np.int8)
-            pos = np.flatnonzero(cs if removed is None else cs * ~removed)
-        else:
-            lv = (self.levels(None) if self._lv0 is None else self._lv0).copy()
-            lv[claims] = 0
-            rows, _ = segment_rows(self.b.sdx_off, claims)
-            pos = rows[(cs[rows] > 0) & ~removed[rows]]
-        if not len(pos):
-            return lv
-        # only the CC/MCC codes matter: a maximum per claim, and per suppression set
-        # without the codes the set names
-        cl, c, sp = self.sdx_claim[pos], cs[pos], self.sup[pos]
-        starts = np.flatnonzero(np.r_[True, cl[1:] != cl[:-1]])
-        owners = cl[starts]
-        lv[owners] = np.maximum.reduceat(c, starts)[:, None]
-        named = np.flatnonzero(sp)                 # codes some suppression set names
-        if not len(named):
-            return lv
-        owner_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(pos)]))
-        owner_off = np.r_[starts, len(pos)]
-        present = int(np.bitwise_or.reduce(sp[named]))
-        for k in range(K):
-            if present >> k & 1:
-                # recompute only the claims with a code that set k names
-                bit = np.int64(1) << k
-                aff = np.unique(owner_of[named[(sp[named] & bit) != 0]])
-                rows, sub_off = segment_rows(owner_off, aff)
-                vals = np.where(sp[rows] & bit, 0, c[rows]).astype(np.int8)
-                lv[owners[aff], k] = np.maximum.reduceat(vals, sub_off[:-1])
-        return lv
+        cs, sup, owner = self.count_sev, self.sup, self.sdx_claim
+        counting = (cs > 0) & ~removed
+        mcc = np.flatnonzero(counting & (cs == severity.MCC))
+        cc = np.flatnonzero(counting & (cs == severity.CC))
+        mcc_sup = _runs_reduce(np.bitwise_and, sup[mcc], owner[mcc], self.n, np.int64(severity.ALL_SETS))
+        cc_sup = _runs_reduce(np.bitwise_and, sup[cc], owner[cc], self.n, np.int64(severity.ALL_SETS))
+        first, inv = _distinct_rows(mcc_sup.view(U64), cc_sup.view(U64))
+        ks = np.arange(K, dtype=np.int64)[None, :]
+        distinct = severity.level_for_set(mcc_sup[first][:, None], cc_sup[first][:, None], ks)
+        return distinct.astype(np.int8)[inv]
 
     def packed_levels(self, lv: np.ndarray) -> np.ndarray:
         """Every claim's levels in one word, two bits per suppression set."""
@@ -507,84 +466,63 @@ class _Ctx:
         return self._packed[1]
 
     def assign(self, removed: np.ndarray, only: np.ndarray | None = None) -> dict:
-        """Pre-MDC, MDC and reroutes for every claim (or the ``only`` subset)."""
+        """Pre-MDC, MDC and reroutes for every claim (or the ``only`` subset), until no
+        claim is pending: (drg, mdc, return-code number, row index, level the row saw)."""
         vtab = self.vtab
-        cv = vtab.cv
         n = self.n
-        if only is None:
-            lv = self.levels(removed)
-            self._lv0 = lv if not removed.any() else None
-        else:
-            lv = self.levels(removed, np.flatnonzero(only))
+        lv = self.levels(removed)
         drg = np.zeros(n, dtype=np.int32)
         mdc = np.zeros(n, dtype=np.int16)
         rc = np.full(n, RC_PENDING, dtype=np.int16)
         row_out = np.full(n, -1, dtype=np.int32)
         level_row = np.zeros(n, dtype=np.int8)
-        report = np.where(self.pdx_mdc >= 0, self.pdx_mdc, 0).astype(np.int16)
-        cur = np.zeros(n, dtype=np.int16)                 # current formula list
-        visited = np.zeros(n, dtype=np.int64)             # lists seen (bit min(list, 62))
+        report = np.where(self.pdx_mdc != NO_MDC, self.pdx_mdc, 0).astype(np.int16)
+        cur = np.full(n, PRE_MDC, dtype=np.int16)           # current formula list
+        visited = np.zeros(n, dtype=np.int64)               # lists evaluated (_list_bit)
         active = ~self.fallback
         if only is not None:
             active = active & only
-        one = np.int64(1)
-        for _ in range(8):
+
+        def stop(j, code):                                   # ungroupable: no DRG
+            drg[j], rc[j], active[j] = UNGROUPABLE_DRG, code, False
+
+        def go(j, nxt):                                      # continue with list nxt, unless seen
+            ended = (nxt == grouping.NO_LIST)
+            seen = ~ended & ((visited[j] & _list_bit(np.maximum(nxt, 0))) != 0)
+            stop(j[ended | seen], RC_UNGROUPABLE)
+            cur[j[~(ended | seen)]] = nxt[~(ended | seen)]
+
+        rounds = 0
+        while True:
             idx = np.flatnonzero(active)
             if not len(idx):
                 break
+            rounds += 1
+            assert rounds <= vtab.max_rounds, "a pending claim evaluated a formula list twice"
             for lst in np.unique(cur[idx]).tolist():
                 sel = idx[cur[idx] == lst]
-                visited[sel] |= one << min(lst, 62)
+                visited[sel] |= _list_bit(np.int64(lst))
                 ri, lvls = self._eval_list(lst, sel, lv)
                 none = ri < 0
-                # no formula: pre-MDC -> the PDX's MDC list; otherwise ungroupable
-                to_mdc = none & (lst == 0) & self.pdx_valid[sel]
-                cur[sel[to_mdc]] = self.pdx_mdc[sel[to_mdc]]
-                dead = sel[none & ~to_mdc]
-                drg[dead], rc[dead], active[dead] = drg_logic.UNGROUPABLE_DRG, RC_UNGROUPABLE, False
+                # no formula matched: grouping.next_list
+                j = sel[none]
+                go(j, np.broadcast_to(np.asarray(grouping.next_list(lst, self.pdx_mdc[j]), dtype=np.int64), j.shape))
                 hit = ~none
                 j, r, lvl = sel[hit], ri[hit], lvls[hit]
                 err = vtab.row_rc[r] >= 0
                 assigned = ~err & (vtab.row_drg[r] > 0)
                 reroute = ~err & ~assigned
                 je = j[err]
-                drg[je], rc[je], row_out[je], level_row[je], active[je] = \
-                    drg_logic.UNGROUPABLE_DRG, vtab.row_rc[r[err]], r[err], lvl[err], False
+                stop(je, vtab.row_rc[r[err]])
+                row_out[je], level_row[je] = r[err], lvl[err]
                 ja = j[assigned]
                 drg[ja], mdc[ja], rc[ja], row_out[ja], level_row[ja], active[ja] = \
                     vtab.row_drg[r[assigned]], report[ja], RC_OK, r[assigned], lvl[assigned], False
-                jr = j[reroute]
-                nxt = vtab.row_reroute[r[reroute]]
-                report[jr] = np.where(nxt != drg_logic.UNRELATED_OR, nxt, report[jr])
-                loop = (visited[jr] & (one << np.minimum(nxt, 62).astype(np.int64))) != 0
-                drg[jr[loop]], rc[jr[loop]], active[jr[loop]] = drg_logic.UNGROUPABLE_DRG, RC_UNGROUPABLE, False
-                cur[jr[~loop]] = nxt[~loop]
-        # claim-level CC/MCC of the assigning formula (-1: NONE) and the level it used
-        claim_level = np.full(n, -1, dtype=np.int8)
-        sev_used = np.full(n, Severity.NON_CC, dtype=object)
-        okj = np.flatnonzero(rc == RC_OK)
-        if len(okj):
-            r_ok = row_out[okj]
-            real = vtab.row_real[r_ok]
-            claim_level[okj[real]] = lv[okj[real], vtab.row_supp[r_ok[real]]]
-            sevj = okj[vtab.row_has_sev[r_ok]]
-            if len(sevj):
-                order = np.argsort(row_out[sevj], kind="stable")
-                rs = row_out[sevj][order]
-                starts = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
-                ends = np.r_[starts[1:], len(order)]
-                for a0, z0 in zip(starts.tolist(), ends.tolist()):
-                    js = sevj[order[a0:z0]]
-                    r = vtab.rows[int(rs[a0])]
-                    masked = self.words[js] & _words(r.bits, self.words.shape[1])
-                    lvl_js = level_row[js]
-                    first, inv = _distinct_rows(masked, lvl_js.astype(U64))
-                    vals = [drg_logic.row_severity_used(cv, r, _mask_int(masked[f]), int(lvl_js[f]))
-                            for f in first.tolist()]
-                    sev_used[js] = np.array(vals, dtype=object)[inv.ravel()]
-        rc_text = np.array(vtab.rc_names + [""], dtype=object)[np.where(rc == RC_PENDING, len(vtab.rc_names), rc)]
-        return {"drg": drg, "mdc": mdc, "rc": rc_text, "row": row_out, "level_row": level_row,
-                "claim_level": claim_level, "sev_used": sev_used}
+                jr, rr = j[reroute], r[reroute]
+                nxt = vtab.row_reroute[rr].astype(np.int64)
+                report[jr] = np.where(vtab.row_reports_mdc[rr], nxt, report[jr])
+                go(jr, nxt)
+        return {"drg": drg, "mdc": mdc, "rc": rc, "row": row_out, "level": level_row}
 
     def _eval_list(self, lst, sel, lv):
         cv = self.vtab.cv
@@ -605,65 +543,129 @@ class _Ctx:
         for u, f in enumerate(first.tolist()):
             m = sum(w << sh for w, sh in zip(masked[f].tolist(), shifts))
             lvt = tuple(lv[sel[f], supp].tolist())
-            row, lvl = drg_logic.evaluate_list(cv, lst, m, lvt)
+            row, lvl = grouping.evaluate_list(cv, lst, m, lvt)
             res_ri[u] = -1 if row is None else row_index[id(row)]
             res_lv[u] = lvl
         inv = inv.ravel()
         return res_ri[inv], res_lv[inv]
 
 
-def _hac(vtab, b, ctx, initial, sdx_id, sdx_valid, sdx_claim, excluded, poa_class, pdx_id, pr_id) -> dict:
-    """HAC/POA processing (see :mod:`grouper.hac`) for every claim of the batch."""
+def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, excluded: np.ndarray) -> dict:
+    """HAC/POA processing (:func:`grouper.engine.hac.evaluate`) of every claim of the batch
+    that has a HAC-listed secondary diagnosis."""
+    cv = vtab.cv
     n = b.n
-    num = np.zeros(n, dtype=np.int16)
-    removed = np.zeros(len(sdx_id), dtype=bool)
-    out = {"num": num, "removed": removed, "has_removed": np.zeros(n, dtype=bool),
-           "error": np.zeros(n, dtype=bool), "error_code": np.full(n, "", dtype=object)}
+    sdx_id = pre.sdx_id
+    out = {"num": np.zeros(n, dtype=np.int16), "removed": np.zeros(len(sdx_id), dtype=bool),
+           "has_removed": np.zeros(n, dtype=bool), "error": np.full(n, None, dtype=object)}
     if not len(sdx_id):
         return out
-    ok_claim = (initial["rc"] == ReturnCode.OK) & (b.hospital != HOSP_EXEMPT) & ~ctx.fallback
-    cand = sdx_valid & vtab.hac_candidate[np.maximum(sdx_id, 0)] & ok_claim[sdx_claim] & (poa_class != 0)
-    if not cand.any():
+    listed = pre.sdx_valid & vtab.dx_hac_listed[np.maximum(sdx_id, 0)]
+    if not listed.any():
         return out
-    cv = vtab.cv
-    claims = np.unique(sdx_claim[cand])
-    for c in claims.tolist():
-        a, z = b.sdx_off[c], b.sdx_off[c + 1]
-        ids = sdx_id[a:z]
-        pclass = poa_class[a:z]
-        exc = excluded[a:z]
-        pdx = pdx_id[c]
-        P = cv.dx_info(cv.tables.dx_codes[pdx]).attrs if pdx >= 0 else frozenset()
-        pa, pz = b.pr_off[c], b.pr_off[c + 1]
-        R = frozenset().union(*(cv.pr_attrs(int(i)) for i in pr_id[pa:pz] if i >= 0))
-        met_positions, met, unrecognized = [], set(), False
-        for k in range(z - a):
-            i = int(ids[k])
-            if i < 0 or not vtab.hac_candidate[i] or pclass[k] == 0:
-                continue
-            if pclass[k] == 2:
-                unrecognized = True
-            lists = [(nn, None) for nn in vtab.hac_numbers if vtab.hac_on_list[nn][i]]
-            if exc[k] and any(vtab.hac_main[nn][i] for nn, _ in lists):
-                continue
-            S = cv.dx_info(cv.tables.dx_codes[i]).attrs
-            hits = [nn for nn, _ in lists if fm.evaluate(cv.hac_nodes[nn], P, S, R, frozenset(), 0)]
-            if hits:
-                met_positions.append(a + k)
-                met.update(hits)
-        if not met:
+    ts = cv.tables
+    pclass = b.sdx_poa_class
+    x_items = vtab.x_items
+    words = pre.words
+    for c in np.unique(pre.sdx_claim[listed]).tolist():
+        if pre.fallback[c]:
             continue
-        num[c] = len(met)
-        hosp = b.hospital[c]
-        if hosp == HOSP_UNKNOWN:
-            single = (z - a) == 1 and pclass[0] != 1
-            out["error_code"][c] = (ReturnCode.HAC_STATUS_INVALID_POA_INVALID_OR_1 if single
-                                    else ReturnCode.HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W)
-            out["error"][c] = True
-        elif unrecognized:
-            out["error_code"][c] = ReturnCode.HAC_MISSING_ONE_POA
-            out["error"][c] = True
-        else:
-            removed[met_positions] = True
+        a, z = int(b.sdx_off[c]), int(b.sdx_off[c + 1])
+        grouped = initial["rc"][c] == RC_OK
+        hospital = HOSPITAL_OF_CODE[int(b.hospital[c])]
+        pcs = [hac.PoaClass(int(q)) for q in pclass[a:z]]
+        if not hac.needs_evaluation(grouped, hospital, zip(listed[a:z].tolist(), pcs)):
+            continue
+        infos = [cv.dx_info(ts.dx_codes[i]) if i >= 0 else None for i in sdx_id[a:z].tolist()]
+        sdx = [(info.hac_lists if info is not None else (), pc, info.attrs if info is not None else frozenset())
+               for info, pc in zip(infos, pcs)]
+        pdx = int(pre.pdx_id[c])
+        P = cv.dx_info(ts.dx_codes[pdx]).attrs if pdx >= 0 else frozenset()
+        pa, pz = int(b.pr_off[c]), int(b.pr_off[c + 1])
+        R = frozenset().union(*(cv.pr_attrs(i) for i in pre.pr_id[pa:pz].tolist() if i >= 0))
+        xw = int(words[c, vtab.x0])
+        X = frozenset(name for name, bit in x_items if xw & bit)
+        excl = {k + 1 for k in np.flatnonzero(excluded[a:z]).tolist()}
+        outcome = hac.evaluate(cv, hospital, P, R, X, sdx, excl, True)
+        out["num"][c] = len(outcome.met_numbers)
+        out["error"][c] = outcome.error
+        if outcome.removed:
+            out["removed"][[a + pos - 1 for pos in outcome.removed]] = True
             out["has_removed"][c] = True
     return out
+
+
+def group_vectors(vtab: VectorTables, b: Batch) -> dict:
+    """Group a batch of one version.  Returns the result columns of the initial and the final
+    assignment, ``hac_status``, ``num_hac`` and ``fallback`` (the claims that the caller must
+    group with the per-claim engine: formed procedure clusters)."""
+    pre = preprocess_columns(vtab, b)
+    count_sev, sup, excluded = severity_columns(vtab, b, pre)
+    walk = _Walk(vtab, b, pre, count_sev, sup)
+    initial = walk.assign(np.zeros(len(pre.sdx_id), dtype=bool))
+    hacs = hac_columns(vtab, b, pre, initial, excluded)
+    final = dict(initial)
+    has_err = np.array([e is not None for e in hacs["error"]], dtype=bool)
+    redo = hacs["has_removed"] & ~has_err
+    if redo.any():
+        again = walk.assign(hacs["removed"], only=redo)
+        for k in ("drg", "mdc", "rc", "row", "level"):
+            final[k] = np.where(redo, again[k], final[k])
+    if has_err.any():
+        codes = np.array([vtab.rc_code.get(e, -1) if e is not None else -1 for e in hacs["error"]], dtype=np.int16)
+        final["drg"] = np.where(has_err, UNGROUPABLE_DRG, final["drg"])
+        final["mdc"] = np.where(has_err, 0, final["mdc"])
+        final["rc"] = np.where(has_err, codes, final["rc"])
+        final["row"] = np.where(has_err, -1, final["row"])
+        final["level"] = np.where(has_err, 0, final["level"])
+    ini, fin = _outcome(vtab, pre, initial, hacs), _outcome(vtab, pre, final, hacs)
+    met = hacs["num"] > 0
+    status = vtab.hac_status[met.astype(np.intp), (initial["rc"] == RC_OK).astype(np.intp),
+                             (final["rc"] == RC_OK).astype(np.intp),
+                             (final["drg"] != initial["drg"]).astype(np.intp)]
+    return {"initial": ini, "final": fin, "hac_status": status, "num_hac": hacs["num"], "fallback": pre.fallback}
+
+
+def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict) -> dict:
+    """The result columns of an assignment: DRG, MDC, return code, base DRG,
+    medical/surgical, the severity its formula used and the claim severity."""
+    cv = vtab.cv
+    n = len(a["drg"])
+    names = np.array(vtab.rc_names + [None], dtype=object)
+    rc_index = np.where(a["rc"] >= 0, a["rc"], len(vtab.rc_names))
+    return_code = names[rc_index]
+    extra = np.flatnonzero(a["rc"] < 0)                  # HAC return codes the rows do not name
+    for i in extra.tolist():
+        return_code[i] = hacs["error"][i]
+    grouped = (a["rc"] == RC_OK) & (a["row"] >= 0)
+    r = np.where(grouped, a["row"], len(vtab.rows))           # the last facts: not grouped
+    reports = grouped & vtab.row_reports[np.minimum(r, len(vtab.rows) - 1)]
+    claim_sev = vtab.claim_severity[grouped.astype(np.intp), reports.astype(np.intp), a["level"].astype(np.intp)]
+    # the level the assigning formula used (grouping.row_severity_used), once per distinct
+    # (row, masked features, level)
+    sev_used = np.full(n, Severity.NON_CC, dtype=object)
+    okj = np.flatnonzero(grouped)
+    sevj = okj[vtab.row_has_sev[a["row"][okj]]] if len(okj) else okj
+    if len(sevj):
+        order = np.argsort(a["row"][sevj], kind="stable")
+        rs = a["row"][sevj][order]
+        starts = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        for a0, z0 in zip(starts.tolist(), ends.tolist()):
+            js = sevj[order[a0:z0]]
+            row = vtab.rows[int(rs[a0])]
+            masked = pre.words[js] & words_of(row.bits, pre.words.shape[1])
+            lvl_js = a["level"][js]
+            first, inv = _distinct_rows(masked, lvl_js.astype(U64))
+            vals = [grouping.row_severity_used(cv, row, mask_of(masked[f]), int(lvl_js[f])) for f in first.tolist()]
+            sev_used[js] = np.array(vals, dtype=object)[inv.ravel()]
+    return {"drg": a["drg"], "mdc": a["mdc"], "return_code": return_code, "base_drg": vtab.row_base[r],
+            "med_surg": vtab.row_med_surg[r], "severity": sev_used, "claim_severity": claim_sev}
+
+
+def drg_weights(cv: Compiled, drg: np.ndarray):
+    """(weight, GMLOS, AMLOS) columns of the final DRGs, or None without weights for the year."""
+    w = fiscal_year_weights(cv)
+    if w is None:
+        return None
+    return w.weight[drg], w.gmlos[drg], w.amlos[drg]

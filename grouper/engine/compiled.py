@@ -11,16 +11,11 @@ from functools import cached_property
 
 import attrs
 
-from . import formula as fm
-from .codes import UNGROUPED_DRG_SEVERITY, MedSurg, ReturnCode, med_surg
 from ..tables.store import TableSet, VersionTables
-
-OR_ATTRS = frozenset({"d468", "d477"})
-TRAUMA_SITES = ("sthead", "stchest", "stabdom", "stkidney", "sturin", "stpel", "stuplimb", "stlolimb")
-NORMAL_NEWBORN = "incident"          # attribute tested by ONLY:incident (DRG 795)
-FALLTHROUGH = "mdc15fallthrough"
-JOINTS = ("righthip", "lefthip", "rightknee", "leftknee", "rightankle", "leftankle")
-COUNTED_PREFIXES = ("vessel", "stent", "NORstent", "NORdrugstent", "right", "left", "sgl", "mult")
+from . import formula as fm
+from .atoms import (ALWAYS_DECLARED, ERROR_ATOMS, FALLTHROUGH, MCC_ALIVE, NORMAL_NEWBORN, is_or_procedure,
+                    procedure_tallies, site_bits)
+from .codes import UNGROUPED_DRG_SEVERITY, UNRELATED_OR, MedSurg, ReturnCode, med_surg
 
 
 NAMESPACES = ("P", "S", "R", "X")
@@ -75,6 +70,7 @@ class Row:
     surgical: str
     med_surg: MedSurg                                         # from ``surgical``
     reroute_mdc: int
+    reports_mdc: bool                # a reroute to a list whose MDC the claim then reports (not 29)
     expression: str
     node: object = attrs.field(repr=False, eq=False)
     pred: object = attrs.field(repr=False, eq=False)          # f(P, S, R, X, sev) over attribute sets
@@ -97,9 +93,17 @@ class Cluster:
     suppression_mdcs: frozenset
 
 
-def _operands(nodes) -> dict[str, list[str]]:
-    """Every operand the formulas test, per feature namespace, in first-seen order."""
+def _operands(nodes, hac_nodes=()) -> dict[str, list[str]]:
+    """Every operand the DRG formulas test, per feature namespace, in first-seen order; and
+    the claim-level atoms that HAC formulas test (so that a claim's feature mask holds every
+    atom a HAC formula can read)."""
     out: dict[str, dict] = {ns: {} for ns in NAMESPACES}
+    for node in hac_nodes:
+        for a in fm.atoms(node):
+            if a.kind == "ONLY":
+                out["X"]["ONLY:" + a.name] = None
+            elif a.kind == "SPECIAL":
+                out["X"][a.name] = None
     for node in nodes:
         for a in fm.atoms(node):
             k, n = a.kind, a.name
@@ -116,8 +120,7 @@ def _operands(nodes) -> dict[str, list[str]]:
                 out["X"][n] = None
             elif k == "PROC":
                 out["R"][n] = None
-    # atoms set by marking even when no formula of the version tests them
-    for n in ("ANYDX", "ALIVE", "DIED", "INVALID_DSTAT", "INVALID_PDX", "INVALID_SEX", "PDX_ECODE"):
+    for n in ALWAYS_DECLARED:
         out["X"][n] = None
     out["S"][FALLTHROUGH] = None
     return {ns: list(d) for ns, d in out.items()}
@@ -126,26 +129,29 @@ def _operands(nodes) -> dict[str, list[str]]:
 class DxInfo:
     """What the tables say about one diagnosis code in one version (shared, immutable)."""
 
-    __slots__ = ("id", "mdc", "severity", "attrs", "excl", "pbits", "sbits", "supbits", "hac", "gender",
-                 "sites", "incident", "mccalive")
+    __slots__ = ("id", "mdc", "severity", "attrs", "excl", "pbits", "sbits", "supbits", "hac_lists", "hac",
+                 "gender", "sites", "newborn", "mccalive")
 
-    def __init__(self, id, mdc, severity, attrs_, excl, pbits, sbits, supbits, hac, gender):
+    def __init__(self, id, mdc, severity, attrs_, excl, pbits, sbits, supbits, hac_lists, gender):
         self.id, self.mdc, self.severity, self.attrs, self.excl = id, mdc, severity, attrs_, excl
-        self.pbits, self.sbits, self.supbits, self.hac, self.gender = pbits, sbits, supbits, hac, gender
-        self.sites = frozenset(a for a in attrs_ if a in TRAUMA_SITES)
-        self.incident = NORMAL_NEWBORN in attrs_
-        self.mccalive = "mccalive" in attrs_
+        self.pbits, self.sbits, self.supbits, self.gender = pbits, sbits, supbits, gender
+        self.hac_lists = hac_lists            # (HAC number, SDX operand) of the HAC lists it is on
+        self.hac = bool(hac_lists)
+        self.sites = site_bits(attrs_)        # trauma sites (grouper.engine.atoms)
+        self.newborn = NORMAL_NEWBORN in attrs_
+        self.mccalive = MCC_ALIVE in attrs_
 
 
 class PrInfo:
     """What the tables say about one procedure code in one version (shared, immutable)."""
 
-    __slots__ = ("id", "attrs", "rbits", "is_or_attr", "clustered", "counted")
+    __slots__ = ("id", "attrs", "rbits", "is_or", "clustered", "tallies", "presences", "counted")
 
-    def __init__(self, id, attrs_, rbits, is_or_attr, clustered):
-        self.id, self.attrs, self.rbits, self.is_or_attr, self.clustered = id, attrs_, rbits, is_or_attr, clustered
-        # takes part in a counting operand (vessels, stents, joints, spinal fusions)
-        self.counted = any(a.startswith(COUNTED_PREFIXES) for a in attrs_)
+    def __init__(self, id, attrs_, rbits, is_or, clustered, tallies, presences):
+        self.id, self.attrs, self.rbits, self.is_or, self.clustered = id, attrs_, rbits, is_or, clustered
+        # what it adds to each procedure counter (grouper.engine.atoms.COUNTERS)
+        self.tallies, self.presences = tallies, presences
+        self.counted = any(tallies)
 
 
 class Compiled:
@@ -154,12 +160,13 @@ class Compiled:
         self.vt = vt
         self.version = vt.version
         parsed = {mdc: [fm.parse(r["expression"]) for r in rows] for mdc, rows in vt.formulas.items()}
-        self.features = Features(_operands(node for nodes in parsed.values() for node in nodes))
+        self.hac_nodes = {n: fm.parse(e) for n, e in vt.hac_formulas.items()}
+        self.features = Features(_operands((node for nodes in parsed.values() for node in nodes),
+                                           self.hac_nodes.values()))
         self.supp_sets: list[frozenset] = [frozenset()]
         self.lists: dict[int, tuple[Row, ...]] = {
             mdc: tuple(self._row(mdc, r, node) for r, node in zip(rows, parsed[mdc]))
             for mdc, rows in vt.formulas.items()}
-        self.hac_nodes = {n: fm.parse(e) for n, e in vt.hac_formulas.items()}
         # per formula list: (feature bits its formulas test, suppression-set indexes it uses)
         self.list_plan: dict[int, tuple[int, tuple[int, ...]]] = {}
         for mdc, rows in self.lists.items():
@@ -191,15 +198,16 @@ class Compiled:
         error = None
         if r["drg"] == 0 and not r["reroute_mdc"]:
             for a in fm.atoms(node):
-                if a.kind == "SPECIAL" and a.name in fm.ERROR_ATOMS:
-                    error = fm.ERROR_ATOMS[a.name]
+                if a.kind == "SPECIAL" and a.name in ERROR_ATOMS:
+                    error = ERROR_ATOMS[a.name]
                     break
         supp = frozenset(r["severity_suppression"])
         if supp not in self.supp_sets:
             self.supp_sets.append(supp)
         bit = self.features.bit
         return Row(list_mdc=mdc, drg=r["drg"], base_drg=r["base_drg"], mdc=r["mdc"],
-                   surgical=r["surgical"], med_surg=med_surg(r["surgical"]), reroute_mdc=r["reroute_mdc"], expression=r["expression"],
+                   surgical=r["surgical"], med_surg=med_surg(r["surgical"]), reroute_mdc=r["reroute_mdc"],
+                   reports_mdc=r["reroute_mdc"] != UNRELATED_OR, expression=r["expression"],
                    node=node, pred=fm.compile_predicate(node), mpred=fm.compile_mask_predicate(node, bit),
                    bits=fm.operand_bits(node, bit), supp_index=self.supp_sets.index(supp),
                    suppression=supp, drg_severity=r["drg_severity"],
@@ -232,7 +240,7 @@ class Compiled:
                     sup |= self.supp_attr_bits.get(name, 0)
                 bits = self._dx_bits[a] = (f.mask("P", a), f.mask("S", a), sup)
             info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), bits[0], bits[1],
-                          bits[2], code in self.hac_code_info, vt.gender_mdc.get(i))
+                          bits[2], self.hac_lists(code), vt.gender_mdc.get(i))
         if len(self._dx_info) < _INFO_CACHE_LIMIT:
             self._dx_info[code] = info
         return info
@@ -249,8 +257,8 @@ class Compiled:
             a = self.pr_attrs(i)
             bits = self._pr_bits.get(a)
             if bits is None:                 # per attribute pattern: codes share them
-                bits = self._pr_bits[a] = (self.features.mask("R", a), bool(a & OR_ATTRS))
-            info = PrInfo(i, a, bits[0], bits[1], i in self.clusters_of)
+                bits = self._pr_bits[a] = (self.features.mask("R", a), is_or_procedure(a)) + procedure_tallies(a)
+            info = PrInfo(i, a, bits[0], bits[1], i in self.clusters_of, bits[2], bits[3])
         if len(self._pr_info) < _INFO_CACHE_LIMIT:
             self._pr_info[code] = info
         return info
@@ -297,6 +305,30 @@ class Compiled:
     @cached_property
     def hac_code_info(self) -> dict[str, tuple[tuple[str, ...], tuple[int, ...]]]:
         return {c: (tuple(o), tuple(n)) for c, (o, n) in self.vt.hac_codes.items()}
+
+    @cached_property
+    def hac_sdx_operands(self) -> dict[int, tuple[str, ...]]:
+        """HAC number -> the secondary-diagnosis operands of its formula (``SDX:`` atoms:
+        HAC04; hac06_sdx, hac06_show; hac11_sdx), the first one being its main operand."""
+        out = {}
+        for n, node in self.hac_nodes.items():
+            ops = []
+            for a in fm.atoms(node):
+                if a.kind == "SDX" and a.name not in ops:
+                    ops.append(a.name)
+            out[n] = tuple(ops)
+        return out
+
+    def hac_lists(self, code: str) -> tuple[tuple[int, str], ...]:
+        """The HAC lists a diagnosis code (upper case) is on as a secondary diagnosis: (HAC
+        number, SDX operand of its formula) for each of the code's HAC operands that the
+        formula tests as a secondary diagnosis, by HAC number."""
+        hi = self.hac_code_info.get(code)
+        if hi is None:
+            return ()
+        operands = set(hi[0])
+        ops = self.hac_sdx_operands
+        return tuple((n, op) for n in sorted(set(hi[1])) for op in ops.get(n, ()) if op in operands)
 
 
 # code look-ups are cached per spelling; beyond this many (a file of random strings), new

@@ -1,6 +1,6 @@
 """The CMS DRG formula language: parse once, compile to a Python predicate.
 
-Grammar (CMS README §5.3)::
+Grammar (``docs/cms-rules.md``, "Formula language")::
 
     expr   := term ('|' term)*
     term   := factor ('&' factor)*
@@ -12,7 +12,7 @@ An atom is classified when it is parsed:
 * ``PDX:x`` / ``SDX:x`` / ``ANY:x`` / ``ONLY:x`` — diagnosis attribute tests;
 * ``MCC`` / ``CC`` — the CC/MCC level of the claim for *this* formula;
 * special claim-level atoms (``ALIVE``, ``MULTST``, ``FOUR_STENTS``, …, see
-  :data:`SPECIAL_ATOMS`);
+  :data:`grouper.engine.atoms.SPECIAL_ATOMS`);
 * anything else — a procedure attribute (``replacex``, ``d468``, …).
 
 A compiled predicate is a Python function ``f(P, S, R, X, sev) -> bool`` over
@@ -26,23 +26,8 @@ import re
 
 import attrs
 
-from .codes import ReturnCode
+from .atoms import SPECIAL_ATOMS
 
-# Atoms that are computed from the claim as a whole (see grouper.engine.preprocess).
-SPECIAL_ATOMS = frozenset({
-    "ALIVE", "DIED", "AMA", "XFRNBA", "ORPROC", "ANYDX", "ERRORDRG",
-    "BILATERAL", "MULTST", "FOUR_VESSELS", "FOUR_STENTS", "FOUR_DRUG_ELUTING_STENTS",
-    "FOUR_NON_DRUG_ELUTING_STENTS", "MULTFUSE", "SINGLEFUSIONCTR", "SGLANTCTR", "SGLPOST1CTR",
-    "SGLANTSECTXCTR", "SGLPOSTFUSECTR", "MDC_20_FALL_THRU",
-    "INVALID_PDX", "INVALID_SEX", "INVALID_DSTAT", "PDX_ECODE",
-})
-# Atoms that turn a drg-0 control row into an error (DRG 999 with a return code).
-ERROR_ATOMS = {
-    "INVALID_PDX": ReturnCode.INVALID_PDX,
-    "PDX_ECODE": ReturnCode.DX_CANNOT_BE_PDX,
-    "INVALID_SEX": ReturnCode.INVALID_SEX,
-    "INVALID_DSTAT": ReturnCode.INVALID_DISCHARGE_STATUS,
-}
 _NOOP = re.compile(r"^(MDC\d\d|\d+)$")  # MDCnn and bare numbers: never set by any claim
 
 _TOKEN = re.compile(r"\s*(?:([()&|~])|([A-Za-z0-9_@]+(?::[A-Za-z0-9_@]+)?))")

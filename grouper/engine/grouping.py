@@ -1,13 +1,20 @@
-"""Stage 3 — pre-MDC, MDC and DRG: evaluate the formula lists.
+"""Grouping (CMS ``PreMdcGrouping``, ``PdxMdcGrouping``, ``MdcRerouteGrouping`` in its initial
+and final variants): evaluate the formula lists, pre-MDC, MDC and reroutes.
 
-CMS rules (README §5.1-5.2): the pre-MDC list (0) is evaluated first, then the
-list of the principal diagnosis' MDC; each list in rank order, ties in blob
-order, first true formula wins.  A matching row either assigns its DRG, or
-reroutes to another list (24 multiple significant trauma, 25 HIV, 11 kidney
-transplant, 29 unrelated OR procedure), or — a drg-0 row naming an
-invalid-input atom — makes the claim ungroupable (DRG 999 with a return
-code).  Other drg-0 rows have no effect.  The CC/MCC level is recomputed
-per formula from its severity suppression list.
+CMS rules (``docs/cms-rules.md``, "Formula lists"): the pre-MDC list (0) is evaluated
+first, then the list of the principal diagnosis' MDC; each list in rank order, ties in
+blob order, first true formula wins.  A matching row either assigns its DRG, or reroutes
+to another list (24 multiple significant trauma, 25 HIV, 11 kidney transplant, 29
+unrelated OR procedure), or -- a drg-0 row naming an invalid-input atom -- makes the claim
+ungroupable (DRG 999 with a return code).  Other drg-0 rows have no effect.  The CC/MCC
+level is recomputed per formula from its severity suppression list.  A claim never
+evaluates a list twice: a reroute back to a visited list, or no formula matching outside
+the pre-MDC list, leaves it ungroupable.
+
+Initial and final grouping are the same function (:func:`assign`); the final one leaves
+out the secondary diagnoses that HAC/POA processing removed.  The walk's rules (what
+follows a list without a match, which reroutes change the reported MDC) are the row data
+and :func:`next_list`, used by the vectorized walk (:mod:`grouper.bulk.vector`) as well.
 """
 from __future__ import annotations
 
@@ -15,11 +22,13 @@ import attrs
 
 from . import formula as fm
 from . import severity as sv
-from .codes import PRE_MDC, UNGROUPABLE_DRG, UNRELATED_OR, ReturnCode, Severity
+from .atoms import NO_MDC
+from .codes import LEVEL_SEVERITY, PRE_MDC, UNGROUPABLE_DRG, MedSurg, ReturnCode, Severity
 from .compiled import Row
 from .preprocess import ClaimState
 
 OK = ReturnCode.OK
+NO_LIST = NO_MDC                     # the "next list" of a walk that ends without a DRG
 
 
 @attrs.frozen
@@ -33,10 +42,18 @@ class Assignment:
     list_mdc: int                    # list where the DRG was found
 
 
+def next_list(lst, pdx_mdc):
+    """The list to evaluate after list ``lst`` when none of its formulas matched: the
+    principal diagnosis' MDC after the pre-MDC list, else none (NO_LIST: ungroupable).
+    ``pdx_mdc`` is NO_MDC for a principal diagnosis that is not a code of the version (an
+    int, or a numpy array of the claims evaluating ``lst``)."""
+    return pdx_mdc if lst == PRE_MDC else NO_LIST
+
+
 MEMO_LIMIT = 400_000
 
 
-def _run(state: ClaimState, lst: int, count, cache: dict):
+def _run(state: ClaimState, lst: int, summary, cache: dict):
     """First formula of list ``lst`` that assigns, reroutes or errors: (row, its CC/MCC level).
 
     Results are memoized per version on (list, the feature bits the list tests, the
@@ -51,7 +68,7 @@ def _run(state: ClaimState, lst: int, count, cache: dict):
     for k in supp_idx:
         lv = cache.get(k)
         if lv is None:
-            lv = cache[k] = sv.level_k(count, k)
+            lv = cache[k] = sv.level_for_set(summary[0], summary[1], k)
         levels.append(lv)
     return evaluate_list(cv, lst, m & bits, tuple(levels))
 
@@ -81,33 +98,43 @@ def assign(state: ClaimState, cand, removed: frozenset = frozenset()) -> Assignm
     """Group one claim: the initial DRG with ``removed`` empty, the final DRG with the
     positions of HAC-removed secondary diagnoses."""
     cache: dict = {}
-    count = sv.counting(state, cand, removed)
+    summary = sv.severity_summary(state, cand, removed)
     path = []
-    report_mdc = state.pdx_mdc if state.pdx_mdc is not None else max(state.pdx.mdc, 0)
+    report_mdc = state.pdx_mdc if state.pdx_mdc != NO_MDC else 0
     lst = PRE_MDC
     visited = set()
-    while True:
+    while lst != NO_LIST and lst not in visited:
         visited.add(lst)
-        row, lvl = _run(state, lst, count, cache)
+        row, lvl = _run(state, lst, summary, cache)
         if row is None:
-            if lst == PRE_MDC and state.pdx_mdc is not None:
-                lst = state.pdx_mdc
-                if lst in visited:
-                    break
-                continue
-            break
+            lst = next_list(lst, state.pdx_mdc)
+            continue
         path.append((row, lst))
         if row.error:
             return Assignment(UNGROUPABLE_DRG, 0, row.error, row, tuple(path), lvl, lst)
         if row.drg:
             return Assignment(row.drg, report_mdc, OK, row, tuple(path), lvl, lst)
-        nxt = row.reroute_mdc
-        if nxt != UNRELATED_OR:
-            report_mdc = nxt
-        if nxt in visited:
-            break
-        lst = nxt
+        if row.reports_mdc:
+            report_mdc = row.reroute_mdc
+        lst = row.reroute_mdc
     return Assignment(UNGROUPABLE_DRG, 0, ReturnCode.UNGROUPABLE, None, tuple(path), 0, lst)
+
+
+def assignment_facts(grouped: bool, row: Row | None) -> tuple[int, MedSurg]:
+    """(base DRG, medical/surgical) of an assignment: its formula's, or (999, NONE) when the
+    claim is not grouped."""
+    if grouped and row is not None:
+        return row.base_drg, row.med_surg
+    return UNGROUPABLE_DRG, MedSurg.NONE
+
+
+def claim_severity(grouped: bool, reports: bool, level: int) -> Severity:
+    """The claim-level CC/MCC of an assignment: the level its formula saw (the highest
+    among the secondary diagnoses that count for it), NONE when the claim is not grouped
+    or its formula reports none (``Row.reports_claim_severity``: DRG 998)."""
+    if not grouped or not reports:
+        return Severity.NONE
+    return LEVEL_SEVERITY[level]
 
 
 def severity_used(state: ClaimState, a: Assignment) -> Severity:

@@ -1,16 +1,21 @@
-"""Stage 5 — HAC/POA: hospital-acquired conditions and the final DRG.
+"""HAC/POA processing (CMS ``MsdrgHacProcessor``): hospital-acquired conditions and the final DRG.
 
-CMS HAC-POA policy as the 43.1 grouper applies it (README §4.8, oracle README
-"HAC / POA handling"): a secondary diagnosis on a HAC list whose HAC formula
-is satisfied (formulas from the tables; e.g. ``SDX:HAC10 & hac10_proc``)
+CMS HAC-POA policy as the 43.1 grouper applies it (``docs/cms-rules.md``, "HAC/POA"): a
+secondary diagnosis on a HAC list whose HAC formula is satisfied (formulas from the
+tables; e.g. ``SDX:HAC10 & hac10_proc``)
 
-* NOT_EXEMPT hospital, POA N or U: criteria met — the code does not count as
+* NOT_EXEMPT hospital, POA N or U: criteria met -- the code does not count as
   CC/MCC for the final DRG;
 * NOT_EXEMPT, POA blank/1/E/invalid: final DRG 999, ``HAC_MISSING_ONE_POA``;
 * UNKNOWN hospital status, POA not Y/W: final DRG 999,
-  ``HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W``;
+  ``HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W`` (``..._POA_INVALID_OR_1`` when the claim's
+  only secondary diagnosis has a POA other than N/U);
 * POA Y or W: criteria not met, the code counts;
 * EXEMPT hospital: HAC processing does not apply.
+
+:func:`evaluate` is one pure function of the claim's values; the per-claim pipeline
+(:func:`evaluate_claim`) and the vectorized core (:mod:`grouper.bulk.vector`, for the
+claims that have a HAC candidate) both call it.
 """
 from __future__ import annotations
 
@@ -18,11 +23,10 @@ from enum import IntEnum
 
 import attrs
 
-from . import formula as fm
-from .codes import HacCriteria, PoaError, ReturnCode
 from ..reading.values import HospitalStatus
+from . import formula as fm
+from .codes import HacCriteria, HacStatus, PoaError, ReturnCode
 from .preprocess import ClaimState
-
 
 
 class PoaClass(IntEnum):
@@ -35,8 +39,10 @@ class PoaClass(IntEnum):
 
 #: The POA indicators (as read) of each class; any other is PoaClass.OTHER.
 POA_CLASS = {"Y": PoaClass.YES, "W": PoaClass.YES, "N": PoaClass.NO, "U": PoaClass.NO}
-POA_YES = frozenset(p for p, c in POA_CLASS.items() if c == PoaClass.YES)
-POA_NO = frozenset(p for p, c in POA_CLASS.items() if c == PoaClass.NO)
+
+
+def poa_class(poa: str) -> PoaClass:
+    return POA_CLASS.get(poa, PoaClass.OTHER)
 
 
 @attrs.frozen
@@ -55,50 +61,40 @@ class HacOutcome:
     met_positions: frozenset               # SDX positions whose HAC criteria are met
     met_numbers: frozenset                 # HAC numbers whose criteria are met
     error: ReturnCode | None               # return code that makes the final DRG 999
-    proc_usage: tuple[tuple[str, ...], ...]  # per input procedure: HAC_nn lists
 
 
 # Before v41.1 the grouper reports a single HAC entry for a code on several HAC lists
 # whose criteria are all unmet; from v41.1 one entry per list.
 FIRST_VERSION_LISTING_ALL_HACS = 411
 
-
-def sdx_operands(cv) -> dict[int, tuple[str, ...]]:
-    """HAC number -> the secondary-diagnosis operands of its formula (``SDX:`` atoms:
-    HAC04; hac06_sdx, hac06_show; hac11_sdx).  A code with one of them is a HAC candidate."""
-    def build():
-        out = {}
-        for n, node in cv.hac_nodes.items():
-            ops = []
-            for a in fm.atoms(node):
-                if a.kind == "SDX" and a.name not in ops:
-                    ops.append(a.name)
-            out[n] = tuple(ops)
-        return out
-    return cv.tables.cached(("hac_sdx_operands", cv.version), build)
+_EMPTY = frozenset()
 
 
-def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome:
-    """HAC/POA processing of every secondary diagnosis.  ``grouped`` is false when the
-    initial DRG is ungroupable (no HAC processing then); ``excluded`` holds the SDX
-    positions that the principal diagnosis excludes as CC/MCC."""
-    cv = state.cv
-    info = cv.hac_code_info
-    sdx_ops = sdx_operands(cv)
+def needs_evaluation(grouped: bool, hospital: HospitalStatus, candidates) -> bool:
+    """Whether HAC/POA processing can change the final DRG: the initial DRG is grouped, the
+    hospital is not exempt, and some secondary diagnosis on a HAC list (``candidates``:
+    (on a HAC list, POA class) per SDX) is not POA Y/W."""
+    return (grouped and hospital != HospitalStatus.EXEMPT
+            and any(listed and pc != PoaClass.YES for listed, pc in candidates))
+
+
+def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozenset, sdx, excluded,
+             grouped: bool = True) -> HacOutcome:
+    """HAC/POA processing of every secondary diagnosis of a claim.
+
+    ``sdx``: per secondary diagnosis (input order, positions 1..), its (HAC lists, POA class,
+    attributes) -- the HAC lists ``DxInfo.hac_lists`` (empty for an invalid code); ``P`` the
+    principal diagnosis' attributes, ``R`` every procedure attribute, ``X`` the claim-level
+    atoms (what a HAC formula can test besides the secondary diagnosis itself);
+    ``excluded`` the SDX positions that the principal diagnosis excludes as CC/MCC;
+    ``grouped`` false when the initial DRG is ungroupable (no HAC processing then)."""
+    sdx_ops = cv.hac_sdx_operands
     titles = cv.vt.hac_titles
-    hospital = state.read.hospital_status
-    all_r = state.R(-1)
     list_all = cv.version >= FIRST_VERSION_LISTING_ALL_HACS
     poa_errors, entries = [], []
     met_positions, met, unrecognized = [], set(), False
-    proc_hacs: dict[int, set] = {}
-    for d in state.sdx:
-        hi = info.get(d.code.upper()) if (d.valid and grouped) else None
-        lists = ()
-        if hi is not None:
-            operands = set(hi[0])
-            lists = tuple((n, op) for n in sorted(set(hi[1])) for op in sdx_ops.get(n, ()) if op in operands)
-        if not lists:
+    for position, (lists, pclass, attrs_) in enumerate(sdx, start=1):
+        if not lists or not grouped:
             poa_errors.append(PoaError.POA_NOT_CHECKED)
             entries.append(())
             continue
@@ -107,41 +103,34 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
             entries.append(tuple(HacEntry(0, op, HacCriteria.HAC_NOT_APPLICABLE_EXEMPT, titles.get(n, ""))
                                  for n, op in lists))
             continue
-        poa = d.poa
-        if poa in POA_YES:
+        if pclass == PoaClass.YES:
             poa_errors.append(PoaError.POA_RECOGNIZED_YES_POA)
             n, op = lists[0]
             entries.append((HacEntry(0, op, HacCriteria.HAC_CRITERIA_NOT_MET, titles.get(n, "")),))
             continue
-        if poa in POA_NO:
+        if pclass == PoaClass.NO:
             poa_errors.append(PoaError.POA_RECOGNIZED_NOT_POA)
         else:
             poa_errors.append(PoaError.POA_NOT_RECOGNIZED)
             unrecognized = True
-        if d.position in excluded and any(op == sdx_ops[n][0] for n, op in lists):
+        if position in excluded and any(op == sdx_ops[n][0] for n, op in lists):
             # CC-excluded by the PDX: HAC does not apply (for the formula's main SDX operand)
             entries.append(tuple(HacEntry(n, op, HacCriteria.HAC_NOT_APPLICABLE_EXCLUSION, titles.get(n, ""))
                                  for n, op in lists if op == sdx_ops[n][0]))
             continue
-        hits = [(n, op) for n, op in lists
-                if fm.evaluate(cv.hac_nodes[n], state.P, d.attrs, all_r, state.X, 0)]
+        hits = [(n, op) for n, op in lists if fm.evaluate(cv.hac_nodes[n], P, attrs_, R, X, 0)]
         if not hits:
             shown = lists if list_all else lists[:1]
             entries.append(tuple(HacEntry(0, op, HacCriteria.HAC_CRITERIA_NOT_MET, titles.get(n, ""))
                                  for n, op in shown))
             continue
         entries.append(tuple(HacEntry(n, op, HacCriteria.HAC_CRITERIA_MET, titles.get(n, "")) for n, op in hits))
-        met_positions.append(d.position)
-        for n, _ in hits:
-            met.add(n)
-            for p in state.procs:
-                if p.position >= 0 and f"hac{n:02d}_proc" in p.attrs:
-                    proc_hacs.setdefault(p.position, set()).add(f"HAC_{n:02d}")
-    error, removed = None, frozenset()
+        met_positions.append(position)
+        met.update(n for n, _ in hits)
+    error, removed = None, _EMPTY
     if met:
         if hospital == HospitalStatus.UNKNOWN:
-            only = state.sdx[0] if len(state.sdx) == 1 else None
-            if only is not None and only.poa not in POA_NO:
+            if len(sdx) == 1 and sdx[0][1] != PoaClass.NO:
                 error = ReturnCode.HAC_STATUS_INVALID_POA_INVALID_OR_1
             else:
                 error = ReturnCode.HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W
@@ -149,10 +138,43 @@ def evaluate(state: ClaimState, grouped: bool = True, excluded=()) -> HacOutcome
             error = ReturnCode.HAC_MISSING_ONE_POA
         else:
             removed = frozenset(met_positions)
-    proc_usage = tuple(tuple(sorted(proc_hacs.get(p.position, ()))) for p in state.all_procs)
-    return HacOutcome(tuple(poa_errors), tuple(entries), removed, frozenset(met_positions),
-                      frozenset(met), error,
-                      proc_usage)
+    return HacOutcome(tuple(poa_errors), tuple(entries), removed, frozenset(met_positions), frozenset(met), error)
 
 
-NO_HAC = HacOutcome((), (), frozenset(), frozenset(), frozenset(), None, ())
+NO_HAC = HacOutcome((), (), _EMPTY, _EMPTY, _EMPTY, None)
+
+
+def claim_inputs(state: ClaimState) -> list[tuple]:
+    """The ``sdx`` argument of :func:`evaluate` for a preprocessed claim."""
+    return [(info.hac_lists if info is not None else (), poa_class(poa), info.attrs if info is not None else _EMPTY)
+            for (_, poa), info in zip(state.read.sdx, state.sdx_info)]
+
+
+def evaluate_claim(state: ClaimState, excluded, grouped: bool = True) -> HacOutcome:
+    """:func:`evaluate` for a preprocessed claim."""
+    return evaluate(state.cv, state.read.hospital_status, state.P, state.R(-1), state.X,
+                    claim_inputs(state), excluded, grouped)
+
+
+def procedure_usage(state: ClaimState, outcome: HacOutcome) -> tuple[tuple[str, ...], ...]:
+    """Per input procedure: the HAC_nn lists whose met criteria it takes part in (its
+    ``hacNN_proc`` attributes for the met HAC numbers)."""
+    names = {n: (f"hac{n:02d}_proc", f"HAC_{n:02d}") for n in outcome.met_numbers}
+    out = []
+    for p in state.all_procs:
+        if p.valid and names:
+            out.append(tuple(sorted(label for attr, label in names.values() if attr in p.attrs)))
+        else:
+            out.append(())
+    return tuple(out)
+
+
+def hac_status(met: bool, initial_grouped: bool, final_grouped: bool, drg_changed: bool) -> HacStatus:
+    """What HAC/POA processing did to the final DRG (``hac_status``)."""
+    if not met or not initial_grouped:
+        return HacStatus.NOT_APPLICABLE
+    if not final_grouped:
+        return HacStatus.FINAL_DRG_UNGROUPABLE
+    if drg_changed:
+        return HacStatus.FINAL_DRG_CHANGES
+    return HacStatus.FINAL_DRG_NO_CHANGE

@@ -1,4 +1,5 @@
-"""Stage 6 — which codes affected the DRG (CMS "affects DRG" flags).
+"""Marking (CMS ``logic/marking``: ``InitialDiagnosisMarking`` ... ``FinalSgFunctionMarking``):
+which codes affected the DRG (CMS "affects DRG" flags).
 
 The CMS grouper marks codes as a side effect of evaluating formulas: while the
 formula that assigns the DRG (and every rerouting formula on the way) is
@@ -20,31 +21,30 @@ Procedures (rules read from the labelled claims):
 * A formed cluster hides its components in its suppression MDCs — those of the
   formula list and that of the principal diagnosis (:func:`_shown`); a marked
   cluster marks every component on the claim (:func:`_members`).
-* True claim-level counters mark what they counted (:func:`_counter`).
+* True claim-level counters mark what they counted (:func:`_counter`, from the counters'
+  declarations in :mod:`grouper.engine.atoms`).
 * When HAC processing changes the DRG, the procedures of the met HAC criteria
   affect the final DRG (:func:`mark_final`).
 
-The same walk tells which CC/MCC level the formula used (the "secondary dx
-CC/MCC" flag, ``initial_severity`` / ``final_severity``).  A code's flag is
-INITIAL, FINAL, BOTH or NONE after marking the initial and the final DRG.
+A code's flag is INITIAL, FINAL, BOTH or NONE after marking the initial and the final DRG.
 """
 from __future__ import annotations
 
 import attrs
 
 from . import formula as fm
-from . import hac
 from . import severity as sv
-from .codes import Affects, ReturnCode, Severity
+from .atoms import (ANYDX, COMPOSITE, COUNTER, COUNTER_ATOMS, FALLTHROUGH, MULTIPLE_SITES, NORMAL_NEWBORN, OR_ATTRS,
+                    ORPROC, TRAUMA_SITES, Counter)
+from .codes import Affects, ReturnCode
 from .grouping import Assignment
-from .preprocess import FALLTHROUGH, JOINTS, NORMAL_NEWBORN, TRAUMA_SITES, ClaimState
+from .preprocess import ClaimState
 
 
 @attrs.define
 class Marks:
     dx: set = attrs.Factory(set)        # dx positions (0 = PDX)
     pr: set = attrs.Factory(set)        # input procedure positions
-    severity: Severity = Severity.NON_CC   # level used by the assigning formula
 
 
 # Newborn logic (CMS quirks, from the labelled claims).  NORMAL_NEWBORN is the attribute of
@@ -53,32 +53,6 @@ class Marks:
 # logic") marks the first secondary diagnosis that is not a normal-newborn code, and so
 # does v40's ANYDX (DRG 794) when the principal diagnosis is a normal-newborn code.
 
-OR_OPERAND = frozenset({"d468", "d477"})      # ORPROC: some procedure is an OR procedure
-DRUG, BARE = "NORdrugstent", "NORstent"
-
-
-def _units(prefix: str):
-    return tuple((k, f"{prefix}{k}") for k in (1, 2, 3, 4))
-
-
-_VESSELS, _STENTS = _units("vessel"), _units("stent")
-
-# Claim-level counters whose operand marks every procedure it counted: the stent counters
-# count the stents of the given kind, the spinal-fusion counters count procedures with one
-# of the attributes, BILATERAL the joint procedures.  MULTFUSE is true through its parts.
-ALL_CONTRIBUTORS = {
-    "FOUR_DRUG_ELUTING_STENTS": frozenset({DRUG}),
-    "FOUR_NON_DRUG_ELUTING_STENTS": frozenset({BARE}),
-    "SINGLEFUSIONCTR": frozenset({"sglantfuse", "sglpostfuse"}),
-    "SGLANTCTR": frozenset({"sglantfuse"}),
-    "SGLPOST1CTR": frozenset({"sglpostfuse1"}),
-    "SGLANTSECTXCTR": frozenset({"sglantsectXfuse"}),
-    "SGLPOSTFUSECTR": frozenset({"sglpostfuse"}),
-    "BILATERAL": frozenset(JOINTS),
-}
-COMPOSITE = {"MULTFUSE": ("SGLANTCTR", "SGLPOST1CTR")}
-COUNTERS = frozenset(ALL_CONTRIBUTORS) | frozenset(COMPOSITE) | {"FOUR_STENTS", "FOUR_VESSELS"}
-THRESHOLD = 4
 
 
 def _tie_order(p):
@@ -97,7 +71,6 @@ class _Walker:
         self.supp = suppression
         self.R = state.R(lst)
         self.dx: set = set()
-        self.sev_used: list = []
         self.needs: list = []            # (list, operand attributes) of true procedure operands
         self.counters: list = []         # (list, counter name) of true counter operands
 
@@ -140,7 +113,6 @@ class _Walker:
                         self.dx.add(d.position)
                         break
         elif k == "SEV":
-            self.sev_used.append(n)
             want = sv.MCC if n == "MCC" else sv.CC
             for d in self.sdx_sorted():
                 if self.cand[d.position - 1][0] == want and not (self.supp and d.attrs & self.supp):
@@ -160,7 +132,7 @@ class _Walker:
 
     def special(self, n: str) -> None:
         st = self.state
-        if n == "ANYDX":
+        if n == ANYDX:
             if NORMAL_NEWBORN in st.P:
                 self.mark_fallthrough()
         elif n == "MULTST":
@@ -171,11 +143,11 @@ class _Walker:
                 if new:
                     sites |= new
                     self.dx.add(d.position)
-                    if len(sites) >= 2:
+                    if len(sites) >= MULTIPLE_SITES:
                         break
-        elif n == "ORPROC":
-            self.needs.append((self.lst, OR_OPERAND))
-        elif n in COUNTERS:
+        elif n == ORPROC:
+            self.needs.append((self.lst, OR_ATTRS))
+        elif n in COUNTER_ATOMS:
             self.counters.append((self.lst, n))
 
 
@@ -219,45 +191,43 @@ def _cover(state: ClaimState, needs: list) -> list:
     return out
 
 
-def _prefix(procs, units, threshold=THRESHOLD) -> list:
-    """Procedures in code order, each with its units, until the total reaches the threshold."""
+def _prefix(procs, counter: Counter) -> list:
+    """Procedures in code order, each with its tally, until the counter's threshold is reached."""
     out, total = [], 0
     for p in sorted(procs, key=lambda p: p.code.upper()):
-        u = units(p)
+        u = counter.tally(p.attrs)
         if not u:
             continue
-        if total >= threshold:
+        if total >= counter.threshold:
             break
         out.append(p)
         total += u
     return out
 
 
-def _count(p, units) -> int:
-    return sum(k for k, a in units if a in p.attrs)
-
-
 def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
-    """Procedures marked by a true counter operand: every procedure it counted (stent
-    counters of one kind, fusion counters, BILATERAL); for FOUR_VESSELS the procedures in
-    code order until four vessels are counted; for FOUR_STENTS see below."""
-    procs = _visible(state, lst)
+    """Procedures marked by a true counter operand (``Counter.marks``): "counted", every
+    procedure it counted (stent counters of one kind, fusion counters, BILATERAL);
+    "prefix", the procedures in code order until the threshold (FOUR_VESSELS); "stents",
+    the FOUR_STENTS rule below.  A composite (MULTFUSE) marks through its true parts."""
     if name in COMPOSITE:
         return [p for part in COMPOSITE[name] if part in state.X for p in _counter(state, lst, part, needs)]
-    if name in ALL_CONTRIBUTORS:
-        want = ALL_CONTRIBUTORS[name]
+    counter = COUNTER[name]
+    procs = _visible(state, lst)
+    if counter.marks == "counted":
+        want = counter.marked_attrs
         return [p for p in procs if p.attrs & want]
-    if name == "FOUR_VESSELS":
-        return _prefix(procs, lambda p: _count(p, _VESSELS))
-    # FOUR_STENTS: the stents in code order until four are counted, and every procedure
-    # of the stent kind (drug-eluting or not) that the formula's stent operand matched.
-    kinds = {a for _, nd in needs for a in nd if a in (DRUG, BARE)}
-    out = _prefix(procs, lambda p: _count(p, _STENTS) if p.attrs & {DRUG, BARE} else 0)
+    if counter.marks == "prefix":
+        return _prefix(procs, counter)
+    # "stents": the stents in code order until the threshold, and every procedure of the
+    # stent kind (drug-eluting or not) that the formula's stent operand matched.
+    kinds = {a for _, nd in needs for a in nd if a in counter.kinds}
+    out = _prefix(procs, counter)
     # The counted procedures' stent-count attributes join the list's single-attribute
     # procedure operands.  When no one procedure holds them all, CMS marks attribute by
     # attribute, and an attribute that two or more procedures hold marks the principal
     # procedure when it has it (labelled claims: DRG 321 with a bare-metal principal).
-    want = {a for p in out for _, a in _STENTS if a in p.attrs}
+    want = {a for p in out for a in counter.units if a in p.attrs}
     want |= {a for l, nd in needs if l == lst and len(nd) == 1 for a in nd}
     if not any(want <= p.attrs for p in procs):
         for a in sorted(want):
@@ -275,15 +245,18 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         return out
     out.dx.add(0)
     needs, counters = [], []
+    summary = None
     for row, lst in a.path:
-        lvl = a.level if row is a.row else sv.level(state, cand, row.suppression, removed)
+        if row is a.row:
+            lvl = a.level
+        else:                                    # a rerouting row: the level its formula saw
+            summary = summary or sv.severity_summary(state, cand, removed)
+            lvl = sv.level_for_set(summary[0], summary[1], row.supp_index)
         w = _Walker(state, cand, lst, lvl, row.suppression)
         w.eval(row.node)
         out.dx |= w.dx
         needs += w.needs
         counters += w.counters
-        if row is a.row and w.sev_used:
-            out.severity = Severity(w.sev_used[0])
     picked = _cover(state, needs)
     for lst, name in counters:
         picked += _counter(state, lst, name, needs)
@@ -292,21 +265,16 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
     return out
 
 
-def _hac_procedures(state: ClaimState, cand, removed: frozenset) -> set:
-    """Input positions of the procedures in the met HAC criteria of removed codes."""
-    excluded = frozenset(d.position for d, (_, why) in zip(state.sdx, cand) if why == "EXCLUDED")
-    usage = hac.evaluate(state, True, excluded).proc_usage
-    return {k for k, u in enumerate(usage) if u}
-
-
-def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, removed: frozenset) -> Marks:
+def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, removed: frozenset,
+               hac_procedures) -> Marks:
     """Marks of the final DRG.  When HAC/POA processing changed the DRG, the secondary
-    diagnoses it removed, and the procedures of the HAC criteria they met, are themselves
-    marked as affecting the final DRG."""
+    diagnoses it removed, and the procedures of the HAC criteria they met
+    (``hac_procedures``: per input procedure, its HAC lists), are themselves marked as
+    affecting the final DRG."""
     out = mark(state, final, cand, removed)
     if final.return_code == ReturnCode.OK and final.drg != initial.drg:
         out.dx |= removed
-        out.pr |= _hac_procedures(state, cand, removed)
+        out.pr |= {k for k, u in enumerate(hac_procedures) if u}
     return out
 
 

@@ -1,28 +1,27 @@
-"""Stage 2 — attribute marking: look every code up in the version's tables.
+"""Preprocessing (CMS ``logic/preprocess`` and ``MsdrgMaskBuilder``): look every code up in the
+version's tables, form procedure clusters, compute the claim-level atoms.
 
-For the principal diagnosis, each secondary diagnosis and each procedure this
-finds whether the code exists in the version (CMS ``isCodeValid``), its MDC and
-severity, and its attribute lists.  It forms procedure clusters (CMS README
-§4.4: a cluster forms when every choice has one of its codes on the claim;
-its ``Z@`` pseudo-code joins the procedures and its components' attributes
-are ignored in the cluster's suppression MDCs) and computes the claim-level
-special atoms of the formula language (§5.3: ALIVE, MULTST, BILATERAL,
-vessel/stent/fusion counters, invalid-input atoms, …).
+For the principal diagnosis, each secondary diagnosis and each procedure this finds
+whether the code exists in the version (CMS ``isCodeValid``), its MDC and severity, and
+its attribute lists (CMS ``PdxAttributeProcessor``, ``SdxAttributeProcessor``,
+``ProcedureAttributeProcessor``).  It forms procedure clusters (CMS ``MsdrgClusters``;
+``docs/cms-rules.md``, "Procedure clusters": a cluster forms when every choice has one of
+its codes on the claim; its ``Z@`` pseudo-code joins the procedures and its components'
+attributes are ignored in the cluster's suppression MDCs) and computes the claim-level
+atoms of the formula language with the rules of :mod:`grouper.engine.atoms` (ALIVE,
+MULTST, BILATERAL, the vessel/stent/fusion counters, the invalid-input atoms, ...).  The
+result is a :class:`ClaimState`: attribute sets and a feature mask per formula list.
 """
 from __future__ import annotations
 
 from operator import itemgetter
 
-from .compiled import (FALLTHROUGH, JOINTS, NORMAL_NEWBORN, OR_ATTRS, TRAUMA_SITES, Compiled, DxInfo,
-                       PrInfo)
 from ..reading import ReadClaim
-from ..reading.values import SEX_FEMALE, SEX_MALE
+from .atoms import (ANYDX, FALLTHROUGH, NO_MDC, ORPROC, claim_tallies, counter_atoms, diagnosis_atoms,
+                    principal_atoms, status_atoms)
+from .compiled import Compiled, DxInfo, PrInfo
 
 _FIRST = itemgetter(0)
-
-DIED_STATUS = 20
-AMA_STATUS = 7
-TRANSFER_ACUTE = frozenset({2, 5, 66, 82, 85, 94})
 EMPTY = frozenset()
 
 
@@ -49,7 +48,7 @@ class Dx:
 class Proc:
     """One procedure of the claim (or a formed cluster pseudo-code, position < 0)."""
 
-    __slots__ = ("position", "code", "valid", "id", "attrs", "is_or_attr", "suppressed_in", "cluster", "info")
+    __slots__ = ("position", "code", "valid", "id", "attrs", "suppressed_in", "cluster", "info")
 
     def __init__(self, position: int, code: str, info: PrInfo | None, cluster: bool = False):
         self.position = position
@@ -58,9 +57,9 @@ class Proc:
         self.cluster = cluster
         self.suppressed_in = EMPTY        # formula lists in which a formed cluster hides this code
         if info is None:
-            self.valid, self.id, self.attrs, self.is_or_attr = False, -1, EMPTY, False
+            self.valid, self.id, self.attrs = False, -1, EMPTY
         else:
-            self.valid, self.id, self.attrs, self.is_or_attr = True, info.id, info.attrs, info.is_or_attr
+            self.valid, self.id, self.attrs = True, info.id, info.attrs
 
     def __repr__(self):
         return f"Proc({self.position}, {self.code!r}, valid={self.valid})"
@@ -100,7 +99,7 @@ class ClaimState:
         if self._S is None:
             valid = [d for d in self.sdx if d.valid]
             out = frozenset().union(*(d.attrs for d in valid)) if valid else EMPTY
-            if any(not d.info.incident for d in valid):
+            if any(not d.info.newborn for d in valid):        # atoms.FALLTHROUGH_RULE
                 out = out | {FALLTHROUGH}
             else:
                 out = out - {FALLTHROUGH}
@@ -131,16 +130,20 @@ class ClaimState:
         return got
 
 
+def formed_clusters(cv: Compiled, ids) -> list:
+    """The procedure clusters that a claim's procedures (code ids of its valid procedures) form:
+    every cluster with a code on the claim in each of its choices, in cluster order."""
+    on_claim = set(ids)
+    clusters, clusters_of = cv.clusters, cv.clusters_of
+    candidates = sorted({c for i in on_claim for c in clusters_of.get(i, ())})
+    return [clusters[c] for c in candidates if all(ch & on_claim for ch in clusters[c].choices)]
+
+
 def _form_clusters(cv: Compiled, procs: list[Proc]) -> list[Proc]:
-    on_claim = {p.id for p in procs}
-    candidates = sorted({c for p in procs if p.info.clustered for c in cv.clusters_of.get(p.id, ())})
-    formed = []
-    for c in candidates:
-        cl = cv.clusters[c]
-        if all(ch & on_claim for ch in cl.choices):
-            formed.append(cl)
+    """The formed clusters' pseudo-codes as procedures; their components are hidden in the
+    clusters' suppression MDCs."""
     out = []
-    for k, cl in enumerate(formed):
+    for k, cl in enumerate(formed_clusters(cv, [p.id for p in procs])):
         members = frozenset().union(*cl.choices)
         for p in procs:
             if p.id in members:
@@ -149,66 +152,14 @@ def _form_clusters(cv: Compiled, procs: list[Proc]) -> list[Proc]:
     return out
 
 
-def _count(procs, name: str) -> int:
-    return sum(1 for p in procs if name in p.attrs)
-
-
-def _counter_atoms(procs: list[Proc], X: set) -> None:
-    vessels = sum(n for p in procs for n in (1, 2, 3, 4) if f"vessel{n}" in p.attrs)
-    if vessels >= 4:
-        X.add("FOUR_VESSELS")
-    stents = drug = bare = 0
-    for p in procs:
-        n = sum(k for k in (1, 2, 3, 4) if f"stent{k}" in p.attrs)
-        if not n:
-            continue
-        is_drug = "NORdrugstent" in p.attrs
-        is_bare = "NORstent" in p.attrs
-        if is_drug or is_bare:
-            stents += n
-        if is_drug:
-            drug += n
-        if is_bare:
-            bare += n
-    if stents >= 4:
-        X.add("FOUR_STENTS")
-    if drug >= 4:
-        X.add("FOUR_DRUG_ELUTING_STENTS")
-    if bare >= 4:
-        X.add("FOUR_NON_DRUG_ELUTING_STENTS")
-    if len({j for p in procs for j in JOINTS if j in p.attrs}) >= 2:
-        X.add("BILATERAL")
-    X.update(fusion_atoms(procs))
-
-
-def fusion_atoms(procs) -> set:
-    """Spinal fusion counters: several single-level fusions coded separately."""
-    ant = _count(procs, "sglantfuse")
-    post = _count(procs, "sglpostfuse")
-    out = set()
-    if ant >= 1 and post >= 1 and ant + post >= 3:
-        out.add("SINGLEFUSIONCTR")
-    if ant >= 2:
-        out.add("SGLANTCTR")
-    if _count(procs, "sglpostfuse1") >= 2:
-        out.add("SGLPOST1CTR")
-    if _count(procs, "sglantsectXfuse") >= 2:
-        out.add("SGLANTSECTXCTR")
-    if post >= 2:
-        out.add("SGLPOSTFUSECTR")
-    if "SGLANTCTR" in out or "SGLPOST1CTR" in out:
-        out.add("MULTFUSE")
-    return out
-
-
-def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
-    """Stage entry point: look up all codes, form clusters, compute special atoms."""
+def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
+    """Look up all codes of a claim as read, form clusters, compute the claim-level atoms."""
     dx_read = cv.dx_read
-    pdx = Dx(0, rc.pdx, rc.pdx_poa, dx_read(rc.pdx))
-    sdx_info = list(map(dx_read, map(_FIRST, rc.sdx)))
+    pdx = Dx(0, read.pdx, read.pdx_poa, dx_read(read.pdx))
+    sdx_info = list(map(dx_read, map(_FIRST, read.sdx)))
 
     pr_read = cv.pr_read
-    codes = rc.procedures
+    codes = read.procedures
     all_procs = list(map(Proc, range(len(codes)), codes, map(pr_read, codes))) if codes else []
     procs = [p for p in all_procs if p.valid]
     clustered = False
@@ -218,60 +169,32 @@ def mark(cv: Compiled, rc: ReadClaim) -> ClaimState:
             procs = procs + formed
             clustered = True
 
-    X = {"ANYDX"}
-    ds = rc.discharge_status
-    if ds is None:
-        X.add("INVALID_DSTAT")
-    if ds != DIED_STATUS:
-        X.add("ALIVE")
-    else:
-        X.add("DIED")
-    if ds == AMA_STATUS:
-        X.add("AMA")
-    if ds in TRANSFER_ACUTE:
-        X.add("XFRNBA")
-    if any(p.is_or_attr for p in procs):
-        X.add("ORPROC")
-
-    pdx_mdc = None
     pinfo = pdx.info
     if pinfo is None:
-        X.add("INVALID_PDX")
+        pdx_mdc, p_atoms = principal_atoms(NO_MDC, None, read.sex)
     else:
-        pdx_mdc = pinfo.mdc
-        g = pinfo.gender
-        if g is not None:
-            if rc.sex == SEX_MALE:
-                pdx_mdc = g[0]
-            elif rc.sex == SEX_FEMALE:
-                pdx_mdc = g[1]
-            else:
-                X.add("INVALID_SEX")
-        if pinfo.mdc == 0:
-            X.add("PDX_ECODE")
-        if pdx_mdc == 20:
-            X.add("MDC_20_FALL_THRU")
+        pdx_mdc, p_atoms = principal_atoms(pinfo.mdc, pinfo.gender, read.sex)
+    X = {ANYDX}
+    X |= status_atoms(read.discharge_status)
+    X |= p_atoms
+    if any(p.info.is_or for p in procs):
+        X.add(ORPROC)
 
     s_mask = 0
-    sites = set(pinfo.sites) if pinfo is not None else set()
-    all_incident = True
+    sites = pinfo.sites if pinfo is not None else 0
+    all_newborn = True
     for info in sdx_info:
         if info is not None:
             s_mask |= info.sbits
-            if info.sites:
-                sites |= info.sites
-            if not info.incident:
-                all_incident = False
-    # CMS quirk (labelled claims): as a secondary-diagnosis operand, "falls through the
-    # normal-newborn logic" means "some secondary diagnosis is not a normal-newborn code".
+            sites |= info.sites
+            if not info.newborn:
+                all_newborn = False
+    # the secondary-diagnosis operand "falls through the normal-newborn logic" (atoms.FALLTHROUGH_RULE)
     fall = cv.features.index.get(("S", FALLTHROUGH), 0)
-    s_mask = (s_mask & ~fall) | (0 if all_incident else fall)
-    if len(sites) >= 2:
-        X.add("MULTST")
-    if pinfo is not None and pinfo.incident and all_incident:
-        X.add("ONLY:incident")
+    s_mask = (s_mask & ~fall) | (0 if all_newborn else fall)
+    X |= diagnosis_atoms(pinfo is not None and pinfo.newborn, all_newborn, sites)
     if any(p.info.counted for p in procs):
-        _counter_atoms(procs, X)
+        X |= counter_atoms(*claim_tallies((p.info.tallies, p.info.presences) for p in procs))
     X = frozenset(X)
     base = (pinfo.pbits if pinfo is not None else 0) | s_mask | cv.features.mask("X", X)
-    return ClaimState(rc, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base, clustered)
+    return ClaimState(read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base, clustered)

@@ -1,85 +1,94 @@
-"""Stage 4 — severity: which secondary diagnoses count as CC or MCC.
+"""Severity (CMS ``MsdrgExclusions``, ``MsdrgLifeStatus``, ``MsdrgSeverityProcessor``): which
+secondary diagnoses count as CC or MCC, and the claim's CC/MCC level for a formula.
 
-CMS rules (README §4.5, §5.1 step 3, §5.1 step 7):
+CMS rules (``docs/cms-rules.md``, "CC/MCC severity"):
 
 * a secondary diagnosis counts at its table severity (CC or MCC) unless
 * it is on the CC-exclusion list that the *principal* diagnosis points at
-  (``pdx_exclusion_groups[PDX]``; ``*_EXCLUDED``; a code normally excludes
-  itself through its own list);
+  (``*_EXCLUDED``; a code normally excludes itself through its own list);
 * it carries the ``mccalive`` attribute and the patient died;
 * it carries one of the matched formula's ``severity_suppression``
   attributes (``*_EXCLUDED_BY_DRG_LOGIC``: e.g. AMI codes for DRGs 280-285);
 * for the final DRG only: HAC/POA processing removed it.
 
-The claim's level for a formula is the highest severity among what counts.
+The claim's level for a formula is the highest severity among what counts.  The rules
+that the vectorized core applies to whole columns (:func:`exclusion_key`,
+:func:`counted_severity`, :func:`level_for_set`) are written with operators that mean
+the same on Python ints and numpy arrays, and the per-claim path calls the same
+functions.
 """
 from __future__ import annotations
 
+from .atoms import DIED_STATUS
 from .codes import DRG_LOGIC_USAGE, EXCLUDED_USAGE, LEVEL_USAGE, SeverityUsage
-from .preprocess import ClaimState, DIED_STATUS
+from .preprocess import ClaimState
 
 NCC, CC, MCC = 0, 1, 2
+#: Why a secondary diagnosis does not count (the reason of a candidate with severity 0).
+COUNTS, EXCLUDED, NOT_COUNTED = "", "EXCLUDED", "NEITHER"
+#: The suppression bits of "no code": every bit set (see :func:`severity_summary`).
+ALL_SETS = -1
+
+
+def exclusion_key(pdx_list, sdx_id, n_dx):
+    """The key in ``TableSet.exclusion_keys`` of a secondary diagnosis (its code id) under the
+    principal diagnosis' CC-exclusion list number (0: the principal diagnosis excludes nothing)."""
+    return pdx_list * n_dx + sdx_id
+
+
+def counted_severity(severity, excluded, died_mccalive):
+    """The severity a CC/MCC secondary diagnosis counts at: 0 when the principal diagnosis
+    excludes it or it is an ``mccalive`` code and the patient died."""
+    return severity * ((excluded | died_mccalive) == 0)
 
 
 def candidates(state: ClaimState) -> list[tuple[int, str]]:
-    """Per SDX (input order): (severity it can contribute, why not if 0).
-
-    The reason is "" for a counting code, "EXCLUDED" for a PDX exclusion and
-    "NEITHER" otherwise.
-    """
+    """Per SDX (input order): (severity it can contribute, why not if 0): COUNTS for a
+    counting code, EXCLUDED for a PDX exclusion, NOT_COUNTED otherwise."""
     pdx = state.pdx
     ts = state.cv.tables
     keys = ts.exclusion_keys
     n_dx = len(ts.dx_codes)
     died = state.read.discharge_status == DIED_STATUS
-    base = pdx.excl * n_dx if pdx.excl else -1
     out = []
     for info in state.sdx_info:
         if info is None or info.severity == NCC:
             out.append(_NEITHER)
-        elif base >= 0 and base + info.id in keys:
+        elif pdx.excl and exclusion_key(pdx.excl, info.id, n_dx) in keys:
             out.append(_EXCLUDED)
-        elif died and info.mccalive:
-            out.append(_NEITHER)
         else:
-            out.append((info.severity, ""))
+            sev = counted_severity(info.severity, False, died and info.mccalive)
+            out.append((sev, COUNTS) if sev else _NEITHER)
     return out
 
 
-_NEITHER = (0, "NEITHER")
-_EXCLUDED = (0, "EXCLUDED")
+_NEITHER = (0, NOT_COUNTED)
+_EXCLUDED = (0, EXCLUDED)
 
 
-def counting(state: ClaimState, cand: list[tuple[int, str]], removed: frozenset = frozenset()):
-    """(severity, suppression-set bits) of every secondary diagnosis that counts."""
-    if removed:
-        return [(sev, info.supbits) for k, (info, (sev, _)) in enumerate(zip(state.sdx_info, cand), start=1)
-                if sev and k not in removed]
-    return [(sev, info.supbits) for info, (sev, _) in zip(state.sdx_info, cand) if sev]
+def severity_summary(state: ClaimState, cand: list[tuple[int, str]], removed: frozenset = frozenset()):
+    """(mcc_sup, cc_sup): the AND of the suppression-set bits (``DxInfo.supbits``) of the
+    claim's counting MCC codes, and of its counting CC codes (ALL_SETS when there is none),
+    leaving out the SDX positions in ``removed``.  With :func:`level_for_set`, the claim's
+    level for every formula."""
+    mcc_sup = cc_sup = ALL_SETS
+    for k, (info, (sev, _)) in enumerate(zip(state.sdx_info, cand), start=1):
+        if sev and k not in removed:
+            if sev == MCC:
+                mcc_sup &= info.supbits
+            else:
+                cc_sup &= info.supbits
+    return mcc_sup, cc_sup
 
 
-def level_k(count, k: int) -> int:
-    """CC/MCC level for suppression set number ``k`` of the version (see Compiled.supp_sets)."""
-    best = NCC
-    bit = 1 << k
-    for sev, sup in count:
-        if sev > best and not sup & bit:
-            best = sev
-            if best == MCC:
-                break
-    return best
-
-
-def level(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset,
-          removed: frozenset = frozenset()) -> int:
-    """CC/MCC level of the claim for a formula with the given suppression attributes."""
-    best = NCC
-    for d, (sev, _) in zip(state.sdx, cand):
-        if sev > best and d.position not in removed and not (suppression and d.attrs & suppression):
-            best = sev
-            if best == MCC:
-                break
-    return best
+def level_for_set(mcc_sup, cc_sup, k):
+    """The claim's CC/MCC level for the formulas of suppression set ``k`` (``Compiled.supp_sets``):
+    MCC when some counting MCC code is not named by the set, else CC when some counting CC
+    code is not, else non-CC.  (A set names a code when the code has one of its attributes;
+    ``mcc_sup``/``cc_sup`` from :func:`severity_summary`, ints or numpy int64 arrays.)"""
+    has_mcc = ((mcc_sup >> k) & 1) == 0
+    has_cc = ((cc_sup >> k) & 1) == 0
+    return MCC * has_mcc + CC * has_cc * (1 - has_mcc)
 
 
 # Versions before 41.1 report a code suppressed by the DRG formula with its plain
@@ -98,7 +107,7 @@ def usage(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset
     out = []
     for d, (sev, why) in zip(state.sdx, cand):
         table = LEVEL_USAGE[d.severity] if d.valid else SeverityUsage.NEITHER
-        if why == "EXCLUDED":
+        if why == EXCLUDED:
             out.append(EXCLUDED_USAGE[table])
         elif sev == NCC:
             out.append(SeverityUsage.NEITHER)

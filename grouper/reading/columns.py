@@ -53,6 +53,7 @@ class ReadColumns:
         self.error: list = [None] * n
         self.error_rows: list[int] = []
         self.records: list | None = None       # the input records, for the per-claim fallback
+        self.tables = None                     # the table set the claims were read against
 
     @classmethod
     def from_records(cls, records, *, version=None, tables=None):
@@ -65,6 +66,7 @@ class ReadColumns:
         n = len(records)
         col = cls(n)
         col.records = records
+        col.tables = ts
         sdx_codes, sdx_poa, pr_codes = col.sdx_codes, col.sdx_poa, col.pr_codes
         sdx_off, pr_off = col.sdx_off, col.pr_off
         vcache: dict = {}
