@@ -561,24 +561,26 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
     if not len(sdx_id):
         return out
     listed = pre.sdx_valid & vtab.dx_hac_listed[np.maximum(sdx_id, 0)]
-    if not listed.any():
+    pclass = b.sdx_poa_class
+    # a necessary condition of hac.needs_evaluation, to visit only the claims it can accept
+    maybe = listed & (pclass != hac.PoaClass.YES)
+    if not maybe.any():
         return out
     ts = cv.tables
-    pclass = b.sdx_poa_class
     x_items = vtab.x_items
     words = pre.words
-    for c in np.unique(pre.sdx_claim[listed]).tolist():
+    rc = initial["rc"]
+    for c in np.unique(pre.sdx_claim[maybe]).tolist():
         if pre.fallback[c]:
             continue
         a, z = int(b.sdx_off[c]), int(b.sdx_off[c + 1])
-        grouped = initial["rc"][c] == RC_OK
         hospital = HOSPITAL_OF_CODE[int(b.hospital[c])]
-        pcs = [hac.PoaClass(int(q)) for q in pclass[a:z]]
-        if not hac.needs_evaluation(grouped, hospital, zip(listed[a:z].tolist(), pcs)):
+        pcs = pclass[a:z].tolist()
+        if not hac.needs_evaluation(rc[c] == RC_OK, hospital, zip(listed[a:z].tolist(), pcs)):
             continue
-        infos = [cv.dx_info(ts.dx_codes[i]) if i >= 0 else None for i in sdx_id[a:z].tolist()]
-        sdx = [(info.hac_lists if info is not None else (), pc, info.attrs if info is not None else frozenset())
-               for info, pc in zip(infos, pcs)]
+        # (HAC lists, POA class, attributes) per SDX: a code on no HAC list needs no look-up
+        sdx = [_hac_input(cv, ts.dx_codes[i], pc) if on else ((), pc, _EMPTY)
+               for i, on, pc in zip(sdx_id[a:z].tolist(), listed[a:z].tolist(), pcs)]
         pdx = int(pre.pdx_id[c])
         P = cv.dx_info(ts.dx_codes[pdx]).attrs if pdx >= 0 else frozenset()
         pa, pz = int(b.pr_off[c]), int(b.pr_off[c + 1])
@@ -593,6 +595,14 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
             out["removed"][[a + pos - 1 for pos in outcome.removed]] = True
             out["has_removed"][c] = True
     return out
+
+
+_EMPTY = frozenset()
+
+
+def _hac_input(cv, code: str, pclass: int) -> tuple:
+    info = cv.dx_info(code)
+    return info.hac_lists, pclass, info.attrs
 
 
 def group_vectors(vtab: VectorTables, b: Batch) -> dict:
@@ -618,7 +628,13 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
         final["rc"] = np.where(has_err, codes, final["rc"])
         final["row"] = np.where(has_err, -1, final["row"])
         final["level"] = np.where(has_err, 0, final["level"])
-    ini, fin = _outcome(vtab, pre, initial, hacs), _outcome(vtab, pre, final, hacs)
+    ini = _outcome(vtab, pre, initial, hacs)
+    changed = np.flatnonzero(redo | has_err)
+    fin = {k: v.copy() for k, v in ini.items()}
+    if len(changed):
+        sub = _outcome(vtab, pre, {k: v[changed] for k, v in final.items()}, hacs, changed)
+        for k, v in sub.items():
+            fin[k][changed] = v
     met = hacs["num"] > 0
     status = vtab.hac_status[met.astype(np.intp), (initial["rc"] == RC_OK).astype(np.intp),
                              (final["rc"] == RC_OK).astype(np.intp),
@@ -626,17 +642,20 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     return {"initial": ini, "final": fin, "hac_status": status, "num_hac": hacs["num"], "fallback": pre.fallback}
 
 
-def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict) -> dict:
+def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict, claims: np.ndarray | None = None) -> dict:
     """The result columns of an assignment: DRG, MDC, return code, base DRG,
-    medical/surgical, the severity its formula used and the claim severity."""
+    medical/surgical, the severity its formula used and the claim severity (of the batch's
+    ``claims`` when given: ``a`` holds their columns only)."""
     cv = vtab.cv
     n = len(a["drg"])
+    words = pre.words if claims is None else pre.words[claims]
+    errors = hacs["error"] if claims is None else hacs["error"][claims]
     names = np.array(vtab.rc_names + [None], dtype=object)
     rc_index = np.where(a["rc"] >= 0, a["rc"], len(vtab.rc_names))
     return_code = names[rc_index]
     extra = np.flatnonzero(a["rc"] < 0)                  # HAC return codes the rows do not name
     for i in extra.tolist():
-        return_code[i] = hacs["error"][i]
+        return_code[i] = errors[i]
     grouped = (a["rc"] == RC_OK) & (a["row"] >= 0)
     r = np.where(grouped, a["row"], len(vtab.rows))           # the last facts: not grouped
     reports = grouped & vtab.row_reports[np.minimum(r, len(vtab.rows) - 1)]
@@ -654,7 +673,7 @@ def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict) -> dict
         for a0, z0 in zip(starts.tolist(), ends.tolist()):
             js = sevj[order[a0:z0]]
             row = vtab.rows[int(rs[a0])]
-            masked = pre.words[js] & words_of(row.bits, pre.words.shape[1])
+            masked = words[js] & words_of(row.bits, words.shape[1])
             lvl_js = a["level"][js]
             first, inv = _distinct_rows(masked, lvl_js.astype(U64))
             vals = [grouping.row_severity_used(cv, row, mask_of(masked[f]), int(lvl_js[f])) for f in first.tolist()]

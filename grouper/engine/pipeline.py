@@ -75,12 +75,14 @@ def _excluded(cand) -> frozenset:
 def _hac_stage(state, cand, initial):
     """HAC/POA processing when it can change the final DRG; a no-op outcome otherwise
     (the per-code HAC entries are then computed with the details, on demand)."""
-    grouped = initial.return_code == OK
-    if grouped and any(info is not None and info.hac for info in state.sdx_info):
-        listed = ((info is not None and info.hac, hac.poa_class(poa))
-                  for (_, poa), info in zip(state.read.sdx, state.sdx_info))
-        if hac.needs_evaluation(grouped, state.read.hospital_status, listed):
-            return hac.evaluate_claim(state, _excluded(cand))
+    if initial.return_code == OK:
+        for info in state.sdx_info:
+            if info is not None and info.hac:            # some SDX is on a HAC list
+                listed = ((d is not None and d.hac, hac.poa_class(poa))
+                          for (_, poa), d in zip(state.read.sdx, state.sdx_info))
+                if hac.needs_evaluation(True, state.read.hospital_status, listed):
+                    return hac.evaluate_claim(state, _excluded(cand))
+                break
     return hac.NO_HAC
 
 
@@ -151,11 +153,6 @@ def _result_facts(cv, initial, final) -> tuple:
     return hit
 
 
-def _claim_severity(a):
-    return grouping.claim_severity(a.return_code == OK and a.row is not None,
-                                   a.row is not None and a.row.reports_claim_severity, a.level)
-
-
 def _result(claim, read, run, changes, eager: bool) -> Result:
     state, cand, initial, final, hacs = run
     cv = state.cv
@@ -175,8 +172,12 @@ def _result(claim, read, run, changes, eager: bool) -> Result:
         initial_med_surg=i_ms, final_med_surg=f_ms,
         initial_severity=i_sev,
         final_severity=i_sev if final is initial else grouping.severity_used(state, final),
-        initial_claim_severity=_claim_severity(initial),
-        final_claim_severity=_claim_severity(final),
+        initial_claim_severity=grouping.claim_severity(initial.return_code == OK and initial.row is not None,
+                                                       initial.row is not None and initial.row.reports_claim_severity,
+                                                       initial.level),
+        final_claim_severity=grouping.claim_severity(final.return_code == OK and final.row is not None,
+                                                     final.row is not None and final.row.reports_claim_severity,
+                                                     final.level),
         hac_status=hac.hac_status(bool(hacs.met_numbers), initial.return_code == OK, final.return_code == OK,
                                   final.drg != initial.drg),
         num_hac_categories_satisfied=len(hacs.met_numbers),

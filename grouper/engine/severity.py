@@ -72,12 +72,16 @@ def severity_summary(state: ClaimState, cand: list[tuple[int, str]], removed: fr
     leaving out the SDX positions in ``removed``.  With :func:`level_for_set`, the claim's
     level for every formula."""
     mcc_sup = cc_sup = ALL_SETS
-    for k, (info, (sev, _)) in enumerate(zip(state.sdx_info, cand), start=1):
-        if sev and k not in removed:
-            if sev == MCC:
-                mcc_sup &= info.supbits
-            else:
-                cc_sup &= info.supbits
+    if removed:
+        counting = [(info, sev) for k, (info, (sev, _)) in enumerate(zip(state.sdx_info, cand), start=1)
+                    if sev and k not in removed]
+    else:
+        counting = [(info, sev) for info, (sev, _) in zip(state.sdx_info, cand) if sev]
+    for info, sev in counting:
+        if sev == MCC:
+            mcc_sup &= info.supbits
+        else:
+            cc_sup &= info.supbits
     return mcc_sup, cc_sup
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import NamedTuple
-
 import attrs
 
 from ..tables.versions import VersionError
@@ -60,7 +59,8 @@ def read(claim, tables, *, version=None, normalize: bool = False) -> Reading:
     Raises :class:`ClaimError` when the claim cannot be grouped at all."""
     if type(claim) is dict and not normalize:
         # the common input: read the mapping directly (no Claim object is built)
-        check_mapping_pdx(claim)
+        if type(claim.get("pdx")) is not str:
+            check_mapping_pdx(claim)
         v = resolve_version(tables, claim.get("version"), claim.get("discharge_date"), version)
         return Reading(claim, read_mapping(claim, v), ())
     claim = as_claim(claim)
