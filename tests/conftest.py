@@ -22,3 +22,14 @@ needs_cms = pytest.mark.skipif(not (CMS / "msdrg_combined.bin").exists(),
                                reason=f"CMS release files not present at {CMS} (they are not committed)")
 needs_oracle = pytest.mark.skipif(not ORACLE.exists(),
                                   reason=f"CMS-labelled claims not present at {ORACLE} (they are not committed)")
+
+
+_SAMPLE_BY_ID: dict = {}
+
+
+def labelled(claim_id: str) -> tuple[dict, dict]:
+    """A CMS-labelled claim of the committed sample: (the claim, CMS's expected output)."""
+    if not _SAMPLE_BY_ID:
+        _SAMPLE_BY_ID.update((c["id"], c) for c in read_jsonl(SAMPLE))
+    c = _SAMPLE_BY_ID[claim_id]
+    return {k: v for k, v in c.items() if k not in ("expected", "scenario")}, c["expected"]
