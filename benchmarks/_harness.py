@@ -106,7 +106,7 @@ def _pool_init(init_name: str, module: str, path_entry: str | None):
     if path_entry and path_entry not in sys.path:
         sys.path.insert(0, path_entry)
     mod = __import__(module, fromlist=["_"])
-    _WORKER_STATE["group_chunk"] = getattr(mod, "group_chunk")
+    _WORKER_STATE["group_chunk"] = mod.group_chunk
     _WORKER_STATE["ctx"] = getattr(mod, init_name)()
 
 
@@ -158,7 +158,8 @@ def common_args(argv=None, extra=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("claims", help="claims JSONL file (the labelled-claims schema)")
     ap.add_argument("out", help="result JSON file")
-    ap.add_argument("--mode", choices=["single", "parallel", "batch", "batch-parallel", "batch-columns", "per-claim-all"], default="single")
+    ap.add_argument("--mode", choices=["single", "parallel", "batch", "batch-parallel", "batch-columns",
+                                       "per-claim-all"], default="single")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
@@ -186,7 +187,7 @@ def _safe_loop(group_one, ctx, items):
             continue
         try:
             append(group_one(ctx, x))
-        except Exception:  # noqa: BLE001 - a peer failing on one claim must not stop the run
+        except Exception:
             append(None)
     return out
 
@@ -194,7 +195,7 @@ def _safe_loop(group_one, ctx, items):
 def _safe_convert(convert, claim):
     try:
         return convert(claim)
-    except Exception:  # noqa: BLE001 - input the peer's API cannot express: not grouped by the peer
+    except Exception:
         return None
 
 
@@ -208,7 +209,7 @@ def run_adapter(mod, name: str, argv=None) -> int:
     first_drg = mod.group_one(ctx, mod.convert(first)) if mod.convert(first) is not None else None
     load_s = time.perf_counter() - t0
     result = {"name": name, "mode": args.mode, "load_s": load_s, "rss_after_load_kb": rss_kb(),
-              "first_drg": first_drg, "info": getattr(mod, "info", lambda: {})()}
+              "first_drg": first_drg, "info": getattr(mod, "info", dict)()}
     claims = read_claims(args.claims, args.limit)
     t1 = time.perf_counter()
     items = [_safe_convert(mod.convert, c) for c in claims]
@@ -218,7 +219,8 @@ def run_adapter(mod, name: str, argv=None) -> int:
     del claims
     unseen = None
     if args.unseen:
-        unseen = [_safe_convert(mod.convert, c) for c in read_claims(args.unseen, args.unseen_n or len(items), args.unseen_skip)]
+        unseen = [_safe_convert(mod.convert, c)
+                  for c in read_claims(args.unseen, args.unseen_n or len(items), args.unseen_skip)]
     if args.mode == "single":
         times, drgs = time_runs(lambda: _safe_loop(mod.group_one, ctx, items), args.runs, args.warmup)
         if unseen:

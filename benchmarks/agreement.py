@@ -19,7 +19,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import grouper  # noqa: E402
+import grouper
 
 TOP = ["initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
        "initial_severity", "final_severity", "hac_status"]

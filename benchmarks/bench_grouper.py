@@ -25,7 +25,6 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import _harness  # noqa: E402
 
-
 # ---- per-claim path (module protocol of _harness.run_adapter)
 
 def load():

@@ -42,7 +42,7 @@ import os
 import re
 import sys
 import time
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -138,7 +138,7 @@ class _Sampler:
     member of it, so a draw is a few gathers whatever the bucket size."""
 
     def __init__(self, buckets, weights=None, payload=None):
-        ids, pay, starts, sizes, cums = [], [], [], [], []
+        ids, pay = [], []
         off = 0
         ncls = 1
         per = []
@@ -195,7 +195,7 @@ class _Sampler:
         return self.ids[self.positions(rng, bucket)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pools(version: int):
     from grouper.tables import default
     ts = default()
@@ -373,7 +373,6 @@ def generate_arrays(n: int, seed: int = 0, version: int = 431) -> dict:
     P = _pools(int(version))
     rng = np.random.default_rng(np.random.PCG64(seed))
     mdcs = P["mdcs"]
-    nb = len(mdcs)
     ndx = len(P["dx_codes"])
     npc = len(P["pr_codes"])
 

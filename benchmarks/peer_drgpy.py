@@ -26,7 +26,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _harness  # noqa: E402
+import _harness
 
 VERSIONS = {400: "v40", 401: "v40", 410: "v41", 411: "v41.1", 420: "v42", 421: "v42.1",
             430: "v43", 431: "v43.1"}

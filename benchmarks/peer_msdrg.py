@@ -29,7 +29,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _harness  # noqa: E402
+import _harness
 
 SEX = {"M": 0, "F": 1, "U": 2, "MALE": 0, "FEMALE": 1, "1": 0, "2": 1, 1: 0, 2: 1}
 POA_OK = {"Y", "N", "U", "W"}

@@ -99,7 +99,7 @@ def _probe() -> dict:
     try:
         r = subprocess.run([python_path(), "-c", code], capture_output=True, text=True, timeout=300)
         return json.loads(r.stdout.strip().splitlines()[-1])
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {"error": f"cannot run the peers' interpreter: {exc}"}
 
 

@@ -115,7 +115,7 @@ def measure(cmd: list[str], log_name: str, timeout: float, env=None) -> dict:
             while not done.is_set():
                 try:
                     peak[0] = max(peak[0], _tree_rss_kb(p.pid))
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
                 done.wait(0.2)
 

@@ -121,7 +121,8 @@ def main(argv=None) -> int:
     print(f"compiled tables: {d}")
     print(f"total size: {total:,} bytes ({total / 2**20:.1f} MiB) in {len(sizes)} files "
           f"(per version ~{statistics.median([sizes[f] for f in sizes if f.startswith('v')]) / 2**20:.2f} MiB, "
-          f"code universe {sizes.get('codes.tbl', 0) / 2**20:.2f} MiB, common {sizes.get('common.tbl', 0) / 2**20:.2f} MiB)")
+          f"code universe {sizes.get('codes.tbl', 0) / 2**20:.2f} MiB, "
+          f"common {sizes.get('common.tbl', 0) / 2**20:.2f} MiB)")
     print(f"median of {args.runs} fresh processes per version; times in ms; target <= {TARGET_MS:.0f} ms per version\n")
     hdr = (f"{'version':>7s} {'import':>8s} {'version':>8s} {'codes':>8s} {'cold':>8s} {'warm':>8s} "
            f"{'weights':>8s} {'1st group':>9s}  target")

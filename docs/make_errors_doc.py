@@ -6,9 +6,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import grouper  # noqa: E402
-from grouper.bulk.records import group_record  # noqa: E402
-from grouper.reading import ERROR_CODES, WARNING_CODES  # noqa: E402
+import grouper
+from grouper.bulk.records import group_record
+from grouper.reading import ERROR_CODES, WARNING_CODES
 
 WARNING_EXAMPLES = {
     "PDX_MISSING": {"version": 431, "pdx": None},

@@ -12,5 +12,5 @@ from .engine.result import DxResult, ProcResult, Result
 from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
 from .tables import TableIntegrityError, VersionError
 
-__all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult", "ProcResult", "Result",
-           "TableIntegrityError", "VersionError", "group"]
+__all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
+           "ProcResult", "Result", "TableIntegrityError", "VersionError", "group"]

@@ -14,6 +14,7 @@ What a user would want is derived here from the claim itself and from CMS's own 
 import pytest
 
 import grouper
+
 from conftest import SAMPLE, read_jsonl
 from oracle_compare import differences
 

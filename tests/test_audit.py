@@ -13,6 +13,7 @@ import pytest
 from grouper.finance import audit as au
 from grouper.finance.audit import audit_claim, audit_rows, what_if
 from grouper.finance.payment import Hospital, estimate_drg
+
 from conftest import ROOT
 
 DATA = ROOT / "grouper" / "data"

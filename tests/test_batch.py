@@ -1,11 +1,11 @@
 """The batch path gives exactly what the per-claim path gives, row for row."""
 import math
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import grouper
+
 from conftest import SAMPLE, read_jsonl
 from test_properties import claims as claim_strategy
 

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import grouper
+
 from conftest import ROOT, SAMPLE, read_jsonl
 
 

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import grouper
-from conftest import labelled
 from grouper.engine import grouping
 from grouper.engine import severity as sv
 from grouper.engine.atoms import NO_MDC
@@ -19,6 +18,8 @@ from grouper.engine.compiled import compiled
 from grouper.engine.preprocess import preprocess
 from grouper.reading import read
 from grouper.tables import default
+
+from conftest import labelled
 from test_preprocess import rich_claims
 from test_properties import claims
 

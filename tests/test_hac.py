@@ -8,8 +8,9 @@ paths, which call the same evaluation.
 import pytest
 
 import grouper
-from conftest import labelled
 from grouper.engine import hac
+
+from conftest import labelled
 
 BASE = {"version": 431, "pdx": "J189", "sex": "F", "discharge_status": 1}
 CHANGED = (194, 195, "OK", "FINAL_DRG_CHANGES")

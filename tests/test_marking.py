@@ -9,9 +9,10 @@ counter marks the procedures it counted.  Checked against CMS labels where the s
 import pytest
 
 import grouper
-from conftest import SAMPLE, read_jsonl
 from grouper.engine import marking
 from grouper.engine.atoms import COUNTER
+
+from conftest import SAMPLE, read_jsonl
 
 BASE = {"version": 431, "sex": "M", "discharge_status": 1}
 NON_OR = "0020X0Z"                  # a procedure whose only attribute is nonor

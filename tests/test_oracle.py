@@ -9,6 +9,7 @@ import glob
 import pytest
 
 import grouper
+
 from conftest import ORACLE, SAMPLE, needs_oracle, read_jsonl
 from oracle_compare import differences
 

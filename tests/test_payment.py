@@ -10,16 +10,25 @@ Every money line is rounded to the cent (half up) and the next line uses the rou
 """
 import json
 import shutil
-from decimal import ROUND_HALF_UP, Decimal as D
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
 
 import pytest
 
 import grouper
 from grouper import tables
-from grouper.finance.payment import (BURN_DRGS, EstimateError, Hospital, estimate, estimate_drg, length_of_stay,
-                                     transfer_kind)
+from grouper.finance.payment import (
+    BURN_DRGS,
+    EstimateError,
+    Hospital,
+    estimate,
+    estimate_drg,
+    length_of_stay,
+    transfer_kind,
+)
 from grouper.tables import ipps
 from grouper.tables.build.ipps import IppsBuildError, build_ipps
+
 from conftest import ROOT, SHARED
 
 RATES = SHARED / "cms" / "rates"
@@ -249,7 +258,7 @@ def test_only_values_in_force_are_used_never_superseded_ones():
 
 def test_a_year_without_a_parameter_is_a_clear_error():
     with pytest.raises(ipps.IppsError, match="FY2027 has no outlier_fixed_loss_threshold.*MISSING"):
-        ipps.parameters(2027).outlier_fixed_loss_threshold
+        ipps.parameters(2027).outlier_fixed_loss_threshold  # noqa: B018  (reading it raises)
     with pytest.raises(ipps.IppsError, match="no IPPS national parameters for FY2022"):
         ipps.parameters(2022)
     with pytest.raises(EstimateError, match="FY2027"):               # no grouper version / weights either

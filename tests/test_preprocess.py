@@ -19,6 +19,7 @@ from grouper.engine.compiled import compiled
 from grouper.engine.preprocess import preprocess
 from grouper.reading import read
 from grouper.tables import default
+
 from test_properties import DX, PR, claims
 
 TS = default()
@@ -134,7 +135,7 @@ def test_the_special_atoms_are_the_ones_the_cms_formula_language_names():
 
 def test_counter_rules_hold_on_ints_and_on_columns_alike():
     for c in atoms.COUNTERS:
-        totals = list(range(0, 9))
+        totals = list(range(9))
         presence = [0, (1 << len(c.each)) - 1, 1]
         for t in totals:
             for p in presence:

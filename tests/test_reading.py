@@ -13,6 +13,7 @@ from grouper.bulk.columns import Columns
 from grouper.reading import Claim, ClaimError, claim_warnings, read, read_claim, resolve_version
 from grouper.reading.values import read_poa, read_procedures, read_sdx
 from grouper.tables import default
+
 from test_properties import anything, near_clean
 
 TS = default()

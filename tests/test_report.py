@@ -6,11 +6,11 @@ import sys
 from decimal import Decimal as D
 
 import pytest
+from test_audit import CLAIMS, DATA
 
 from grouper.finance.audit import audit_rows
 from grouper.finance.payment import Hospital, estimate
 from grouper.finance.report import find_chromium, has_matplotlib, render_audit_html, render_estimate_html, screenshot
-from test_audit import CLAIMS, DATA
 
 HOSPITAL = Hospital.from_file(DATA / "sample_hospital.json")
 

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 import grouper
-from conftest import SAMPLE, labelled, read_jsonl
 from grouper.engine import severity as sv
 from grouper.engine.compiled import compiled
 from grouper.engine.preprocess import preprocess
 from grouper.reading import read
 from grouper.tables import default
+
+from conftest import SAMPLE, labelled, read_jsonl
 
 TS = default()
 

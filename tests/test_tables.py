@@ -1,10 +1,7 @@
 """The table builder and the compiled tables."""
 import csv
 import datetime as dt
-import filecmp
-import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CMS, ROOT, needs_cms
 from grouper import tables
 from grouper.tables import TableIntegrityError, TableSet, VersionError
 from grouper.tables.build import BuildError, build
+
+from conftest import CMS, ROOT, needs_cms
 
 TABLES = ROOT / "tables"
 WEIGHTS = sorted(str(p) for p in (CMS / "weights").glob("fy*.tsv"))
@@ -125,7 +123,8 @@ def test_table5_with_a_missing_column_is_refused(tmp_path):
     for ln in lines[1:]:
         drg, w, gm, am, title, *_ = ln.split("\t")
         body.append("\t".join([drg, "No", "No", "05", "MED", title, w, am]))
-    t5.write_bytes(("\"TABLE 5.-LIST OF MS-DRGS FY 2026 Final Rule\"\n" + header + "\n" + "\n".join(body)).encode("cp1252"))
+    title = "\"TABLE 5.-LIST OF MS-DRGS FY 2026 Final Rule\"\n"
+    t5.write_bytes((title + header + "\n" + "\n".join(body)).encode("cp1252"))
     msg = _expect_build_error(tmp_path, [CMS / "msdrg_combined.bin", t5], "Table 5.txt", "gmlos")
     assert "missing column" in msg
 
@@ -143,6 +142,7 @@ def test_cms_table5_text_gives_the_same_weights_as_the_tsv(tmp_path):
     t5.write_bytes(("\"TABLE 5 FY 2026 Final Rule\"\n" + header + "\n" + "\n".join(body) + "\n").encode("cp1252"))
     build([CMS / "msdrg_combined.bin", t5], tmp_path / "out", log=lambda *a: None)
     import numpy as np
+
     from grouper.tables import container
     a_arr, a_meta = container.loads((tmp_path / "out" / "fy2026.tbl").read_bytes())
     b_arr, b_meta = container.loads((TABLES / "fy2026.tbl").read_bytes())

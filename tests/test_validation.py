@@ -1,12 +1,12 @@
 """Validation layer: warnings on top of CMS-identical grouping; documented codes."""
-import subprocess
 import sys
 
 import pytest
 
 import grouper
-from conftest import ROOT
 from grouper.reading import ERROR_CODES, WARNING_CODES
+
+from conftest import ROOT
 
 
 def test_docs_list_every_error_and_warning_code_and_are_up_to_date():

@@ -43,7 +43,7 @@ class Columns(ReadColumns):
     @classmethod
     def from_arrays(cls, *, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
                     sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
-                    id=None, tables=None) -> "Columns":
+                    id=None, tables=None) -> Columns:
         """From columns: ``pdx`` a sequence of codes; ``sdx``/``procedures`` sequences of code
         lists (``sdx_poa`` parallel POA lists, default Y), or ``(flat_codes, offsets)`` pairs;
         the other fields sequences or scalars."""

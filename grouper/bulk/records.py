@@ -77,7 +77,7 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
     vtabs: dict = {}
     recs = []
     j = 0
-    for k, row in enumerate(rows):
+    for row in rows:
         if row.error is not None:
             recs.append(error_record(None, row.error[0], row.error[1], row.line))
             continue

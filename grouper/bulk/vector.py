@@ -32,8 +32,19 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import grouping, hac, severity
-from ..engine.atoms import (ANYDX, COMPOSITE, COUNTERS, FALLTHROUGH, NO_MDC, ORPROC, diagnosis_atoms,
-                            is_or_procedure, principal_atoms, procedure_tallies, status_atoms)
+from ..engine.atoms import (
+    ANYDX,
+    COMPOSITE,
+    COUNTERS,
+    FALLTHROUGH,
+    NO_MDC,
+    ORPROC,
+    diagnosis_atoms,
+    is_or_procedure,
+    principal_atoms,
+    procedure_tallies,
+    status_atoms,
+)
 from ..engine.codes import PRE_MDC, UNGROUPABLE_DRG, ReturnCode, Severity
 from ..engine.compiled import Compiled
 from ..engine.formula import atoms as formula_atoms

@@ -176,7 +176,7 @@ def _audit_summary(rows, hospital) -> None:
 def _what_if(args, rows, hospital, what_if) -> int:
     from ..reading import ClaimError
     target = None
-    for row, claim in rows:
+    for _, claim in rows:
         if claim is not None and str(claim.get("id")) == str(args.what_if):
             target = claim
             break
@@ -223,9 +223,9 @@ def _f(x, places, signed=False) -> str:
 
 def cmd_estimate(args) -> int:
     from ..finance.payment import EstimateError, estimate
+    from ..reading import ClaimError
     from ..tables import TableIntegrityError
     from ..tables.ipps import IppsError, IppsIntegrityError
-    from ..reading import ClaimError
     hospital, rows = _inputs(args)
     if rows is None:
         return 2

@@ -128,7 +128,7 @@ def cmd_group(args) -> int:
     try:
         from ..tables import TableSet, default
         ts = TableSet(options["tables"]) if options["tables"] else default()
-        ts.manifest
+        ts.manifest  # noqa: B018  (reading the manifest checks the tables)
         if options["version"] is not None:
             ts.resolve(options["version"])
     except (TableIntegrityError, ValueError) as exc:
@@ -241,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="MS-DRG grouper identical to the CMS grouper (v40.0-v43.1).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("group", help="group a file of claims (JSON lines or CSV)")
-    g.add_argument("input", help="claims file: .jsonl[.gz] in the labelled-claims schema or .csv[.gz] wide layout; - for stdin")
+    g.add_argument("input", help="claims file: .jsonl[.gz] in the labelled-claims schema or .csv[.gz] "
+                                 "wide layout; - for stdin")
     g.add_argument("-o", "--output", help="output file (.jsonl[.gz] or .csv); default stdout")
     g.add_argument("--input-format", choices=["jsonl", "csv"])
     g.add_argument("--output-format", choices=["jsonl", "csv"])

@@ -61,9 +61,9 @@ def main(argv=None) -> int:
             return 2
         return 0
 
+    from ..tables import lookup
     from ..tables.store import TableIntegrityError, TableSet
     from ..tables.versions import VersionError
-    from ..tables import lookup
     ts = TableSet(args.tables) if args.tables else None
     try:
         if args.cmd == "info":

@@ -21,7 +21,7 @@ across versions 40.0-43.1.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import attrs
 import numpy as np
@@ -58,7 +58,7 @@ ANYDX = "ANYDX"                  # always true: the claim has a principal diagno
 ORPROC = "ORPROC"                # some procedure is an OR procedure (v40's formulas)
 
 
-@lru_cache(maxsize=None)
+@cache
 def status_atoms(status: int | None) -> frozenset[str]:
     """The atoms of a discharge status as read (None: missing or not a CMS status)."""
     out = set()
@@ -83,7 +83,7 @@ NO_MDC = -1                      # the MDC of a principal diagnosis that is not 
 SEX_MALE, SEX_FEMALE = 1, 2      # the sex as read (grouper.reading.values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def principal_atoms(mdc: int, gender: tuple[int, int] | None, sex: int) -> tuple[int, frozenset[str]]:
     """(MDC of the claim, atoms) from the principal diagnosis' table MDC (NO_MDC: not a code
     of the version), its sex-dependent MDCs (male, female) if any, and the sex as read."""
@@ -115,7 +115,7 @@ def site_bits(attrs_: frozenset) -> int:
     return sum(1 << k for k, s in enumerate(TRAUMA_SITES) if s in attrs_)
 
 
-@lru_cache(maxsize=None)
+@cache
 def diagnosis_atoms(pdx_newborn: bool, all_sdx_newborn: bool, sites: int) -> frozenset[str]:
     """The atoms of the diagnoses taken together: ONLY:incident when the principal and every
     valid secondary diagnosis are normal-newborn codes, MULTST when the trauma sites of the
@@ -203,7 +203,7 @@ COUNTERS = (
     Counter("FOUR_STENTS", STENT_UNITS, 4, kinds=frozenset({DRUG_STENT, BARE_STENT}), marks="stents"),
     Counter("FOUR_DRUG_ELUTING_STENTS", STENT_UNITS, 4, kinds=frozenset({DRUG_STENT})),
     Counter("FOUR_NON_DRUG_ELUTING_STENTS", STENT_UNITS, 4, kinds=frozenset({BARE_STENT})),
-    Counter("BILATERAL", {j: 1 for j in JOINTS}, 2, distinct=True),
+    Counter("BILATERAL", dict.fromkeys(JOINTS, 1), 2, distinct=True),
     Counter("SINGLEFUSIONCTR", {"sglantfuse": 1, "sglpostfuse": 1}, 3,
             each=frozenset({"sglantfuse", "sglpostfuse"})),
     Counter("SGLANTCTR", {"sglantfuse": 1}, 2),

@@ -13,10 +13,17 @@ import attrs
 
 from ..tables.store import TableSet, VersionTables
 from . import formula as fm
-from .atoms import (ALWAYS_DECLARED, ERROR_ATOMS, FALLTHROUGH, MCC_ALIVE, NORMAL_NEWBORN, is_or_procedure,
-                    procedure_tallies, site_bits)
+from .atoms import (
+    ALWAYS_DECLARED,
+    ERROR_ATOMS,
+    FALLTHROUGH,
+    MCC_ALIVE,
+    NORMAL_NEWBORN,
+    is_or_procedure,
+    procedure_tallies,
+    site_bits,
+)
 from .codes import UNGROUPED_DRG_SEVERITY, UNRELATED_OR, MedSurg, ReturnCode, med_surg
-
 
 NAMESPACES = ("P", "S", "R", "X")
 

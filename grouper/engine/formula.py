@@ -169,7 +169,7 @@ def _py(node) -> str:
 
 def compile_predicate(node):
     src = f"lambda P, S, R, X, sev: {_py(node)}"
-    return eval(src, {"__builtins__": {}})  # noqa: S307 - source built from parsed atoms only
+    return eval(src, {"__builtins__": {}})
 
 
 def evaluate(node, P, S, R, X, sev) -> bool:
@@ -232,7 +232,7 @@ def _mask_py(node, bit) -> str:
 
 def compile_mask_predicate(node, bit):
     """``f(m, sev) -> truthy``: the formula over a feature mask (see :func:`_mask_py`)."""
-    return eval(f"lambda m, sev: bool({_mask_py(node, bit)})", {"__builtins__": {"bool": bool}})  # noqa: S307
+    return eval(f"lambda m, sev: bool({_mask_py(node, bit)})", {"__builtins__": {"bool": bool}})
 
 
 def operand_bits(node, bit) -> int:

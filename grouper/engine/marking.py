@@ -34,8 +34,19 @@ import attrs
 
 from . import formula as fm
 from . import severity as sv
-from .atoms import (ANYDX, COMPOSITE, COUNTER, COUNTER_ATOMS, FALLTHROUGH, MULTIPLE_SITES, NORMAL_NEWBORN, OR_ATTRS,
-                    ORPROC, TRAUMA_SITES, Counter)
+from .atoms import (
+    ANYDX,
+    COMPOSITE,
+    COUNTER,
+    COUNTER_ATOMS,
+    FALLTHROUGH,
+    MULTIPLE_SITES,
+    NORMAL_NEWBORN,
+    OR_ATTRS,
+    ORPROC,
+    TRAUMA_SITES,
+    Counter,
+)
 from .codes import Affects, ReturnCode
 from .grouping import Assignment
 from .preprocess import ClaimState
@@ -179,11 +190,12 @@ def _cover(state: ClaimState, needs: list) -> list:
     out = []
     left = list(dict.fromkeys(needs))
     procs = sorted(state.procs, key=_tie_order)
+    def hits(p, left):
+        return [nd for nd in left if _shown(state, p, nd[0]) and p.attrs & nd[1]]
+
     while left:
-        def hits(p):
-            return [nd for nd in left if _shown(state, p, nd[0]) and p.attrs & nd[1]]
-        best = max(procs, key=lambda p: len(hits(p)))     # max keeps the first in tie order
-        got = hits(best)
+        best = max(procs, key=lambda p: len(hits(p, left)))     # max keeps the first in tie order
+        got = hits(best, left)
         if not got:
             break
         out.append(best)
@@ -228,7 +240,7 @@ def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
     # attribute, and an attribute that two or more procedures hold marks the principal
     # procedure when it has it (labelled claims: DRG 321 with a bare-metal principal).
     want = {a for p in out for a in counter.units if a in p.attrs}
-    want |= {a for l, nd in needs if l == lst and len(nd) == 1 for a in nd}
+    want |= {a for at, nd in needs if at == lst and len(nd) == 1 for a in nd}
     if not any(want <= p.attrs for p in procs):
         for a in sorted(want):
             holders = [p for p in procs if a in p.attrs]

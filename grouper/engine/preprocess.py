@@ -17,8 +17,17 @@ from __future__ import annotations
 from operator import itemgetter
 
 from ..reading import ReadClaim
-from .atoms import (ANYDX, FALLTHROUGH, NO_MDC, ORPROC, claim_tallies, counter_atoms, diagnosis_atoms,
-                    principal_atoms, status_atoms)
+from .atoms import (
+    ANYDX,
+    FALLTHROUGH,
+    NO_MDC,
+    ORPROC,
+    claim_tallies,
+    counter_atoms,
+    diagnosis_atoms,
+    principal_atoms,
+    status_atoms,
+)
 from .compiled import Compiled, DxInfo, PrInfo
 
 _FIRST = itemgetter(0)

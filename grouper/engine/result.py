@@ -70,7 +70,7 @@ class LazyDetails:
         self._value = None
 
     @classmethod
-    def of(cls, value: Details) -> "LazyDetails":
+    def of(cls, value: Details) -> LazyDetails:
         lazy = cls(None)
         lazy._value = value
         return lazy

@@ -34,9 +34,9 @@ from decimal import Decimal
 
 import attrs
 
-from ..reading import Claim, ClaimError
 from ..engine.pipeline import group
 from ..engine.result import Result
+from ..reading import Claim, ClaimError
 from ..tables.versions import VersionError, label
 
 # Reason kinds (AuditRow.reason_kind)
@@ -507,8 +507,8 @@ def _int_or_none(v, name):
 def _money(v, name):
     if v in (None, ""):
         return None
-    from .payment import _dec
-    return _dec(v, name)
+    from .payment import decimal_value
+    return decimal_value(v, name)
 
 
 def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=None) -> AuditRow:
@@ -516,9 +516,9 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
     ``admission_date``/``los`` and ``charges``): group it under the version in force at its
     discharge date, compare with the billed DRG, estimate both payments when a
     :class:`grouper.finance.payment.Hospital` is given, and give the reason for any difference."""
-    from .payment import EstimateError, estimate_drg, length_of_stay
     from ..tables import default as _default_tables
     from ..tables.ipps import IppsError
+    from .payment import EstimateError, estimate_drg, length_of_stay
     ts = tables or _default_tables()
     cid = claim.get("id") if isinstance(claim, Mapping) else getattr(claim, "id", None)
     try:
@@ -600,9 +600,9 @@ def audit_rows(claims, hospital=None, *, tables=None, ipps_tables=None) -> list[
 def what_if(claim, hospital=None, *, tables=None, ipps_tables=None) -> list[WhatIf]:
     """The claim's DRG as given, then without each secondary diagnosis and without each procedure
     (same version: the one in force at discharge).  With a hospital, each line's estimated payment."""
-    from .payment import EstimateError, estimate_drg, length_of_stay
     from ..tables import default as _default_tables
     from ..tables.ipps import IppsError
+    from .payment import EstimateError, estimate_drg, length_of_stay
     ts = tables or _default_tables()
     c = _as_dict(claim)
     v = _version_for(c, ts)

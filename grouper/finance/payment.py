@@ -87,7 +87,8 @@ class EstimateError(ValueError):
     """The payment cannot be estimated from what was given (the message says what is missing)."""
 
 
-def _dec(value, name: str, *, allow_none: bool = False) -> Decimal | None:
+def decimal_value(value, name: str, *, allow_none: bool = False) -> Decimal | None:
+    """A money or factor field as a Decimal; EstimateError naming the field when it is not a number."""
     if value is None:
         if allow_none:
             return None
@@ -122,8 +123,12 @@ def _fmt(x) -> str:
     return t if decimals >= 2 else format(x.quantize(CENT), "f")
 
 
+def _req_dec(name):
+    return lambda v: decimal_value(v, name)
+
+
 def _opt_dec(name):
-    return lambda v: _dec(v, name, allow_none=True)
+    return lambda v: decimal_value(v, name, allow_none=True)
 
 
 def _nonneg(inst, attribute, value):
@@ -146,18 +151,18 @@ class Hospital:
     ``gaf`` defaults to ``wage_index ** 0.6848`` (rounded to 4 decimals).
     ``uncompensated_care_per_claim`` is the interim uncompensated-care amount per discharge."""
 
-    wage_index: Decimal = attrs.field(converter=lambda v: _dec(v, "wage_index"))
+    wage_index: Decimal = attrs.field(converter=_req_dec("wage_index"))
     gaf: Decimal | None = attrs.field(default=None, converter=_opt_dec("gaf"), validator=_nonneg)
-    operating_ime_factor: Decimal = attrs.field(default=Decimal(0), converter=lambda v: _dec(v, "operating_ime_factor"),
+    operating_ime_factor: Decimal = attrs.field(default=Decimal(0), converter=_req_dec("operating_ime_factor"),
                                                 validator=_nonneg)
-    operating_dsh_factor: Decimal = attrs.field(default=Decimal(0), converter=lambda v: _dec(v, "operating_dsh_factor"),
+    operating_dsh_factor: Decimal = attrs.field(default=Decimal(0), converter=_req_dec("operating_dsh_factor"),
                                                 validator=_nonneg)
-    capital_ime_factor: Decimal = attrs.field(default=Decimal(0), converter=lambda v: _dec(v, "capital_ime_factor"),
+    capital_ime_factor: Decimal = attrs.field(default=Decimal(0), converter=_req_dec("capital_ime_factor"),
                                               validator=_nonneg)
-    capital_dsh_factor: Decimal = attrs.field(default=Decimal(0), converter=lambda v: _dec(v, "capital_dsh_factor"),
+    capital_dsh_factor: Decimal = attrs.field(default=Decimal(0), converter=_req_dec("capital_dsh_factor"),
                                               validator=_nonneg)
     uncompensated_care_per_claim: Decimal = attrs.field(
-        default=Decimal(0), converter=lambda v: _dec(v, "uncompensated_care_per_claim"), validator=_nonneg)
+        default=Decimal(0), converter=_req_dec("uncompensated_care_per_claim"), validator=_nonneg)
     quality_data: bool = True
     ehr_user: bool = True
     puerto_rico: bool = False
@@ -182,7 +187,7 @@ class Hospital:
         return (self.wage_index ** GAF_EXPONENT).quantize(FRACTION_PLACES, ROUND_HALF_UP)
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Hospital":
+    def from_dict(cls, d: Mapping) -> Hospital:
         known = set(attrs.fields_dict(cls))
         unknown = sorted(set(d) - known)
         if unknown:
@@ -190,7 +195,7 @@ class Hospital:
         return cls(**dict(d))
 
     @classmethod
-    def from_file(cls, path) -> "Hospital":
+    def from_file(cls, path) -> Hospital:
         """A hospital from a small JSON or TOML file whose keys are this class's field names."""
         p = Path(path)
         try:
@@ -522,7 +527,7 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
 
     outlier = {}
     op_out = cap_out = Decimal("0.00")
-    chg = _dec(charges, "charges", allow_none=True)
+    chg = decimal_value(charges, "charges", allow_none=True)
     if chg is not None:
         if chg < 0:
             raise EstimateError(f"charges must not be negative, got {chg}")

@@ -15,7 +15,7 @@ import io
 import json
 import os
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import attrs
 
@@ -33,7 +33,7 @@ def _open_text(path: str):
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
     if path.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape", newline="")
-    return open(path, "r", encoding="utf-8", errors="surrogateescape", newline="")
+    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
 
 def detect_format(path: str) -> str:
@@ -133,7 +133,7 @@ class CsvLayout:
     delimiter: str = ","
 
     @classmethod
-    def parse(cls, specs: list[str] | None, delimiter: str | None = None) -> "CsvLayout":
+    def parse(cls, specs: list[str] | None, delimiter: str | None = None) -> CsvLayout:
         """From ``NAME=COLUMN`` options, e.g. ``dx=DIAG{n}`` or ``id=claim_no``."""
         kw = {}
         for spec in specs or ():
@@ -216,14 +216,10 @@ def read_csv(path: str, layout: CsvLayout | None = None, extra_columns: tuple[st
                                     f"(truncated or shifted line)"))
                 continue
 
-            def get(name):
-                i = col.get(name.lower())
-                return None if i is None else rec[i]
-
             claim: dict = {}
             for key in ("id", "version", "discharge_date", "age", "sex", "discharge_status",
                         "hospital_status", "admit_dx"):
-                v = get(getattr(layout, key))
+                v = _field(rec, col, getattr(layout, key))
                 if v is not None:
                     claim[key] = _num_or_text(v) if key in ("age", "discharge_status", "version") else (
                         v.strip() if v.strip() else None)
@@ -246,6 +242,12 @@ def read_csv(path: str, layout: CsvLayout | None = None, extra_columns: tuple[st
                 if rec[i].strip():
                     claim[name] = rec[i].strip()
             yield Row(n, claim)
+
+
+def _field(rec: list, col: dict, name: str):
+    """The value of a named column in a CSV record, None when the header has no such column."""
+    i = col.get(name.lower())
+    return None if i is None else rec[i]
 
 
 def read_rows(path: str, fmt: str | None = None, layout: CsvLayout | None = None,

@@ -234,7 +234,8 @@ def quick_clean(rec, vt, tables) -> bool:
     field in its plain form (codes exactly as the tables spell them and valid in the
     version, plain POA/sex/status values, no repeats, within the UB-04 limits).  Anything
     else returns False and gets the full check; a test checks that True implies no
-    warnings.  ``vt`` is the claim's version's tables (``tables.version(v)``).  This keeps the warning pass cheap on clean files."""
+    warnings.  ``vt`` is the claim's version's tables (``tables.version(v)``).  This keeps the
+    warning pass cheap on clean files."""
     if type(rec) is not dict:
         return False
     dx_get, pr_get = tables.dx_index.get, tables.pr_index.get

@@ -105,7 +105,7 @@ class Claim:
     id: Any = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Claim":
+    def from_dict(cls, d: dict) -> Claim:
         """A claim from the JSON-lines schema of the labelled claims (extra keys ignored).
         A missing ``pdx`` key is kept as missing (grouping raises ClaimError MISSING_PDX)."""
         return cls(

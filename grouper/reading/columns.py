@@ -18,8 +18,18 @@ import numpy as np
 from .claim import no_codes, to_diagnosis
 from .errors import ClaimError
 from .stage import check_mapping_pdx, read, resolve_version
-from .values import (POA_BLANK, POA_READ, HospitalStatus, read_code, read_discharge_status, read_hospital_status,
-                     read_poa, read_procedures, read_sdx, read_sex)
+from .values import (
+    POA_BLANK,
+    POA_READ,
+    HospitalStatus,
+    read_code,
+    read_discharge_status,
+    read_hospital_status,
+    read_poa,
+    read_procedures,
+    read_sdx,
+    read_sex,
+)
 
 #: Hospital status in a column: a small integer per status.
 HOSPITAL_CODE = {HospitalStatus.NOT_EXEMPT: 0, HospitalStatus.EXEMPT: 1, HospitalStatus.UNKNOWN: 2}

@@ -18,14 +18,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import NamedTuple
+
 import attrs
 
 from ..tables.versions import VersionError
 from .claim import MISSING, Claim
 from .errors import ClaimError
 from .normalize import normalize_claim
-from .values import (POA_BLANK, POA_READ, HospitalStatus, read_code, read_discharge_status, read_hospital_status,
-                     read_poa, read_procedures, read_sdx, read_sex)
+from .values import (
+    POA_BLANK,
+    POA_READ,
+    HospitalStatus,
+    read_code,
+    read_discharge_status,
+    read_hospital_status,
+    read_poa,
+    read_procedures,
+    read_sdx,
+    read_sex,
+)
 
 
 @attrs.frozen

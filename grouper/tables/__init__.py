@@ -1,4 +1,4 @@
-"""Compiled CMS MS-DRG tables: loading, version selection and a look-up API.
+"""Layer 0 -- data: the compiled CMS MS-DRG tables, their loading, version selection and look-ups.
 
     >>> from grouper import tables
     >>> tables.diagnosis("I5023", version=431).severity
@@ -6,25 +6,31 @@
     >>> tables.drg(291, fy=2026).weight
     1.2838
 
-Tables are built from CMS's release files by ``python -m grouper.tables build``
-(see :mod:`grouper.tables.build`) and loaded lazily, once per version.
+Owns the runtime side of the data: the table files and their container format
+(:mod:`.container`, :mod:`.files`: checked against ``MANIFEST.json``), the table set and
+one version's tables (:mod:`.store`), the version calendar (:mod:`.versions`), look-ups
+(:mod:`.lookup`) and the IPPS payment parameters (:mod:`.ipps`).  Tables are loaded
+lazily, once per version.  May import: numpy, attrs -- nothing else of the grouper.
+
+The build-only sub-package :mod:`grouper.tables.build` turns CMS's release files into
+these tables (``python -m grouper.tables build``); the runtime never imports it.
 """
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 from .lookup import DiagnosisInfo, DrgInfo, ProcedureInfo, diagnosis, drg, procedure
 from .store import TableIntegrityError, TableSet, VersionTables, default_tables_dir
 from .versions import VersionError, effective_ranges, fiscal_year, label, parse_version
 
 
-@lru_cache(maxsize=None)
+@cache
 def _default(directory: str) -> TableSet:
     return TableSet(directory)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _resolved(env: str | None) -> str:
     return str(default_tables_dir())
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import os
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -211,7 +211,7 @@ class IppsTables:
         return bool(pa), bool(sp)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _default(directory: str) -> IppsTables:
     return IppsTables(directory)
 

@@ -44,8 +44,8 @@ class TableSet:
         self.dir = Path(directory) if directory is not None else default_tables_dir()
         self._lock = threading.Lock()
         self._files: dict[str, tuple[dict, dict]] = {}
-        self._versions: dict[int, "VersionTables"] = {}
-        self._weights: dict[int, "FiscalYearWeights"] = {}
+        self._versions: dict[int, VersionTables] = {}
+        self._weights: dict[int, FiscalYearWeights] = {}
         self._derived: dict = {}
         self._resolved: dict = {}       # (version, discharge date) as given -> version
 
@@ -128,7 +128,7 @@ class TableSet:
             f"{first.isoformat()} .. {last.isoformat()}; import the CMS release in force on that date "
             f"with 'python -m grouper.tables build msdrg-binary-access-*.jar fyYYYY.tsv --out tables/'")
 
-    def version(self, version=None, discharge_date=None) -> "VersionTables":
+    def version(self, version=None, discharge_date=None) -> VersionTables:
         v = self.resolve(version, discharge_date)
         got = self._versions.get(v)
         if got is None:
@@ -142,7 +142,7 @@ class TableSet:
     def fiscal_years(self) -> tuple[int, ...]:
         return tuple(f["fiscal_year"] for f in self.manifest.get("fiscal_years", []))
 
-    def weights(self, fy: int) -> "FiscalYearWeights":
+    def weights(self, fy: int) -> FiscalYearWeights:
         got = self._weights.get(fy)
         if got is None:
             if fy not in self.fiscal_years:
@@ -307,7 +307,7 @@ class VersionTables:
     def drg_info(self) -> dict[int, dict]:
         """DRG -> first formula row naming it (base DRG, MDC, surgical)."""
         out: dict[int, dict] = {}
-        for mdc, rows in sorted(self.formulas.items()):
+        for _, rows in sorted(self.formulas.items()):
             for r in rows:
                 if r["drg"] and r["drg"] not in out:
                     out[r["drg"]] = r

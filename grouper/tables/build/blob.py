@@ -44,9 +44,9 @@ def read_blob_bytes(path: Path) -> tuple[bytes, str]:
 
 
 def parse_blob(data: bytes, name: str):
-    from .schema import blob_class
-
     from google.protobuf.message import DecodeError
+
+    from .schema import blob_class
 
     blob = blob_class()()
     try:
