@@ -26,6 +26,7 @@ from functools import cache
 import attrs
 import numpy as np
 
+from ..reading.values import SEX_FEMALE, SEX_MALE
 from .codes import ReturnCode
 
 # ---------------------------------------------------------------- attribute vocabulary
@@ -80,7 +81,6 @@ def is_or_procedure(attrs_: frozenset) -> bool:
 # ---------------------------------------------------------------- principal diagnosis
 
 NO_MDC = -1                      # the MDC of a principal diagnosis that is not a code of the version
-SEX_MALE, SEX_FEMALE = 1, 2      # the sex as read (grouper.reading.values)
 
 
 @cache
@@ -196,7 +196,7 @@ def _units(prefix: str) -> dict:
 
 VESSEL_UNITS, STENT_UNITS = _units("vessel"), _units("stent")
 
-#: The procedure counters (CMS README 5.3; vessels, stents and joints confirmed with the
+#: The procedure counters (docs/cms-rules.md; vessels, stents and joints confirmed with the
 #: Java grouper, the fusion counters from the labelled claims).
 COUNTERS = (
     Counter("FOUR_VESSELS", VESSEL_UNITS, 4, marks="prefix"),
@@ -247,7 +247,7 @@ def counter_atoms(totals, presences) -> set[str]:
 # ---------------------------------------------------------------- the language
 
 #: Every claim-level atom name the formula language knows (a bare name not listed here is a
-#: procedure attribute).  ERRORDRG is never set (CMS README 5.1 step 5).
+#: procedure attribute).  ERRORDRG is never set (docs/cms-rules.md, "Formula lists").
 SPECIAL_ATOMS = frozenset({
     ANYDX, "ERRORDRG", ORPROC, "MULTST", "MDC_20_FALL_THRU", "ALIVE", "DIED", "AMA", "XFRNBA",
     "INVALID_PDX", "INVALID_SEX", "INVALID_DSTAT", "PDX_ECODE",
