@@ -579,25 +579,29 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
         return out
     ts = cv.tables
     x_items = vtab.x_items
-    words = pre.words
+    x_of: dict = {}                                  # X word -> its atoms (few distinct words)
+    xw_all = pre.words[:, vtab.x0]
     rc = initial["rc"]
+    offs, pr_offs, hospitals = b.sdx_off.tolist(), b.pr_off.tolist(), b.hospital.tolist()
     for c in np.unique(pre.sdx_claim[maybe]).tolist():
         if pre.fallback[c]:
             continue
-        a, z = int(b.sdx_off[c]), int(b.sdx_off[c + 1])
-        hospital = HOSPITAL_OF_CODE[int(b.hospital[c])]
+        a, z = offs[c], offs[c + 1]
+        hospital = HOSPITAL_OF_CODE[hospitals[c]]
         pcs = pclass[a:z].tolist()
-        if not hac.needs_evaluation(rc[c] == RC_OK, hospital, zip(listed[a:z].tolist(), pcs)):
+        on = listed[a:z].tolist()
+        if not hac.needs_evaluation(rc[c] == RC_OK, hospital, zip(on, pcs)):
             continue
         # (HAC lists, POA class, attributes) per SDX: a code on no HAC list needs no look-up
-        sdx = [_hac_input(cv, ts.dx_codes[i], pc) if on else ((), pc, _EMPTY)
-               for i, on, pc in zip(sdx_id[a:z].tolist(), listed[a:z].tolist(), pcs)]
+        sdx = [_hac_input(cv, ts.dx_codes[i], pc) if listed_k else ((), pc, _EMPTY)
+               for i, listed_k, pc in zip(sdx_id[a:z].tolist(), on, pcs)]
         pdx = int(pre.pdx_id[c])
-        P = cv.dx_info(ts.dx_codes[pdx]).attrs if pdx >= 0 else frozenset()
-        pa, pz = int(b.pr_off[c]), int(b.pr_off[c + 1])
-        R = frozenset().union(*(cv.pr_attrs(i) for i in pre.pr_id[pa:pz].tolist() if i >= 0))
-        xw = int(words[c, vtab.x0])
-        X = frozenset(name for name, bit in x_items if xw & bit)
+        P = cv.dx_info(ts.dx_codes[pdx]).attrs if pdx >= 0 else _EMPTY
+        R = frozenset().union(*(cv.pr_attrs(i) for i in pre.pr_id[pr_offs[c]:pr_offs[c + 1]].tolist() if i >= 0))
+        xw = int(xw_all[c])
+        X = x_of.get(xw)
+        if X is None:
+            X = x_of[xw] = frozenset(name for name, bit in x_items if xw & bit)
         excl = {k + 1 for k in np.flatnonzero(excluded[a:z]).tolist()}
         outcome = hac.evaluate(cv, hospital, P, R, X, sdx, excl, True)
         out["num"][c] = len(outcome.met_numbers)

@@ -56,7 +56,7 @@ class HacEntry:
 @attrs.frozen
 class HacOutcome:
     poa_error: tuple[PoaError, ...]        # per SDX
-    entries: tuple[tuple[HacEntry, ...], ...]   # per SDX
+    entries: tuple[tuple[tuple, ...], ...]      # per SDX: (hac_number, hac_list, status, HAC) (hac_entries)
     removed: frozenset                     # SDX positions dropped for the final DRG
     met_positions: frozenset               # SDX positions whose HAC criteria are met
     met_numbers: frozenset                 # HAC numbers whose criteria are met
@@ -89,24 +89,23 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
     ``excluded`` the SDX positions that the principal diagnosis excludes as CC/MCC;
     ``grouped`` false when the initial DRG is ungroupable (no HAC processing then)."""
     sdx_ops = cv.hac_sdx_operands
-    titles = cv.vt.hac_titles
     list_all = cv.version >= FIRST_VERSION_LISTING_ALL_HACS
-    poa_errors, entries = [], []
+    poa_errors, entry_lists = [], []
     met_positions, met, unrecognized = [], set(), False
     for position, (lists, pclass, attrs_) in enumerate(sdx, start=1):
         if not lists or not grouped:
             poa_errors.append(PoaError.POA_NOT_CHECKED)
-            entries.append(())
+            entry_lists.append(())
             continue
         if hospital == HospitalStatus.EXEMPT:
             poa_errors.append(PoaError.HOSPITAL_EXEMPT)
-            entries.append(tuple(HacEntry(0, op, HacCriteria.HAC_NOT_APPLICABLE_EXEMPT, titles.get(n, ""))
+            entry_lists.append(tuple((0, op, HacCriteria.HAC_NOT_APPLICABLE_EXEMPT, n)
                                  for n, op in lists))
             continue
         if pclass == PoaClass.YES:
             poa_errors.append(PoaError.POA_RECOGNIZED_YES_POA)
             n, op = lists[0]
-            entries.append((HacEntry(0, op, HacCriteria.HAC_CRITERIA_NOT_MET, titles.get(n, "")),))
+            entry_lists.append(((0, op, HacCriteria.HAC_CRITERIA_NOT_MET, n),))
             continue
         if pclass == PoaClass.NO:
             poa_errors.append(PoaError.POA_RECOGNIZED_NOT_POA)
@@ -115,16 +114,16 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
             unrecognized = True
         if position in excluded and any(op == sdx_ops[n][0] for n, op in lists):
             # CC-excluded by the PDX: HAC does not apply (for the formula's main SDX operand)
-            entries.append(tuple(HacEntry(n, op, HacCriteria.HAC_NOT_APPLICABLE_EXCLUSION, titles.get(n, ""))
+            entry_lists.append(tuple((n, op, HacCriteria.HAC_NOT_APPLICABLE_EXCLUSION, n)
                                  for n, op in lists if op == sdx_ops[n][0]))
             continue
         hits = [(n, op) for n, op in lists if fm.evaluate(cv.hac_nodes[n], P, attrs_, R, X, 0)]
         if not hits:
             shown = lists if list_all else lists[:1]
-            entries.append(tuple(HacEntry(0, op, HacCriteria.HAC_CRITERIA_NOT_MET, titles.get(n, ""))
+            entry_lists.append(tuple((0, op, HacCriteria.HAC_CRITERIA_NOT_MET, n)
                                  for n, op in shown))
             continue
-        entries.append(tuple(HacEntry(n, op, HacCriteria.HAC_CRITERIA_MET, titles.get(n, "")) for n, op in hits))
+        entry_lists.append(tuple((n, op, HacCriteria.HAC_CRITERIA_MET, n) for n, op in hits))
         met_positions.append(position)
         met.update(n for n, _ in hits)
     error, removed = None, _EMPTY
@@ -138,10 +137,18 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
             error = ReturnCode.HAC_MISSING_ONE_POA
         else:
             removed = frozenset(met_positions)
-    return HacOutcome(tuple(poa_errors), tuple(entries), removed, frozenset(met_positions), frozenset(met), error)
+    return HacOutcome(tuple(poa_errors), tuple(entry_lists), removed, frozenset(met_positions), frozenset(met),
+                      error)
 
 
 NO_HAC = HacOutcome((), (), _EMPTY, _EMPTY, _EMPTY, None)
+
+
+def hac_entries(cv, outcome: HacOutcome) -> tuple[tuple[HacEntry, ...], ...]:
+    """The per-code HAC entries of an outcome, with the HACs' titles."""
+    titles = cv.vt.hac_titles
+    return tuple(tuple(HacEntry(number, op, status, titles.get(n, "")) for number, op, status, n in sdx)
+                 for sdx in outcome.entries)
 
 
 def claim_inputs(state: ClaimState) -> list[tuple]:

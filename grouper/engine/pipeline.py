@@ -125,7 +125,8 @@ def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
                         table_severity=TABLE_SEVERITY[d.severity] if d.valid else None)
 
     pdx = dx_result(state.pdx, 0, SeverityUsage.NEITHER, SeverityUsage.NEITHER, PoaError.POA_NOT_CHECKED, ())
-    sdx = tuple(dx_result(d, k + 1, use_i[k], use_f[k], hacs.poa_error[k], hacs.entries[k])
+    entries = hac.hac_entries(cv, hacs)
+    sdx = tuple(dx_result(d, k + 1, use_i[k], use_f[k], hacs.poa_error[k], entries[k])
                 for k, d in enumerate(state.sdx))
     procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
                              is_or=_is_or(p, cv.version),

@@ -141,8 +141,9 @@ class ReadColumns:
                     add_poa(poa)
             sdx_off[i + 1] = len(sdx_codes)
             procs = rec.get("procedures")
-            if type(procs) is list and all(type(x) is str for x in procs):
-                pr_codes.extend(procs)
+            if type(procs) is list:
+                if procs:
+                    pr_codes.extend(procs if all(type(x) is str for x in procs) else read_procedures(procs))
             elif not no_codes(procs):
                 pr_codes.extend(read_procedures(procs))
             pr_off[i + 1] = len(pr_codes)
