@@ -24,11 +24,13 @@ class TableIntegrityError(RuntimeError):
 
 
 def default_tables_dir() -> Path:
+    """``$GROUPER_TABLES``; else the tables shipped in the installed package (``grouper/_tables``,
+    see setup.py); else the ``tables/`` folder of a source checkout (editable installs, tests)."""
     env = os.environ.get("GROUPER_TABLES")
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    for cand in (here.parents[1] / "tables", here.parent / "_tables"):
+    for cand in (here.parent / "_tables", here.parents[1] / "tables"):
         if (cand / "MANIFEST.json").exists():
             return cand
     return here.parents[1] / "tables"
