@@ -9,7 +9,6 @@ package, not from the repository's ``tables/``.  The wheel built straight from t
 import json
 import os
 import subprocess
-import sys
 import textwrap
 import venv
 import zipfile
