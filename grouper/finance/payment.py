@@ -367,6 +367,7 @@ class Estimate:
     total: Decimal
     notes: tuple[str, ...] = ()
     not_modelled: tuple[str, ...] = attrs.field(default=NOT_MODELLED)
+    mdc_title: str | None = None
 
     @property
     def outlier(self) -> Decimal:
@@ -689,7 +690,8 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
         operating_ime=op_ime, operating_dsh=op_dsh, capital_ime=cap_ime, capital_dsh=cap_dsh,
         uncompensated_care=uc, operating_outlier=op_out, capital_outlier=cap_out,
         operating_payment=op_pay, capital_payment=cap_pay, total=op_pay + cap_pay + uc,
-        notes=tuple(notes), **outlier)
+        notes=tuple(notes), mdc_title=ts.version(info.version).mdc_titles.get(info.mdc if mdc is None else mdc),
+        **outlier)
 
 
 def estimate(result_or_claim, hospital: Hospital, *, los=None, admission_date=None, discharge_date=None,
@@ -720,6 +722,43 @@ def estimate(result_or_claim, hospital: Hospital, *, los=None, admission_date=No
     return estimate_drg(result.final_drg, result.fiscal_year, hospital, discharge_status=discharge_status,
                         los=n, charges=charges, version=result.version, claim_id=claim_id, mdc=result.final_mdc,
                         tables=tables, ipps_tables=ipps_tables)
+
+
+@attrs.frozen(kw_only=True)
+class NotPriced:
+    """A stay that was grouped but cannot be priced: its DRG has no weight (998, 999), a transfer
+    without a length of stay, a fiscal year without rates ...  ``reason`` says which."""
+
+    claim_id: object
+    fiscal_year: int | None
+    version: int | None
+    drg: int | None
+    drg_title: str | None
+    mdc: int | None
+    reason: str
+    mdc_title: str | None = None
+
+    def to_dict(self) -> dict:
+        return plain_fields(self)
+
+
+def price_claim(claim, hospital: Hospital, *, tables=None, ipps_tables=None) -> "Estimate | NotPriced":
+    """:func:`estimate` of a claim, except that a stay that groups but cannot be priced comes back
+    as :class:`NotPriced` with its reason instead of raising (a ClaimError is still raised for
+    input that cannot be grouped at all)."""
+    from ..engine.pipeline import group
+    from ..tables.ipps import IppsError
+    get = (claim.get if isinstance(claim, Mapping) else lambda k, d=None: getattr(claim, k, d))
+    result = group(claim, tables=tables)
+    try:
+        n = length_of_stay(get("los"), get("admission_date"), get("discharge_date"))
+        return estimate_drg(result.final_drg, result.fiscal_year, hospital, discharge_status=get("discharge_status"),
+                            los=n, charges=get("charges"), version=result.version, claim_id=get("id"),
+                            mdc=result.final_mdc, tables=tables, ipps_tables=ipps_tables)
+    except (EstimateError, IppsError) as exc:
+        return NotPriced(claim_id=get("id"), fiscal_year=result.fiscal_year, version=result.version,
+                         drg=result.final_drg, drg_title=result.final_drg_description, mdc=result.final_mdc,
+                         mdc_title=result.final_mdc_description, reason=str(exc))
 
 
 def plain_fields(obj) -> dict:
