@@ -60,6 +60,8 @@ def register(subparsers) -> None:
 
 def _common(p) -> None:
     add_input_options(p)
+    p.add_argument("--normalize", action="store_true",
+                   help="clean unambiguous code formatting (dots, blanks, case) before grouping, as for 'group'")
     p.add_argument("--charts", choices=["auto", "matplotlib", "html"], default="auto",
                    help="report charts: matplotlib images (when installed) or HTML bars")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
@@ -72,7 +74,26 @@ def _rows(args, reader):
     """(io.Row, claim dict or None) for every input row; a CSV's audit/estimate columns
     (billed_drg, paid_amount, admission_date, los, charges) come with the claim."""
     for row in reader:
-        yield row, row.claim
+        claim = row.claim
+        if args.normalize and isinstance(claim, dict):
+            claim = _normalized(claim)
+        yield row, claim
+
+
+def _normalized(claim: dict) -> dict:
+    """The claim with its codes cleaned by the ``normalize`` option (other fields kept)."""
+    from ..reading import Claim, normalize_claim
+    try:
+        c, _ = normalize_claim(Claim.from_dict(claim))
+    except Exception:                 # a claim the reading stage will report as it is
+        return claim
+    out = dict(claim)
+    if "pdx" in claim:
+        out["pdx"] = c.pdx
+    out.update(pdx_poa=c.pdx_poa, sdx=[[d.code, d.poa] for d in c.sdx], procedures=list(c.procedures))
+    if c.admit_dx is not None:
+        out["admit_dx"] = c.admit_dx
+    return out
 
 
 def _hospital(args):
@@ -194,7 +215,7 @@ def _warnings_of(claim: dict) -> dict:
     try:
         return {"warnings": [w.to_dict() for w in group(claim).warnings]}
     except ClaimError as exc:
-        return {"error": {"code": exc.code, "value": exc.value}}
+        return {"error": {"code": exc.code, "value": exc.value, "message": str(exc)}}
 
 
 def _write_all(path: str, records, csv_fields, fmt: str | None = None) -> None:
@@ -295,7 +316,7 @@ def cmd_estimate(args) -> int:
             except ClaimError as exc:
                 errors.append((claim.get("id"), str(exc)))
                 recs.append({"id": claim.get("id"), "line": row.line, "error": str(exc), **kept})
-                stats.add({"error": {"code": exc.code, "value": exc.value}})
+                stats.add({"error": {"code": exc.code, "value": exc.value, "message": str(exc)}})
                 continue
             stats.add(_warnings_of(claim))
             rec = {"id": claim.get("id"), "line": row.line, **e.to_dict()}

@@ -137,7 +137,8 @@ class RunStats:
             code = err["code"] if isinstance(err, dict) else None
             if code:
                 self.error_rows[code] += 1
-                self.examples.setdefault(code, err.get("value"))
+                v = err.get("value")
+                self.examples.setdefault(code, repr(v) if v not in (None, "") else err.get("message"))
             return
         seen = set()
         for w in rec.get("warnings") or ():
@@ -145,7 +146,7 @@ class RunStats:
             if c not in seen:
                 seen.add(c)
                 self.warning_rows[c] += 1
-                self.examples.setdefault(c, f"{w['field']}={w['value']}")
+                self.examples.setdefault(c, f"{w['field']}={'' if w['value'] is None else w['value']}")
 
     def hints(self, reader=None, normalize: bool = False) -> list[str]:
         out = []
@@ -161,7 +162,7 @@ class RunStats:
             n = self.error_rows.get(code, 0)
             if n >= many:
                 ex = self.examples.get(code)
-                out.append(f"{n:,} of {self.rows:,} rows have {what}" + (f" (e.g. {ex!r})" if ex else "") + f": {fix}")
+                out.append(f"{n:,} of {self.rows:,} rows have {what}" + (f" (e.g. {ex})" if ex else "") + f": {fix}")
         return out
 
 
