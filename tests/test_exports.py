@@ -323,3 +323,14 @@ def test_batch_results_carry_drg_titles_as_the_per_claim_path():
         assert (out.initial_drg_description[i], out.final_drg_description[i]) == (
             r.initial_drg_description, r.final_drg_description), rec["id"]
     assert isinstance(out.final_drg_description, np.ndarray)
+
+
+def test_docs_and_help_list_every_field_and_preset_column():
+    from grouper.reading.layout import FIELDS, PRESETS
+    doc = (ROOT / "docs" / "columns.md").read_text()
+    help_text = run("group", "--help").stdout
+    for f in FIELDS:
+        assert f"| `{f}` |" in doc and f in help_text, f
+    for cands in PRESETS["ub04"].values():
+        for c in cands:
+            assert f"`{c}`" in doc, c

@@ -187,13 +187,14 @@ def cmd_audit(args) -> int:
         return _usage_error(str(exc))
     recs = [{**r.to_dict(), **kept_fields(k, AUDIT_NAMES)} for r, k in zip(out_rows, kept)]
     _write_all(args.output or "-", recs, AUDIT_CSV + _kept_names(reader, AUDIT_NAMES), args.output_format)
+    notes = [hospital.settings_note(r.fiscal_year for r in out_rows if r.fiscal_year)] if hospital else []
+    notes = [n for n in notes if n]
     if args.report:
         from ..finance.report import render_audit_html
-        _write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts))
+        _write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts, notes=notes))
     if not args.quiet:
         _audit_summary(out_rows, hospital)
-    notes = [hospital.settings_note(r.fiscal_year for r in out_rows if r.fiscal_year)] if hospital else []
-    strict = _finish(args, reader, stats, [n for n in notes if n])
+    strict = _finish(args, reader, stats, notes)
     if strict is not None:
         return strict
     return 1 if any(r.error for r in out_rows) else 0
