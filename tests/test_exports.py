@@ -166,9 +166,10 @@ def test_procedure_columns_left_unmapped_are_named_with_the_option(tmp_path):
 def test_a_byte_order_mark_does_not_hide_the_first_column(tmp_path):
     # DX1 first: with the mark read as part of its name, DX2 became the principal diagnosis
     p = small_csv(tmp_path, "DX1,DX2,version,sex,discharge_status\nI5022,J9601,43.1,M,1\n", encoding="utf-8-sig")
-    r = run("group", p, "-o", tmp_path / "o.csv")
+    r = run("group", p, "-o", tmp_path / "o.csv", "--keep-columns", "DX1")
     assert r.returncode == 0, r.stderr
-    assert rows_of(tmp_path / "o.csv")[0]["final_drg"] == "291"
+    got = rows_of(tmp_path / "o.csv")[0]
+    assert got["final_drg"] == "291" and got["DX1"] == "I5022"           # the name carries no mark either
     j = tmp_path / "c.jsonl"
     j.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "a", "version": 431, "pdx": "I5022"}).encode() + b"\n")
     r = run("group", j, "-o", tmp_path / "o.jsonl")
