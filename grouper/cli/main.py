@@ -275,6 +275,7 @@ def cmd_demo(args) -> int:
             for c, r in zip(claims, results):
                 d = r.to_dict()
                 d["id"] = c["id"]
+                d["version"] = version_label(r.version)
                 _write_jsonl(out, d)
     return 0
 
