@@ -38,6 +38,7 @@ WARNING_EXAMPLES = {
     "POA_BLANK": {"version": 431, "pdx": "J189", "sdx": [["L89154", ""]]},
     "HOSPITAL_STATUS_UNRECOGNIZED": {"version": 431, "pdx": "I5022", "hospital_status": "MAYBE"},
     "ADMIT_DX_INVALID": {"version": 431, "pdx": "I5022", "admit_dx": "R06.02"},
+    "VERSION_OUTSIDE_FISCAL_YEAR": {"version": "43.1", "discharge_date": "2026-11-20", "pdx": "I5022"},
 }
 ERROR_EXAMPLES = {
     "NOT_A_CLAIM": "just text",

@@ -10,7 +10,9 @@ from .bulk.batch import BatchResult, Columns, group_batch
 from .engine.pipeline import group
 from .engine.result import DxResult, ProcResult, Result
 from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
+from .reading.layout import Layout, LayoutError
 from .tables import TableIntegrityError, VersionError
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
-           "ProcResult", "Result", "TableIntegrityError", "VersionError", "group"]
+           "Layout", "LayoutError", "ProcResult", "Result",
+           "TableIntegrityError", "VersionError", "group"]

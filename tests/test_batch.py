@@ -12,7 +12,8 @@ from test_properties import claims as claim_strategy
 FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code", "initial_return_code",
           "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg", "initial_severity",
           "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status",
-          "num_hac_categories_satisfied", "weight", "gmlos", "amlos")
+          "num_hac_categories_satisfied", "weight", "gmlos", "amlos", "initial_drg_description",
+          "final_drg_description")
 
 
 def _same(a, b):

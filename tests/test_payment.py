@@ -6,7 +6,11 @@ Table 1B (wage index <= 1, 62 % labor), full update: labor 4186.62, non-labor 25
 capital federal rate 524.15; fixed-loss outlier threshold 40,397.
 Table 5 FY2026: DRG 470 weight 1.9289 GMLOS 1.9; DRG 291 weight 1.2838 GMLOS 3.8 (post-acute DRG);
 DRG 481 weight 2.0945 GMLOS 4.3 (post-acute and special-pay DRG).
-Every money line is rounded to the cent (half up) and the next line uses the rounded figure.
+Rounding is the CMS IPPS Pricer's (PPCAL215, docs/payment.md "Rounding"): the capital federal rate x
+GAF is held in cents; the DRG payments (weight x rate) are kept to 9 decimals and paid in cents; a
+transfer fraction (4 decimals) multiplies the unrounded payment; IME/DSH are cents of the payment in
+cents; the outlier thresholds, costs and outlier amounts are kept to 9 decimals, the outlier paid in
+cents.  All half up.
 """
 import json
 import shutil
@@ -40,6 +44,11 @@ def cents(x):
     return x.quantize(D("0.01"), ROUND_HALF_UP)
 
 
+def nine(x):
+    """A figure as the Pricer keeps it between steps: 9 decimals, half up."""
+    return x.quantize(D("0.000000001"), ROUND_HALF_UP)
+
+
 # ---------------------------------------------------------------- worked examples (FY2026)
 
 
@@ -62,19 +71,20 @@ def test_drg_470_fy2026_at_wage_index_0_85():
     rate = labor + D("2565.99")                       # 6124.6170
     operating = cents(D("1.9289") * rate)             # 11813.773... -> 11813.77
     gaf = D("0.8947")                                 # 0.85 ** 0.6848 = 0.894677 -> 0.8947
-    capital = cents(D("1.9289") * D("524.15") * gaf)  # 1.9289 x 468.957005 = 904.5712 -> 904.57
+    capital_rate = cents(D("524.15") * gaf)           # 468.957005 -> 468.96 (H-FEDERAL-RATE is in cents)
+    capital = cents(D("1.9289") * capital_rate)       # 1.9289 x 468.96 = 904.576944 -> 904.58
     e = estimate_drg(470, 2026, Hospital(wage_index="0.85"))
-    assert e.gaf == gaf
+    assert e.gaf == gaf and e.capital_rate == capital_rate == D("468.96")
     assert e.operating_base == operating == D("11813.77")
-    assert e.capital_base == capital == D("904.57")
-    assert e.total == D("12718.34")
+    assert e.capital_base == capital == D("904.58")    # 904.57 if the rate x GAF were not held in cents
+    assert e.total == D("12718.35")
 
 
 def test_drg_291_fy2026_at_wage_index_1_and_0_85():
     op_10 = cents(D("1.2838") * (D("4186.62") * D("1.0") + D("2565.99")))     # 1.2838 x 6752.61 = 8669.0007
     cap_10 = cents(D("1.2838") * D("524.15"))                                 # 672.8998
     op_85 = cents(D("1.2838") * (D("4186.62") * D("0.85") + D("2565.99")))    # 1.2838 x 6124.617 = 7862.7833
-    cap_85 = cents(D("1.2838") * D("524.15") * D("0.8947"))                   # 1.2838 x 468.957005 = 602.0470
+    cap_85 = cents(D("1.2838") * cents(D("524.15") * D("0.8947")))            # 1.2838 x 468.96 = 602.0508
     e10 = estimate_drg(291, 2026, Hospital(wage_index="1.0"))
     e85 = estimate_drg(291, 2026, Hospital(wage_index="0.85"))
     assert (e10.operating_base, e10.capital_base, e10.total) == (op_10, cap_10, D("9341.90"))
@@ -94,63 +104,131 @@ def test_wage_index_above_1_uses_table_1a_and_its_66_percent_labor_share():
 def test_transfer_status_02_after_one_day_on_a_post_acute_drg():
     # DRG 291 (post-acute DRG) transferred to another hospital (02) after 1 day:
     # paid days = LOS + 1 = 2 (double per diem on day 1) < GMLOS 3.8, so the per-diem rule applies.
-    full_op = D("8669.00")
-    per_diem = cents(full_op / D("3.8"))              # 2281.32 per day
+    full_op = D("1.2838") * D("6752.61")              # 8669.000718, kept unrounded (H-OPER-FSP-PART)
+    full_cap = D("1.2838") * D("524.15")              # 672.90377
     fraction = (D(2) / D("3.8")).quantize(D("0.0001"), ROUND_HALF_UP)   # 0.526316 -> 0.5263 (Pricer precision)
-    operating = cents(full_op * fraction)             # 4562.4947 -> 4562.49 (2 x per diem = 4562.64)
-    capital = cents(D("672.90") * fraction)           # 354.147 -> 354.15
+    operating = cents(full_op * fraction)             # 4562.49507... -> 4562.50 (8669.00 x 0.5263 would give 4562.49)
+    capital = cents(full_cap * fraction)              # 354.149254... -> 354.15
     e = estimate_drg(291, 2026, Hospital(wage_index="1.0"), discharge_status="02", los=1)
     assert e.transfer == "acute" and e.transfer_applied and e.per_diem_days == 2
-    assert e.operating_per_diem == per_diem == D("2281.32")
     assert e.transfer_fraction == fraction == D("0.5263")
-    assert (e.operating_base, e.capital_base) == (operating, capital) == (D("4562.49"), D("354.15"))
-    assert e.total == D("4916.64")
-    assert abs(e.operating_base - 2 * per_diem) < D("0.20")   # = full / GMLOS x (LOS + 1), to the rounding
+    assert (e.operating_base, e.capital_base) == (operating, capital) == (D("4562.50"), D("354.15"))
+    assert e.total == D("4916.65")
+    per_diem = cents(full_op / D("3.8"))              # 2281.32 per day (for reading: the Pricer pays full x fraction)
+    assert e.operating_per_diem == per_diem and abs(e.operating_base - 2 * per_diem) < D("0.20")
 
 
 def test_special_pay_drg_post_acute_transfer():
     # DRG 481 (special-pay) discharged to a SNF (03) after 2 days: 42 U.S.C. 1395ww(d)(5)(J)(i) pays
     # 50 % of the per-diem transfer payment + 50 % of the full payment:
     # fraction = 0.5 + 0.5 x (LOS + 1) / GMLOS = 0.5 + 0.5 x 3 / 4.3 = 0.848837 -> 0.8488
-    full_op = cents(D("2.0945") * (D("4186.62") + D("2565.99")))   # 2.0945 x 6752.61 = 14143.3416 -> 14143.34
-    full_cap = cents(D("2.0945") * D("524.15"))                      # 1097.8322 -> 1097.83
+    full_op = D("2.0945") * (D("4186.62") + D("2565.99"))   # 2.0945 x 6752.61 = 14143.341645
+    full_cap = D("2.0945") * D("524.15")                      # 1097.832175
     fraction = (D("0.5") + D("0.5") * D(3) / D("4.3")).quantize(D("0.0001"), ROUND_HALF_UP)
     e = estimate_drg(481, 2026, Hospital(wage_index="1.0"), discharge_status=3, los=2)
     assert e.transfer == "post-acute special-pay"
-    assert (e.operating_full, e.capital_full, e.transfer_fraction) == (full_op, full_cap, fraction)
+    assert (e.operating_full_exact, e.capital_full_exact, e.transfer_fraction) == (full_op, full_cap, fraction)
+    assert (e.operating_full, e.capital_full) == (D("14143.34"), D("1097.83"))
     assert fraction == D("0.8488")
-    assert e.operating_base == cents(full_op * fraction) == D("12004.87")
-    assert e.capital_base == cents(full_cap * fraction) == D("931.84")
+    assert e.operating_base == cents(full_op * fraction) == D("12004.87")     # 12004.868388...
+    assert e.capital_base == cents(full_cap * fraction) == D("931.84")        # 931.839950...
     # the same DRG under the plain per-diem rule (acute transfer, 02) gets less: 3 / 4.3 = 0.6977
     assert estimate_drg(481, 2026, Hospital(wage_index="1.0"), discharge_status=2, los=2).transfer_fraction \
         == D("0.6977")
 
 
+OUTLIER_HOSPITAL = dict(wage_index="1.0", cost_to_charge_operating="0.25", cost_to_charge_capital="0.02")
+OP_SHARE = D("0.925925926")                           # 0.25 / (0.25 + 0.02), 9 decimals
+CAP_SHARE = D("0.074074074")                          # 0.02 / 0.27
+
+
 def test_cost_outlier_case():
     # DRG 291, wage index 1.0, charges 200,000, cost-to-charge ratios 0.25 (operating) and 0.02 (capital).
-    h = Hospital(wage_index="1.0", cost_to_charge_operating="0.25", cost_to_charge_capital="0.02")
-    op_share = D("0.925925926")                       # 0.25 / (0.25 + 0.02), 9 decimals
-    cap_share = D("0.074074074")                      # 0.02 / 0.27
-    op_fixed = cents((D(40397) * D("0.62") * D("1.0") + D(40397) * D("0.38")) * op_share)   # 37404.63
-    cap_fixed = cents(D(40397) * D("1.0000") * cap_share)                                    # 2992.37
-    op_threshold = D("8669.00") + op_fixed            # 46073.63 (no IME/DSH, no uncompensated care)
-    cap_threshold = D("672.90") + cap_fixed           # 3665.27
+    h = Hospital(**OUTLIER_HOSPITAL)
+    op_fixed = nine((D(40397) * D("0.62") * D("1.0") + D(40397) * D("0.38")) * OP_SHARE)   # 37404.629632622
+    cap_fixed = nine(D(40397) * D("1.0000") * CAP_SHARE)                                    # 2992.370367378
+    op_threshold = D("1.2838") * D("6752.61") + op_fixed       # 8669.000718 + 37404.629632622, not rounded
+    cap_threshold = D("1.2838") * D("524.15") + cap_fixed      # 672.90377 + 2992.370367378
     op_cost, cap_cost = D("200000") * D("0.25"), D("200000") * D("0.02")   # 50000.00, 4000.00
-    op_outlier = cents(D("0.80") * (op_cost - op_threshold))    # 0.8 x 3926.37 = 3141.096 -> 3141.10
-    cap_outlier = cents(D("0.80") * (cap_cost - cap_threshold))  # 0.8 x 334.73 = 267.784 -> 267.78
+    op_outlier = cents(D("0.80") * (op_cost - op_threshold))    # 0.8 x 3926.36965 = 3141.0957 -> 3141.10
+    cap_outlier = cents(D("0.80") * (cap_cost - cap_threshold))  # 0.8 x 334.72586 = 267.7807 -> 267.78
     e = estimate_drg(291, 2026, h, charges=200000)
-    assert (e.operating_fixed_loss, e.capital_fixed_loss) == (op_fixed, cap_fixed) == (D("37404.63"), D("2992.37"))
-    assert (e.operating_outlier_threshold, e.capital_outlier_threshold) == (op_threshold, cap_threshold)
+    assert (e.operating_fixed_loss, e.capital_fixed_loss) == (op_fixed, cap_fixed)
+    assert (e.operating_outlier_threshold, e.capital_outlier_threshold) == (op_threshold, cap_threshold) == (
+        D("46073.630350622"), D("3665.274137378"))
     assert (e.operating_outlier, e.capital_outlier) == (op_outlier, cap_outlier) == (D("3141.10"), D("267.78"))
     assert e.total == D("8669.00") + D("672.90") + op_outlier + cap_outlier == D("12750.78")
 
 
+def test_outlier_thresholds_are_not_rounded_to_the_cent():
+    # The case above with charges 184,294.545: operating cost 0.25 x charges = 46073.63625.  Against the
+    # unrounded threshold 46073.630350622: 0.8 x 0.005899378 = 0.0047195 -> 0.00.  Had the threshold been
+    # rounded to the cent (46073.63), 0.8 x 0.00625 = 0.005 -> 0.01.
+    e = estimate_drg(291, 2026, Hospital(**OUTLIER_HOSPITAL), charges="184294.545")
+    assert e.operating_cost == D("46073.63625") and e.operating_outlier_threshold == D("46073.630350622")
+    assert e.operating_outlier == cents(D("0.80") * (D("46073.63625") - D("46073.630350622"))) == D("0.00")
+    cap_cost = D("184294.545") * D("0.02")                       # 3685.8909 > 3665.274137378
+    assert e.capital_outlier == cents(D("0.80") * (cap_cost - D("3665.274137378"))) == D("16.49")
+
+
+def _outlier_with(**addons):
+    """DRG 291 FY2026, wage index 1.0, charges 200,000, CCR 0.25/0.02, with the given add-ons."""
+    return estimate_drg(291, 2026, Hospital(**OUTLIER_HOSPITAL, **addons), charges=200000)
+
+
+OP_FULL = D("1.2838") * D("6752.61")                  # 8669.000718 (9 decimals: exact)
+CAP_FULL = D("1.2838") * D("524.15")                  # 672.90377
+OP_FIXED = D("37404.629632622")                       # test_cost_outlier_case
+CAP_FIXED = D("2992.370367378")
+
+
+def test_uncompensated_care_raises_the_operating_outlier_threshold():
+    # 42 CFR 412.84 and the Pricer (3600-CALC-OUTLIER "NOW INCLUDES UNCOMPENSATED CARE"): the
+    # operating threshold adds the uncompensated-care amount, so 1,000 of it lowers the outlier by 800
+    threshold = OP_FULL + D("1000.00") + OP_FIXED             # 47073.630350622
+    e = _outlier_with(uncompensated_care_per_claim="1000")
+    assert e.operating_outlier_threshold == threshold
+    assert e.operating_outlier == cents(D("0.80") * (D("50000") - threshold)) == D("2341.10")
+    assert e.capital_outlier == D("267.78")                   # the capital threshold has no uncompensated care
+    assert e.total == D("8669.00") + D("2341.10") + D("672.90") + D("267.78") + D("1000.00") == D("12950.78")
+
+
+def test_operating_ime_raises_the_operating_outlier_threshold():
+    # threshold = payment x (1 + IME) + ...: IME 0.10 adds 866.9000718 to it
+    threshold = OP_FULL * (1 + D("0.10")) + OP_FIXED          # 46940.530422422
+    e = _outlier_with(operating_ime_factor="0.10")
+    assert e.operating_outlier_threshold == threshold
+    assert e.operating_ime == cents(D("8669.00") * D("0.10")) == D("866.90")
+    assert e.operating_outlier == cents(D("0.80") * (D("50000") - threshold)) == D("2447.58")
+    assert e.total == D("8669.00") + D("866.90") + D("2447.58") + D("672.90") + D("267.78") == D("12924.16")
+
+
+def test_operating_dsh_raises_the_operating_outlier_threshold():
+    threshold = OP_FULL + OP_FULL * D("0.05") + OP_FIXED      # DSH 0.05: + 433.4500359
+    e = _outlier_with(operating_dsh_factor="0.05")
+    assert e.operating_outlier_threshold == threshold
+    assert e.operating_dsh == D("433.45")
+    assert e.operating_outlier == cents(D("0.80") * (D("50000") - threshold)) == D("2794.34")
+    assert e.total == D("8669.00") + D("433.45") + D("2794.34") + D("672.90") + D("267.78") == D("12837.47")
+
+
+def test_capital_ime_and_dsh_raise_the_capital_outlier_threshold():
+    threshold = CAP_FULL * (1 + D("0.10") + D("0.05")) + CAP_FIXED    # 773.8393355 + 2992.370367378
+    e = _outlier_with(capital_ime_factor="0.10", capital_dsh_factor="0.05")
+    assert e.capital_outlier_threshold == threshold == D("3766.209702878")
+    assert (e.capital_ime, e.capital_dsh) == (D("67.29"), D("33.65"))     # 672.90 x 0.10, x 0.05 (33.645)
+    assert e.capital_outlier == cents(D("0.80") * (D("4000") - threshold)) == D("187.03")
+    assert e.operating_outlier == D("3141.10")
+
+
 def test_transfer_reduces_the_outlier_threshold_in_proportion():
-    h = Hospital(wage_index="1.0", cost_to_charge_operating="0.25", cost_to_charge_capital="0.02")
+    h = Hospital(**OUTLIER_HOSPITAL)
     e = estimate_drg(291, 2026, h, charges=200000, discharge_status=2, los=1)
-    assert e.fixed_loss_after_transfer == cents(D(40397) * D("0.5263")) == D("21260.94")
-    op_fixed = cents(D("21260.94") * D("0.925925926"))          # 19686.06
-    assert e.operating_outlier == cents(D("0.80") * (D("50000.00") - (D("4562.49") + op_fixed))) == D("20601.16")
+    assert e.fixed_loss_after_transfer == cents(D(40397) * D("0.5263")) == D("21260.94")   # H-CST-THRESH, cents
+    op_fixed = nine(D("21260.94") * OP_SHARE)                    # 19686.055541018
+    threshold = nine(OP_FULL * D("0.5263")) + op_fixed           # 4562.495077883 + 19686.055541018
+    assert e.operating_outlier_threshold == threshold
+    assert e.operating_outlier == cents(D("0.80") * (D("50000.00") - threshold)) == D("20601.16")
 
 
 def test_burn_drgs_get_90_percent_and_are_exactly_the_burn_titles():
@@ -168,8 +246,8 @@ def test_add_ons_apply_to_the_transfer_adjusted_payment():
     h = Hospital(wage_index="1.0", operating_ime_factor="0.05", operating_dsh_factor="0.02",
                  capital_ime_factor="0.03", capital_dsh_factor="0.01", uncompensated_care_per_claim="250")
     e = estimate_drg(291, 2026, h, discharge_status=2, los=1)
-    assert e.operating_ime == cents(D("4562.49") * D("0.05")) == D("228.12")
-    assert e.operating_dsh == cents(D("4562.49") * D("0.02")) == D("91.25")
+    assert e.operating_ime == cents(D("4562.50") * D("0.05")) == D("228.13")    # 228.125 half up
+    assert e.operating_dsh == cents(D("4562.50") * D("0.02")) == D("91.25")
     assert (e.capital_ime, e.capital_dsh) == (cents(D("354.15") * D("0.03")), cents(D("354.15") * D("0.01")))
     assert e.total == e.operating_payment + e.capital_payment + D("250.00")
 
@@ -290,8 +368,8 @@ def test_estimate_a_claim_groups_it_and_reads_its_dates():
     claim = {"id": "hf", "discharge_date": "2026-05-10", "admission_date": "2026-05-09", "sex": "M",
              "discharge_status": 2, "pdx": "I5022", "sdx": [["J9601", "Y"]]}
     e = estimate(claim, Hospital(wage_index="1.0"))
-    assert (e.claim_id, e.drg, e.version, e.los) == ("hf", 291, 431, 1)
-    assert e.total == D("4916.64")                    # the status-02 worked example above
+    assert (e.claim_id, e.drg, e.version, e.los, e.mdc) == ("hf", 291, 431, 1, 5)
+    assert e.total == D("4916.65")                    # the status-02 worked example above
 
 
 def test_a_result_needs_its_discharge_status():
@@ -301,12 +379,53 @@ def test_a_result_needs_its_discharge_status():
     assert estimate(r, Hospital(wage_index="1.0"), discharge_status=1).total == D("9341.90")
 
 
+def test_the_mdc_of_an_estimate_is_the_claims_mdc_as_grouped():
+    # DRG 987 (non-extensive O.R. procedure unrelated to the principal diagnosis) is in every MDC:
+    # the estimate reports the claim's MDC (the PDX's), as the audit does, not one MDC of the DRG
+    claim = {"id": "u", "discharge_date": "2026-07-01", "sex": "M", "discharge_status": 1, "pdx": "J189",
+             "procedures": ["0DTJ4ZZ"]}
+    r = grouper.group(claim)
+    e = estimate(claim, Hospital(wage_index="1.0"))
+    assert e.drg == r.final_drg and e.mdc == r.final_mdc == 4
+
+
 def test_explain_shows_each_step_of_the_arithmetic():
     text = "\n".join(estimate_drg(291, 2026, Hospital(wage_index="1.0"), discharge_status=2, los=1).explain())
     assert "labor part = 4186.62 x wage index 1.0 = 4186.62" in text
-    assert "operating DRG payment = 1.2838 x 6752.61 = 8669.00" in text
+    assert "operating DRG payment = 1.2838 x 6752.61 = 8669.000718" in text
+    assert "paid days = max(LOS 1, 1) + 1 = 2" in text
     assert "transfer fraction = 2 / 3.8 = 0.5263" in text
-    assert "total = 4562.49 + 354.15 + 0.00 = 4916.64" in text
+    assert "operating = 8669.000718 x 0.5263 = 4562.495077883, paid 4562.50" in text
+    assert "total = 4562.50 + 354.15 + 0.00 = 4916.65" in text
+    assert "per diem" not in text                     # the Pricer pays full x fraction; no per diem is used
+
+
+def test_explain_of_a_same_day_transfer_counts_one_day():
+    text = "\n".join(estimate_drg(291, 2026, Hospital(wage_index="1.0"), discharge_status=2, los=0).explain())
+    assert "paid days = max(LOS 0, 1) + 1 = 2" in text and "LOS + 1" not in text
+
+
+def test_every_estimate_lists_what_it_does_not_model():
+    e = estimate_drg(291, 2026, Hospital(wage_index="1.0"))
+    assert {"new-technology add-on (NTAP)", "readmissions reduction (HRRP)", "value-based purchasing (VBP)",
+            "HAC reduction program", "low-volume add-on", "hospital-specific rate (SCH/MDH)", "sequestration",
+            "deductible and coinsurance"} <= set(e.not_modelled)
+    assert e.to_dict()["not_modelled"] == list(e.not_modelled)
+    assert e.explain()[-1].startswith("not included: new-technology add-on (NTAP)")
+
+
+def test_hospital_settings_per_fiscal_year():
+    h = Hospital(wage_index="1.0", fiscal_years={"2025": {"wage_index": "0.85"}})
+    assert estimate_drg(291, 2026, h).wage_index == D("1.0")
+    e25 = estimate_drg(291, 2025, h)
+    assert e25.wage_index == D("0.85") and e25.gaf == D("0.8947")
+    assert h.settings_note([2025, 2026]) is None              # each year has its own values
+    note = Hospital(wage_index="1.0").settings_note([2025, 2026])
+    assert "FY2025, FY2026" in note and "fiscal_years" in note
+    with pytest.raises(EstimateError, match="fiscal_years 2025: unknown or not per-year setting.*name"):
+        Hospital(wage_index="1.0", fiscal_years={"2025": {"name": "x"}})
+    with pytest.raises(EstimateError, match="fiscal_years 2025: wage_index must be positive"):
+        Hospital(wage_index="1.0", fiscal_years={"2025": {"wage_index": 0}})
 
 
 def test_hospital_config_from_json_and_toml(tmp_path):

@@ -203,3 +203,30 @@ def test_a_corrupted_table_file_is_detected(tmp_path):
     with pytest.raises(TableIntegrityError) as ei:
         TableSet(copy).version(431)
     assert "v431.tbl" in str(ei.value) and "truncated" in str(ei.value)
+
+
+def test_lookup_of_a_dotted_or_lower_case_code_says_did_you_mean():
+    d = tables.diagnosis("I50.23", version=431)
+    assert not d.valid and d.did_you_mean == ("I5023",) and "did you mean I5023" in d.note
+    p = tables.procedure("02703dz", version=431)
+    assert not p.valid and p.did_you_mean == ("02703DZ",) and "upper-cases" in p.note
+    old = tables.diagnosis("A4154", version=400)              # valid from v41.0 on
+    assert old.did_you_mean == () and "it is in v41.0" in old.note
+    assert "not an ICD-10-CM code of any grouper version" in tables.diagnosis("XXXXX", version=431).note
+    r = subprocess.run([sys.executable, "-m", "grouper.tables", "dx", "I50.23"], cwd=ROOT, capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and json.loads(r.stdout)["did_you_mean"] == ["I5023"] and "I5023" in r.stderr
+
+
+def test_lookup_output_explains_internal_list_names():
+    from grouper.tables.lookup import describe_attribute
+    # dxc0505 is tested by the formulas of DRGs 291-293 ("PDX:dxc0505"); nbmaj by 791 and 793
+    assert describe_attribute("dxc0505", 431) == ("diagnosis category list 5 of MDC 5, tested by DRGs 291-293: "
+                                                  "Heart Failure and Shock")
+    assert describe_attribute("nbmaj", 431).startswith("tested by DRGs 791, 793: Prematurity with Major Problems")
+    assert describe_attribute("d468", 431).startswith("extensive O.R. procedure, tested by ")
+    r = subprocess.run([sys.executable, "-m", "grouper.tables", "dx", "I5023"], cwd=ROOT, capture_output=True,
+                       text=True)
+    out = json.loads(r.stdout)
+    assert out["dx_categories"] == ["dxc0505: " + describe_attribute("dxc0505", 431)]
+    assert all(": " in a for a in out["attributes"])

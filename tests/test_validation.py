@@ -63,3 +63,20 @@ def test_clean_claims_carry_no_warnings():
     r = grouper.group({"version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"]], "procedures": [], "sex": "F",
                        "age": 70, "discharge_status": 1})
     assert r.warnings == ()
+
+
+def test_a_version_forced_outside_its_fiscal_year_warns():
+    # v43.1 is FY2026 (Oct 2025 - Sep 2026); a discharge on 2026-11-20 is FY2027: grouped as asked, with
+    # FY2026's weight, and a warning that says so
+    r = grouper.group({"version": "43.1", "discharge_date": "2026-11-20", "pdx": "I5022", "sex": "M",
+                       "discharge_status": 1})
+    assert r.version == 431 and r.fiscal_year == 2026
+    w = [w for w in r.warnings if w.code == "VERSION_OUTSIDE_FISCAL_YEAR"]
+    assert len(w) == 1 and w[0].field == "version" and "FY2027" in w[0].message
+    # the override of group() and a version of the right year do not warn
+    assert "VERSION_OUTSIDE_FISCAL_YEAR" in codes(grouper.group({"discharge_date": "2023-01-15", "pdx": "I5022"},
+                                                                version="43.1"))
+    assert "VERSION_OUTSIDE_FISCAL_YEAR" not in codes(grouper.group({"version": "43.0", "discharge_date":
+                                                                     "2026-05-01", "pdx": "I5022"}))
+    out = grouper.group_batch([{"version": "43.1", "discharge_date": "2026-11-20", "pdx": "I5022"}])
+    assert out.final_drg[0] == 293

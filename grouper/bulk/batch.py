@@ -30,7 +30,8 @@ from .vector import drg_weights, group_vectors, vector_tables
 COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
            "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
            "initial_severity", "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status",
-           "num_hac_categories_satisfied", "weight", "gmlos", "amlos", "error", "error_message")
+           "num_hac_categories_satisfied", "weight", "gmlos", "amlos", "initial_drg_description",
+           "final_drg_description", "error", "error_message")
 
 
 class BatchResult:
@@ -69,24 +70,33 @@ def _py(v):
 CHUNK = 50_000
 
 
-def group_batch(claims, *, version=None, tables=None, details: bool = False) -> BatchResult:
-    """Group many claims; results identical to :func:`grouper.group`, row for row."""
+def group_batch(claims, *, version=None, tables=None, details: bool = False, columns=None) -> BatchResult:
+    """Group many claims; results identical to :func:`grouper.group`, row for row.
+
+    A table in the wide layout (a DataFrame, Arrow table, dict of columns or list of row dicts
+    with ``DX1``, ``POA1``, ``PX1`` ... columns instead of ``pdx``/``sdx`` lists) is read with
+    the column mapping of the CSV files (:mod:`grouper.reading.layout`): ``columns`` is a
+    :class:`~grouper.reading.layout.Layout`, a ``{field: column}`` dict, ``["pr=PX{n}", ...]`` or a
+    preset name (``"ub04"``);
+    the default layout (``dx{n}``, ``poa{n}``, ``pr{n}`` ..., any case) is used when the
+    columns look wide.  A mapped column that is missing raises
+    :class:`~grouper.reading.layout.LayoutError` naming it."""
     # The cyclic garbage collector would repeatedly walk every object the caller holds
     # (a million claim dicts cost seconds); nothing here makes reference cycles.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _group_batch(claims, version, tables, details)
+        return _group_batch(claims, version, tables, details, columns)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _group_batch(claims, version, tables, details: bool) -> BatchResult:
+def _group_batch(claims, version, tables, details: bool, columns=None) -> BatchResult:
     ts = tables or _default_tables()
     if isinstance(claims, Columns):
         return BatchResult(*_group_columns(claims, version, ts, details))
-    records = records_of(claims)
+    records = records_of(claims, columns)
     parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts),
                             version, ts, details)
              for a in range(0, len(records), CHUNK)]
@@ -110,6 +120,8 @@ def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, lis
         out[k] = np.full(n, None, dtype=object)
     for k in ("weight", "gmlos", "amlos"):
         out[k] = np.full(n, np.nan)
+    for k in ("initial_drg_description", "final_drg_description"):
+        out[k] = np.full(n, None, dtype=object)
     out["id"] = np.array(cols.id + [None], dtype=object)[:n]
     out["version"] = cols.version.copy()
     fallback_rows: list[int] = []
@@ -153,6 +165,9 @@ def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, f
     out["return_code"][idx] = res["final"]["return_code"]
     out["initial_return_code"][idx] = res["initial"]["return_code"]
     out["hac_status"][idx] = res["hac_status"]
+    titles = _titles(ts, v)
+    out["initial_drg_description"][idx] = titles[res["initial"]["drg"]]
+    out["final_drg_description"][idx] = titles[res["final"]["drg"]]
     out["num_hac_categories_satisfied"][idx] = res["num_hac"]
     figures = drg_weights(cv, res["final"]["drg"])
     if figures is not None:
@@ -160,11 +175,22 @@ def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, f
     fallback_rows.extend(idx[res["fallback"]].tolist())
 
 
+def _titles(ts, v) -> np.ndarray:
+    """DRG number -> title of version ``v`` (an object array; '' for numbers without a DRG)."""
+    def build():
+        titles = ts.version(v).drg_titles
+        arr = np.full(max(max(titles, default=0), 999) + 1, "", dtype=object)
+        for d, t in titles.items():
+            arr[d] = t
+        return arr
+    return ts.cached(("drg_title_array", v), build)
+
+
 def _fill_from_result(out: dict, i: int, r) -> None:
     for k in ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "initial_base_drg", "final_base_drg",
               "num_hac_categories_satisfied", "return_code", "initial_return_code", "initial_med_surg",
               "final_med_surg", "initial_severity", "final_severity", "initial_claim_severity",
-              "final_claim_severity", "hac_status"):
+              "final_claim_severity", "hac_status", "initial_drg_description", "final_drg_description"):
         out[k][i] = getattr(r, k)
     out["version"][i] = r.version
     for k in ("weight", "gmlos", "amlos"):

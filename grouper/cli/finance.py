@@ -4,12 +4,15 @@
     python -m grouper audit claims.jsonl --what-if CLAIM_ID [--hospital hospital.json]
     python -m grouper estimate stays.jsonl -o estimates.jsonl --hospital hospital.json --report estimate.html
 
-Input: the claim files of ``python -m grouper group`` (JSON lines or wide CSV), with extra
-fields: ``billed_drg`` (audit, required), ``paid_amount``, ``admission_date`` / ``los`` and
-``charges`` (optional).  Each claim is grouped under the version in force at its discharge
-date.  Output: one row per input row, in order (JSON lines, or CSV for a ``.csv`` name),
-written atomically; rows that cannot be audited carry an ``error``.  Exit status: 0 when every
-row was processed, 1 when some rows carry an error, 2 for a usage error.
+Input: the claim files of ``python -m grouper group`` (JSON lines or wide CSV, with the same
+column options: ``--column``, ``--preset``, ``--date-format`` ...), with extra fields:
+``billed_drg`` (audit, required), ``paid_amount``, ``admission_date`` / ``los`` and ``charges``
+(optional).  Each claim is grouped under the version in force at its discharge date.  Output:
+one row per input row, in order (JSON lines, or CSV for a ``.csv`` name), written atomically;
+rows that cannot be read or grouped carry an ``error``; a stay that groups but cannot be priced
+(DRG 999, a transfer without its length of stay) carries ``not_priced`` with the reason.  Exit
+status: 0 when every row was processed, 1 when some rows carry an error, 2 for a usage error,
+3 with ``--strict`` when the summary names a fixable pattern.
 """
 from __future__ import annotations
 
@@ -19,17 +22,18 @@ import sys
 from decimal import Decimal
 
 from .. import io as gio
-
-EXTRA_FIELDS = ("billed_drg", "paid_amount", "admission_date", "los", "charges")
+from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
 
 AUDIT_CSV = ["id", "line", "discharge_date", "version", "fiscal_year", "billed_drg", "regrouped_drg", "match",
              "billed_weight", "regrouped_weight", "weight_difference", "billed_payment", "regrouped_payment",
-             "payment_difference", "paid_amount", "paid_difference", "reason_kind", "reason", "reason_codes",
-             "return_code", "regrouped_title", "estimate_note", "error"]
-ESTIMATE_CSV = ["id", "line", "fiscal_year", "version", "drg", "drg_title", "weight", "los", "discharge_status",
-                "wage_index", "gaf", "operating_full", "transfer", "transfer_fraction", "operating_base",
-                "operating_ime", "operating_dsh", "capital_base", "capital_ime", "capital_dsh", "operating_outlier",
-                "capital_outlier", "uncompensated_care", "operating_payment", "capital_payment", "total", "error"]
+             "payment_difference", "paid_amount", "paid_difference", "reason_kind", "reason_group", "reason",
+             "reason_codes", "return_code", "regrouped_mdc", "regrouped_title", "estimate_note", "not_modelled",
+             "error"]
+ESTIMATE_CSV = ["id", "line", "fiscal_year", "version", "drg", "drg_title", "mdc", "weight", "los",
+                "discharge_status", "wage_index", "gaf", "capital_rate", "operating_full", "transfer",
+                "transfer_fraction", "operating_base", "operating_ime", "operating_dsh", "capital_base", "capital_ime",
+                "capital_dsh", "operating_outlier", "capital_outlier", "uncompensated_care", "operating_payment",
+                "capital_payment", "total", "notes", "not_modelled", "not_priced", "error"]
 
 
 def register(subparsers) -> None:
@@ -54,10 +58,9 @@ def register(subparsers) -> None:
 
 
 def _common(p) -> None:
-    p.add_argument("--input-format", choices=["jsonl", "csv"])
-    p.add_argument("--column", action="append", metavar="NAME=COLUMN",
-                   help="CSV column names, as for 'group' (e.g. dx=DIAG{n} pr=PROC{n})")
-    p.add_argument("--delimiter", help="CSV delimiter (default ',', tab for .tsv)")
+    add_input_options(p)
+    p.add_argument("--normalize", action="store_true",
+                   help="clean unambiguous code formatting (dots, blanks, case) before grouping, as for 'group'")
     p.add_argument("--charts", choices=["auto", "matplotlib", "html"], default="auto",
                    help="report charts: matplotlib images (when installed) or HTML bars")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
@@ -66,13 +69,30 @@ def _common(p) -> None:
 # ------------------------------------------------------------------ input
 
 
-def _rows(args):
+def _rows(args, reader):
     """(io.Row, claim dict or None) for every input row; a CSV's audit/estimate columns
-    (EXTRA_FIELDS) come with the claim."""
-    layout = gio.CsvLayout.parse(args.column, args.delimiter)
-    fmt = args.input_format or gio.detect_format(args.input)
-    for row in gio.read_rows(args.input, fmt, layout, EXTRA_FIELDS):
-        yield row, row.claim
+    (billed_drg, paid_amount, admission_date, los, charges) come with the claim."""
+    for row in reader:
+        claim = row.claim
+        if args.normalize and isinstance(claim, dict):
+            claim = _normalized(claim)
+        yield row, claim
+
+
+def _normalized(claim: dict) -> dict:
+    """The claim with its codes cleaned by the ``normalize`` option (other fields kept)."""
+    from ..reading import Claim, normalize_claim
+    try:
+        c, _ = normalize_claim(Claim.from_dict(claim))
+    except Exception:                 # a claim the reading stage will report as it is
+        return claim
+    out = dict(claim)
+    if "pdx" in claim:
+        out["pdx"] = c.pdx
+    out.update(pdx_poa=c.pdx_poa, sdx=[[d.code, d.poa] for d in c.sdx], procedures=list(c.procedures))
+    if c.admit_dx is not None:
+        out["admit_dx"] = c.admit_dx
+    return out
 
 
 def _hospital(args):
@@ -90,7 +110,7 @@ def _json_default(o):
 
 def _write(out, rec: dict, writer) -> None:
     if writer is not None:
-        writer.writerow({k: (";".join(v) if isinstance(v, list) else v) for k, v in rec.items()})
+        writer.writerow({k: ("; ".join(map(str, v)) if isinstance(v, list) else v) for k, v in rec.items()})
     else:
         out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n")
 
@@ -101,18 +121,35 @@ def _write_report(path, html: str) -> None:
         f.write(html)
 
 
-def _is_csv(path: str | None) -> bool:
-    return bool(path) and path.endswith((".csv", ".csv.gz"))
+def _is_csv(path: str | None, given: str | None = None) -> bool:
+    return bool(path) and output_format(path, given) == "csv"
 
 
 def _inputs(args):
-    """(hospital, rows) of a finance command; (None, None) after reporting a usage error."""
+    """(hospital, rows, reader) of a finance command; (None, None, None) after reporting a usage error."""
     from ..finance.payment import EstimateError
     try:
-        return _hospital(args), list(_rows(args))
-    except (EstimateError, ValueError, OSError) as exc:
+        if args.output:
+            output_format(args.output, args.output_format)
+        hospital = _hospital(args)
+        reader = open_rows(args)
+        return hospital, list(_rows(args, reader)), reader
+    except (EstimateError, InputError, ValueError, OSError) as exc:
         _usage_error(str(exc))
-        return None, None
+        return None, None, None
+
+
+def _finish(args, reader, stats, notes=()) -> int | None:
+    """The summary's fix hints and notes; the --strict exit status when there are hints."""
+    hints = stats.hints(reader)
+    if not args.quiet or args.strict:
+        for n in notes:
+            print(f"note: {n}", file=sys.stderr)
+        print_hints(hints, sys.stderr)
+    if args.strict and hints:
+        print(f"--strict: {len(hints)} fixable problem{'s' if len(hints) > 1 else ''} (exit 3)", file=sys.stderr)
+        return 3
+    return None
 
 
 def _usage_error(msg: str) -> int:
@@ -127,35 +164,65 @@ def cmd_audit(args) -> int:
     from ..finance.audit import AuditRow, audit_claim, what_if
     from ..tables import TableIntegrityError
     from ..tables.ipps import IppsIntegrityError
-    hospital, rows = _inputs(args)
+    hospital, rows, reader = _inputs(args)
     if rows is None:
         return 2
     if args.what_if is not None:
         return _what_if(args, rows, hospital, what_if)
     out_rows = []
+    kept = []
+    stats = RunStats()
     try:
         for row, claim in rows:
+            kept.append(row.kept)
             if row.error is not None:
                 out_rows.append(AuditRow(id=None, line=row.line, reason=row.error[1], reason_kind="ERROR",
                                          error=row.error[1]))
                 continue
             out_rows.append(audit_claim(claim, hospital, line=row.line))
+            if isinstance(claim, dict):
+                stats.add(_warnings_of(claim))
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    _write_all(args.output or "-", (r.to_dict() for r in out_rows), AUDIT_CSV)
+    recs = [{**r.to_dict(), **kept_fields(k, AUDIT_NAMES)} for r, k in zip(out_rows, kept)]
+    _write_all(args.output or "-", recs, AUDIT_CSV + _kept_names(reader, AUDIT_NAMES), args.output_format)
+    notes = [hospital.settings_note(r.fiscal_year for r in out_rows if r.fiscal_year)] if hospital else []
+    notes = [n for n in notes if n]
     if args.report:
         from ..finance.report import render_audit_html
-        _write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts))
+        _write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts, notes=notes))
     if not args.quiet:
         _audit_summary(out_rows, hospital)
+    strict = _finish(args, reader, stats, notes)
+    if strict is not None:
+        return strict
     return 1 if any(r.error for r in out_rows) else 0
 
 
-def _write_all(path: str, records, csv_fields) -> None:
+AUDIT_NAMES = frozenset(AUDIT_CSV) | {"billed_title", "regrouped_mdc_title", "regrouped_mdc", "match"}
+ESTIMATE_NAMES = frozenset(ESTIMATE_CSV) | {"explain", "outlier"}
+
+
+def _kept_names(reader, taken) -> list[str]:
+    names = [name for name, _ in getattr(reader, "kept", ())] or list(getattr(reader, "keep", ()))
+    return list(kept_fields(dict.fromkeys(names), taken))
+
+
+def _warnings_of(claim: dict) -> dict:
+    """The claim's warnings (for the summary's fix hints), as a group output row has them."""
+    from ..engine.pipeline import group
+    from ..reading import ClaimError
+    try:
+        return {"warnings": [w.to_dict() for w in group(claim).warnings]}
+    except ClaimError as exc:
+        return {"error": {"code": exc.code, "value": exc.value, "message": str(exc)}}
+
+
+def _write_all(path: str, records, csv_fields, fmt: str | None = None) -> None:
     """Write records atomically as JSON lines, or as CSV with csv_fields when path ends in .csv."""
     with gio.AtomicWriter(path) as out:
         writer = None
-        if _is_csv(path):
+        if _is_csv(path, fmt):
             writer = csv.DictWriter(out, fieldnames=csv_fields, extrasaction="ignore")
             writer.writeheader()
         for rec in records:
@@ -163,20 +230,26 @@ def _write_all(path: str, records, csv_fields) -> None:
 
 
 def _audit_summary(rows, hospital) -> None:
+    from ..finance.audit import DATA_ERROR_KINDS
     err = sys.stderr
     ok = [r for r in rows if r.error is None]
     diffs = [r for r in ok if not r.match]
-    print(f"{len(rows):,} claims: {len(ok) - len(diffs):,} as billed, {len(diffs):,} different, "
-          f"{len(rows) - len(ok):,} not audited", file=err)
+    data = [r for r in diffs if r.reason_kind in DATA_ERROR_KINDS]
+    print(f"{len(rows):,} claims: {len(ok) - len(diffs):,} as billed, {len(diffs) - len(data):,} different, "
+          f"{len(data):,} with a data error, {len(rows) - len(ok):,} not audited", file=err)
     if hospital is not None:
-        net = sum((r.payment_difference for r in ok if r.payment_difference is not None), Decimal(0))
-        print(f"estimated payment difference (regrouped - billed): {net:,.2f}", file=err)
+        coded = [r.payment_difference for r in diffs if r.reason_kind not in DATA_ERROR_KINDS
+                 and r.payment_difference is not None]
+        over = sum((d for d in coded if d < 0), Decimal(0))
+        under = sum((d for d in coded if d > 0), Decimal(0))
+        print(f"estimated payment, regrouped vs billed: {-over:,.2f} billed above the regrouped DRG, "
+              f"{under:,.2f} billed below it (data errors apart)", file=err)
 
 
 def _what_if(args, rows, hospital, what_if) -> int:
     from ..reading import ClaimError
     target = None
-    for _, claim in rows:
+    for _row, claim in rows:
         if claim is not None and str(claim.get("id")) == str(args.what_if):
             target = claim
             break
@@ -222,40 +295,56 @@ def _f(x, places, signed=False) -> str:
 
 
 def cmd_estimate(args) -> int:
-    from ..finance.payment import EstimateError, estimate
+    from ..finance.payment import NotPriced, price_claim
     from ..reading import ClaimError
     from ..tables import TableIntegrityError
-    from ..tables.ipps import IppsError, IppsIntegrityError
-    hospital, rows = _inputs(args)
+    from ..tables.ipps import IppsIntegrityError
+    hospital, rows, reader = _inputs(args)
     if rows is None:
         return 2
-    ests, errors, recs = [], [], []
+    ests, unpriced, errors, recs = [], [], [], []
+    stats = RunStats()
     try:
         for row, claim in rows:
+            kept = kept_fields(row.kept, ESTIMATE_NAMES)
             if row.error is not None:
                 errors.append((None, row.error[1]))
-                recs.append({"id": None, "line": row.line, "error": row.error[1]})
+                recs.append({"id": None, "line": row.line, "error": row.error[1], **kept})
                 continue
             try:
-                e = estimate(claim, hospital)
-            except (ClaimError, EstimateError, IppsError) as exc:
+                e = price_claim(claim, hospital)
+            except ClaimError as exc:
                 errors.append((claim.get("id"), str(exc)))
-                recs.append({"id": claim.get("id"), "line": row.line, "error": str(exc)})
+                recs.append({"id": claim.get("id"), "line": row.line, "error": str(exc), **kept})
+                stats.add({"error": {"code": exc.code, "value": exc.value, "message": str(exc)}})
                 continue
-            ests.append(e)
-            rec = {"id": claim.get("id"), "line": row.line, **e.to_dict(), "error": None}
+            stats.add(_warnings_of(claim))
+            rec = {"id": claim.get("id"), "line": row.line, **e.to_dict()}
+            rec.pop("claim_id", None)
             rec["version"] = f"{e.version // 10}.{e.version % 10}" if e.version else None
-            if args.explain:
-                rec["explain"] = e.explain()
-            recs.append(rec)
+            if isinstance(e, NotPriced):
+                unpriced.append(e)
+                rec["not_priced"] = rec.pop("reason")
+            else:
+                ests.append(e)
+                if args.explain:
+                    rec["explain"] = e.explain()
+            rec["error"] = None
+            recs.append({**rec, **kept})
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    _write_all(args.output or "-", recs, ESTIMATE_CSV)
+    _write_all(args.output or "-", recs, ESTIMATE_CSV + _kept_names(reader, ESTIMATE_NAMES), args.output_format)
+    note = hospital.settings_note(e.fiscal_year for e in ests)
     if args.report:
         from ..finance.report import render_estimate_html
-        _write_report(args.report, render_estimate_html(ests, errors=errors, hospital=hospital, charts=args.charts))
+        _write_report(args.report, render_estimate_html(ests, errors=errors, unpriced=unpriced, hospital=hospital,
+                                                        charts=args.charts, notes=[note] if note else ()))
     if not args.quiet:
         total = sum((e.total for e in ests), Decimal(0))
-        print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(errors):,} not estimated",
+        print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(unpriced):,} not priced "
+              f"(DRG without weight, missing length of stay ...), {len(errors):,} not read or not grouped",
               file=sys.stderr)
+    strict = _finish(args, reader, stats, [note] if note else ())
+    if strict is not None:
+        return strict
     return 1 if errors else 0

@@ -6,7 +6,9 @@ whatever the file size; ``--jobs N`` groups chunks in N worker processes
 terminal (``--quiet`` or a non-terminal stderr silences it).  The output has
 exactly one row per input row, in input order, and is written atomically.
 The exit status is 0 when every row was grouped, 1 when some rows carry an
-error, 2 for a usage error (bad arguments, unreadable tables).
+error, 2 for a usage error (bad arguments, a mapped column missing, unreadable
+tables), 3 with ``--strict`` when the summary names a fixable pattern.
+Every failure is one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -20,12 +22,19 @@ from collections import Counter
 from itertools import islice
 
 from .. import io as gio
+from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
 
 CHUNK = 5000
 
 CSV_FIELDS = ["id", "line", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
               "initial_severity", "final_severity", "hac_status", "final_drg_description", "weight", "gmlos",
               "amlos", "error_code", "error", "warnings"]
+#: every field name of a group output row (a kept input column of the same name becomes input_NAME)
+OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
+    "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
+    "initial_claim_severity", "final_claim_severity", "num_hac_categories_satisfied", "admit_dx_flag",
+    "initial_drg_description", "initial_mdc_description", "final_mdc_description", "pdx", "sdx", "procedures",
+    "fiscal_year"}
 
 
 # ---------------------------------------------------------------- grouping
@@ -50,8 +59,20 @@ def group_rows(rows: list, options: dict) -> list[dict]:
     detail = opts.pop("detail", "full")
     with_warnings = opts.pop("warnings", True)
     if detail == "full":
-        return [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in rows]
-    return summary_records(rows, warnings=with_warnings, **opts)
+        recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in rows]
+    else:
+        recs = summary_records(rows, warnings=with_warnings, **opts)
+    for row, rec in zip(rows, recs):
+        if isinstance(rec.get("version"), int):
+            rec["version"] = version_label(rec["version"])
+        if row.kept:
+            rec.update(kept_fields(row.kept, OUTPUT_NAMES))
+    return recs
+
+
+def version_label(v: int) -> str:
+    """The one spelling of a grouper version in every output: 431 -> '43.1'."""
+    return f"{v // 10}.{v % 10}"
 
 
 def _chunks(it, n):
@@ -107,18 +128,28 @@ def _csv_row(rec: dict) -> dict:
     err = rec.get("error")
     row["error_code"] = err["code"] if err else ""
     row["error"] = err["message"] if err else ""
-    row["warnings"] = ";".join(w["code"] for w in rec.get("warnings") or ())
+    row["warnings"] = "; ".join(warning_text(w) for w in rec.get("warnings") or ())
+    for k, v in rec.items():
+        if k not in row and k not in OUTPUT_NAMES:       # kept input columns
+            row[k] = v
     return row
+
+
+def warning_text(w: dict) -> str:
+    """A warning in a CSV cell: its code, field and value, e.g. ``CODE_DOTTED pdx=I50.22``."""
+    v = w.get("value")
+    return f"{w['code']} {w['field']}={'' if v is None else v}"
 
 
 def cmd_group(args) -> int:
     from ..tables import TableIntegrityError
-    layout = gio.CsvLayout.parse(args.column, args.delimiter)
-    fmt_in = args.input_format or gio.detect_format(args.input)
     out_path = args.output or "-"
-    fmt_out = args.output_format or ("csv" if out_path.endswith((".csv", ".csv.gz")) else "jsonl")
     try:
+        fmt_out = output_format(out_path, args.output_format)
         size = os.path.getsize(args.input) if args.input != "-" else None
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"error: {args.input}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -135,16 +166,24 @@ def cmd_group(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    try:
+        rows = open_rows(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     outcomes: Counter = Counter()
     warn_counts: Counter = Counter()
+    stats = RunStats()
     n = 0
-    rows = gio.read_rows(args.input, fmt_in, layout)
     chunks = _chunks(rows, args.chunk)
     try:
         with gio.AtomicWriter(out_path) as out:
             writer = None
             if fmt_out == "csv":
-                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+                kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
+                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS + list(kept_fields(dict.fromkeys(kept),
+                                                                                       OUTPUT_NAMES)),
+                                        extrasaction="ignore")
                 writer.writeheader()
             if args.jobs and args.jobs > 1:
                 import multiprocessing as mp
@@ -164,6 +203,7 @@ def cmd_group(args) -> int:
                             outcomes[rec.get("return_code", "?")] += 1
                         for w in rec.get("warnings") or ():
                             warn_counts[w["code"]] += 1
+                        stats.add(rec)
                         if writer is not None:
                             writer.writerow(_csv_row(rec))
                         else:
@@ -178,8 +218,14 @@ def cmd_group(args) -> int:
         print("interrupted: no output written", file=sys.stderr)
         return 130
     progress.done()
+    hints = stats.hints(rows, normalize=options["normalize"])
     if not args.quiet:
         _summary(n, outcomes, warn_counts)
+    if not args.quiet or args.strict:
+        print_hints(hints, sys.stderr)
+    if args.strict and hints:
+        print(f"--strict: {len(hints)} fixable problem{'s' if len(hints) > 1 else ''} (exit {3})", file=sys.stderr)
+        return 3
     return 1 if any(k.startswith("error:") for k in outcomes) else 0
 
 
@@ -229,6 +275,7 @@ def cmd_demo(args) -> int:
             for c, r in zip(claims, results):
                 d = r.to_dict()
                 d["id"] = c["id"]
+                d["version"] = version_label(r.version)
                 _write_jsonl(out, d)
     return 0
 
@@ -241,14 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="MS-DRG grouper identical to the CMS grouper (v40.0-v43.1).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("group", help="group a file of claims (JSON lines or CSV)")
-    g.add_argument("input", help="claims file: .jsonl[.gz] in the labelled-claims schema or .csv[.gz] "
-                                 "wide layout; - for stdin")
-    g.add_argument("-o", "--output", help="output file (.jsonl[.gz] or .csv); default stdout")
-    g.add_argument("--input-format", choices=["jsonl", "csv"])
-    g.add_argument("--output-format", choices=["jsonl", "csv"])
-    g.add_argument("--column", action="append", metavar="NAME=COLUMN",
-                   help="CSV column names, e.g. dx=DIAG{n} poa=POA{n} pr=PROC{n} id=claim_no (repeatable)")
-    g.add_argument("--delimiter", help="CSV delimiter (default ',', tab for .tsv)")
+    g.add_argument("input", help="claims file: .jsonl[.gz] in the labelled-claims schema or .csv[.gz]/.tsv/.txt "
+                                 "wide layout (docs/columns.md); - for stdin")
+    g.add_argument("-o", "--output", help="output file (.jsonl[.gz] or .csv[.gz]); default stdout")
+    add_input_options(g)
     g.add_argument("--version", help="group every claim with this grouper version (e.g. 43.1); "
                                      "default: the claim's version or discharge date")
     g.add_argument("--normalize", action="store_true",
@@ -274,4 +317,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # the reader went away (`| head`): stop quietly, as other command-line tools do
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 141
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:       # a failure nobody foresaw: one line, not a traceback
+        if os.environ.get("GROUPER_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {exc} (set GROUPER_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 70

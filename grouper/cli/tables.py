@@ -87,5 +87,13 @@ def main(argv=None) -> int:
     except (VersionError, TableIntegrityError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(attrs.asdict(out), indent=1))
+    d = attrs.asdict(out)
+    if args.cmd in ("dx", "pcs"):
+        ts = ts or lookup.table_set(None)
+        for key in ("attributes", "hac_attributes", "dx_categories"):
+            if key in d:             # readable: each internal list name with what it means
+                d[key] = [f"{a}: {lookup.describe_attribute(a, out.version, tables=ts)}" for a in d[key]]
+        if d.get("note"):
+            print(f"note: {d['note']}", file=sys.stderr)
+    print(json.dumps(d, indent=1))
     return 0

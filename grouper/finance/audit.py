@@ -60,6 +60,46 @@ VERSION = "VERSION"
 PDX = "PDX"
 OTHER = "OTHER"
 ERROR = "ERROR"
+DATA_ERROR = "DATA_ERROR"
+
+#: reason kinds that are data errors, not coding differences: the claim cannot be grouped because a
+#: value is invalid or missing (a PDX that is no code, a sex or discharge status CMS cannot read).
+#: Their payment difference is not money at stake: the claim is fixed and re-billed.
+DATA_ERROR_KINDS = frozenset({DATA_ERROR})
+
+#: each reason kind in plain English (reports and summaries show these, not the kind's name)
+KIND_LABELS = {
+    MATCH: "billed DRG confirmed",
+    BILLED_DRG_INVALID: "billed DRG does not exist in the version in force",
+    UNGROUPABLE: "claim cannot be grouped as coded",
+    DATA_ERROR: "data error makes the claim ungroupable (invalid code, sex or discharge status)",
+    PDX_INVALID_AS_DISCHARGE: "principal diagnosis invalid as a discharge diagnosis",
+    HAC: "hospital-acquired condition (POA) changes the DRG",
+    SDX_ADDS_SEVERITY: "a secondary diagnosis adds a CC/MCC",
+    SDX_CHANGES_DRG: "a secondary diagnosis moves the claim to another DRG",
+    SDX_EXCLUDED: "a CC/MCC is excluded by the principal diagnosis",
+    SDX_EXCLUDED_BY_DRG_LOGIC: "a CC/MCC does not count in this DRG's logic",
+    SDX_NOT_COUNTED: "a CC/MCC counts only if the patient is discharged alive",
+    SDX_INVALID: "a secondary diagnosis is not a valid code",
+    NO_CC_MCC: "no secondary diagnosis supports the billed CC/MCC level",
+    PROCEDURE: "a procedure changes the DRG",
+    NO_OR_PROCEDURE: "no O.R. procedure supports the billed surgical DRG",
+    PROCEDURE_INVALID: "a procedure is not a valid code",
+    DISCHARGE_STATUS: "the discharge status changes the DRG",
+    VERSION: "billed DRG is another grouper version's result",
+    PDX: "the principal diagnosis leads to another DRG",
+    OTHER: "other difference",
+    ERROR: "not audited",
+}
+
+
+def reason_group(kind: str) -> str:
+    """match / coding / data / error: what kind of difference a reason kind is."""
+    if kind == MATCH:
+        return "match"
+    if kind == ERROR:
+        return "error"
+    return "data" if kind in DATA_ERROR_KINDS else "coding"
 
 #: NUBC patient discharge status codes, for readable reasons
 STATUS_NAMES = {
@@ -106,16 +146,27 @@ class AuditRow:
     reason_kind: str = ""
     reason_codes: tuple[str, ...] = ()
     estimate_note: str | None = None                  # why no payment estimate (e.g. LOS missing)
+    not_modelled: tuple[str, ...] = ()                # what the payment estimates leave out (with a hospital)
     error: str | None = None                          # the claim could not be audited
 
     @property
     def version_label(self) -> str | None:
         return label(self.version) if self.version else None
 
+    @property
+    def reason_group(self) -> str:
+        """match / coding / data / error (:func:`reason_group`)."""
+        return reason_group(self.reason_kind)
+
+    @property
+    def reason_label(self) -> str:
+        return KIND_LABELS.get(self.reason_kind, self.reason_kind)
+
     def to_dict(self) -> dict:
         from .payment import plain_fields
         out = plain_fields(self)
         out["version"] = self.version_label
+        out["reason_group"] = self.reason_group
         return out
 
 
@@ -259,15 +310,15 @@ def _ungroupable_reason(r: Result, claim: dict, v: int) -> tuple[str, str, tuple
     pdx = r.pdx.code
     if rc == "INVALID_PDX":
         if pdx in (None, ""):
-            return UNGROUPABLE, "the claim has no principal diagnosis", ()
-        return UNGROUPABLE, f"PDX {pdx} is not a valid ICD-10-CM code in v{label(v)}", (str(pdx),)
+            return DATA_ERROR, "the claim has no principal diagnosis", ()
+        return DATA_ERROR, f"PDX {pdx} is not a valid ICD-10-CM code in v{label(v)}", (str(pdx),)
     if rc == "DX_CANNOT_BE_PDX":
         return UNGROUPABLE, f"PDX {pdx} cannot be a principal diagnosis", (pdx,)
     if rc == "INVALID_SEX":
-        return UNGROUPABLE, (f"sex {claim.get('sex')!r} is invalid for PDX {pdx}, whose grouping depends on "
-                             f"the sex"), (pdx,)
+        return DATA_ERROR, (f"sex {claim.get('sex')!r} is invalid for PDX {pdx}, whose grouping depends on "
+                            f"the sex"), (pdx,)
     if rc == "INVALID_DISCHARGE_STATUS":
-        return UNGROUPABLE, f"discharge status {claim.get('discharge_status')!r} is invalid", ()
+        return DATA_ERROR, f"discharge status {claim.get('discharge_status')!r} is invalid", ()
     if rc.startswith("HAC_"):
         bad = [(d, h) for d in r.sdx for h in _met_hacs(d)]
         if rc == "HAC_MISSING_ONE_POA" and bad:
@@ -575,7 +626,8 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
             if e.outlier:
                 notes.append(f"{key} DRG {drg} includes a cost outlier of {e.outlier}")
         bp, rp = pays.get("billed"), pays.get("regrouped")
-        row.update(billed_payment=bp, regrouped_payment=rp,
+        from .payment import NOT_MODELLED
+        row.update(billed_payment=bp, regrouped_payment=rp, not_modelled=NOT_MODELLED,
                    payment_difference=(rp - bp) if bp is not None and rp is not None else None,
                    paid_difference=(rp - paid) if rp is not None and paid is not None else None,
                    estimate_note="; ".join(notes) or None)

@@ -21,13 +21,16 @@ What is computed (``docs/payment.md`` gives every formula with its source):
   operating and capital in proportion to the two ratios, reduced in proportion for transfers),
   outlier payment = 80 % (90 % for burn DRGs) of the costs above the threshold.
 
-Not covered (a hospital that has them gets a lower or higher figure): hospital-specific rates
-(SCH/MDH), new-technology add-ons, readmission / VBP / HAC reduction factors, low-volume
-add-on, Alaska/Hawaii COLA, the capital hold-harmless and exceptions, pass-through amounts.
+Not covered (a hospital that has them gets a lower or higher figure; every row lists them in
+``not_modelled``): hospital-specific rates (SCH/MDH), new-technology add-ons, readmission / VBP /
+HAC reduction factors, low-volume add-on, sequestration, deductible and coinsurance,
+Alaska/Hawaii COLA, the capital hold-harmless and exceptions, pass-through amounts.
 
-Rounding: every money line is rounded to the cent, half up, and the next line uses the
-rounded figure, so each line can be checked with a calculator; the transfer discharge
-fraction is rounded to 4 decimals and a derived GAF to 4 decimals, as CMS's Pricer holds them.
+Rounding is the CMS IPPS Pricer's (docs/payment.md, "Rounding", gives each step and its source):
+GAF to 4 decimals, capital federal rate x GAF to the cent, the DRG payments kept to 9 decimals,
+the transfer fraction (4 decimals) applied to the unrounded payment, then the payments and
+add-ons in cents; the outlier thresholds, costs and outlier amounts kept to 9 decimals, the
+outlier paid in cents.  All rounding is half up.
 """
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ from ..tables import ipps as _ipps
 
 CENT = Decimal("0.01")
 FRACTION_PLACES = Decimal("0.0001")
-SHARE_PLACES = Decimal("0.000000001")
+NINE_PLACES = Decimal("0.000000001")
 
 #: GAF = wage index ** GAF_EXPONENT (42 CFR 412.316; the exponent as in the CMS IPPS Pricer
 #: PPCAL215 "H-CAPI-GAF = H-WAGE-INDEX ** .6848"; see docs/payment.md for its provenance).
@@ -83,6 +86,15 @@ BURN_OUTLIER_FACTOR = Decimal("0.90")
 BURN_DRGS = frozenset({927, 928, 929, 933, 934, 935})
 
 
+#: What an estimate does not include (each Estimate row lists them, so that no figure is read as the
+#: remittance): a hospital that has one of them is paid more or less than the estimate.
+NOT_MODELLED = (
+    "new-technology add-on (NTAP)", "readmissions reduction (HRRP)", "value-based purchasing (VBP)",
+    "HAC reduction program", "low-volume add-on", "hospital-specific rate (SCH/MDH)", "sequestration",
+    "deductible and coinsurance", "capital hold-harmless and exceptions", "pass-through amounts",
+)
+
+
 class EstimateError(ValueError):
     """The payment cannot be estimated from what was given (the message says what is missing)."""
 
@@ -109,6 +121,11 @@ def decimal_value(value, name: str, *, allow_none: bool = False) -> Decimal | No
 
 def _cents(x: Decimal) -> Decimal:
     return x.quantize(CENT, ROUND_HALF_UP)
+
+
+def _p9(x: Decimal) -> Decimal:
+    """An intermediate figure as the Pricer holds it: 9 decimals (``PIC 9(7)V9(9)``), half up."""
+    return x.quantize(NINE_PLACES, ROUND_HALF_UP)
 
 
 def _fmt(x) -> str:
@@ -171,6 +188,9 @@ class Hospital:
     cost_to_charge_capital: Decimal | None = attrs.field(default=None, converter=_opt_dec("cost_to_charge_capital"),
                                                          validator=_ratio)
     name: str | None = None
+    #: settings that differ by fiscal year: {2025: {"wage_index": ..., "cost_to_charge_operating": ...}};
+    #: a year not listed uses the values above
+    fiscal_years: dict = attrs.field(factory=dict, converter=lambda v: _year_settings(v), hash=False)
 
     def __attrs_post_init__(self):
         if self.wage_index <= 0:
@@ -178,6 +198,32 @@ class Hospital:
         for f in ("quality_data", "ehr_user", "puerto_rico"):
             if not isinstance(getattr(self, f), bool):
                 raise EstimateError(f"{f} must be true or false, got {getattr(self, f)!r}")
+        for fy in self.fiscal_years:
+            self.for_year(fy)           # every year's settings are checked now, not at the first stay
+
+    def for_year(self, fiscal_year: int) -> Hospital:
+        """The hospital's settings in ``fiscal_year`` (its ``fiscal_years`` entry over the defaults)."""
+        over = self.fiscal_years.get(int(fiscal_year))
+        if not over:
+            return self
+        try:
+            return attrs.evolve(self, fiscal_years={}, **over)
+        except EstimateError as exc:
+            raise EstimateError(f"fiscal_years {fiscal_year}: {exc}") from None
+
+    def settings_note(self, fiscal_years) -> str | None:
+        """A warning when one wage index / cost-to-charge ratio is applied to stays of several fiscal
+        years (CMS sets them per year): None when each year has its own settings or only one year."""
+        fys = sorted(set(fiscal_years))
+        shared = [fy for fy in fys if fy not in self.fiscal_years]
+        if len(fys) < 2 or len(shared) < 2:
+            return None
+        ccr = ""
+        if self.cost_to_charge_operating is not None or self.cost_to_charge_capital is not None:
+            ccr = f", cost-to-charge ratios {self.cost_to_charge_operating}/{self.cost_to_charge_capital}"
+        return (f"one wage index ({self.wage_index}{ccr}) is applied to the stays of "
+                f"{', '.join(f'FY{fy}' for fy in shared)}; CMS sets them per fiscal year: give each year's "
+                f"values under 'fiscal_years' in the hospital file (docs/payment.md)")
 
     @property
     def gaf_used(self) -> Decimal:
@@ -219,6 +265,35 @@ class Hospital:
                 for f in attrs.fields(type(self)) for v in [getattr(self, f.name)]}
 
 
+#: hospital settings that may differ by fiscal year
+YEAR_SETTINGS = ("wage_index", "gaf", "operating_ime_factor", "operating_dsh_factor", "capital_ime_factor",
+                 "capital_dsh_factor", "uncompensated_care_per_claim", "quality_data", "ehr_user",
+                 "cost_to_charge_operating", "cost_to_charge_capital")
+
+
+def _year_settings(value) -> dict:
+    """``fiscal_years`` of a hospital file: {fiscal year: {setting: value}} with known settings only."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise EstimateError(f"fiscal_years must map a fiscal year to its settings, got {value!r}")
+    out = {}
+    for k, v in value.items():
+        try:
+            fy = int(str(k).strip().upper().removeprefix("FY"))
+        except ValueError:
+            raise EstimateError(f"fiscal_years: {k!r} is not a fiscal year (e.g. 2026)") from None
+        if not isinstance(v, Mapping):
+            raise EstimateError(f"fiscal_years {fy}: the settings must be an object, got {v!r}")
+        v = {a: b for a, b in v.items() if not str(a).startswith("_")}
+        unknown = sorted(set(v) - set(YEAR_SETTINGS))
+        if unknown:
+            raise EstimateError(f"fiscal_years {fy}: unknown or not per-year setting(s) {', '.join(unknown)} "
+                                f"(per-year: {', '.join(YEAR_SETTINGS)})")
+        out[fy] = dict(v)
+    return out
+
+
 @attrs.frozen(kw_only=True)
 class Estimate:
     """One stay's estimated IPPS payment with every intermediate figure (money in dollars, Decimal)."""
@@ -248,17 +323,21 @@ class Estimate:
     labor_share: Decimal                  # percent
     labor_adjusted: Decimal               # labor amount x wage index
     operating_rate: Decimal               # labor_adjusted + non-labor amount
-    operating_full: Decimal               # weight x operating_rate (before any transfer reduction)
+    operating_full: Decimal               # operating_full_exact to the cent
     capital_federal_rate: Decimal
-    capital_rate: Decimal                 # capital federal rate x GAF
-    capital_full: Decimal                 # weight x capital_rate
+    capital_rate: Decimal                 # capital federal rate x GAF, to the cent (the Pricer's H-FEDERAL-RATE)
+    operating_full_exact: Decimal         # weight x operating_rate, 9 decimals (before any transfer reduction)
+    capital_full_exact: Decimal           # weight x capital_rate, 9 decimals
+    capital_full: Decimal                 # capital_full_exact to the cent
     # transfer
     transfer: str                         # none / acute / post-acute / post-acute special-pay
     transfer_applied: bool
     per_diem_days: int | None             # max(LOS, 1) + 1
     transfer_fraction: Decimal            # 1 when no reduction
-    operating_per_diem: Decimal | None    # operating_full / GMLOS (for reading; the Pricer uses the fraction)
-    operating_base: Decimal
+    operating_per_diem: Decimal | None    # operating payment / GMLOS, for reading only: the payment is full x fraction
+    operating_base_exact: Decimal         # operating_full_exact x fraction, 9 decimals
+    capital_base_exact: Decimal
+    operating_base: Decimal               # operating_base_exact to the cent
     capital_base: Decimal
     # add-ons
     operating_ime_factor: Decimal
@@ -292,6 +371,8 @@ class Estimate:
     capital_payment: Decimal
     total: Decimal
     notes: tuple[str, ...] = ()
+    not_modelled: tuple[str, ...] = attrs.field(default=NOT_MODELLED)
+    mdc_title: str | None = None
 
     @property
     def outlier(self) -> Decimal:
@@ -305,7 +386,8 @@ class Estimate:
 
 
     def explain(self) -> list[str]:
-        """The arithmetic, one line per step, with the figures used (each line checkable by hand)."""
+        """The arithmetic, one line per step, with the figures actually used (each line checkable by
+        hand): intermediate figures as the CMS Pricer keeps them (9 decimals), paid amounts in cents."""
         F = _fmt
         L = []
         ver = f" (grouper v{self.version // 10}.{self.version % 10})" if self.version else ""
@@ -318,27 +400,35 @@ class Estimate:
                  f"non-labor {F(self.nonlabor_amount)} (labor share {F(self.labor_share)}%)")
         L.append(f"labor part = {F(self.labor_amount)} x wage index {self.wage_index} = {F(self.labor_adjusted)}")
         L.append(f"operating rate = {F(self.labor_adjusted)} + {F(self.nonlabor_amount)} = {F(self.operating_rate)}")
-        L.append(f"operating DRG payment = {self.weight} x {F(self.operating_rate)} = {F(self.operating_full)}")
-        gaf = (f"GAF {self.gaf} (= {self.wage_index} ^ {GAF_EXPONENT})" if self.gaf_derived else f"GAF {self.gaf}")
-        L.append(f"capital rate = {F(self.capital_federal_rate)} x {gaf} = {F(self.capital_rate)}")
-        L.append(f"capital DRG payment = {self.weight} x {F(self.capital_rate)} = {F(self.capital_full)}")
+        L.append(f"operating DRG payment = {self.weight} x {F(self.operating_rate)} = {F(self.operating_full_exact)}"
+                 + _paid(self.operating_full_exact, self.operating_full, self.transfer_applied))
+        gaf = (f"GAF {self.gaf} (= {self.wage_index} ^ {GAF_EXPONENT}, 4 decimals)" if self.gaf_derived
+               else f"GAF {self.gaf}")
+        L.append(f"capital rate = {F(self.capital_federal_rate)} x {gaf} = {F(self.capital_rate)} (to the cent)")
+        L.append(f"capital DRG payment = {self.weight} x {F(self.capital_rate)} = {F(self.capital_full_exact)}"
+                 + _paid(self.capital_full_exact, self.capital_full, self.transfer_applied))
         if self.transfer == "none":
             L.append("transfer: none (discharge status "
                      f"{'unknown' if self.discharge_status is None else f'{self.discharge_status:02d}'})")
-        elif not self.transfer_applied:
-            L.append(f"transfer ({F(self.transfer)}, status {self.discharge_status:02d}): LOS {F(self.los)} + 1 = "
-                     f"{F(self.per_diem_days)} >= GMLOS {self.gmlos}: full payment")
         else:
-            L.append(f"transfer ({self.transfer}, status {self.discharge_status:02d}), LOS {self.los}: per diem = "
-                     f"{F(self.operating_full)} / GMLOS {self.gmlos} = {F(self.operating_per_diem)}; "
-                     f"paid days = LOS + 1 = {F(self.per_diem_days)}")
-            if self.transfer == "post-acute special-pay":
-                L.append(f"special-pay fraction = 0.5 + 0.5 x {F(self.per_diem_days)} / {self.gmlos} = "
-                         f"{self.transfer_fraction}")
+            days = (f"paid days = max(LOS {self.los}, 1) + 1 = {self.per_diem_days} (the first day counts twice"
+                    + ("; a same-day stay counts as one day)" if self.los == 0 else ")"))
+            if not self.transfer_applied:
+                L.append(f"transfer ({self.transfer}, status {self.discharge_status:02d}): {days} >= GMLOS "
+                         f"{self.gmlos}: full payment")
             else:
-                L.append(f"transfer fraction = {F(self.per_diem_days)} / {self.gmlos} = {self.transfer_fraction}")
-            L.append(f"operating = {F(self.operating_full)} x {self.transfer_fraction} = {F(self.operating_base)}; "
-                     f"capital = {F(self.capital_full)} x {self.transfer_fraction} = {F(self.capital_base)}")
+                L.append(f"transfer ({self.transfer}, status {self.discharge_status:02d}): {days} < GMLOS "
+                         f"{self.gmlos}")
+                if self.transfer == "post-acute special-pay":
+                    L.append(f"special-pay fraction = 0.5 + 0.5 x {self.per_diem_days} / {self.gmlos} = "
+                             f"{self.transfer_fraction} (4 decimals)")
+                else:
+                    L.append(f"transfer fraction = {self.per_diem_days} / {self.gmlos} = {self.transfer_fraction} "
+                             f"(4 decimals)")
+                L.append(f"operating = {F(self.operating_full_exact)} x {self.transfer_fraction} = "
+                         f"{F(self.operating_base_exact)}, paid {F(self.operating_base)}; capital = "
+                         f"{F(self.capital_full_exact)} x {self.transfer_fraction} = {F(self.capital_base_exact)}, "
+                         f"paid {F(self.capital_base)}")
         if self.operating_ime or self.operating_dsh:
             L.append(f"operating IME = {F(self.operating_base)} x {F(self.operating_ime_factor)} = "
                      f"{F(self.operating_ime)}; operating DSH = {F(self.operating_base)} x "
@@ -352,7 +442,7 @@ class Estimate:
             fl = self.fixed_loss_threshold
             if self.fixed_loss_after_transfer != fl:
                 L.append(f"fixed-loss threshold {fl} x transfer fraction {self.transfer_fraction} = "
-                         f"{F(self.fixed_loss_after_transfer)}")
+                         f"{F(self.fixed_loss_after_transfer)} (to the cent)")
             t = self.fixed_loss_after_transfer
             L.append(f"threshold shares: operating {F(self.cost_to_charge_operating)} / "
                      f"({F(self.cost_to_charge_operating)} + {F(self.cost_to_charge_capital)}) = "
@@ -362,11 +452,13 @@ class Estimate:
                      f"{F(self.operating_fixed_loss)}")
             L.append(f"capital fixed loss = {t} x GAF {self.gaf} x {self.capital_threshold_share} = "
                      f"{F(self.capital_fixed_loss)}")
-            L.append(f"operating threshold = {F(self.operating_base)} + {F(self.operating_ime)} + "
-                     f"{F(self.operating_dsh)} + {F(self.uncompensated_care)} + {F(self.operating_fixed_loss)} = "
-                     f"{F(self.operating_outlier_threshold)}")
-            L.append(f"capital threshold = {F(self.capital_base)} + {F(self.capital_ime)} + {F(self.capital_dsh)} + "
-                     f"{F(self.capital_fixed_loss)} = {F(self.capital_outlier_threshold)}")
+            ob, cb = F(self.operating_base_exact), F(self.capital_base_exact)
+            L.append(f"operating threshold = {ob} x (1 + IME {F(self.operating_ime_factor)}) + {ob} x DSH "
+                     f"{F(self.operating_dsh_factor)} + uncompensated care {F(self.uncompensated_care)} + "
+                     f"{F(self.operating_fixed_loss)} = {F(self.operating_outlier_threshold)} (not rounded)")
+            L.append(f"capital threshold = {cb} x (1 + IME {F(self.capital_ime_factor)} + DSH "
+                     f"{F(self.capital_dsh_factor)}) + {F(self.capital_fixed_loss)} = "
+                     f"{F(self.capital_outlier_threshold)} (not rounded)")
             L.append(f"costs: operating {F(self.charges)} x {F(self.cost_to_charge_operating)} = "
                      f"{F(self.operating_cost)}, "
                      f"capital {F(self.charges)} x {F(self.cost_to_charge_capital)} = {F(self.capital_cost)}")
@@ -374,7 +466,7 @@ class Estimate:
                 L.append(f"operating outlier = {F(self.outlier_factor)} x ({F(self.operating_cost)} - "
                          f"{F(self.operating_outlier_threshold)}) = {F(self.operating_outlier)}; capital outlier = "
                          f"{F(self.outlier_factor)} x ({F(self.capital_cost)} - {F(self.capital_outlier_threshold)}) = "
-                         f"{F(self.capital_outlier)}")
+                         f"{F(self.capital_outlier)} (to the cent)")
             else:
                 L.append("no cost outlier: the costs do not exceed the thresholds")
         L.append(f"operating payment = {F(self.operating_base)} + {F(self.operating_ime)} + {F(self.operating_dsh)} + "
@@ -384,7 +476,15 @@ class Estimate:
         L.append(f"total = {F(self.operating_payment)} + {F(self.capital_payment)} + {F(self.uncompensated_care)} = "
                  f"{F(self.total)}")
         L.extend(f"note: {n}" for n in self.notes)
+        L.append("not included: " + ", ".join(self.not_modelled))
         return L
+
+
+def _paid(exact: Decimal, cents: Decimal, reduced: bool) -> str:
+    """', paid 8273.42' after a 9-decimal figure (nothing when it is reduced by a transfer first)."""
+    if reduced or exact == cents:
+        return ""
+    return f", paid {_fmt(cents)}"
 
 
 # ------------------------------------------------------------------ helpers
@@ -458,16 +558,19 @@ def transfer_fraction(kind: str, los: int, gmlos: Decimal) -> tuple[int, Decimal
 
 
 def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_status=None, los=None,
-                 charges=None, version=None, claim_id=None, tables=None, ipps_tables=None) -> Estimate:
+                 charges=None, version=None, claim_id=None, mdc=None, tables=None, ipps_tables=None) -> Estimate:
     """Estimate the IPPS payment of DRG ``drg`` in ``fiscal_year`` for ``hospital``.
 
     ``discharge_status`` selects the transfer rule; ``los`` is needed when it is a transfer;
     ``charges`` (covered charges) with the hospital's cost-to-charge ratio(s) add the cost
-    outlier.  ``version`` picks the DRG title (the weights are always the fiscal year's)."""
+    outlier.  ``version`` picks the DRG title (the weights are always the fiscal year's);
+    ``mdc`` is the claim's MDC as grouped (default: the DRG's own MDC in the tables).  The
+    hospital's settings for ``fiscal_year`` are used (:meth:`Hospital.for_year`)."""
     from ..tables import default as _default_tables
     from ..tables.lookup import drg as _drg_info
     if not isinstance(hospital, Hospital):
         raise EstimateError("a Hospital is required (wage index, quality/EHR status ...)")
+    hospital = hospital.for_year(fiscal_year)
     ts = tables or _default_tables()
     it = ipps_tables or _ipps.default()
     params = it.parameters(fiscal_year)
@@ -483,17 +586,20 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
     status = discharge_status_code(discharge_status)
     notes = []
 
-    # operating and capital DRG payments
+    # operating and capital DRG payments (the Pricer's H-OPER-FSP-PART / H-CAPI-FSP-PART keep 9
+    # decimals; the capital rate x GAF is held in cents, H-FEDERAL-RATE PIC 9(4)V9(2))
     sa = params.standardized_amount(hospital.wage_index, quality_data=hospital.quality_data,
                                     ehr_user=hospital.ehr_user, puerto_rico=hospital.puerto_rico)
     wi = hospital.wage_index
     labor_adjusted = sa.labor * wi
     op_rate = labor_adjusted + sa.nonlabor
-    op_full = _cents(weight * op_rate)
+    op_full_exact = _p9(weight * op_rate)
+    op_full = _cents(op_full_exact)
     gaf = hospital.gaf_used
     cap_fed = params.capital_federal_rate
-    cap_rate = cap_fed * gaf
-    cap_full = _cents(weight * cap_rate)
+    cap_rate = _cents(cap_fed * gaf)
+    cap_full_exact = _p9(weight * cap_rate)
+    cap_full = _cents(cap_full_exact)
 
     # transfer
     kind = "none"
@@ -514,11 +620,15 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
         if gmlos is None or gmlos <= 0:
             raise EstimateError(f"DRG {drg} has no FY{fiscal_year} GMLOS: the transfer per diem cannot be computed")
         days, fraction = transfer_fraction(kind, los, gmlos)
-        per_diem = _cents(op_full / gmlos)
+        per_diem = _cents(op_full_exact / gmlos)
     applied = fraction < 1
-    op_base = _cents(op_full * fraction) if applied else op_full
-    cap_base = _cents(cap_full * fraction) if applied else cap_full
+    # the fraction multiplies the unrounded payment (3500/3550-CALC-PERDIEM-AMT), then cents
+    op_base_exact = _p9(op_full_exact * fraction) if applied else op_full_exact
+    cap_base_exact = _p9(cap_full_exact * fraction) if applied else cap_full_exact
+    op_base = _cents(op_base_exact)
+    cap_base = _cents(cap_base_exact)
 
+    # add-ons: on the payment in cents (PPS-OPER-IME-ADJ = PPS-OPER-FSP-PART x IME, to the cent)
     op_ime = _cents(op_base * hospital.operating_ime_factor)
     op_dsh = _cents(op_base * hospital.operating_dsh_factor)
     cap_ime = _cents(cap_base * hospital.capital_ime_factor)
@@ -538,23 +648,26 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
         occr = occr if occr is not None else Decimal(0)
         cccr = cccr if cccr is not None else Decimal(0)
         fixed = params.outlier_fixed_loss_threshold
-        fixed_t = _cents(fixed * fraction) if applied else fixed
+        fixed_t = _cents(fixed * fraction) if applied else fixed       # H-CST-THRESH PIC 9(5)V9(2)
         ccr_sum = occr + cccr
-        op_share = (occr / ccr_sum).quantize(SHARE_PLACES, ROUND_HALF_UP) if ccr_sum else Decimal(0)
-        cap_share = (cccr / ccr_sum).quantize(SHARE_PLACES, ROUND_HALF_UP) if ccr_sum else Decimal(0)
+        op_share = _p9(occr / ccr_sum) if ccr_sum else Decimal(0)
+        cap_share = _p9(cccr / ccr_sum) if ccr_sum else Decimal(0)
         share = sa.labor_share / 100
-        op_fixed = _cents((fixed_t * share * wi + fixed_t * (1 - share)) * op_share)
-        cap_fixed = _cents(fixed_t * gaf * cap_share)
-        op_thr = op_base + op_ime + op_dsh + uc + op_fixed
-        cap_thr = cap_base + cap_ime + cap_dsh + cap_fixed
-        op_cost = _cents(chg * occr)
-        cap_cost = _cents(chg * cccr)
+        # 3600-CALC-OUTLIER: the thresholds are kept to 9 decimals, never rounded to the cent, and
+        # count the add-ons on the unrounded payment
+        op_fixed = _p9((fixed_t * share * wi + fixed_t * (1 - share)) * op_share)
+        cap_fixed = _p9(fixed_t * gaf * cap_share)
+        op_thr = _p9(op_base_exact * (1 + hospital.operating_ime_factor) + op_base_exact
+                     * hospital.operating_dsh_factor + op_fixed + uc)
+        cap_thr = _p9(cap_base_exact * (1 + hospital.capital_ime_factor + hospital.capital_dsh_factor) + cap_fixed)
+        op_cost = _p9(chg * occr)
+        cap_cost = _p9(chg * cccr)
         factor = BURN_OUTLIER_FACTOR if int(drg) in BURN_DRGS else OUTLIER_FACTOR
         if op_cost + cap_cost >= op_thr + cap_thr:
             if op_cost > op_thr:
-                op_out = _cents(factor * (op_cost - op_thr))
+                op_out = _cents(_p9(factor * (op_cost - op_thr)))
             if cap_cost > cap_thr:
-                cap_out = _cents(factor * (cap_cost - cap_thr))
+                cap_out = _cents(_p9(factor * (cap_cost - cap_thr)))
         outlier = dict(charges=chg, cost_to_charge_operating=occr, cost_to_charge_capital=cccr,
                        fixed_loss_threshold=fixed, fixed_loss_after_transfer=fixed_t,
                        operating_threshold_share=op_share, capital_threshold_share=cap_share,
@@ -565,21 +678,25 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
     op_pay = op_base + op_ime + op_dsh + op_out
     cap_pay = cap_base + cap_ime + cap_dsh + cap_out
     return Estimate(
-        claim_id=claim_id, fiscal_year=fiscal_year, version=version, drg=int(drg), drg_title=info.title, mdc=info.mdc,
+        claim_id=claim_id, fiscal_year=fiscal_year, version=version, drg=int(drg), drg_title=info.title,
+        mdc=info.mdc if mdc is None else mdc,
         weight=weight, gmlos=gmlos, los=los, discharge_status=status,
         wage_index=wi, gaf=gaf, gaf_derived=hospital.gaf is None, quality_data=hospital.quality_data,
         ehr_user=hospital.ehr_user, puerto_rico=hospital.puerto_rico,
         rate_table=sa.table_name, rate_variant=sa.variant, labor_amount=sa.labor, nonlabor_amount=sa.nonlabor,
-        labor_share=sa.labor_share, labor_adjusted=labor_adjusted, operating_rate=op_rate, operating_full=op_full,
-        capital_federal_rate=cap_fed, capital_rate=cap_rate, capital_full=cap_full,
+        labor_share=sa.labor_share, labor_adjusted=labor_adjusted, operating_rate=op_rate,
+        operating_full_exact=op_full_exact, operating_full=op_full,
+        capital_federal_rate=cap_fed, capital_rate=cap_rate, capital_full_exact=cap_full_exact, capital_full=cap_full,
         transfer=kind, transfer_applied=applied, per_diem_days=days, transfer_fraction=fraction,
-        operating_per_diem=per_diem, operating_base=op_base, capital_base=cap_base,
+        operating_per_diem=per_diem, operating_base_exact=op_base_exact, capital_base_exact=cap_base_exact,
+        operating_base=op_base, capital_base=cap_base,
         operating_ime_factor=hospital.operating_ime_factor, operating_dsh_factor=hospital.operating_dsh_factor,
         capital_ime_factor=hospital.capital_ime_factor, capital_dsh_factor=hospital.capital_dsh_factor,
         operating_ime=op_ime, operating_dsh=op_dsh, capital_ime=cap_ime, capital_dsh=cap_dsh,
         uncompensated_care=uc, operating_outlier=op_out, capital_outlier=cap_out,
         operating_payment=op_pay, capital_payment=cap_pay, total=op_pay + cap_pay + uc,
-        notes=tuple(notes), **outlier)
+        notes=tuple(notes), mdc_title=ts.version(info.version).mdc_titles.get(info.mdc if mdc is None else mdc),
+        **outlier)
 
 
 def estimate(result_or_claim, hospital: Hospital, *, los=None, admission_date=None, discharge_date=None,
@@ -608,8 +725,45 @@ def estimate(result_or_claim, hospital: Hospital, *, los=None, admission_date=No
         claim_id = get("id")
     n = length_of_stay(los, admission_date, discharge_date)
     return estimate_drg(result.final_drg, result.fiscal_year, hospital, discharge_status=discharge_status,
-                        los=n, charges=charges, version=result.version, claim_id=claim_id, tables=tables,
-                        ipps_tables=ipps_tables)
+                        los=n, charges=charges, version=result.version, claim_id=claim_id, mdc=result.final_mdc,
+                        tables=tables, ipps_tables=ipps_tables)
+
+
+@attrs.frozen(kw_only=True)
+class NotPriced:
+    """A stay that was grouped but cannot be priced: its DRG has no weight (998, 999), a transfer
+    without a length of stay, a fiscal year without rates ...  ``reason`` says which."""
+
+    claim_id: object
+    fiscal_year: int | None
+    version: int | None
+    drg: int | None
+    drg_title: str | None
+    mdc: int | None
+    reason: str
+    mdc_title: str | None = None
+
+    def to_dict(self) -> dict:
+        return plain_fields(self)
+
+
+def price_claim(claim, hospital: Hospital, *, tables=None, ipps_tables=None) -> Estimate | NotPriced:
+    """:func:`estimate` of a claim, except that a stay that groups but cannot be priced comes back
+    as :class:`NotPriced` with its reason instead of raising (a ClaimError is still raised for
+    input that cannot be grouped at all)."""
+    from ..engine.pipeline import group
+    from ..tables.ipps import IppsError
+    get = (claim.get if isinstance(claim, Mapping) else lambda k, d=None: getattr(claim, k, d))
+    result = group(claim, tables=tables)
+    try:
+        n = length_of_stay(get("los"), get("admission_date"), get("discharge_date"))
+        return estimate_drg(result.final_drg, result.fiscal_year, hospital, discharge_status=get("discharge_status"),
+                            los=n, charges=get("charges"), version=result.version, claim_id=get("id"),
+                            mdc=result.final_mdc, tables=tables, ipps_tables=ipps_tables)
+    except (EstimateError, IppsError) as exc:
+        return NotPriced(claim_id=get("id"), fiscal_year=result.fiscal_year, version=result.version,
+                         drg=result.final_drg, drg_title=result.final_drg_description, mdc=result.final_mdc,
+                         mdc_title=result.final_mdc_description, reason=str(exc))
 
 
 def plain_fields(obj) -> dict:

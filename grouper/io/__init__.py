@@ -2,11 +2,24 @@
 
 Owns the file formats: JSON lines and the wide CSV layout in (:mod:`.readers`, one
 :class:`Row` per input row, never a dropped row), atomic writes out (:mod:`.writers`).
-May import: the standard library and attrs only -- nothing of the grouper; a row's claim
-is a plain dict that the reading stage (:mod:`grouper.reading`) reads like any other input.
+May import: the standard library, attrs and :mod:`grouper.reading.layout` (the wide layout's
+column mapping, shared with ``group_batch`` on wide DataFrames; itself standard library only) --
+nothing else of the grouper; a row's claim is a plain dict that the reading stage
+(:mod:`grouper.reading`) reads like any other input.
 """
-from .readers import CsvLayout, JsonlReader, Row, detect_format, read_csv, read_jsonl, read_rows
+from ..reading.layout import Layout, LayoutError
+from .readers import (
+                      CsvError,
+                      CsvReader,
+                      JsonlReader,
+                      Row,
+                      detect_format,
+                      parse_delimiter,
+                      read_csv,
+                      read_jsonl,
+                      read_rows,
+)
 from .writers import AtomicWriter
 
-__all__ = ["AtomicWriter", "CsvLayout", "JsonlReader", "Row", "detect_format", "read_csv", "read_jsonl",
-           "read_rows"]
+__all__ = ["AtomicWriter", "CsvError", "CsvReader", "JsonlReader", "Layout", "LayoutError", "Row", "detect_format",
+           "parse_delimiter", "read_csv", "read_jsonl", "read_rows"]

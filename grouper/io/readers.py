@@ -3,7 +3,8 @@
 Inputs: JSON lines in the schema of the labelled claims (``.gz`` accepted), or
 CSV in the wide claim layout (``dx1`` = principal diagnosis, ``dx2..dxN``
 secondary diagnoses with ``poa1..poaN``, ``pr1..prN`` procedures; column names
-configurable with :class:`CsvLayout`).  Every input row yields exactly one
+mapped by :class:`grouper.reading.layout.Layout`; a byte-order mark is skipped and
+the delimiter sniffed from the header).  Every input row yields exactly one
 :class:`Row`: a claim dict, or a read error with the line number, never a
 silently dropped row.
 """
@@ -25,23 +26,39 @@ class Row:
     line: int                  # 1-based line (JSONL) or record number (CSV, header = 1)
     claim: dict | None         # the claim as a dict in the JSON-lines schema
     error: tuple[str, str] | None = None   # (error code, message) when the row is unreadable
+    kept: dict | None = None   # the input columns to carry to the output (``keep``)
 
 
 def _open_text(path: str):
     if path == "-":
         import sys
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="")
     if path.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape", newline="")
     return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
 
 def detect_format(path: str) -> str:
+    """``csv`` for .csv/.tsv/.txt (optionally .gz), ``jsonl`` otherwise; on stdin (``-``), ``jsonl``
+    when the first character is ``{`` or ``[``, else ``csv``."""
+    if path == "-":
+        return _sniff_stdin()
     p = path[:-3] if path.endswith(".gz") else path
     ext = os.path.splitext(p)[1].lower()
     if ext in (".csv", ".tsv", ".txt"):
         return "csv"
     return "jsonl"
+
+
+def _sniff_stdin() -> str:
+    import sys
+    buf = getattr(sys.stdin, "buffer", None)
+    try:
+        head = buf.peek(256)[:256] if buf is not None and hasattr(buf, "peek") else b""
+    except (OSError, ValueError):
+        head = b""
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    return "jsonl" if not text or text[:1] in (b"{", b"[") else "csv"
 
 
 def _has_bad_bytes(s: str) -> bool:
@@ -75,10 +92,12 @@ class _Positioned:
 
 
 class JsonlReader:
-    """JSON-lines rows; ``position`` is the number of input-file bytes consumed so far."""
+    """JSON-lines rows; ``position`` is the number of input-file bytes consumed so far.  A UTF-8
+    byte-order mark before the first line is skipped; ``keep`` names keys copied into ``Row.kept``."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, *, keep=()):
         self.path = path
+        self.keep = tuple(keep or ())
         self._src = None
 
     @property
@@ -89,6 +108,8 @@ class JsonlReader:
         self._src = src = _Positioned(self.path)
         try:
             for n, raw in enumerate(src.f, start=1):
+                if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
                 if not raw.strip():
                     continue
                 try:
@@ -106,7 +127,7 @@ class JsonlReader:
                     yield Row(n, None, ("UNREADABLE_ROW",
                                         f"line {n}: a JSON object is required, got {type(obj).__name__}"))
                     continue
-                yield Row(n, obj)
+                yield Row(n, obj, None, {k: obj.get(k) for k in self.keep} if self.keep else None)
         finally:
             src.close()
 
@@ -115,86 +136,94 @@ def read_jsonl(path: str) -> JsonlReader:
     return JsonlReader(path)
 
 
-@attrs.frozen
-class CsvLayout:
-    """Column names of the wide CSV layout.  ``{n}`` in a pattern is the 1-based index."""
-
-    id: str = "id"
-    version: str = "version"
-    discharge_date: str = "discharge_date"
-    age: str = "age"
-    sex: str = "sex"
-    discharge_status: str = "discharge_status"
-    hospital_status: str = "hospital_status"
-    admit_dx: str = "admit_dx"
-    dx: str = "dx{n}"          # dx1 is the principal diagnosis
-    poa: str = "poa{n}"
-    pr: str = "pr{n}"
-    delimiter: str = ","
-
-    @classmethod
-    def parse(cls, specs: list[str] | None, delimiter: str | None = None) -> CsvLayout:
-        """From ``NAME=COLUMN`` options, e.g. ``dx=DIAG{n}`` or ``id=claim_no``."""
-        kw = {}
-        for spec in specs or ():
-            if "=" not in spec:
-                raise ValueError(f"column option {spec!r} must be NAME=COLUMN")
-            k, v = spec.split("=", 1)
-            if k not in attrs.fields_dict(cls) or k == "delimiter":
-                raise ValueError(f"unknown column name {k!r} (one of {', '.join(attrs.fields_dict(cls))})")
-            if k in ("dx", "poa", "pr") and "{n}" not in v:
-                raise ValueError(f"column pattern for {k} must contain {{n}}, got {v!r}")
-            kw[k] = v
-        if delimiter:
-            kw["delimiter"] = delimiter
-        return cls(**kw)
-
-    def indexed(self, header: list[str], pattern: str) -> list[tuple[int, str]]:
-        rx = re.compile("^" + re.escape(pattern).replace(r"\{n\}", r"(\d+)") + "$", re.IGNORECASE)
-        out = []
-        for h in header:
-            m = rx.match(h.strip())
-            if m:
-                out.append((int(m.group(1)), h))
-        return sorted(out)
+#: ``--delimiter`` words
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|",
+                   "space": " "}
+SNIFFED = (",", "\t", ";", "|")
 
 
-def _num_or_text(v: str):
-    v = v.strip()
-    if v == "":
+class CsvError(ValueError):
+    """A CSV file that cannot be read as claims at all (a bad delimiter, an unusable header)."""
+
+
+def parse_delimiter(value: str | None) -> str | None:
+    """A ``--delimiter`` value: one character, or tab / \\t / comma / semicolon / pipe."""
+    if value is None or value == "":
         return None
-    if re.fullmatch(r"[+-]?\d+", v):
-        return int(v)
-    return v
+    d = DELIMITER_NAMES.get(value.lower() if len(value) > 1 else value, value)
+    if len(d) != 1:
+        raise CsvError(f"--delimiter must be one character or one of {', '.join(sorted(DELIMITER_NAMES))}; "
+                       f"got {value!r}")
+    return d
 
 
-def read_csv(path: str, layout: CsvLayout | None = None, extra_columns: tuple[str, ...] = ()) -> Iterator[Row]:
-    """Claims of a wide CSV file (see :class:`CsvLayout`), one :class:`Row` per record; the
-    ``extra_columns`` present in the header (e.g. an audit's billed DRG) are copied into each
-    claim under their own names when not blank."""
-    layout = layout or CsvLayout()
-    delim = layout.delimiter
-    if path.endswith((".tsv", ".tsv.gz")) and delim == ",":
-        delim = "\t"
-    with _open_text(path) as f:
-        reader = csv.reader(f, delimiter=delim)
+def sniff_delimiter(line: str) -> str:
+    """The delimiter of a header line: the most frequent of , TAB ; | outside quotes (',' if none)."""
+    plain = re.sub(r'"[^"]*"', "", line)
+    counts = {d: plain.count(d) for d in SNIFFED}
+    best = max(SNIFFED, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _resolve_keep(keep, header) -> list[tuple[str, int]]:
+    from ..reading.layout import column_key, show_header
+    index = {}
+    for i, h in enumerate(header):
+        index.setdefault(column_key(h), i)
+    out = []
+    for name in keep or ():
+        i = index.get(column_key(name))
+        if i is None:
+            raise CsvError(f"--keep-columns: no column {name!r} in the header ({show_header(header)})")
+        out.append((header[i], i))
+    return out
+
+
+class CsvReader:
+    """Claims of a wide CSV file, one :class:`Row` per record (header = record 1).
+
+    The header is read when the reader is made: a :class:`grouper.reading.layout.LayoutError`
+    (a mapped column missing, no diagnosis column) or :class:`CsvError` is raised then, before
+    any output is written.  ``bound`` tells which column is read for which field and which are
+    not read; ``kept`` names the columns copied into ``Row.kept`` (``keep``)."""
+
+    def __init__(self, path: str, layout=None, *, delimiter: str | None = None, keep=()):
+        from ..reading.layout import Layout
+        self.path = path
+        self.layout = layout or Layout()
+        self._f = _open_text(path)
         try:
-            header = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield Row(1, None, ("UNREADABLE_ROW", f"header: {exc}"))
-            return
-        col = {h.strip().lower(): i for i, h in enumerate(header)}
-        dx_cols = layout.indexed(header, layout.dx)
-        poa_cols = dict(layout.indexed(header, layout.poa))
-        pr_cols = layout.indexed(header, layout.pr)
-        if not dx_cols:
-            yield Row(1, None, ("UNREADABLE_ROW", f"header has no diagnosis columns matching {layout.dx!r}"))
-            return
-        idx = {h: i for i, h in enumerate(header)}
-        extras = [(name, col[name]) for name in extra_columns if name in col]
+            first = self._f.readline()
+            if first.startswith("\ufeff"):
+                first = first[1:]
+            self.delimiter = parse_delimiter(delimiter) or (
+                "\t" if path.endswith((".tsv", ".tsv.gz")) else sniff_delimiter(first))
+            self._lines = _chain_first(first, self._f)
+            self._reader = csv.reader(self._lines, delimiter=self.delimiter)
+            self.header = None
+            if first.strip():
+                try:
+                    self.header = next(self._reader)
+                except csv.Error as exc:
+                    raise CsvError(f"{path}: the header cannot be read ({exc})") from None
+            self.bound = self.layout.bind(self.header) if self.header is not None else None
+            self.kept = _resolve_keep(keep, self.header) if self.header is not None else []
+        except BaseException:
+            self._f.close()
+            raise
+
+    def __iter__(self) -> Iterator[Row]:
+        try:
+            if self.header is None:
+                return
+            yield from self._rows()
+        finally:
+            self._f.close()
+
+    def _rows(self):
+        header, bound, kept = self.header, self.bound, self.kept
         n = 1
+        reader = self._reader
         while True:
             try:
                 rec = next(reader)
@@ -213,46 +242,30 @@ def read_csv(path: str, layout: CsvLayout | None = None, extra_columns: tuple[st
             if len(rec) != len(header):
                 yield Row(n, None, ("UNREADABLE_ROW",
                                     f"record {n}: {len(rec)} fields, the header has {len(header)} "
-                                    f"(truncated or shifted line)"))
+                                    f"(truncated or shifted line)"), _kept(kept, rec))
                 continue
-
-            claim: dict = {}
-            for key in ("id", "version", "discharge_date", "age", "sex", "discharge_status",
-                        "hospital_status", "admit_dx"):
-                v = _field(rec, col, getattr(layout, key))
-                if v is not None:
-                    claim[key] = _num_or_text(v) if key in ("age", "discharge_status", "version") else (
-                        v.strip() if v.strip() else None)
-            if claim.get("id") is None:
-                claim.pop("id", None)
-            dxs = [(k, rec[idx[h]]) for k, h in dx_cols]
-            first_k, first_v = dxs[0]
-            claim["pdx"] = first_v if first_v.strip() else None
-            p = poa_cols.get(first_k)
-            claim["pdx_poa"] = rec[idx[p]] if p else "Y"
-            sdx = []
-            for k, v in dxs[1:]:
-                if not v.strip():
-                    continue
-                p = poa_cols.get(k)
-                sdx.append([v, rec[idx[p]] if p else "Y"])
-            claim["sdx"] = sdx
-            claim["procedures"] = [rec[idx[h]] for _, h in pr_cols if rec[idx[h]].strip()]
-            for name, i in extras:
-                if rec[i].strip():
-                    claim[name] = rec[i].strip()
-            yield Row(n, claim)
+            yield Row(n, bound.claim(rec), None, _kept(kept, rec))
 
 
-def _field(rec: list, col: dict, name: str):
-    """The value of a named column in a CSV record, None when the header has no such column."""
-    i = col.get(name.lower())
-    return None if i is None else rec[i]
+def _kept(kept, rec) -> dict | None:
+    if not kept:
+        return None
+    return {name: (rec[i] if i < len(rec) else None) for name, i in kept}
 
 
-def read_rows(path: str, fmt: str | None = None, layout: CsvLayout | None = None,
-              extra_columns: tuple[str, ...] = ()) -> Iterator[Row]:
+def _chain_first(first: str, f):
+    yield first
+    yield from f
+
+
+def read_csv(path: str, layout=None, *, delimiter: str | None = None, keep=()) -> CsvReader:
+    """Claims of a wide CSV file (see :mod:`grouper.reading.layout`), one :class:`Row` per record."""
+    return CsvReader(path, layout, delimiter=delimiter, keep=keep)
+
+
+def read_rows(path: str, fmt: str | None = None, layout=None, *, delimiter: str | None = None, keep=()):
+    """The rows of a claim file: CSV (wide layout) or JSON lines, by ``fmt`` or :func:`detect_format`."""
     fmt = fmt or detect_format(path)
     if fmt == "csv":
-        return read_csv(path, layout, extra_columns)
-    return read_jsonl(path)
+        return read_csv(path, layout, delimiter=delimiter, keep=keep)
+    return JsonlReader(path, keep=keep)

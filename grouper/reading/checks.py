@@ -11,6 +11,7 @@ import re
 
 import attrs
 
+from ..tables.versions import VersionError, fiscal_year, label, parse_date
 from . import values as va
 from .claim import Claim
 from .stage import ReadClaim
@@ -59,6 +60,8 @@ WARNING_CODES = {
     "POA_BLANK": "POA indicator blank on a secondary diagnosis",
     "HOSPITAL_STATUS_UNRECOGNIZED": "hospital status not NOT_EXEMPT/EXEMPT/UNKNOWN; read as UNKNOWN",
     "ADMIT_DX_INVALID": "admitting diagnosis not valid in the grouper version used",
+    "VERSION_OUTSIDE_FISCAL_YEAR": "a grouper version given for a discharge date outside its fiscal year: the "
+                                   "DRG and weight are those of the version's year",
 }
 
 _DOT = re.compile(r"^[A-Za-z0-9]{3}\.[A-Za-z0-9]{1,4}$")
@@ -166,12 +169,33 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
     if hs is not None and (not isinstance(hs, str) or hs.strip().upper() not in va.HOSPITAL_STATUSES):
         _w(out, "HOSPITAL_STATUS_UNRECOGNIZED", "hospital_status", hs,
            f"hospital status {hs!r} is not NOT_EXEMPT, EXEMPT or UNKNOWN; read as {read.hospital_status}")
+    _version_year_check(out, claim.discharge_date, v)
     if read.admit_dx not in (None, "", "null"):
         i = tables.dx_index.get(read.admit_dx.upper())
         if i is None or tables.version(v).dx_mdc[i] < 0:
             _w(out, "ADMIT_DX_INVALID", "admit_dx", claim.admit_dx,
                f"admitting diagnosis {claim.admit_dx!r} is not valid in grouper v{v // 10}.{v % 10}")
     return tuple(out)
+
+
+def date_fiscal_year(value) -> int | None:
+    """The federal fiscal year of a discharge date (October 1 starts the next year); None when unreadable."""
+    if value is None or value == "":
+        return None
+    try:
+        d = parse_date(value)
+    except VersionError:
+        return None
+    return d.year + 1 if d.month >= 10 else d.year
+
+
+def _version_year_check(out, discharge_date, version: int) -> None:
+    """A version that was given (the claim's own, or an override) for a discharge of another fiscal year."""
+    fy = date_fiscal_year(discharge_date)
+    if fy is not None and fy != fiscal_year(version):
+        _w(out, "VERSION_OUTSIDE_FISCAL_YEAR", "version", label(version),
+           f"grouper v{label(version)} (FY{fiscal_year(version)}) was used for a discharge on {discharge_date}, in "
+           f"FY{fy}: the DRG, weight, GMLOS and AMLOS are FY{fiscal_year(version)}'s")
 
 
 def _poa_checks(out, field, raw, blank_ok=False):
@@ -295,4 +319,7 @@ def quick_clean(rec, vt, tables) -> bool:
         i = dx_get(adx)
         if i is None or dx_mdc[i] < 0:
             return False
+    dd = rec.get("discharge_date")
+    if dd is not None and dd != "" and date_fiscal_year(dd) not in (None, vt.fiscal_year):
+        return False
     return True

@@ -17,6 +17,7 @@ import numpy as np
 
 from .claim import no_codes, to_diagnosis
 from .errors import ClaimError
+from .layout import Layout, looks_wide
 from .stage import check_mapping_pdx, read, resolve_version
 from .values import (
     POA_BLANK,
@@ -205,18 +206,47 @@ def _hospital_code(x) -> int:
     return HOSPITAL_CODE[read_hospital_status(x)]
 
 
-def records_of(claims) -> list:
+def records_of(claims, columns=None) -> list:
     """The claims of any supported input as a list of claim mappings or Claim objects: a
     pandas DataFrame, an Arrow table, a dict of columns (:func:`arrays_to_records`), or an
-    iterable of claims."""
+    iterable of claims.  A table in the wide layout (numbered DX/POA/PX columns) is read with
+    the column mapping ``columns`` (see :mod:`grouper.reading.layout`; default: the standard
+    layout when the columns look wide)."""
     mod = type(claims).__module__
     if mod.startswith("pandas"):
-        return claims.to_dict("records")
-    if mod.startswith("pyarrow"):
-        return claims.to_pylist()
-    if isinstance(claims, Mapping) and "pdx" in claims and not isinstance(claims["pdx"], (str, bytes)):
+        header = [str(c) for c in claims.columns]
+        records = claims.to_dict("records")
+    elif mod.startswith("pyarrow"):
+        header = list(claims.column_names)
+        records = claims.to_pylist()
+    elif isinstance(claims, Mapping) and "pdx" in claims and not isinstance(claims["pdx"], (str, bytes)) \
+            and columns is None:
         return arrays_to_records(**claims)
-    return claims if isinstance(claims, list) else list(claims)
+    elif isinstance(claims, Mapping) and claims and all(isinstance(v, (list, tuple)) or hasattr(v, "__array__")
+                                                        for v in claims.values()):
+        header = list(claims)                 # a dict of wide columns
+        n = len(next(iter(claims.values())))
+        records = [{k: claims[k][i] for k in header} for i in range(n)]
+    else:
+        records = claims if isinstance(claims, list) else list(claims)
+        first = records[0] if records else None
+        header = list(first) if type(first) is dict and "pdx" not in first else None
+    if header is None or (columns is None and not looks_wide(header)):
+        return records
+    if isinstance(columns, Layout):
+        layout = columns
+    elif isinstance(columns, str):
+        layout = Layout.parse(preset=columns) if "=" not in columns else Layout.parse([columns])
+    else:
+        layout = Layout.parse(columns)
+    bound = layout.bind(header)
+    hints = bound.hints()
+    if hints:       # columns that look like claim fields but are not read: say so, never drop them silently
+        import warnings
+        text = "; ".join(h.replace("give --column ", "map ").replace(" (or --preset ", " (or preset ")
+                         for h in hints)
+        warnings.warn("group_batch: " + text, UserWarning, stacklevel=4)
+    return [bound.claim([r.get(h) for h in header]) if isinstance(r, Mapping) else r for r in records]
 
 
 def arrays_to_records(*, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,

@@ -1,0 +1,173 @@
+"""What the commands share about their input and output files: the column-mapping options, the
+output format check, and the summary lines that name the option fixing a pattern of problems.
+
+    --column FIELD=COLUMN   map a field to a column (every field of grouper.reading.layout.FIELDS)
+    --preset ub04           column names of UB-04 / 837I-style exports
+    --delimiter X           one character, or tab / \\t / comma / semicolon / pipe (default: sniffed)
+    --date-format FMT       e.g. %d.%m.%Y (default: YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)
+    --keep-columns A,B      carry these input columns to each output row
+    --strict                exit 3 when the run shows a fixable pattern (the summary names the fix)
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from .. import io as gio
+from ..reading.layout import FIELD_HELP, FIELDS, PRESET_HELP, PRESETS, Layout, LayoutError
+
+#: exit status of a run that --strict fails for a fixable pattern
+STRICT_EXIT = 3
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
+class InputError(ValueError):
+    """A usage problem with the input or output files or their options (one line, exit 2)."""
+
+
+def column_help() -> str:
+    return ("map a field to a column, repeatable: FIELD=COLUMN, e.g. pr=PX{n} dx=DIAG{n} id='Claim No' "
+            "sex=Gender charges='Total Charges'.  Fields: " + "; ".join(f"{f} ({FIELD_HELP[f]})" for f in FIELDS)
+            + ".  A mapped column must exist.")
+
+
+def add_input_options(p, *, output: bool = True) -> None:
+    """The input (and output format) options of a command."""
+    p.add_argument("--input-format", choices=["jsonl", "csv"],
+                   help="input format (default: by extension; on stdin, sniffed from the first character)")
+    if output:
+        p.add_argument("--output-format", choices=["jsonl", "csv"],
+                       help="output format (default: by extension, .jsonl[.gz] or .csv[.gz]; JSON lines on stdout)")
+    p.add_argument("--column", action="append", metavar="FIELD=COLUMN", help=column_help())
+    p.add_argument("--preset", choices=sorted(PRESETS),
+                   help="column names of a kind of export: " + "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items()))
+    p.add_argument("--delimiter", help="CSV delimiter: one character, or tab, \\t, comma, semicolon, pipe "
+                                       "(default: sniffed from the header; tab for .tsv)")
+    p.add_argument("--date-format", metavar="FMT",
+                   help="format of the CSV dates, e.g. %%d.%%m.%%Y (default: YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)")
+    p.add_argument("--keep-columns", metavar="COL[,COL...]",
+                   help="carry these input columns (or JSON keys) to each output row")
+    p.add_argument("--strict", action="store_true",
+                   help=f"exit {STRICT_EXIT} when the run shows a fixable pattern (unread columns, dotted codes, "
+                        f"unreadable dates ...); the summary names the option that fixes it")
+
+
+def keep_list(args) -> list[str]:
+    raw = getattr(args, "keep_columns", None)
+    return [c.strip() for c in raw.split(",") if c.strip()] if raw else []
+
+
+def open_rows(args, path: str | None = None):
+    """The reader of the command's input: CSV (wide layout) or JSON lines.  InputError for a bad
+    mapping, a header without diagnosis columns, a bad delimiter or an unreadable file."""
+    path = path or args.input
+    try:
+        layout = Layout.parse(args.column, preset=args.preset, date_format=args.date_format)
+        delimiter = gio.parse_delimiter(args.delimiter)
+        fmt = args.input_format or gio.detect_format(path)
+        if fmt == "jsonl" and (args.column or args.preset or args.delimiter or args.date_format):
+            raise InputError(f"{path}: --column, --preset, --delimiter and --date-format are for CSV input; "
+                             f"this input is read as JSON lines (give --input-format csv if it is CSV)")
+        return gio.read_rows(path, fmt, layout, delimiter=delimiter, keep=keep_list(args))
+    except (LayoutError, gio.CsvError) as exc:
+        raise InputError(f"{path}: {exc}" if not str(exc).startswith(path) else str(exc)) from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a claims file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+
+
+def output_format(path: str, given: str | None) -> str:
+    """jsonl or csv for an output path; InputError for an extension that is neither (e.g. .xlsx)."""
+    if given:
+        return given
+    if path == "-":
+        return "jsonl"
+    p = path[:-3] if path.endswith(".gz") else path
+    dot = p.rfind(".")
+    ext = p[dot:].lower() if dot > p.rfind("/") else ""
+    if ext in OUTPUT_FORMATS:
+        return OUTPUT_FORMATS[ext]
+    what = f"'{ext}'" if ext else "no extension"
+    raise InputError(f"{path}: output name has {what}: write .jsonl or .csv (optionally .gz), "
+                     f"or give --output-format jsonl|csv")
+
+
+def kept_fields(kept: dict | None, taken) -> dict:
+    """Kept input columns as output fields (``input_NAME`` when NAME is already an output field)."""
+    if not kept:
+        return {}
+    return {(f"input_{k}" if k in taken else k): v for k, v in kept.items()}
+
+
+# ------------------------------------------------------------------ summary hints
+
+#: warning code -> (what the rows have, how to fix it)
+FIXABLE_WARNINGS = {
+    "CODE_DOTTED": ("codes written with a dot", "CMS does not recognize them as written: --normalize removes the "
+                                                "dots (each change is reported as CODE_NORMALIZED)"),
+    "CODE_PADDED": ("codes with blanks", "CMS does not recognize them as written: --normalize removes the blanks"),
+    "CODE_LOWERCASE": ("codes in lower case", "CMS upper-cases them (grouped as written); --normalize writes them "
+                                              "in upper case"),
+    "SEX_MISSING": ("no sex", "map the sex column with --column sex=COLUMN"),
+    "DISCHARGE_STATUS_MISSING": ("no discharge status", "map the status column with --column "
+                                                        "discharge_status=COLUMN"),
+}
+FIXABLE_ERRORS = {
+    "BAD_DATE": ("a discharge date that cannot be read", "give the date format with --date-format, e.g. %d.%m.%Y"),
+    "NO_VERSION": ("no discharge date nor version", "map the date column with --column discharge_date=COLUMN"),
+}
+
+
+class RunStats:
+    """Counts, per warning and error code, the rows that have it (and one example), to name the
+    fix of a pattern in the summary."""
+
+    def __init__(self):
+        self.rows = 0
+        self.warning_rows: Counter = Counter()
+        self.error_rows: Counter = Counter()
+        self.examples: dict = {}
+
+    def add(self, rec: dict) -> None:
+        self.rows += 1
+        err = rec.get("error")
+        if err:
+            code = err["code"] if isinstance(err, dict) else None
+            if code:
+                self.error_rows[code] += 1
+                v = err.get("value")
+                self.examples.setdefault(code, repr(v) if v not in (None, "") else err.get("message"))
+            return
+        seen = set()
+        for w in rec.get("warnings") or ():
+            c = w["code"]
+            if c not in seen:
+                seen.add(c)
+                self.warning_rows[c] += 1
+                self.examples.setdefault(c, f"{w['field']}={'' if w['value'] is None else w['value']}")
+
+    def hints(self, reader=None, normalize: bool = False) -> list[str]:
+        out = []
+        bound = getattr(reader, "bound", None)
+        if bound is not None:
+            out.extend(bound.hints())
+        many = max(1, self.rows // 100)        # a pattern: 1 % of the rows, at least one
+        for code, (what, fix) in FIXABLE_WARNINGS.items():
+            n = self.warning_rows.get(code, 0)
+            if n >= many and not (normalize and code.startswith("CODE_")):
+                out.append(f"{n:,} of {self.rows:,} rows have {what} (e.g. {self.examples[code]}): {fix}")
+        for code, (what, fix) in FIXABLE_ERRORS.items():
+            n = self.error_rows.get(code, 0)
+            if n >= many:
+                ex = self.examples.get(code)
+                out.append(f"{n:,} of {self.rows:,} rows have {what}" + (f" (e.g. {ex})" if ex else "") + f": {fix}")
+        return out
+
+
+def print_hints(hints, err) -> None:
+    if hints:
+        print("to fix:", file=err)
+        for h in hints:
+            print(f"  - {h}", file=err)
