@@ -45,11 +45,11 @@ def build(sources: list[str | os.PathLike], out: str | os.PathLike, log=print) -
     log(f"{where}: versions {', '.join(label(v) for v in versions)}")
 
     files: dict[str, bytes] = {}
-    dx_codes, pr_codes, files["codes.tbl"], files["common.tbl"] = compile_common(blob)
+    dx_codes, pr_codes, files["codes.tbl"], files["common.tbl"], numbers = compile_common(blob)
     row_counts = {}
     version_drgs = {}
     for v in versions:
-        files[f"v{v}.tbl"], row_counts[str(v)], version_drgs[v] = compile_version(blob, v, dx_codes, pr_codes)
+        files[f"v{v}.tbl"], row_counts[str(v)], version_drgs[v] = compile_version(blob, v, dx_codes, pr_codes, numbers)
         log(f"  v{label(v)}: {row_counts[str(v)]['dx_codes']} dx, {row_counts[str(v)]['pcs_codes']} pcs, "
             f"{row_counts[str(v)]['drg_formulas']} formulas")
 
