@@ -1,4 +1,4 @@
-"""grouper: the CMS MS-DRG grouper in pure Python (versions 40.0-43.1).
+"""grouper: the CMS MS-DRG grouper in pure Python (versions 40.0-44.0).
 
     >>> import grouper
     >>> r = grouper.group(grouper.Claim(pdx="I5022", sdx=[("J9601", "Y")], sex="M",
@@ -12,7 +12,9 @@ from .engine.result import DxResult, ProcResult, Result
 from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
 from .reading.layout import Layout, LayoutError
 from .tables import TableIntegrityError, VersionError
+from .tables.convert import Conversion, convert_dx, convert_dx_batch, convert_pr, convert_pr_batch
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
            "Layout", "LayoutError", "ProcResult", "Result",
-           "TableIntegrityError", "VersionError", "group"]
+           "TableIntegrityError", "VersionError", "group",
+           "Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"]

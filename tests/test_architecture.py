@@ -109,7 +109,8 @@ def test_the_runtime_never_loads_the_builders():
 def test_the_public_api_is_the_documented_one():
     assert sorted(grouper.__all__) == sorted([
         "BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
-        "Layout", "LayoutError", "ProcResult", "Result", "TableIntegrityError", "VersionError", "group"])
+        "Layout", "LayoutError", "ProcResult", "Result", "TableIntegrityError", "VersionError", "group",
+        "Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"])
     import grouper.tables as tables
     assert sorted(tables.__all__) == sorted([
         "DiagnosisInfo", "DrgInfo", "ProcedureInfo", "TableIntegrityError", "TableSet", "VersionError",
