@@ -39,6 +39,7 @@ WARNING_EXAMPLES = {
     "HOSPITAL_STATUS_UNRECOGNIZED": {"version": 431, "pdx": "I5022", "hospital_status": "MAYBE"},
     "ADMIT_DX_INVALID": {"version": 431, "pdx": "I5022", "admit_dx": "R06.02"},
     "VERSION_OUTSIDE_FISCAL_YEAR": {"version": "43.1", "discharge_date": "2026-11-20", "pdx": "I5022"},
+    "WEIGHTS_UNAVAILABLE": {"discharge_date": "2026-11-15", "pdx": "I5022"},
 }
 ERROR_EXAMPLES = {
     "NOT_A_CLAIM": "just text",

@@ -18,10 +18,12 @@ per-claim engine.
 from __future__ import annotations
 
 import gc
+import warnings
 
 import numpy as np
 
 from ..engine.compiled import compiled
+from ..reading import version_warnings
 from ..reading.columns import records_of
 from ..tables import default as _default_tables
 from .columns import Columns
@@ -86,10 +88,29 @@ def group_batch(claims, *, version=None, tables=None, details: bool = False, col
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _group_batch(claims, version, tables, details, columns)
+        out = _group_batch(claims, version, tables, details, columns)
     finally:
         if was_enabled:
             gc.enable()
+    _warn_missing_weights(out, tables or _default_tables())
+    return out
+
+
+class WeightsUnavailableWarning(UserWarning):
+    """Rows grouped under a version whose fiscal year has no Table 5 in the tables: their
+    weight, GMLOS and AMLOS are NaN (each claim's WEIGHTS_UNAVAILABLE warning, for a batch)."""
+
+
+def _warn_missing_weights(out: BatchResult, ts) -> None:
+    """One UserWarning per grouper version whose fiscal year has no Table 5 in the tables (the
+    claims' WEIGHTS_UNAVAILABLE warning, with the number of rows): their weight, GMLOS and
+    AMLOS are NaN."""
+    grouped = np.fromiter((e is None for e in out.error), dtype=bool, count=len(out.error))
+    for v in np.unique(out.version[grouped]).tolist():
+        for w in version_warnings(int(v), ts):
+            n = int((grouped & (out.version == v)).sum())
+            warnings.warn(f"group_batch: {n:,} row{'s' if n != 1 else ''}: {w.message}", WeightsUnavailableWarning,
+                          stacklevel=3)
 
 
 def _group_batch(claims, version, tables, details: bool, columns=None) -> BatchResult:

@@ -7,8 +7,10 @@ warnings.
 """
 from __future__ import annotations
 
+import warnings as _warnings
+
 from ..engine.pipeline import group
-from ..reading import Claim, ClaimError, claim_warnings, normalize_claim, quick_clean, read_claim
+from ..reading import Claim, ClaimError, claim_warnings, normalize_claim, quick_clean, read_claim, version_warnings
 
 
 def error_record(claim, code: str, message: str, line=None, field=None, value=None) -> dict:
@@ -57,7 +59,7 @@ SUMMARY_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_m
 
 def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True) -> list[dict]:
     """Claim-level results of a chunk of file rows through the vectorized batch path."""
-    from .batch import group_batch
+    from .batch import WeightsUnavailableWarning, group_batch
     ts = _tableset(tables) if isinstance(tables, str) else tables
     claims, where, changes = [], [], {}
     for k, row in enumerate(rows):
@@ -71,7 +73,9 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
                     pass
             claims.append(c)
             where.append(k)
-    out = group_batch(claims, version=version, tables=ts) if claims else None
+    with _warnings.catch_warnings():     # each record carries its own WEIGHTS_UNAVAILABLE warning
+        _warnings.simplefilter("ignore", WeightsUnavailableWarning)
+        out = group_batch(claims, version=version, tables=ts) if claims else None
     cols = _plain_columns(out) if out is not None else {}
     tset = ts or _default()
     vtabs: dict = {}
@@ -99,7 +103,7 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
             rec["error"] = None
             if warnings:
                 if j not in changes and quick_clean(claim, vt, tset):
-                    rec["warnings"] = []
+                    rec["warnings"] = [w.to_dict() for w in version_warnings(v, tset)]
                 else:
                     cl = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
                     ws = claim_warnings(cl, read_claim(cl, v), tset, changes.get(j, ()))

@@ -572,6 +572,9 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
         raise EstimateError("a Hospital is required (wage index, quality/EHR status ...)")
     hospital = hospital.for_year(fiscal_year)
     ts = tables or _default_tables()
+    if fiscal_year not in ts.fiscal_years:     # no weight: say why and how to import it, never guess one
+        raise EstimateError(f"DRG {drg} FY{fiscal_year}: no IPPS payment can be estimated: "
+                            f"{ts.missing_weights_message(fiscal_year)}")
     it = ipps_tables or _ipps.default()
     params = it.parameters(fiscal_year)
     try:

@@ -62,6 +62,8 @@ WARNING_CODES = {
     "ADMIT_DX_INVALID": "admitting diagnosis not valid in the grouper version used",
     "VERSION_OUTSIDE_FISCAL_YEAR": "a grouper version given for a discharge date outside its fiscal year: the "
                                    "DRG and weight are those of the version's year",
+    "WEIGHTS_UNAVAILABLE": "the tables have no relative weights for the grouper version's fiscal year (its IPPS "
+                           "Table 5 was not imported): weight, GMLOS and AMLOS are None",
 }
 
 _DOT = re.compile(r"^[A-Za-z0-9]{3}\.[A-Za-z0-9]{1,4}$")
@@ -175,7 +177,23 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
         if i is None or tables.version(v).dx_mdc[i] < 0:
             _w(out, "ADMIT_DX_INVALID", "admit_dx", claim.admit_dx,
                f"admitting diagnosis {claim.admit_dx!r} is not valid in grouper v{v // 10}.{v % 10}")
-    return tuple(out)
+    return tuple(out) + version_warnings(v, tables)
+
+
+def version_warnings(version: int, tables) -> tuple[ClaimWarning, ...]:
+    """The warnings every claim grouped under ``version`` with these tables carries, whatever
+    its content: WEIGHTS_UNAVAILABLE when the version's fiscal year has no Table 5 here.
+    :func:`check_claim` ends with them; a claim :func:`quick_clean` passes has only them."""
+    return tables.cached(("version_warnings", version), lambda: _version_warnings(version, tables))
+
+
+def _version_warnings(version: int, tables) -> tuple[ClaimWarning, ...]:
+    fy = fiscal_year(version)
+    if fy in tables.fiscal_years:
+        return ()
+    return (ClaimWarning("WEIGHTS_UNAVAILABLE", "weight", f"FY{fy}",
+                         f"grouper v{label(version)} (FY{fy}): weight, GMLOS and AMLOS are None: "
+                         f"{tables.missing_weights_message(fy)}"),)
 
 
 def date_fiscal_year(value) -> int | None:
@@ -254,7 +272,8 @@ _HOSPITAL_PLAIN = frozenset({"NOT_EXEMPT", "EXEMPT", "UNKNOWN"})
 
 
 def quick_clean(rec, vt, tables) -> bool:
-    """True when a claim mapping certainly draws no warning from :func:`check_claim`: every
+    """True when a claim mapping certainly draws no warning from :func:`check_claim` but its
+    version's (:func:`version_warnings`): every
     field in its plain form (codes exactly as the tables spell them and valid in the
     version, plain POA/sex/status values, no repeats, within the UB-04 limits).  Anything
     else returns False and gets the full check; a test checks that True implies no
