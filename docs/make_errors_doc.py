@@ -19,6 +19,7 @@ WARNING_EXAMPLES = {
     "CODE_UNKNOWN": {"version": 431, "pdx": "XXXXX"},
     "CODE_OTHER_VERSION": {"version": 400, "pdx": "A4154"},
     "CODE_NORMALIZED": {"version": 431, "pdx": "I50.22"},
+    "CODE_CONVERSION": {"discharge_date": "2024-05-01", "pdx": "I5022", "sdx": [["C860", "Y"]]},
     "CODE_EMPTY": {"version": 431, "pdx": "I5022", "sdx": [["", "Y"]]},
     "CODE_CLUSTER_PSEUDO": {"version": 431, "pdx": "I442", "procedures": ["Z@0264"]},
     "DUPLICATE_SDX": {"version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"], ["J9601", "Y"]]},
@@ -40,6 +41,12 @@ WARNING_EXAMPLES = {
     "ADMIT_DX_INVALID": {"version": 431, "pdx": "I5022", "admit_dx": "R06.02"},
     "VERSION_OUTSIDE_FISCAL_YEAR": {"version": "43.1", "discharge_date": "2026-11-20", "pdx": "I5022"},
     "WEIGHTS_UNAVAILABLE": {"discharge_date": "2026-11-15", "pdx": "I5022"},
+}
+# the options an example needs: (keyword arguments of grouper.group, how the table says it)
+OPTIONS = {
+    "CODE_NORMALIZED": ({"normalize": True}, " with `normalize=True` (`--normalize`)"),
+    "CODE_CONVERSION": ({"version": "44.0", "convert_codes": True},
+                        " with `version=\"44.0\", convert_codes=True` (`--version 44.0 --convert-codes`)"),
 }
 ERROR_EXAMPLES = {
     "NOT_A_CLAIM": "just text",
@@ -83,13 +90,14 @@ def main() -> str:
     lines += ["", "## Warnings", "", "| code | meaning | example input | message |", "|---|---|---|---|"]
     for code, meaning in WARNING_CODES.items():
         ex = WARNING_EXAMPLES[code]
-        r = grouper.group(ex, normalize=(code == "CODE_NORMALIZED"))
+        options = OPTIONS.get(code, ({}, ""))
+        r = grouper.group(ex, **options[0])
         ws = [w for w in r.warnings if w.code == code]
         assert ws, (code, [w.code for w in r.warnings])
         shown = json.dumps(ex)
         if len(shown) > 80:
             shown = shown[:77] + "…"
-        extra = " with `normalize=True` (`--normalize`)" if code == "CODE_NORMALIZED" else ""
+        extra = options[1]
         lines.append(f"| `{code}` | {meaning} | `{shown}`{extra} | {cell(ws[0].message)} |")
     lines.append("")
     return "\n".join(lines)

@@ -20,41 +20,14 @@ from grouper.tables.convert import (
 )
 
 from conftest import ROOT
+from conversion_rows import one_to_one_deleted_in_fy2025, rows, valid
 
 TABLES = ROOT / "tables"
 
 
-def _rows(kind):
-    arrays, _ = default().read("conversions.tbl")
-    return list(zip(arrays[f"{kind}_new"].astype(str).tolist(), arrays[f"{kind}_effective"].tolist(),
-                    arrays[f"{kind}_old"].astype(str).tolist()))
-
-
-def _valid(kind, version, code):
-    ts = default()
-    i = (ts.dx_index if kind == "dx" else ts.pr_index).get(code)
-    vt = ts.version(version)
-    return i is not None and (vt.dx_mdc if kind == "dx" else vt.pr_attr)[i] >= 0
-
-
-def _one_to_one_deleted_in_fy2025(kind):
-    """A row of the table effective 2024-10-01 (FY2025) whose old code is valid in v41.1 and
-    not in v42.0, replaced by that one new code alone, which took over that one old code."""
-    rows = [r for r in _rows(kind) if r[1] == 20241001]
-    news_of, olds_of = {}, {}
-    for new, _, old in rows:
-        news_of.setdefault(old, set()).add(new)
-        olds_of.setdefault(new, set()).add(old)
-    for new, _, old in rows:
-        if news_of[old] == {new} and olds_of[new] == {old} and _valid(kind, 411, old) \
-                and not _valid(kind, 420, old) and _valid(kind, 420, new) and not _valid(kind, 411, new):
-            return old, new
-    raise AssertionError(f"no one-to-one {kind} deletion in FY2025 in the conversion tables")
-
-
 @pytest.mark.parametrize("kind", ["dx", "pr"])
 def test_a_code_deleted_in_fy2025_converts_to_its_replacement_and_back(kind):
-    old, new = _one_to_one_deleted_in_fy2025(kind)
+    old, new = one_to_one_deleted_in_fy2025(kind)
     convert = grouper.convert_dx if kind == "dx" else grouper.convert_pr
     fwd = convert(old, 2024, 2025)
     assert (fwd.status, fwd.codes, fwd.unique) == (CONVERTED, (new,), new), fwd
@@ -85,8 +58,8 @@ def test_a_code_valid_in_both_years_maps_to_itself():
 
 def test_an_old_code_still_valid_is_not_replaced_by_the_code_carved_out_of_it():
     # rows whose old code stays valid after the change: the old code is kept
-    kept = [(new, eff, old) for new, eff, old in _rows("dx")
-            if eff == 20231001 and _valid("dx", 401, old) and _valid("dx", 410, old) and _valid("dx", 410, new)]
+    kept = [(new, eff, old) for new, eff, old in rows("dx")
+            if eff == 20231001 and valid("dx", 401, old) and valid("dx", 410, old) and valid("dx", 410, new)]
     assert len(kept) > 100
     for new, _, old in kept[:50]:
         assert grouper.convert_dx(old, 2023, 2024).status == UNCHANGED
@@ -100,7 +73,7 @@ def test_changes_are_followed_through_several_years():
     assert r.steps[0].code == "E780" and r.steps[1].code in r.steps[0].to
     assert set(r.codes) == ({"E7800"} | set(r.steps[1].to)) and r.status == AMBIGUOUS
     for c in r.codes:
-        assert _valid("dx", 440, c)
+        assert valid("dx", 440, c)
 
 
 def test_a_deleted_code_without_a_row_and_the_end_of_the_data_are_reported():
@@ -122,7 +95,7 @@ def test_batch_forms_keep_every_row_in_order():
     assert [g.code for g in got] == codes
     arr = np.array(["B8801", "I10"])
     assert [g.codes for g in grouper.convert_dx_batch(arr, 2026, 2025)] == [("B880",), ("I10",)]
-    old, new = _one_to_one_deleted_in_fy2025("pr")
+    old, new = one_to_one_deleted_in_fy2025("pr")
     assert [g.codes for g in grouper.convert_pr_batch((old, new), 2024, 2025)] == [(new,), (new,)]
 
 
@@ -137,7 +110,7 @@ def test_code_sets_named_by_fiscal_year_date_or_version():
 
 
 def test_claim_codes_applies_unique_conversions_and_lists_the_others():
-    old, new = _one_to_one_deleted_in_fy2025("dx")
+    old, new = one_to_one_deleted_in_fy2025("dx")
     dx, pr, conversions = Converter().claim_codes([old, "I10", "B880"], ["0SR9019"], "2024-06-30", "42.0")
     assert dx == [new, "I10", "B880"] and pr == ["0SR9019"]
     # B880 is valid in v42.0 (split only in FY2026): unchanged, not listed
@@ -159,17 +132,17 @@ def test_tables_without_conversion_data_say_how_to_build_them(tmp_path):
 def test_a_code_carved_out_before_the_deletion_is_not_a_replacement():
     # old code O: a row on a date O stayed valid (a new code carved out of it), then a row on
     # the date O was deleted; from FY2023 to FY2027 only the deletion's codes replace O
-    rows = _rows("dx")
+    all_rows = rows("dx")
     by_old = {}
-    for new, eff, old in rows:
+    for new, eff, old in all_rows:
         by_old.setdefault(old, []).append((eff, new))
     v_of = {20221001: 400, 20231001: 410, 20241001: 420, 20251001: 430}
     cases = []
     for old, rs in by_old.items():
-        if _valid("dx", 440, old) or not _valid("dx", 400, old):
+        if valid("dx", 440, old) or not valid("dx", 400, old):
             continue
-        carved = {n for e, n in rs if e in v_of and _valid("dx", v_of[e], old)}
-        deleted = {n for e, n in rs if e in v_of and not _valid("dx", v_of[e], old)}
+        carved = {n for e, n in rs if e in v_of and valid("dx", v_of[e], old)}
+        deleted = {n for e, n in rs if e in v_of and not valid("dx", v_of[e], old)}
         if carved and deleted and not carved & deleted:
             cases.append((old, carved, deleted))
     assert cases, "the tables hold no carve-out followed by a deletion"

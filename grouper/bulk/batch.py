@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from ..engine.compiled import compiled
-from ..reading import version_warnings
+from ..reading import conversion_warnings, version_warnings
 from ..reading.columns import records_of
 from ..tables import default as _default_tables
 from .columns import Columns
@@ -72,8 +72,13 @@ def _py(v):
 CHUNK = 50_000
 
 
-def group_batch(claims, *, version=None, tables=None, details: bool = False, columns=None) -> BatchResult:
+def group_batch(claims, *, version=None, tables=None, details: bool = False, columns=None,
+                convert_codes: bool = False) -> BatchResult:
     """Group many claims; results identical to :func:`grouper.group`, row for row.
+
+    ``convert_codes`` converts each claim's codes to the code set of the version used, as
+    :func:`grouper.group` does; the result then has a ``conversions`` column: per row the
+    CODE_CONVERSION warnings (dicts) of its codes.
 
     A table in the wide layout (a DataFrame, Arrow table, dict of columns or list of row dicts
     with ``DX1``, ``POA1``, ``PX1`` ... columns instead of ``pdx``/``sdx`` lists) is read with
@@ -88,7 +93,7 @@ def group_batch(claims, *, version=None, tables=None, details: bool = False, col
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        out = _group_batch(claims, version, tables, details, columns)
+        out = _group_batch(claims, version, tables, details, columns, convert_codes)
     finally:
         if was_enabled:
             gc.enable()
@@ -113,24 +118,27 @@ def _warn_missing_weights(out: BatchResult, ts) -> None:
                           stacklevel=3)
 
 
-def _group_batch(claims, version, tables, details: bool, columns=None) -> BatchResult:
+def _group_batch(claims, version, tables, details: bool, columns=None, convert_codes=False) -> BatchResult:
     ts = tables or _default_tables()
     if isinstance(claims, Columns):
+        if convert_codes:
+            raise ValueError("convert_codes needs the claims themselves, not Columns already read")
         return BatchResult(*_group_columns(claims, version, ts, details))
     records = records_of(claims, columns)
-    parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts),
-                            version, ts, details)
+    parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts,
+                                                 convert_codes=convert_codes),
+                            version, ts, details, convert_codes)
              for a in range(0, len(records), CHUNK)]
     if len(parts) == 1:
         return BatchResult(*parts[0])
     if not parts:
         return BatchResult(*_group_columns(Columns.from_records([], version=version, tables=ts), version, ts,
-                                           details))
+                                           details, convert_codes))
     out = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     return BatchResult(out, [r for p in parts for r in p[1]] if details else None)
 
 
-def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, list | None]:
+def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False) -> tuple[dict, list | None]:
     n = cols.n
     out = {k: np.zeros(n, dtype=np.int32) for k in ("version", "initial_drg", "initial_mdc", "final_drg",
                                                     "final_mdc", "initial_base_drg", "final_base_drg",
@@ -156,6 +164,11 @@ def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, lis
         e = cols.error[i]
         out["error"][i] = e.code
         out["error_message"][i] = str(e)
+    if convert_codes:
+        out["conversions"] = np.empty(n, dtype=object)
+        for i in range(n):
+            got = cols.conversions.get(i, ())
+            out["conversions"][i] = [w.to_dict() for w in conversion_warnings(got, int(out["version"][i]))]
     if fallback_rows or details:
         from ..engine.pipeline import group
         rows = range(n) if details else fallback_rows
@@ -164,7 +177,8 @@ def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, lis
             if cols.error[i] is not None:
                 continue
             rec = cols.records[i] if cols.records is not None else None
-            r = group(rec, tables=ts, version=version, details=details) if rec is not None else None
+            r = (group(rec, tables=ts, version=version, details=details, convert_codes=convert_codes)
+                 if rec is not None else None)
             if details:
                 results[i] = r
             _fill_from_result(out, i, r)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings as _warnings
 
 from ..engine.pipeline import group
-from ..reading import Claim, ClaimError, claim_warnings, normalize_claim, quick_clean, read_claim, version_warnings
+from ..reading import Claim, ClaimError, claim_warnings, quick_clean, read, read_claim, version_warnings
 
 
 def error_record(claim, code: str, message: str, line=None, field=None, value=None) -> dict:
@@ -19,7 +19,8 @@ def error_record(claim, code: str, message: str, line=None, field=None, value=No
     return {"id": cid, "line": line, "error": {"code": code, "message": message, "field": field, "value": v}}
 
 
-def group_record(claim, *, line=None, read_error=None, normalize=False, version=None, tables=None) -> dict:
+def group_record(claim, *, line=None, read_error=None, normalize=False, version=None, tables=None,
+                 convert_codes=False) -> dict:
     """Group a claim given as a dict; never raises for bad input."""
     if read_error is not None:
         return error_record(None, read_error[0], read_error[1], line)
@@ -29,7 +30,8 @@ def group_record(claim, *, line=None, read_error=None, normalize=False, version=
     if tables is not None:
         ts = tables if not isinstance(tables, str) else _tableset(tables)
     try:
-        result = group(claim, tables=ts, normalize=normalize, version=version, details=True)
+        result = group(claim, tables=ts, normalize=normalize, version=version, details=True,
+                       convert_codes=convert_codes)
     except ClaimError as exc:
         return error_record(claim, exc.code, str(exc), line, exc.field, exc.value)
     rec = result.to_dict()
@@ -57,19 +59,23 @@ SUMMARY_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_m
                   "hac_status", "num_hac_categories_satisfied", "weight", "gmlos", "amlos")
 
 
-def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True) -> list[dict]:
-    """Claim-level results of a chunk of file rows through the vectorized batch path."""
+def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True,
+                    convert_codes=False) -> list[dict]:
+    """Claim-level results of a chunk of file rows through the vectorized batch path.  With
+    ``normalize`` or ``convert_codes`` each claim is read first (those edits made and kept for
+    its warnings), then the edited claims are grouped."""
     from .batch import WeightsUnavailableWarning, group_batch
     ts = _tableset(tables) if isinstance(tables, str) else tables
-    claims, where, changes = [], [], {}
+    tset = ts or _default()
+    claims, where, edits = [], [], {}
     for k, row in enumerate(rows):
         if row.error is None:
             c = row.claim
-            if normalize and isinstance(c, dict):
+            if (normalize or convert_codes) and isinstance(c, dict):
                 try:
-                    cl, ch = normalize_claim(Claim.from_dict(c))
-                    c, changes[len(claims)] = cl, ch
-                except Exception:  # unreadable claims are reported by group_batch
+                    got = read(c, tset, version=version, normalize=normalize, convert_codes=convert_codes)
+                    c, edits[len(claims)] = got.raw, (got.changes, got.conversions)
+                except ClaimError:  # unreadable claims are reported by group_batch
                     pass
             claims.append(c)
             where.append(k)
@@ -77,7 +83,6 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
         _warnings.simplefilter("ignore", WeightsUnavailableWarning)
         out = group_batch(claims, version=version, tables=ts) if claims else None
     cols = _plain_columns(out) if out is not None else {}
-    tset = ts or _default()
     vtabs: dict = {}
     recs = []
     j = 0
@@ -102,11 +107,11 @@ def summary_records(rows, *, normalize=False, version=None, tables=None, warning
             rec["final_drg_description"] = vt.drg_titles.get(rec["final_drg"], "")
             rec["error"] = None
             if warnings:
-                if j not in changes and quick_clean(claim, vt, tset):
+                if j not in edits and quick_clean(claim, vt, tset):
                     rec["warnings"] = [w.to_dict() for w in version_warnings(v, tset)]
                 else:
                     cl = claim if isinstance(claim, Claim) else Claim.from_dict(claim)
-                    ws = claim_warnings(cl, read_claim(cl, v), tset, changes.get(j, ()))
+                    ws = claim_warnings(cl, read_claim(cl, v), tset, *edits.get(j, ((), ())))
                     rec["warnings"] = [w.to_dict() for w in ws]
         recs.append(rec)
         j += 1

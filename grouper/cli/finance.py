@@ -2,12 +2,14 @@
 
     python -m grouper audit claims.jsonl -o audit.jsonl --hospital hospital.json --report audit.html
     python -m grouper audit claims.jsonl --what-if CLAIM_ID [--hospital hospital.json]
+    python -m grouper audit claims.jsonl --regroup-under 44.0 -o regrouped.jsonl
     python -m grouper estimate stays.jsonl -o estimates.jsonl --hospital hospital.json --report estimate.html
 
 Input: the claim files of ``python -m grouper group`` (JSON lines or wide CSV, with the same
 column options: ``--column``, ``--preset``, ``--date-format`` ...), with extra fields:
 ``billed_drg`` (audit, required), ``paid_amount``, ``admission_date`` / ``los`` and ``charges``
-(optional).  Each claim is grouped under the version in force at its discharge date.  Output:
+(optional).  Each claim is grouped under the version in force at its discharge date (with
+``--regroup-under``: under the version given, after converting its codes).  Output:
 one row per input row, in order (JSON lines, or CSV for a ``.csv`` name), written atomically;
 rows that cannot be read or grouped carry an ``error``; a stay that groups but cannot be priced
 (DRG 999, a transfer without its length of stay) carries ``not_priced`` with the reason.  Exit
@@ -28,7 +30,7 @@ AUDIT_CSV = ["id", "line", "discharge_date", "version", "fiscal_year", "billed_d
              "billed_weight", "regrouped_weight", "weight_difference", "billed_payment", "regrouped_payment",
              "payment_difference", "paid_amount", "paid_difference", "reason_kind", "reason_group", "reason",
              "reason_codes", "return_code", "regrouped_mdc", "regrouped_title", "estimate_note", "not_modelled",
-             "error"]
+             "version_in_force", "conversions", "error"]
 ESTIMATE_CSV = ["id", "line", "fiscal_year", "version", "drg", "drg_title", "mdc", "weight", "los",
                 "discharge_status", "wage_index", "gaf", "capital_rate", "operating_full", "transfer",
                 "transfer_fraction", "operating_base", "operating_ime", "operating_dsh", "capital_base", "capital_ime",
@@ -43,6 +45,10 @@ def register(subparsers) -> None:
     a.add_argument("-o", "--output", help="audit rows (.jsonl[.gz] or .csv); default stdout")
     a.add_argument("--hospital", metavar="CONFIG", help="hospital settings (JSON or TOML) for payment estimates")
     a.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
+    a.add_argument("--regroup-under", metavar="VERSION", dest="regroup_under",
+                   help="regroup every claim under this grouper version (e.g. 44.0) instead of the one in force at "
+                        "discharge, after converting its codes to that version's code set (CMS's ICD-10 "
+                        "conversion tables); the conversions are listed among the reasons")
     a.add_argument("--what-if", metavar="CLAIM_ID", dest="what_if",
                    help="only show, for this claim, the DRG without each secondary diagnosis and each procedure")
     _common(a)
@@ -169,6 +175,12 @@ def cmd_audit(args) -> int:
         return 2
     if args.what_if is not None:
         return _what_if(args, rows, hospital, what_if)
+    if args.regroup_under is not None:
+        from ..tables import VersionError, default
+        try:
+            default().resolve(args.regroup_under)
+        except VersionError as exc:
+            return _usage_error(f"--regroup-under: {exc}")
     out_rows = []
     kept = []
     stats = RunStats()
@@ -179,7 +191,7 @@ def cmd_audit(args) -> int:
                 out_rows.append(AuditRow(id=None, line=row.line, reason=row.error[1], reason_kind="ERROR",
                                          error=row.error[1]))
                 continue
-            out_rows.append(audit_claim(claim, hospital, line=row.line))
+            out_rows.append(audit_claim(claim, hospital, line=row.line, regroup_under=args.regroup_under))
             if isinstance(claim, dict):
                 stats.add(_warnings_of(claim))
     except (TableIntegrityError, IppsIntegrityError) as exc:

@@ -43,6 +43,7 @@ OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
 def _options(args, fmt_out: str) -> dict:
     detail = getattr(args, "detail", None) or ("summary" if fmt_out == "csv" else "full")
     return {"normalize": bool(getattr(args, "normalize", False)),
+            "convert_codes": bool(getattr(args, "convert_codes", False)),
             "version": getattr(args, "version", None),
             "tables": getattr(args, "tables", None),
             "detail": detail,
@@ -285,7 +286,7 @@ def cmd_demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m grouper",
-                                 description="MS-DRG grouper identical to the CMS grouper (v40.0-v43.1).")
+                                 description="MS-DRG grouper identical to the CMS grouper (v40.0-v44.0).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("group", help="group a file of claims (JSON lines or CSV)")
     g.add_argument("input", help="claims file: .jsonl[.gz] in the labelled-claims schema or .csv[.gz]/.tsv/.txt "
@@ -297,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--normalize", action="store_true",
                    help="clean unambiguous code formatting (dots, blanks, case) before grouping; "
                         "each change is reported as a warning")
+    g.add_argument("--convert-codes", action="store_true",
+                   help="convert each claim's codes from the code set of its discharge date to that of the "
+                        "version used (with --version: regroup old claims under a newer version), with CMS's "
+                        "ICD-10 conversion tables; each conversion is reported as a warning")
     g.add_argument("--detail", choices=["full", "summary"],
                    help="full: every CMS output field incl. per-code flags (default for JSON lines); "
                         "summary: claim-level fields only, vectorized and much faster (default for CSV)")

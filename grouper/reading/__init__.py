@@ -15,7 +15,15 @@ Owns:
 May import: :mod:`grouper.tables` (version resolution; code look-ups for the warnings).
 Nothing here knows the grouping rules.
 """
-from .checks import WARNING_CODES, ClaimWarning, check_claim, claim_warnings, quick_clean, version_warnings
+from .checks import (
+    WARNING_CODES,
+    ClaimWarning,
+    check_claim,
+    claim_warnings,
+    conversion_warnings,
+    quick_clean,
+    version_warnings,
+)
 from .claim import Claim, Diagnosis
 from .columns import ReadColumns, arrays_to_records, records_of
 from .errors import ERROR_CODES, ClaimError
@@ -25,5 +33,6 @@ from .values import HospitalStatus
 
 __all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "ERROR_CODES", "HospitalStatus", "ReadClaim",
            "ReadColumns", "Reading", "WARNING_CODES", "arrays_to_records", "check_claim", "claim_warnings",
+           "conversion_warnings",
            "normalize_claim", "quick_clean", "read", "read_claim", "read_mapping", "records_of", "version_warnings",
            "resolve_version"]

@@ -41,6 +41,9 @@ WARNING_CODES = {
     "CODE_UNKNOWN": "code not found in any grouper version of the tables",
     "CODE_OTHER_VERSION": "code not valid in the grouper version used, but valid in another",
     "CODE_NORMALIZED": "code cleaned before grouping (normalize option)",
+    "CODE_CONVERSION": "code not in the code set of the grouper version used: converted to its one replacement "
+                       "from the claim's own date, or kept as written when CMS's conversion tables give several "
+                       "replacements or none (convert_codes option)",
     "CODE_EMPTY": "empty secondary-diagnosis or procedure entry (ignored, as CMS does)",
     "CODE_CLUSTER_PSEUDO": "a Z@nnnn procedure-cluster pseudo-code given as a procedure; CMS accepts it",
     "DUPLICATE_SDX": "secondary diagnosis listed more than once",
@@ -117,14 +120,25 @@ def _code_checks(out: list, field: str, raw, version: int, tables, kind: str) ->
         _w(out, "CODE_UNKNOWN", field, raw, f"{field}: {raw!r} is not a code of any grouper version")
 
 
-def claim_warnings(claim, read: ReadClaim, tables, changes=()) -> tuple[ClaimWarning, ...]:
+def claim_warnings(claim, read: ReadClaim, tables, changes=(), conversions=()) -> tuple[ClaimWarning, ...]:
     """Every warning of a claim (a Claim or a claim mapping) and the way the grouper read it:
     one CODE_NORMALIZED per code the ``normalize`` option cleaned (``changes``: (field, before,
-    after)), then :func:`check_claim`."""
+    after)), one CODE_CONVERSION per code the ``convert_codes`` option reported
+    (``conversions``: (field, Conversion)), then :func:`check_claim`."""
     if not isinstance(claim, Claim):
         claim = Claim.from_dict(claim)
-    return tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
-                 for f, before, after in changes) + check_claim(claim, read, tables)
+    return (tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
+                  for f, before, after in changes)
+            + conversion_warnings(conversions, read.version) + check_claim(claim, read, tables))
+
+
+def conversion_warnings(conversions, version: int) -> tuple[ClaimWarning, ...]:
+    """CODE_CONVERSION warnings of the ``convert_codes`` option's (field, Conversion) pairs."""
+    out = []
+    for field, c in conversions:
+        kept = "" if c.status == "CONVERTED" else f"; kept as written (not valid in v{label(version)})"
+        out.append(ClaimWarning("CODE_CONVERSION", field, c.code, f"{field}: {c.message}{kept}"))
+    return tuple(out)
 
 
 def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:

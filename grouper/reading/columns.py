@@ -64,11 +64,14 @@ class ReadColumns:
         self.error: list = [None] * n
         self.error_rows: list[int] = []
         self.records: list | None = None       # the input records, for the per-claim fallback
+        self.conversions: dict = {}            # row -> (field, Conversion), with convert_codes
         self.tables = None                     # the table set the claims were read against
 
     @classmethod
-    def from_records(cls, records, *, version=None, tables=None):
-        """From claim mappings (JSON-lines schema) or :class:`~grouper.reading.claim.Claim` objects."""
+    def from_records(cls, records, *, version=None, tables=None, convert_codes: bool = False):
+        """From claim mappings (JSON-lines schema) or :class:`~grouper.reading.claim.Claim` objects.
+        ``convert_codes``: every claim is read through :func:`~grouper.reading.stage.read` with
+        that option; ``conversions`` holds per row what it reported."""
         if tables is None:
             from ..tables import default
             tables = default()
@@ -89,9 +92,11 @@ class ReadColumns:
         sexes, dstats, hosps, versions = col.sex, col.dstat, col.hospital, col.version
         for i, rec in enumerate(records):
             try:
-                if type(rec) is not dict:
-                    raw, claim, _ = read(rec, ts, version=version)
-                    col._store(i, claim, getattr(raw, "id", None))
+                if type(rec) is not dict or convert_codes:
+                    got = read(rec, ts, version=version, convert_codes=convert_codes)
+                    col._store(i, got.claim, getattr(got.raw, "id", None))
+                    if got.conversions:
+                        col.conversions[i] = got.conversions
                     continue
                 if "pdx" not in rec or type(rec["pdx"]) is not str:
                     check_mapping_pdx(rec)

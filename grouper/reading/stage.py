@@ -23,6 +23,7 @@ import attrs
 
 from ..tables.versions import VersionError
 from .claim import MISSING, Claim
+from .convert import convert_claim
 from .errors import ClaimError
 from .normalize import normalize_claim
 from .values import (
@@ -60,15 +61,18 @@ class Reading(NamedTuple):
     raw: object          # the claim as given (a dict, or a Claim), kept for the warnings
     claim: ReadClaim     # the claim as read, version resolved
     changes: tuple       # (field, before, after) of each code the ``normalize`` option cleaned
+    conversions: tuple = ()   # (field, Conversion) of each code the ``convert_codes`` option reports
 
 
-def read(claim, tables, *, version=None, normalize: bool = False) -> Reading:
+def read(claim, tables, *, version=None, normalize: bool = False, convert_codes: bool = False) -> Reading:
     """Read one claim: a dict in the JSON-lines schema, a :class:`Claim` or another mapping.
 
     ``version`` overrides the claim's own version / discharge date; ``normalize`` cleans
-    unambiguous code formatting first (:func:`~grouper.reading.normalize.normalize_claim`).
-    Raises :class:`ClaimError` when the claim cannot be grouped at all."""
-    if type(claim) is dict and not normalize:
+    unambiguous code formatting first (:func:`~grouper.reading.normalize.normalize_claim`);
+    ``convert_codes`` then converts the codes from the code set of the claim's discharge date
+    to that of the version used (:func:`~grouper.reading.convert.convert_claim`).  ``raw`` is
+    the claim after both.  Raises :class:`ClaimError` when the claim cannot be grouped at all."""
+    if type(claim) is dict and not normalize and not convert_codes:
         # the common input: read the mapping directly (no Claim object is built)
         if type(claim.get("pdx")) is not str:
             check_mapping_pdx(claim)
@@ -77,10 +81,12 @@ def read(claim, tables, *, version=None, normalize: bool = False) -> Reading:
     claim = as_claim(claim)
     check_pdx(claim.pdx)
     v = resolve_version(tables, claim.version, claim.discharge_date, version)
-    changes = ()
+    changes = conversions = ()
     if normalize:
         claim, changes = normalize_claim(claim)
-    return Reading(claim, read_claim(claim, v), tuple(changes))
+    if convert_codes:
+        claim, conversions = convert_claim(claim, tables, v)
+    return Reading(claim, read_claim(claim, v), tuple(changes), conversions)
 
 
 def as_claim(claim) -> Claim:

@@ -171,7 +171,9 @@ class Converter:
         v = self.tables.resolve(version=parse_version(value))
         return self.tables.version(v).effective_from
 
-    def _valid(self, kind: str, when: _dt.date):
+    def valid_on(self, kind: str, when: _dt.date):
+        """``valid(code) -> bool``: the code is in the code set of ``when`` (the grouper version
+        in force on that date lists it); VersionError when no version covers the date."""
         vt = self.tables.version(discharge_date=when)
         arr = vt.dx_mdc if kind == "dx" else vt.pr_attr
         index = self.tables.dx_index if kind == "dx" else self.tables.pr_index
@@ -187,7 +189,7 @@ class Converter:
         if kind not in ("dx", "pr"):
             raise ValueError(f"kind must be 'dx' or 'pr', not {kind!r}")
         source, target = self.when(from_), self.when(to)
-        return self._convert(kind, code, source, target, self._valid(kind, target), self._index(kind))
+        return self._convert(kind, code, source, target, self.valid_on(kind, target), self._index(kind))
 
     def _convert(self, kind, code, source, target, valid, index) -> Conversion:
         if not isinstance(code, str) or not code.strip():
@@ -239,7 +241,7 @@ class Converter:
             valid = cache.get(eff)
             if valid is None:
                 try:
-                    valid = self._valid(kind, _from_int(eff))
+                    valid = self.valid_on(kind, _from_int(eff))
                 except VersionError:
                     valid = _never
                 cache[eff] = valid
@@ -250,7 +252,7 @@ class Converter:
         """One :class:`Conversion` per entry of ``codes`` (any iterable, e.g. a list or a numpy
         array of str), in order; entries that are not codes get ``INVALID_INPUT``."""
         source, target = self.when(from_), self.when(to)
-        valid, index = self._valid(kind, target), self._index(kind)
+        valid, index = self.valid_on(kind, target), self._index(kind)
         memo: dict = {}
         out = []
         for code in codes:
@@ -280,7 +282,8 @@ def _default() -> TableSet:
     return default()
 
 
-def _converter(tables) -> Converter:
+def converter(tables=None) -> Converter:
+    """The :class:`Converter` of a table set (default: the default tables), made once per set."""
     ts = tables or _default()
     return ts.cached("converter", lambda: Converter(ts))
 
@@ -288,19 +291,19 @@ def _converter(tables) -> Converter:
 def convert_dx(code, from_fy, to_fy, *, tables=None) -> Conversion:
     """Convert an ICD-10-CM code from the code set of ``from_fy`` to that of ``to_fy``
     (fiscal years, dates or grouper versions); see :mod:`grouper.tables.convert`."""
-    return _converter(tables).convert("dx", code, from_fy, to_fy)
+    return converter(tables).convert("dx", code, from_fy, to_fy)
 
 
 def convert_pr(code, from_fy, to_fy, *, tables=None) -> Conversion:
     """Convert an ICD-10-PCS code; as :func:`convert_dx`."""
-    return _converter(tables).convert("pr", code, from_fy, to_fy)
+    return converter(tables).convert("pr", code, from_fy, to_fy)
 
 
 def convert_dx_batch(codes, from_fy, to_fy, *, tables=None) -> list[Conversion]:
     """:func:`convert_dx` for every entry of ``codes`` (list, tuple, numpy array...), in order."""
-    return _converter(tables).convert_many("dx", codes, from_fy, to_fy)
+    return converter(tables).convert_many("dx", codes, from_fy, to_fy)
 
 
 def convert_pr_batch(codes, from_fy, to_fy, *, tables=None) -> list[Conversion]:
     """:func:`convert_pr` for every entry of ``codes``, in order."""
-    return _converter(tables).convert_many("pr", codes, from_fy, to_fy)
+    return converter(tables).convert_many("pr", codes, from_fy, to_fy)
