@@ -5,8 +5,9 @@ Owns the file formats: JSON lines and the wide CSV layout in (:mod:`.readers`, o
 May import: the standard library and attrs only -- nothing of the grouper; a row's claim
 is a plain dict that the reading stage (:mod:`grouper.reading`) reads like any other input.
 """
-from .readers import CsvLayout, JsonlReader, Row, detect_format, read_csv, read_jsonl, read_rows
+from .readers import (CsvLayout, InputError, JsonlReader, Row, check_input, detect_format, read_csv, read_jsonl,
+                      read_rows)
 from .writers import AtomicWriter
 
-__all__ = ["AtomicWriter", "CsvLayout", "JsonlReader", "Row", "detect_format", "read_csv", "read_jsonl",
-           "read_rows"]
+__all__ = ["AtomicWriter", "CsvLayout", "InputError", "JsonlReader", "Row", "check_input", "detect_format",
+           "read_csv", "read_jsonl", "read_rows"]
