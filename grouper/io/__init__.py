@@ -7,7 +7,7 @@ is a plain dict that the reading stage (:mod:`grouper.reading`) reads like any o
 """
 from .readers import (CsvLayout, InputError, JsonlReader, Row, check_input, detect_format, read_csv, read_jsonl,
                       read_rows)
-from .writers import AtomicWriter
+from .writers import AtomicWriter, OutputError, json_line
 
-__all__ = ["AtomicWriter", "CsvLayout", "InputError", "JsonlReader", "Row", "check_input", "detect_format",
-           "read_csv", "read_jsonl", "read_rows"]
+__all__ = ["AtomicWriter", "CsvLayout", "InputError", "JsonlReader", "OutputError", "Row", "check_input",
+           "detect_format", "json_line", "read_csv", "read_jsonl", "read_rows"]
