@@ -9,16 +9,18 @@ fields: ``billed_drg`` (audit, required), ``paid_amount``, ``admission_date`` / 
 ``charges`` (optional).  Each claim is grouped under the version in force at its discharge
 date.  Output: one row per input row, in order (JSON lines, or CSV for a ``.csv`` name),
 written atomically; rows that cannot be audited carry an ``error``.  Exit status: 0 when every
-row was processed, 1 when some rows carry an error, 2 for a usage error.
+row was processed, 1 when some rows carry an error, 2 when the run could not be done (a usage
+error, an output that cannot be written: one line on stderr), 130/143 when stopped by Ctrl-C /
+SIGTERM (``docs/reliability.md``).  ``audit`` streams: each row is written before the next is read.
 """
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from decimal import Decimal
 
 from .. import io as gio
+from .run import Terminated, stdout_closed, stopped
 
 EXTRA_FIELDS = ("billed_drg", "paid_amount", "admission_date", "los", "charges")
 
@@ -92,13 +94,20 @@ def _write(out, rec: dict, writer) -> None:
     if writer is not None:
         writer.writerow({k: (";".join(v) if isinstance(v, list) else v) for k, v in rec.items()})
     else:
-        out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n")
+        out.write(gio.json_line(rec, default=_json_default))
 
 
-def _write_report(path, html: str) -> None:
-    """Write an HTML report atomically (temporary file renamed into place)."""
-    with gio.AtomicWriter(str(path)) as f:
-        f.write(html)
+def _write_report(path, html: str) -> int | None:
+    """Write an HTML report atomically (temporary file renamed into place); None when written,
+    else the exit status after a one-line message."""
+    try:
+        with gio.AtomicWriter(str(path)) as f:
+            f.write(html)
+    except gio.OutputError as exc:
+        return _usage_error(str(exc))
+    except OSError as exc:
+        return _usage_error(f"cannot write {path}: {exc.strerror or exc}")
+    return None
 
 
 def _is_csv(path: str | None) -> bool:
@@ -109,8 +118,9 @@ def _inputs(args):
     """(hospital, rows) of a finance command; (None, None) after reporting a usage error."""
     from ..finance.payment import EstimateError
     try:
+        gio.check_input(args.input)
         return _hospital(args), list(_rows(args))
-    except (EstimateError, ValueError, OSError) as exc:
+    except (EstimateError, ValueError, OSError, gio.InputError) as exc:
         _usage_error(str(exc))
         return None, None
 
@@ -124,53 +134,106 @@ def _usage_error(msg: str) -> int:
 
 
 def cmd_audit(args) -> int:
+    """Audit row by row: each claim is read, audited and written before the next is read, so
+    memory stays bounded whatever the file size (the rows are kept only for ``--report``)."""
     from ..finance.audit import AuditRow, audit_claim, what_if
+    from ..finance.payment import EstimateError
     from ..tables import TableIntegrityError
     from ..tables.ipps import IppsIntegrityError
-    hospital, rows = _inputs(args)
-    if rows is None:
-        return 2
-    if args.what_if is not None:
-        return _what_if(args, rows, hospital, what_if)
-    out_rows = []
     try:
-        for row, claim in rows:
+        gio.check_input(args.input)
+        hospital = _hospital(args)
+        gio.CsvLayout.parse(args.column, args.delimiter)
+    except (EstimateError, ValueError, OSError, gio.InputError) as exc:
+        return _usage_error(str(exc))
+    if args.what_if is not None:
+        try:
+            return _what_if(args, _rows(args), hospital, what_if)
+        except gio.InputError as exc:
+            return _usage_error(str(exc))
+    tally = _AuditTally(keep=bool(args.report))
+
+    def records():
+        for row, claim in _rows(args):
             if row.error is not None:
-                out_rows.append(AuditRow(id=None, line=row.line, reason=row.error[1], reason_kind="ERROR",
-                                         error=row.error[1]))
-                continue
-            out_rows.append(audit_claim(claim, hospital, line=row.line))
+                r = AuditRow(id=None, line=row.line, reason=row.error[1], reason_kind="ERROR", error=row.error[1])
+            else:
+                r = audit_claim(claim, hospital, line=row.line)
+            tally.add(r)
+            yield r.to_dict()
+
+    try:
+        status = _write_all(args, args.output or "-", records(), AUDIT_CSV)
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    _write_all(args.output or "-", (r.to_dict() for r in out_rows), AUDIT_CSV)
+    if status is not None:
+        return status
     if args.report:
         from ..finance.report import render_audit_html
-        _write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts))
+        status = _write_report(args.report, render_audit_html(tally.rows, hospital=hospital, charts=args.charts))
+        if status is not None:
+            return status
     if not args.quiet:
-        _audit_summary(out_rows, hospital)
-    return 1 if any(r.error for r in out_rows) else 0
+        tally.summary(hospital)
+    return 1 if tally.errors else 0
 
 
-def _write_all(path: str, records, csv_fields) -> None:
-    """Write records atomically as JSON lines, or as CSV with csv_fields when path ends in .csv."""
-    with gio.AtomicWriter(path) as out:
-        writer = None
-        if _is_csv(path):
-            writer = csv.DictWriter(out, fieldnames=csv_fields, extrasaction="ignore")
-            writer.writeheader()
-        for rec in records:
-            _write(out, rec, writer)
+class _AuditTally:
+    """The counts of the summary line, and the rows themselves when a report needs them."""
+
+    def __init__(self, keep: bool):
+        self.rows: list | None = [] if keep else None
+        self.n = self.errors = self.diffs = 0
+        self.net = Decimal(0)
+
+    def add(self, r) -> None:
+        self.n += 1
+        if r.error is not None:
+            self.errors += 1
+        else:
+            self.diffs += not r.match
+            if r.payment_difference is not None:
+                self.net += r.payment_difference
+        if self.rows is not None:
+            self.rows.append(r)
+
+    def summary(self, hospital) -> None:
+        err = sys.stderr
+        ok = self.n - self.errors
+        print(f"{self.n:,} claims: {ok - self.diffs:,} as billed, {self.diffs:,} different, "
+              f"{self.errors:,} not audited", file=err)
+        if hospital is not None:
+            print(f"estimated payment difference (regrouped - billed): {self.net:,.2f}", file=err)
 
 
-def _audit_summary(rows, hospital) -> None:
-    err = sys.stderr
-    ok = [r for r in rows if r.error is None]
-    diffs = [r for r in ok if not r.match]
-    print(f"{len(rows):,} claims: {len(ok) - len(diffs):,} as billed, {len(diffs):,} different, "
-          f"{len(rows) - len(ok):,} not audited", file=err)
-    if hospital is not None:
-        net = sum((r.payment_difference for r in ok if r.payment_difference is not None), Decimal(0))
-        print(f"estimated payment difference (regrouped - billed): {net:,.2f}", file=err)
+def _write_all(args, path: str, records, csv_fields) -> int | None:
+    """Write records (consumed as they are written) atomically as JSON lines, or as CSV with
+    csv_fields when path ends in .csv.  None when written; else, after a one-line message,
+    the exit status: 2 when the output cannot be written, 130/143 when interrupted."""
+    output = gio.AtomicWriter(path, inputs=[args.input])
+    n = 0
+    try:
+        with output as out:
+            writer = None
+            if _is_csv(path):
+                writer = csv.DictWriter(out, fieldnames=csv_fields, extrasaction="ignore")
+                writer.writeheader()
+            for rec in records:
+                _write(out, rec, writer)
+                n += 1
+    except (KeyboardInterrupt, Terminated) as exc:
+        return stopped(exc, output, n)
+    except BrokenPipeError as exc:
+        if path == "-":
+            return stdout_closed(output, n)
+        return _usage_error(f"cannot write {path}: {exc.strerror}; {output.failed(n)}")
+    except gio.OutputError as exc:
+        return _usage_error(str(exc))
+    except gio.InputError as exc:
+        return _usage_error(f"{exc}; {output.failed(n)}")
+    except OSError as exc:                  # disk full, quota, I/O error
+        return _usage_error(f"cannot write {path}: {exc.strerror or exc}; {output.failed(n)}")
+    return None
 
 
 def _what_if(args, rows, hospital, what_if) -> int:
@@ -250,10 +313,15 @@ def cmd_estimate(args) -> int:
             recs.append(rec)
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    _write_all(args.output or "-", recs, ESTIMATE_CSV)
+    status = _write_all(args, args.output or "-", recs, ESTIMATE_CSV)
+    if status is not None:
+        return status
     if args.report:
         from ..finance.report import render_estimate_html
-        _write_report(args.report, render_estimate_html(ests, errors=errors, hospital=hospital, charts=args.charts))
+        status = _write_report(args.report, render_estimate_html(ests, errors=errors, hospital=hospital,
+                                                                 charts=args.charts))
+        if status is not None:
+            return status
     if not args.quiet:
         total = sum((e.total for e in ests), Decimal(0))
         print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(errors):,} not estimated",

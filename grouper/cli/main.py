@@ -2,15 +2,22 @@
 
 Streaming: input rows are read and grouped in chunks, so memory stays bounded
 whatever the file size; ``--jobs N`` groups chunks in N worker processes
-(results keep input order).  A progress line with rate and ETA is shown on a
-terminal (``--quiet`` or a non-terminal stderr silences it).  The output has
-exactly one row per input row, in input order, and is written atomically.
-The exit status is 0 when every row was grouped, 1 when some rows carry an
-error, 2 for a usage error (bad arguments, unreadable tables).
+(results keep input order; :mod:`.run`).  A progress line with rate and ETA is
+shown on a terminal (``--quiet`` or a non-terminal stderr silences it).  The
+output has exactly one row per input row, in input order, and is written
+atomically (:class:`grouper.io.AtomicWriter`).
+
+Exit status (``docs/reliability.md``): 0 when every row was grouped, 1 when some
+rows carry an error (the output is complete), 2 when the run could not be done
+-- a usage error (bad arguments, unreadable input or tables, an output that
+cannot be written) or a failure during the run (disk full, a worker process
+killed): one line on stderr and no output written -- and 128 + the signal when
+stopped by Ctrl-C (130) or SIGTERM (143), the temporary file removed.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -20,6 +27,7 @@ from collections import Counter
 from itertools import islice
 
 from .. import io as gio
+from .run import Terminated, WorkerError, Workers, exit_status, stdout_closed, stop_on_signals, stopped
 
 CHUNK = 5000
 
@@ -98,8 +106,7 @@ class Progress:
 
 
 def _write_jsonl(out, rec: dict) -> None:
-    out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
-    out.write("\n")
+    out.write(gio.json_line(rec))
 
 
 def _csv_row(rec: dict) -> dict:
@@ -111,17 +118,37 @@ def _csv_row(rec: dict) -> dict:
     return row
 
 
+def _usage_error(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+@contextlib.contextmanager
+def grouped_chunks(chunks, options: dict, jobs: int):
+    """The grouped records of each chunk, in order: here, or in ``jobs`` worker processes
+    (stopped when the block ends, however it ends)."""
+    if jobs > 1:
+        with Workers(jobs, group_rows, options) as pool:
+            yield pool.map(chunks)
+    else:
+        yield (group_rows(c, options) for c in chunks)
+
+
 def cmd_group(args) -> int:
     from ..tables import TableIntegrityError
     layout = gio.CsvLayout.parse(args.column, args.delimiter)
     fmt_in = args.input_format or gio.detect_format(args.input)
     out_path = args.output or "-"
     fmt_out = args.output_format or ("csv" if out_path.endswith((".csv", ".csv.gz")) else "jsonl")
+    if args.jobs < 1 or args.chunk < 1:
+        return _usage_error("--jobs and --chunk must be at least 1")
     try:
+        gio.check_input(args.input)
         size = os.path.getsize(args.input) if args.input != "-" else None
+    except gio.InputError as exc:
+        return _usage_error(str(exc))
     except OSError as exc:
-        print(f"error: {args.input}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return _usage_error(f"{args.input}: {exc.strerror}")
     progress = Progress(not args.quiet and sys.stderr.isatty(), size)
     options = _options(args, fmt_out)
     # fail early (exit 2) when the tables cannot be used at all
@@ -140,43 +167,44 @@ def cmd_group(args) -> int:
     n = 0
     rows = gio.read_rows(args.input, fmt_in, layout)
     chunks = _chunks(rows, args.chunk)
+    output = gio.AtomicWriter(out_path, inputs=[args.input])
     try:
-        with gio.AtomicWriter(out_path) as out:
+        with output as out, grouped_chunks(chunks, options, args.jobs) as results:
             writer = None
             if fmt_out == "csv":
                 writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
                 writer.writeheader()
-            if args.jobs and args.jobs > 1:
-                import multiprocessing as mp
-                ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
-                pool = ctx.Pool(args.jobs)
-                results = pool.imap(_worker, ((c, options) for c in chunks), chunksize=1)
-            else:
-                pool = None
-                results = (group_rows(c, options) for c in chunks)
-            try:
-                for recs in results:
-                    for rec in recs:
-                        n += 1
-                        if rec.get("error"):
-                            outcomes["error:" + rec["error"]["code"]] += 1
-                        else:
-                            outcomes[rec.get("return_code", "?")] += 1
-                        for w in rec.get("warnings") or ():
-                            warn_counts[w["code"]] += 1
-                        if writer is not None:
-                            writer.writerow(_csv_row(rec))
-                        else:
-                            _write_jsonl(out, rec)
-                    progress.update(n, _tell(rows))
-            finally:
-                if pool is not None:
-                    pool.close()
-                    pool.join()
-    except KeyboardInterrupt:
+            for recs in results:
+                for rec in recs:
+                    n += 1
+                    if rec.get("error"):
+                        outcomes["error:" + rec["error"]["code"]] += 1
+                    else:
+                        outcomes[rec.get("return_code", "?")] += 1
+                    for w in rec.get("warnings") or ():
+                        warn_counts[w["code"]] += 1
+                    if writer is not None:
+                        writer.writerow(_csv_row(rec))
+                    else:
+                        _write_jsonl(out, rec)
+                progress.update(n, _tell(rows))
+    except (KeyboardInterrupt, Terminated) as exc:
         progress.done()
-        print("interrupted: no output written", file=sys.stderr)
-        return 130
+        return stopped(exc, output, n)
+    except BrokenPipeError as exc:
+        progress.done()
+        if out_path == "-":
+            return stdout_closed(output, n)
+        return _usage_error(f"cannot write {out_path}: {exc.strerror}; {output.failed(n)}")
+    except gio.OutputError as exc:          # refused before anything was written
+        progress.done()
+        return _usage_error(str(exc))
+    except (gio.InputError, WorkerError) as exc:
+        progress.done()
+        return _usage_error(f"{exc}; {output.failed(n)}")
+    except OSError as exc:                  # writing failed: disk full, quota, I/O error
+        progress.done()
+        return _usage_error(f"cannot write {out_path}: {exc.strerror or exc}; {output.failed(n)}")
     progress.done()
     if not args.quiet:
         _summary(n, outcomes, warn_counts)
@@ -185,11 +213,6 @@ def cmd_group(args) -> int:
 
 def _tell(rows):
     return getattr(rows, "position", None)
-
-
-def _worker(payload):
-    chunk, options = payload
-    return group_rows(chunk, options)
 
 
 def _summary(n, outcomes: Counter, warn_counts: Counter) -> None:
@@ -273,4 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
-    return args.func(args)
+    with stop_on_signals():
+        try:
+            return args.func(args)
+        except (KeyboardInterrupt, Terminated) as exc:
+            print(f"interrupted by {getattr(exc, 'name', 'Ctrl-C (SIGINT)')}", file=sys.stderr)
+            return exit_status(exc)
