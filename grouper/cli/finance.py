@@ -251,13 +251,18 @@ def _what_if(args, rows, hospital, what_if) -> int:
         print(f"claim {args.what_if}: {exc}", file=sys.stderr)
         return 1
     if args.output:
-        with gio.AtomicWriter(args.output) as out:
-            writer = None
-            if _is_csv(args.output):
-                writer = csv.DictWriter(out, fieldnames=list(lines[0].to_dict()))
-                writer.writeheader()
-            for w in lines:
-                _write(out, w.to_dict(), writer)
+        try:
+            with gio.AtomicWriter(args.output, inputs=[args.input]) as out:
+                writer = None
+                if _is_csv(args.output):
+                    writer = csv.DictWriter(out, fieldnames=list(lines[0].to_dict()))
+                    writer.writeheader()
+                for w in lines:
+                    _write(out, w.to_dict(), writer)
+        except gio.OutputError as exc:
+            return _usage_error(str(exc))
+        except OSError as exc:
+            return _usage_error(f"cannot write {args.output}: {exc.strerror or exc}")
         return 0
     money = hospital is not None
     print(f"what-if for claim {args.what_if} (billed DRG {target.get('billed_drg', '-')}):")

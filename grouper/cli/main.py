@@ -248,11 +248,16 @@ def cmd_demo(args) -> int:
           f"(tables: v{min(r.version for r in results) / 10:.1f}-v{max(r.version for r in results) / 10:.1f}); "
           f"group your own file with: python -m grouper group claims.jsonl -o results.jsonl")
     if args.output:
-        with gio.AtomicWriter(args.output) as out:
-            for c, r in zip(claims, results):
-                d = r.to_dict()
-                d["id"] = c["id"]
-                _write_jsonl(out, d)
+        try:
+            with gio.AtomicWriter(args.output) as out:
+                for c, r in zip(claims, results):
+                    d = r.to_dict()
+                    d["id"] = c["id"]
+                    _write_jsonl(out, d)
+        except gio.OutputError as exc:
+            return _usage_error(str(exc))
+        except OSError as exc:
+            return _usage_error(f"cannot write {args.output}: {exc.strerror or exc}")
     return 0
 
 

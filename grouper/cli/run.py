@@ -52,11 +52,14 @@ _STOP_SIGNALS = tuple(getattr(signal, s) for s in ("SIGTERM", "SIGHUP") if hasat
 
 @contextlib.contextmanager
 def stop_on_signals():
-    """SIGTERM/SIGHUP raise :class:`Terminated` while the block runs (main thread only)."""
+    """SIGTERM/SIGHUP raise :class:`Terminated` while the block runs (main thread only;
+    a signal already ignored stays ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = {s: signal.signal(s, _raise_terminated) for s in _STOP_SIGNALS}
+    # a signal ignored by whoever started us (nohup ignores SIGHUP) stays ignored
+    old = {s: signal.signal(s, _raise_terminated) for s in _STOP_SIGNALS
+           if signal.getsignal(s) not in (signal.SIG_IGN, None)}
     try:
         yield
     finally:

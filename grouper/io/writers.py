@@ -115,12 +115,14 @@ class RowStream:
         held: list = []
         old = {}
         if self._posix and threading.current_thread() is threading.main_thread():
-            old = {s: signal.signal(s, lambda signum, frame: held.append(signum)) for s in _STOP_SIGNALS}
+            old = {s: signal.signal(s, lambda signum, frame: held.append(signum)) for s in _STOP_SIGNALS
+                   if signal.getsignal(s) not in (signal.SIG_IGN, None)}
+        deferring = bool(old) or (self._posix and patience is not None)
         deadline = None if patience is None else time.monotonic() + patience
         try:
             while self._off < end and not held:
                 piece = memoryview(data)[self._off:min(end, self._off + self._piece)]
-                if old and not select.select((), (self.fd,), (), 0.1)[1]:
+                if deferring and not select.select((), (self.fd,), (), 0.1)[1]:
                     if deadline is not None and time.monotonic() > deadline:
                         return
                     continue                # a slow reader: wait, looking at signals in between
