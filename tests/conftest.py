@@ -22,3 +22,14 @@ needs_cms = pytest.mark.skipif(not (CMS / "msdrg_combined.bin").exists(),
                                reason=f"CMS release files not present at {CMS} (they are not committed)")
 needs_oracle = pytest.mark.skipif(not ORACLE.exists(),
                                   reason=f"CMS-labelled claims not present at {ORACLE} (they are not committed)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per injected fault and what the program did (tests/test_faults.py records them
+    with ``record_property("fault", ...)``), for the record of a CI run."""
+    lines = [value for rep in terminalreporter.stats.get("passed", ()) if rep.when == "call"
+             for name, value in rep.user_properties if name == "fault"]
+    if lines:
+        terminalreporter.section("faults injected: outcome")
+        for line in lines:
+            terminalreporter.write_line(line)
