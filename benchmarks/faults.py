@@ -83,10 +83,16 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--claims", type=int, default=200_000)
     ap.add_argument("--stops", type=int, default=5, help="interrupted --jobs 2 runs to time")
+    ap.add_argument("--make-claims", metavar="PATH", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.make_claims:
+        audit_claims(a.claims, a.make_claims)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "claims.jsonl")
-        audit_claims(a.claims, src)
+        # in another process: a child's peak RSS (wait4) starts from its parent's at fork, so
+        # this process must stay small
+        subprocess.run([sys.executable, __file__, "--claims", str(a.claims), "--make-claims", src], check=True)
         secs, rss, status = peak_rss([sys.executable, "-m", "grouper", "audit", src, "-o",
                                       os.path.join(tmp, "audit.jsonl"), "--quiet"])
         print(f"audit of {a.claims:,} claims: {secs:.1f} s, peak RSS {rss / 1024:,.0f} MB, exit {status}")
