@@ -26,7 +26,7 @@ import pytest
 import grouper
 from conftest import ROOT, SAMPLE, read_jsonl
 from grouper import cli
-from grouper.io import readers, writers
+from grouper.io import writers
 
 PREVIOUS = "previous output, must survive\n"
 
@@ -291,7 +291,7 @@ def test_a_signal_stops_a_jobs_2_run_in_seconds(tmp_path, long_input, record_pro
         _, err = p.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
-        raise AssertionError(f"{sig.name} to the {to}: still running after 30 s")
+        raise AssertionError(f"{sig.name} to the {to}: still running after 30 s") from None
     took = time.monotonic() - t0
     assert p.returncode == status, err
     assert "Traceback" not in err, err
@@ -317,7 +317,7 @@ def test_a_killed_worker_fails_the_run_naming_it(tmp_path, long_input, record_pr
         _, err = p.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
-        raise AssertionError("a killed worker hung the run")
+        raise AssertionError("a killed worker hung the run") from None
     took = time.monotonic() - t0
     msg = one_error_line(err)
     assert p.returncode == 2 and took < 5
@@ -362,7 +362,7 @@ def test_sigterm_stops_a_run_whose_stdout_reader_stalls(tmp_path, long_input, re
         status = p.wait(timeout=15)
     except subprocess.TimeoutExpired:
         p.kill()
-        raise AssertionError("SIGTERM did not stop a run blocked on its stdout")
+        raise AssertionError("SIGTERM did not stop a run blocked on its stdout") from None
     took = time.monotonic() - t0
     err = p.stderr.read().decode()
     assert status == 143 and first and took < 5, err

@@ -341,7 +341,7 @@ def _check_header(path: str, header: list[str], layout: "CsvLayout", extra_colum
     for pattern, what in ((layout.dx, "diagnosis"), (layout.poa, "POA"), (layout.pr, "procedure")):
         for k, h in layout.indexed(header, pattern):
             seen.setdefault((what, k), []).append(header.index(h))
-    for key, cols in seen.items():
+    for cols in seen.values():
         if len(cols) > 1:
             a, b = sorted(cols)[:2]
             raise InputError(f"{path}: the header has {header[a]!r} (column {a + 1}) and {header[b]!r} "
