@@ -21,6 +21,7 @@ WARNING_EXAMPLES = {
     "CODE_NORMALIZED": {"version": 431, "pdx": "I50.22"},
     "CODE_CONVERSION": {"discharge_date": "2024-05-01", "pdx": "I5022", "sdx": [["C860", "Y"]]},
     "CODE_EMPTY": {"version": 431, "pdx": "I5022", "sdx": [["", "Y"]]},
+    "ENTRY_MALFORMED": {"version": 431, "pdx": "I5022", "sdx": {"J9601": "Y"}},
     "CODE_CLUSTER_PSEUDO": {"version": 431, "pdx": "I442", "procedures": ["Z@0264"]},
     "DUPLICATE_SDX": {"version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"], ["J9601", "Y"]]},
     "SDX_EQUALS_PDX": {"version": 431, "pdx": "I5022", "sdx": [["I5022", "Y"]]},

@@ -45,3 +45,14 @@ def labelled(claim_id: str) -> tuple[dict, dict]:
         _SAMPLE_BY_ID.update((c["id"], c) for c in read_jsonl(SAMPLE))
     c = _SAMPLE_BY_ID[claim_id]
     return {k: v for k, v in c.items() if k not in ("expected", "scenario")}, c["expected"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per injected fault and what the program did (tests/test_faults.py records them
+    with ``record_property("fault", ...)``), for the record of a CI run."""
+    lines = [value for rep in terminalreporter.stats.get("passed", ()) if rep.when == "call"
+             for name, value in rep.user_properties if name == "fault"]
+    if lines:
+        terminalreporter.section("faults injected: outcome")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -92,8 +92,12 @@ def test_a_dict_and_the_same_claim_as_a_Claim_read_the_same(d):
         return
     raw, got = read(Claim.from_dict(d), TS)[:2]
     assert got == from_dict.claim
-    # (compared as text: a NaN value is not equal to itself)
-    assert repr(claim_warnings(d, from_dict.claim, TS)) == repr(claim_warnings(raw, got, TS))
+    # (compared as text: a NaN value is not equal to itself).  An ENTRY_MALFORMED warning may say more
+    # about a mapping's entry as given ({"x": 1}: "a mapping without 'code'") than a Claim can, whose
+    # converter already read that entry as no code: for it, code and field must agree.
+    def shown(warnings):
+        return [(w.code, w.field) if w.code == "ENTRY_MALFORMED" else repr(w) for w in warnings]
+    assert shown(claim_warnings(d, from_dict.claim, TS)) == shown(claim_warnings(raw, got, TS))
 
 
 @FAST

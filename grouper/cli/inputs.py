@@ -20,8 +20,9 @@ STRICT_EXIT = 3
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 
-class InputError(ValueError):
-    """A usage problem with the input or output files or their options (one line, exit 2)."""
+# A usage problem with the input or output files or their options (one line, exit 2): the same
+# error as an input that cannot be read at all.
+InputError = gio.InputError
 
 
 def column_help() -> str:
@@ -78,12 +79,24 @@ def open_rows(args, path: str | None = None):
         raise InputError(f"{path}: permission denied") from None
 
 
+def _special_file(path: str) -> bool:
+    """An existing path that is not a regular file: a FIFO, a device, a socket (written as a
+    stream), or a folder (which the writer refuses with its own message)."""
+    import os
+    import stat
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode)
+
+
 def output_format(path: str, given: str | None) -> str:
     """jsonl or csv for an output path; InputError for an extension that is neither (e.g. .xlsx)."""
     if given:
         return given
-    if path == "-":
-        return "jsonl"
+    if path == "-" or _special_file(path):
+        return "jsonl"          # stdout, a FIFO, a device: a stream, whatever its name (a folder: refused later)
     p = path[:-3] if path.endswith(".gz") else path
     dot = p.rfind(".")
     ext = p[dot:].lower() if dot > p.rfind("/") else ""

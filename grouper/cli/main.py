@@ -2,17 +2,24 @@
 
 Streaming: input rows are read and grouped in chunks, so memory stays bounded
 whatever the file size; ``--jobs N`` groups chunks in N worker processes
-(results keep input order).  A progress line with rate and ETA is shown on a
-terminal (``--quiet`` or a non-terminal stderr silences it).  The output has
-exactly one row per input row, in input order, and is written atomically.
-The exit status is 0 when every row was grouped, 1 when some rows carry an
-error, 2 for a usage error (bad arguments, a mapped column missing, unreadable
-tables), 3 with ``--strict`` when the summary names a fixable pattern.
-Every failure is one line on stderr, never a traceback.
+(results keep input order; :mod:`.run`).  A progress line with rate and ETA is
+shown on a terminal (``--quiet`` or a non-terminal stderr silences it).  The
+output has exactly one row per input row, in input order, and is written
+atomically (:class:`grouper.io.AtomicWriter`).
+
+Exit status (``docs/reliability.md``): 0 when every row was grouped, 1 when some
+rows carry an error (the output is complete), 2 when the run could not be done
+-- a usage error (bad arguments, a mapped column missing, unreadable input or
+tables, an output that cannot be written) or a failure during the run (disk full,
+a worker process killed): one line on stderr and no output written -- 3 with
+``--strict`` when the summary names a fixable pattern, and 128 + the signal when
+stopped by Ctrl-C (130) or SIGTERM (143), the temporary file removed.  Every
+failure is one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -23,6 +30,7 @@ from itertools import islice
 
 from .. import io as gio
 from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
+from .run import Terminated, WorkerError, Workers, exit_status, stdout_closed, stop_on_signals, stopped
 
 CHUNK = 5000
 
@@ -120,8 +128,7 @@ class Progress:
 
 
 def _write_jsonl(out, rec: dict) -> None:
-    out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
-    out.write("\n")
+    out.write(gio.json_line(rec))
 
 
 def _csv_row(rec: dict) -> dict:
@@ -142,18 +149,35 @@ def warning_text(w: dict) -> str:
     return f"{w['code']} {w['field']}={'' if v is None else v}"
 
 
+def _usage_error(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+@contextlib.contextmanager
+def grouped_chunks(chunks, options: dict, jobs: int):
+    """The grouped records of each chunk, in order: here, or in ``jobs`` worker processes
+    (stopped when the block ends, however it ends)."""
+    if jobs > 1:
+        with Workers(jobs, group_rows, options) as pool:
+            yield pool.map(chunks)
+    else:
+        yield (group_rows(c, options) for c in chunks)
+
+
 def cmd_group(args) -> int:
     from ..tables import TableIntegrityError
     out_path = args.output or "-"
+    if args.jobs < 1 or args.chunk < 1:
+        return _usage_error("--jobs and --chunk must be at least 1")
     try:
         fmt_out = output_format(out_path, args.output_format)
+        gio.check_input(args.input)
         size = os.path.getsize(args.input) if args.input != "-" else None
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(str(exc))
     except OSError as exc:
-        print(f"error: {args.input}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return _usage_error(f"{args.input}: {exc.strerror}")
     progress = Progress(not args.quiet and sys.stderr.isatty(), size)
     options = _options(args, fmt_out)
     # fail early (exit 2) when the tables cannot be used at all
@@ -177,8 +201,9 @@ def cmd_group(args) -> int:
     stats = RunStats()
     n = 0
     chunks = _chunks(rows, args.chunk)
+    output = gio.AtomicWriter(out_path, inputs=[args.input])
     try:
-        with gio.AtomicWriter(out_path) as out:
+        with output as out, grouped_chunks(chunks, options, args.jobs) as results:
             writer = None
             if fmt_out == "csv":
                 kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
@@ -186,38 +211,38 @@ def cmd_group(args) -> int:
                                                                                        OUTPUT_NAMES)),
                                         extrasaction="ignore")
                 writer.writeheader()
-            if args.jobs and args.jobs > 1:
-                import multiprocessing as mp
-                ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
-                pool = ctx.Pool(args.jobs)
-                results = pool.imap(_worker, ((c, options) for c in chunks), chunksize=1)
-            else:
-                pool = None
-                results = (group_rows(c, options) for c in chunks)
-            try:
-                for recs in results:
-                    for rec in recs:
-                        n += 1
-                        if rec.get("error"):
-                            outcomes["error:" + rec["error"]["code"]] += 1
-                        else:
-                            outcomes[rec.get("return_code", "?")] += 1
-                        for w in rec.get("warnings") or ():
-                            warn_counts[w["code"]] += 1
-                        stats.add(rec)
-                        if writer is not None:
-                            writer.writerow(_csv_row(rec))
-                        else:
-                            _write_jsonl(out, rec)
-                    progress.update(n, _tell(rows))
-            finally:
-                if pool is not None:
-                    pool.close()
-                    pool.join()
-    except KeyboardInterrupt:
+            for recs in results:
+                for rec in recs:
+                    n += 1
+                    if rec.get("error"):
+                        outcomes["error:" + rec["error"]["code"]] += 1
+                    else:
+                        outcomes[rec.get("return_code", "?")] += 1
+                    for w in rec.get("warnings") or ():
+                        warn_counts[w["code"]] += 1
+                    stats.add(rec)
+                    if writer is not None:
+                        writer.writerow(_csv_row(rec))
+                    else:
+                        _write_jsonl(out, rec)
+                progress.update(n, _tell(rows))
+    except (KeyboardInterrupt, Terminated) as exc:
         progress.done()
-        print("interrupted: no output written", file=sys.stderr)
-        return 130
+        return stopped(exc, output, n)
+    except BrokenPipeError as exc:
+        progress.done()
+        if out_path == "-":
+            return stdout_closed(output, n)
+        return _usage_error(f"cannot write {out_path}: {exc.strerror}; {output.failed(n)}")
+    except gio.OutputError as exc:          # refused before anything was written
+        progress.done()
+        return _usage_error(str(exc))
+    except (gio.InputError, WorkerError) as exc:
+        progress.done()
+        return _usage_error(f"{exc}; {output.failed(n)}")
+    except OSError as exc:                  # writing failed: disk full, quota, I/O error
+        progress.done()
+        return _usage_error(f"cannot write {out_path}: {exc.strerror or exc}; {output.failed(n)}")
     progress.done()
     hints = stats.hints(rows, normalize=options["normalize"])
     if not args.quiet:
@@ -232,11 +257,6 @@ def cmd_group(args) -> int:
 
 def _tell(rows):
     return getattr(rows, "position", None)
-
-
-def _worker(payload):
-    chunk, options = payload
-    return group_rows(chunk, options)
 
 
 def _summary(n, outcomes: Counter, warn_counts: Counter) -> None:
@@ -272,12 +292,17 @@ def cmd_demo(args) -> int:
           f"(tables: v{min(r.version for r in results) / 10:.1f}-v{max(r.version for r in results) / 10:.1f}); "
           f"group your own file with: python -m grouper group claims.jsonl -o results.jsonl")
     if args.output:
-        with gio.AtomicWriter(args.output) as out:
-            for c, r in zip(claims, results):
-                d = r.to_dict()
-                d["id"] = c["id"]
-                d["version"] = version_label(r.version)
-                _write_jsonl(out, d)
+        try:
+            with gio.AtomicWriter(args.output) as out:
+                for c, r in zip(claims, results):
+                    d = r.to_dict()
+                    d["id"] = c["id"]
+                    d["version"] = version_label(r.version)
+                    _write_jsonl(out, d)
+        except gio.OutputError as exc:
+            return _usage_error(str(exc))
+        except OSError as exc:
+            return _usage_error(f"cannot write {args.output}: {exc.strerror or exc}")
     return 0
 
 
@@ -322,23 +347,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        # the reader went away (`| head`): stop quietly, as other command-line tools do
+    with stop_on_signals():
         try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return 141
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:       # a failure nobody foresaw: one line, not a traceback
-        if os.environ.get("GROUPER_DEBUG"):
-            raise
-        print(f"error: {type(exc).__name__}: {exc} (set GROUPER_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 70
+            return args.func(args)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except (KeyboardInterrupt, Terminated) as exc:
+            print(f"interrupted by {getattr(exc, 'name', 'Ctrl-C (SIGINT)')}", file=sys.stderr)
+            return exit_status(exc)
+        except BrokenPipeError:
+            # the reader went away (`| head`): stop quietly, as other command-line tools do
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:
+                pass
+            return 141
+        except Exception as exc:       # a failure nobody foresaw: one line, not a traceback
+            if os.environ.get("GROUPER_DEBUG"):
+                raise
+            print(f"error: {type(exc).__name__}: {exc} (set GROUPER_DEBUG=1 for the traceback)", file=sys.stderr)
+            return 70

@@ -41,6 +41,7 @@ import attrs
 from ..engine.pipeline import group
 from ..engine.result import Result
 from ..reading import Claim, ClaimError, conversion_warnings, read
+from ..reading.claim import plain
 from ..tables.versions import VersionError, label
 
 # Reason kinds (AuditRow.reason_kind)
@@ -556,13 +557,23 @@ def _why_not_counted(r: Result, need: str, claim: dict, rg: _Regrouper, vt, bill
 # ------------------------------------------------------------------ public API
 
 
-def _int_or_none(v, name):
-    if v in (None, ""):
+def _billed_drg(v):
+    """The billed DRG: a whole number 1-999, as a number or text ("291", 291.0, "291.0");
+    None when absent; ValueError for anything else."""
+    from decimal import InvalidOperation
+    v = plain(v)
+    if v is None or (isinstance(v, str) and not v.strip()):
         return None
+    bad = ValueError(f"billed_drg must be a DRG number (1-999), got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float, str, Decimal)):
+        raise bad
     try:
-        return int(str(v).strip())
-    except ValueError:
-        raise ValueError(f"{name} must be a DRG number, got {v!r}") from None
+        d = Decimal(str(v).strip())
+    except InvalidOperation:
+        raise bad from None
+    if not d.is_finite() or d != d.to_integral_value() or not 1 <= d <= 999:
+        raise bad
+    return int(d)
 
 
 def _money(v, name):
@@ -591,10 +602,15 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
     in_force, conversions = None, ()
     try:
         c = _as_dict(claim)
-        billed = _int_or_none(c.get("billed_drg"), "billed_drg")
+        billed = _billed_drg(c.get("billed_drg"))
         if billed is None:
             raise ValueError("the claim has no billed_drg")
         paid = _money(c.get("paid_amount"), "paid_amount")
+        # the payment inputs are checked as estimate checks them, with or without a hospital
+        los = length_of_stay(c.get("los"), c.get("admission_date"), c.get("discharge_date"))
+        charges = _money(c.get("charges"), "charges")
+        if charges is not None and charges < 0:
+            raise ValueError(f"charges must not be negative, got {charges}")
         v = _version_for(c, ts)
         if regroup_under is not None:
             in_force = v
@@ -627,10 +643,6 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
                conversions=tuple(w.message for w in conversion_warnings(conversions, v)))
     if hospital is not None:
         notes = []
-        try:
-            los = length_of_stay(c.get("los"), c.get("admission_date"), c.get("discharge_date"))
-        except EstimateError as exc:
-            los, notes = None, [str(exc)]
         pays = {}
         for key, drg in (("billed", billed), ("regrouped", r.final_drg)):
             if key == "billed" and bi is None:

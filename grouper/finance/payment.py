@@ -496,8 +496,12 @@ def discharge_status_code(value) -> int | None:
         return None
     if isinstance(value, bool):
         raise EstimateError(f"discharge status must be a two-digit code, got {value!r}")
+    text = str(value).strip()
+    whole, dot, zeros = text.partition(".")          # 20.0 / "20.0" (a float column) is 20, as grouping reads it
     try:
-        return int(str(value).strip())
+        if dot and not zeros.strip("0"):
+            return int(whole)
+        return int(text)
     except ValueError:
         raise EstimateError(f"discharge status must be a two-digit code, got {value!r}") from None
 

@@ -8,12 +8,13 @@ Every code is listed with an example in ``docs/errors-and-warnings.md``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import attrs
 
 from ..tables.versions import VersionError, fiscal_year, label, parse_date
 from . import values as va
-from .claim import Claim
+from .claim import Claim, entries, plain
 from .stage import ReadClaim
 
 
@@ -45,6 +46,9 @@ WARNING_CODES = {
                        "from the claim's own date, or kept as written when CMS's conversion tables give several "
                        "replacements or none (convert_codes option)",
     "CODE_EMPTY": "empty secondary-diagnosis or procedure entry (ignored, as CMS does)",
+    "ENTRY_MALFORMED": "a secondary-diagnosis or procedure entry that is not a code, a [code, POA] pair or a "
+                       "{code, poa} mapping (null, a mapping without 'code', a list of 3): read as written "
+                       "-- no code is 'null', which CMS does not recognize; extra items are ignored",
     "CODE_CLUSTER_PSEUDO": "a Z@nnnn procedure-cluster pseudo-code given as a procedure; CMS accepts it",
     "DUPLICATE_SDX": "secondary diagnosis listed more than once",
     "SDX_EQUALS_PDX": "secondary diagnosis equal to the principal diagnosis",
@@ -125,11 +129,14 @@ def claim_warnings(claim, read: ReadClaim, tables, changes=(), conversions=()) -
     one CODE_NORMALIZED per code the ``normalize`` option cleaned (``changes``: (field, before,
     after)), one CODE_CONVERSION per code the ``convert_codes`` option reported
     (``conversions``: (field, Conversion)), then :func:`check_claim`."""
+    raw = None
     if not isinstance(claim, Claim):
+        if isinstance(claim, Mapping):
+            raw = (entries(claim.get("sdx")), entries(claim.get("procedures")))
         claim = Claim.from_dict(claim)
     return (tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
                   for f, before, after in changes)
-            + conversion_warnings(conversions, read.version) + check_claim(claim, read, tables))
+            + conversion_warnings(conversions, read.version) + check_claim(claim, read, tables, raw_entries=raw))
 
 
 def conversion_warnings(conversions, version: int) -> tuple[ClaimWarning, ...]:
@@ -141,8 +148,40 @@ def conversion_warnings(conversions, version: int) -> tuple[ClaimWarning, ...]:
     return tuple(out)
 
 
-def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
-    """Warnings for a raw claim and the way the grouper read it."""
+def _malformed(item, is_sdx: bool) -> str | None:
+    """Why a code-list entry as given is not one of the shapes read as a code, or None."""
+    item = plain(item)
+    if item is None:
+        return "is null"
+    if isinstance(item, dict):
+        return None if "code" in item else "is a mapping without 'code'"
+    if is_sdx and isinstance(item, (list, tuple)):
+        if not item:
+            return "is an empty list"
+        if len(item) > 2:
+            return f"has {len(item)} items (code, POA and more; the rest is ignored)"
+    return None
+
+
+def _entry_checks(out: list, field: str, item, code, is_sdx: bool) -> None:
+    why = _malformed(item, is_sdx) if item is not _NO_RAW else None
+    if why is None and code is None:
+        why = "has no code"
+    if why:
+        shapes = "a code, a [code, POA] pair or a {code, poa} mapping" if is_sdx else "a code or a {code} mapping"
+        _w(out, "ENTRY_MALFORMED", field, item if item is not _NO_RAW else code,
+           f"{field}: the entry {why}, not {shapes}"
+           + ("; read as no code ('null'), which CMS does not recognize" if code is None else ""))
+
+
+_NO_RAW = object()
+
+
+def check_claim(claim, read: ReadClaim, tables, *, raw_entries=None) -> tuple[ClaimWarning, ...]:
+    """Warnings for a raw claim and the way the grouper read it.  ``raw_entries``: the
+    secondary-diagnosis and procedure entries as given (before :class:`Claim` read them),
+    for the ENTRY_MALFORMED warning's value; without them, an entry with no code is flagged."""
+    raw_sdx, raw_pr = raw_entries if raw_entries is not None else ((), ())
     out: list = []
     v = read.version
     if claim.pdx is None or (isinstance(claim.pdx, str) and not claim.pdx.strip()):
@@ -153,6 +192,7 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
     pdx_key = read.pdx.upper()
     for k, d in enumerate(claim.sdx, start=1):
         field = f"sdx[{k}]"
+        _entry_checks(out, field, raw_sdx[k - 1] if k <= len(raw_sdx) else _NO_RAW, d.code, True)
         _code_checks(out, field, d.code, v, tables, "dx")
         key = va.read_code(d.code).upper()
         if key == pdx_key and key not in ("", "NULL"):
@@ -167,6 +207,7 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
     seen_p: dict = {}
     for k, p in enumerate(claim.procedures, start=1):
         field = f"procedures[{k}]"
+        _entry_checks(out, field, raw_pr[k - 1] if k <= len(raw_pr) else _NO_RAW, p, False)
         _code_checks(out, field, p, v, tables, "pr")
         key = va.read_code(p).upper()
         if key in seen_p:
@@ -250,6 +291,9 @@ def _age_checks(out, age):
         a = float(age)
     except (TypeError, ValueError):
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a number")
+        return
+    except OverflowError:                       # a whole number too large for a float
+        _w(out, "AGE_OUT_OF_RANGE", "age", age, "age is a number far outside 0-124")
         return
     if a != a or not a.is_integer():
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a whole number")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .claim import no_codes, to_diagnosis
+from .claim import no_codes, plain, to_diagnosis
 from .errors import ClaimError
 from .layout import Layout, looks_wide
 from .stage import check_mapping_pdx, read, resolve_version
@@ -153,7 +153,8 @@ class ReadColumns:
             elif not no_codes(procs):
                 pr_codes.extend(read_procedures(procs))
             pr_off[i + 1] = len(pr_codes)
-            ids[i] = rec.get("id")
+            x = rec.get("id")
+            ids[i] = x if type(x) in _PLAIN_KEYS else plain(x)
             versions[i] = v
             pdxs[i] = pdx
             pdx_poas[i] = pdx_poa
@@ -188,18 +189,21 @@ class ReadColumns:
         self.admit_dx[i] = claim.admit_dx
 
 
+#: The value types whose readings are cached by value: True == 1 == 1.0 == np.int64(1) share
+#: a dict key but not a meaning (sex True is unknown, 1 is male), so only text, int and None.
+_PLAIN_KEYS = frozenset({str, int, type(None)})
+
+
 def _cached(cache: dict, x, read_value):
-    """read_value(x) through a cache keyed by value; bools and floats are read directly, since
-    True == 1 == 1.0 share a dict key but not a meaning (sex True is unknown, 1 is male)."""
-    if type(x) is bool or type(x) is float:
+    """read_value(x) through a cache keyed by value, for the :data:`_PLAIN_KEYS` types;
+    anything else (bools, floats, numpy values ...) is read directly."""
+    if type(x) not in _PLAIN_KEYS:
         return read_value(x)
     try:
         return cache[x]
     except KeyError:
         y = cache[x] = read_value(x)
         return y
-    except TypeError:                          # unhashable: read it each time
-        return read_value(x)
 
 
 def _status_code(x) -> int:
@@ -216,7 +220,8 @@ def records_of(claims, columns=None) -> list:
     pandas DataFrame, an Arrow table, a dict of columns (:func:`arrays_to_records`), or an
     iterable of claims.  A table in the wide layout (numbered DX/POA/PX columns) is read with
     the column mapping ``columns`` (see :mod:`grouper.reading.layout`; default: the standard
-    layout when the columns look wide)."""
+    layout when the columns look wide).  TypeError for anything else -- one claim, a text, a
+    number: one clear error rather than a row per key or per character."""
     mod = type(claims).__module__
     if mod.startswith("pandas"):
         header = [str(c) for c in claims.columns]
@@ -224,15 +229,26 @@ def records_of(claims, columns=None) -> list:
     elif mod.startswith("pyarrow"):
         header = list(claims.column_names)
         records = claims.to_pylist()
-    elif isinstance(claims, Mapping) and "pdx" in claims and not isinstance(claims["pdx"], (str, bytes)) \
-            and columns is None:
-        return arrays_to_records(**claims)
-    elif isinstance(claims, Mapping) and claims and all(isinstance(v, (list, tuple)) or hasattr(v, "__array__")
-                                                        for v in claims.values()):
+    elif isinstance(claims, Mapping):
+        if "pdx" in claims and columns is None:
+            if _is_column(claims["pdx"]):
+                return arrays_to_records(**claims)
+            raise TypeError("group_batch takes many claims (a list of claims, a dict of columns, a DataFrame or "
+                            "an Arrow table); this is one claim (its 'pdx' is not a column): use "
+                            "grouper.group(claim) or a list of claims")
+        if not (claims and all(_is_column(v) for v in claims.values())) or (
+                columns is None and not looks_wide(list(claims))):
+            raise TypeError(f"a mapping of claims must be a dict of columns with a 'pdx' column or wide "
+                            f"DX1.. columns; got keys {', '.join(map(repr, list(claims)[:8]))}")
         header = list(claims)                 # a dict of wide columns
         n = len(next(iter(claims.values())))
-        records = [{k: claims[k][i] for k in header} for i in range(n)]
+        records = [{k: plain(claims[k][i]) for k in header} for i in range(n)]
     else:
+        if isinstance(claims, (str, bytes)) or not hasattr(claims, "__iter__"):
+            what = "one claim" if type(claims).__name__ == "Claim" else f"a value of type {type(claims).__name__}"
+            raise TypeError(f"group_batch takes many claims (a list of claims, a dict of columns, a DataFrame or "
+                            f"an Arrow table), got {what}")
+        claims = plain(claims)          # a numpy array of claims: its items
         records = claims if isinstance(claims, list) else list(claims)
         first = records[0] if records else None
         header = list(first) if type(first) is dict and "pdx" not in first else None
@@ -254,28 +270,55 @@ def records_of(claims, columns=None) -> list:
     return [bound.claim([r.get(h) for h in header]) if isinstance(r, Mapping) else r for r in records]
 
 
+def _is_column(x) -> bool:
+    return not isinstance(x, (str, bytes, Mapping)) and x is not None and hasattr(x, "__len__")
+
+
+def _flat_pair(x) -> bool:
+    """A code-list column given as ``(flat_codes, offsets)``."""
+    return isinstance(x, tuple) and len(x) == 2 and not isinstance(x[0], str) and _is_column(x[0])
+
+
+_COLUMNS = ("pdx", "sdx", "sdx_poa", "procedures", "version", "discharge_date", "sex", "discharge_status",
+            "hospital_status", "pdx_poa", "admit_dx", "id")
+
+
 def arrays_to_records(*, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
                       sex=None, discharge_status=None, hospital_status=None, pdx_poa=None, admit_dx=None,
                       id=None) -> list[dict]:
     """Claim mappings from columns: ``pdx`` a sequence of codes; ``sdx``/``procedures``
     sequences of code lists (``sdx_poa`` parallel POA lists, default Y), or
-    ``(flat_codes, offsets)`` pairs; the other fields sequences or scalars."""
-    n = len(pdx)
+    ``(flat_codes, offsets)`` pairs; the other fields sequences or scalars.  numpy columns
+    and scalars are read as the Python values they hold; a column of another length than
+    ``pdx`` is a ValueError naming it."""
+    given = dict(pdx=pdx, sdx=sdx, sdx_poa=sdx_poa, procedures=procedures, version=version,
+                 discharge_date=discharge_date, sex=sex, discharge_status=discharge_status,
+                 hospital_status=hospital_status, pdx_poa=pdx_poa, admit_dx=admit_dx, id=id)
+    n = len(plain(pdx))
+    for k, x in given.items():
+        if k in ("sdx", "sdx_poa", "procedures") and _flat_pair(x):
+            given[k] = (plain(x[0]), plain(x[1]))       # (flat codes, offsets)
+            continue
+        given[k] = x = plain(x)
+        if _is_column(x) and len(x) != n:
+            raise ValueError(f"column {k!r} has {len(x):,} values, 'pdx' has {n:,}")
+    pdx, sdx, sdx_poa, procedures, version, discharge_date, sex, discharge_status, hospital_status, pdx_poa, \
+        admit_dx, id = (given[k] for k in _COLUMNS)
 
     def col(x, i, default):
         if x is None:
             return default
-        if isinstance(x, (str, int, float)) and not isinstance(x, bool):
+        if not _is_column(x):
             return x
         return x[i]
 
     def lists(x, i):
         if x is None:
             return []
-        if isinstance(x, tuple) and len(x) == 2 and not isinstance(x[0], str):
+        if _flat_pair(x):
             flat, off = x
             return list(flat[off[i]:off[i + 1]])
-        v = x[i]
+        v = plain(x[i])
         return [] if v is None else list(v)
 
     records = []

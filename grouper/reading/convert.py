@@ -21,14 +21,14 @@ import attrs
 
 from ..tables.convert import AMBIGUOUS, CONVERTED, NO_MATCH, Conversion, converter
 from ..tables.versions import VersionError
-from .claim import Claim, Diagnosis
+from .claim import Claim, Diagnosis, plain
 
 
 def source_date(claim: Claim, tables):
     """The date whose code set the claim was coded in: its discharge date, else the first day
     of its own version; None when it has neither (or neither can be read)."""
     conv = converter(tables)
-    for value in (claim.discharge_date, claim.version):
+    for value in (plain(claim.discharge_date), plain(claim.version)):
         if value is None or value == "" or isinstance(value, bool):
             continue
         try:

@@ -24,5 +24,7 @@ ERROR_CODES = {
     "UNKNOWN_VERSION": "the grouper version is not in the compiled tables",
     "DATE_OUT_OF_RANGE": "the discharge date is outside the compiled tables' range",
     "BAD_DATE": "the discharge date cannot be read",
-    "UNREADABLE_ROW": "a file row cannot be read (bad JSON/CSV, wrong field count, bad bytes)",
+    "UNREADABLE_ROW": "a file row cannot be read (bad JSON/CSV, wrong field count, bad bytes, nested too "
+                      "deeply, a number too long, a lone surrogate, a line over 1 MiB, a compressed file cut "
+                      "off after the row before)",
 }

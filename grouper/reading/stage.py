@@ -22,7 +22,7 @@ from typing import NamedTuple
 import attrs
 
 from ..tables.versions import VersionError
-from .claim import MISSING, Claim
+from .claim import MISSING, Claim, plain
 from .convert import convert_claim
 from .errors import ClaimError
 from .normalize import normalize_claim
@@ -126,6 +126,7 @@ def resolve_version(tables, version=None, discharge_date=None, override=None) ->
     """The grouper version of a claim: the ``override``, else the claim's ``version``, else
     its ``discharge_date``; a ClaimError (UNKNOWN_VERSION, BAD_DATE, DATE_OUT_OF_RANGE,
     NO_VERSION) when it cannot be determined."""
+    version, discharge_date, override = plain(version), plain(discharge_date), plain(override)
     try:
         if override is not None:
             return tables.resolve(override)
