@@ -619,7 +619,7 @@ def test_cli_csv_output_error_rows_and_exit_status(tmp_path):
     assert recs[0]["edit_type"] == "PREPAYMENT" and recs[0]["QUESTIONABLE_ADMISSION"] == "1"
     assert recs[0]["INVALID_CODE"] == "0"
     assert recs[1]["error_code"] == "UNREADABLE_ROW" and recs[2]["error_code"] == "MISSING_LOS"
-    assert list(recs[0])[:3] == ["id", "line", "edit_type"] and set(ICD10_EDITS) <= set(recs[0])
+    assert list(recs[0])[:4] == ["id", "line", "version_used", "edit_type"] and set(ICD10_EDITS) <= set(recs[0])
 
 
 def test_cli_reads_los_from_a_csv_column(tmp_path):
@@ -637,6 +637,48 @@ def test_cli_missing_tables_is_a_usage_error(tmp_path):
     r = _cli("edit", MCE_SAMPLE, "-o", tmp_path / "x.jsonl", "--mce-tables", tmp_path)
     assert r.returncode == 2 and "MANIFEST.json" in r.stderr
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_cli_mce_release_edits_fy2027_claims_and_the_default_names_it(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(dict(FY27, pdx="I10")) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = _cli("edit", src, "-o", out, "--strict")
+    got = json.loads(out.read_text())
+    assert got["edit_type"] == "INVALID_DISCHARGE_DATE" and "--mce-release fy2027" in got["warnings"][0]["message"]
+    assert r.returncode == 3 and "--mce-release" in r.stderr          # --strict: a fixable pattern
+    assert _cli("edit", src, "-o", out, "--mce-release", "fy2027", "--quiet").returncode == 0
+    got = json.loads(out.read_text())
+    assert (got["version_used"], got["edit_type"], got["edits"]) == ("fy2027", "PREPAYMENT",
+                                                                     {"QUESTIONABLE_ADMISSION": 1})
+    r = _cli("edit", src, "-o", out, "--mce-release", "44.0")
+    assert r.returncode == 2 and "installed: 43.1, fy2027" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_group_with_edits_adds_the_edit_type_and_counts(tmp_path):
+    groupable = [c for c in SAMPLE if "2022-10-01" <= c["discharge_date"] <= "2026-09-30"]   # v40.0-v43.1
+    claims = groupable[:40] + [dict(BASE, id="no-los", los=None)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({k: v for k, v in c.items() if k != "expected"}) + "\n" for c in claims))
+    for detail in ("full", "summary"):
+        out = tmp_path / f"{detail}.jsonl"
+        assert _cli("group", src, "-o", out, "--edits", "--detail", detail, "--quiet").returncode == 0
+        got = [json.loads(line) for line in out.read_text().splitlines()]
+        for c, g in zip(claims[:-1], got):
+            assert (g["mce_edit_type"], g["mce_edits"], g["mce_error"]) == (
+                c["expected"]["edit_type"], c["expected"]["edits"], None), c["id"]
+            assert g["final_drg"]
+        assert got[-1]["mce_error"]["code"] == "MISSING_LOS" and got[-1]["final_drg"] == 194   # grouped all the same
+    out = tmp_path / "g.csv"
+    assert _cli("group", src, "-o", out, "--edits", "--quiet").returncode == 0
+    import csv
+    rows = list(csv.DictReader(out.open()))
+    for c, row in zip(claims[:-1], rows):
+        assert row["mce_edit_type"] == c["expected"]["edit_type"], c["id"]
+        assert {e: int(row["mce_" + e]) for e in ICD10_EDITS if int(row["mce_" + e])} == c["expected"]["edits"]
+    assert rows[-1]["mce_error"].startswith("MISSING_LOS") and rows[-1]["mce_INVALID_CODE"] == ""
+    assert "mce_edit_type" not in _cli("group", src, "--quiet").stdout
+    assert _cli("group", src, "--mce-release", "fy2027").returncode == 2
 
 
 @needs_mce_oracle
