@@ -587,6 +587,33 @@ def test_results_are_immutable_and_hashable():
     assert hash(r) == hash(copy.deepcopy(r)) and r == edit(dict(BASE))
 
 
+def test_audit_lists_the_mce_edits_among_its_reasons(tmp_path):
+    """An audited claim carries the CMS MCE's edit type and one line per edit (where it is); a
+    claim the MCE cannot edit says why, and is audited all the same."""
+    from grouper.finance.audit import audit_claim
+    groupable = [c for c in SAMPLE if "2022-10-01" <= c["discharge_date"] <= "2026-09-30" and c["expected"]["edits"]]
+    for c in groupable[:30]:
+        claim = {k: v for k, v in c.items() if k != "expected"}
+        drg = grouper.group(claim).final_drg
+        row = audit_claim(dict(claim, billed_drg=drg))
+        want = c["expected"]
+        assert row.match and row.mce_edit_type == want["edit_type"], c["id"]
+        assert sorted(line.split(":")[0] for line in row.mce_edits) == sorted(
+            [e for x in [want["pdx"], want["admit_dx"] or {"edits": []}, *want["sdx"], *want["procedures"]]
+             for e in x["edits"]] + [e for e in want["edits"] if e.startswith("INVALID_") and e != "INVALID_CODE"]), \
+            c["id"]
+    row = audit_claim(dict(BASE, los=None, billed_drg=194))
+    assert row.match and row.mce_edit_type is None and "length of stay" in row.mce_edits[0]
+    src = tmp_path / "a.jsonl"
+    src.write_text(json.dumps(dict(BASE, sdx=[["O80", "Y"]], sex="M", discharge_date="2024-03-01",
+                                   billed_drg=194)) + "\n")
+    assert _cli("audit", src, "-o", tmp_path / "a.csv", "--quiet").returncode == 0
+    import csv
+    (rec,) = csv.DictReader((tmp_path / "a.csv").open())
+    assert rec["mce_edit_type"] == "PREPAYMENT"
+    assert rec["mce_edits"] == "AGE_CONFLICT: sdx[1] O80; SEX_CONFLICT: sdx[1] O80"   # a male of 70, O80
+
+
 # ---------------------------------------------------------------------- CLI
 
 

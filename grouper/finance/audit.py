@@ -25,6 +25,10 @@ about codes or DRGs):
    diagnosis, exclusion by the DRG logic, HAC, discharge status, invalid code;
 6. otherwise the billed DRG is compared with the other grouper versions (billed with the wrong
    version) and finally with the principal diagnosis' MDC.
+
+Beside the reason, each row lists the claim's Medicare Code Editor edits (``mce_edit_type``,
+``mce_edits``: one line per edit, where it is, e.g. ``"SEX_CONFLICT: sdx[2] O80"``): a claim
+CMS's MCE returns (a prepayment edit) is not paid as billed whatever its DRG.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ import attrs
 
 from ..engine.pipeline import group
 from ..engine.result import Result
+from ..mce import edit, edit_reasons
 from ..reading import Claim, ClaimError
 from ..reading.claim import plain
 from ..tables.versions import VersionError, label
@@ -149,6 +154,8 @@ class AuditRow:
     estimate_note: str | None = None                  # why no payment estimate (e.g. LOS missing)
     not_modelled: tuple[str, ...] = ()                # what the payment estimates leave out (with a hospital)
     error: str | None = None                          # the claim could not be audited
+    mce_edit_type: str | None = None                  # the MCE's edit type (None: the MCE could not edit it)
+    mce_edits: tuple[str, ...] = ()                   # the MCE's edits, one line each (or why none were found)
 
     @property
     def version_label(self) -> str | None:
@@ -613,6 +620,7 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
                # a DRG without weight (998, 999) pays nothing: its weight counts as 0
                weight_difference=(r_weight or Decimal(0)) - (b_weight or Decimal(0)) if bi is not None else None,
                paid_amount=paid, reason=reason, reason_kind=kind, reason_codes=tuple(codes))
+    row["mce_edit_type"], row["mce_edits"] = mce_edits(c)
     if hospital is not None:
         notes = []
         pays = {}
@@ -644,6 +652,16 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
                    paid_difference=(rp - paid) if rp is not None and paid is not None else None,
                    estimate_note="; ".join(notes) or None)
     return AuditRow(**row)
+
+
+def mce_edits(claim: dict) -> tuple[str | None, tuple[str, ...]]:
+    """The claim's MCE edit type and edits, one line each (:func:`grouper.mce.edit_reasons`); when
+    the MCE cannot edit it (no length of stay, age ...), None and the reason."""
+    try:
+        r = edit(claim)
+    except ClaimError as exc:
+        return None, (f"not edited by the MCE: {exc}",)
+    return r.edit_type, tuple(edit_reasons(r))
 
 
 def _no_weight(ts, fy, drg) -> bool:
