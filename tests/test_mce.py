@@ -614,6 +614,55 @@ def test_audit_lists_the_mce_edits_among_its_reasons(tmp_path):
     assert rec["mce_edits"] == "AGE_CONFLICT: sdx[1] O80; SEX_CONFLICT: sdx[1] O80"   # a male of 70, O80
 
 
+# ------------------------------------------------- warnings named as the MCE
+
+
+def test_every_warning_is_set_against_the_mce_edits_and_only_the_same_finding_has_an_edits_name():
+    from grouper.mce.catalog import WARNINGS_AND_EDITS
+    from grouper.reading import WARNING_CODES
+    assert set(WARNINGS_AND_EDITS) == set(WARNING_CODES)
+    for code, (edit_name, relation, note) in WARNINGS_AND_EDITS.items():
+        assert relation in ("same", "a case of", None) and (edit_name is None) == (relation is None), code
+        assert (code in EDIT_NAMES) == (relation == "same"), f"{code}: an MCE edit's name only for the same finding"
+        assert relation != "same" or edit_name == code, code
+        assert edit_name is None or edit_name in EDIT_NAMES, code
+        assert note, code
+
+
+WARNED = {"pdx": "I5022", "sex": "M", "age": 70, "discharge_status": 1, "discharge_date": "2025-06-01", "los": 3}
+WARNING_CASES = {
+    "PDX_MISSING": {"pdx": None},
+    "CODE_DOTTED": {"pdx": "I50.22"},
+    "CODE_PADDED": {"sdx": [[" J9601", "Y"]]},
+    "CODE_UNKNOWN": {"pdx": "XXXXX"},
+    "CODE_OTHER_VERSION": {"version": 400, "pdx": "A4154", "discharge_date": "2023-01-15"},
+    "CODE_CLUSTER_PSEUDO": {"pdx": "I442", "procedures": ["Z@0264"]},
+    "DUPLICATE_OF_PDX": {"sdx": [["I5022", "Y"]]},
+    "INVALID_AGE": {"age": 150},
+    "SEX_MISSING": {"sex": None, "discharge_date": "2024-06-01"},
+    "INVALID_SEX": {"sex": "X", "discharge_date": "2024-06-01"},
+    "INVALID_DISCHARGE_STATUS": {"discharge_status": 8},
+    "INVALID_ADMIT_DX": {"admit_dx": "R06.02"},
+}
+
+
+@pytest.mark.parametrize("code", sorted(WARNING_CASES))
+def test_a_warning_set_against_an_mce_edit_comes_with_that_edit(code):
+    from grouper.mce.catalog import WARNINGS_AND_EDITS
+    claim = dict(WARNED, **WARNING_CASES[code])
+    assert code in {w.code for w in grouper.group(claim).warnings}
+    assert WARNINGS_AND_EDITS[code][0] in edit(claim).edits
+
+
+def test_the_warnings_with_an_mce_edit_are_the_cases_above_and_invalid_poa():
+    """INVALID_POA is CMS's name for an invalid POA, which MCE 43.1 never reports (the labelled
+    claims have odd POA values and no INVALID_POA)."""
+    from grouper.mce.catalog import WARNINGS_AND_EDITS
+    assert {c for c, (e, _, _) in WARNINGS_AND_EDITS.items() if e} == set(WARNING_CASES) | {"INVALID_POA"}
+    claim = dict(WARNED, sdx=[["L89154", "X"]])
+    assert "INVALID_POA" in {w.code for w in grouper.group(claim).warnings} and "INVALID_POA" not in edit(claim).edits
+
+
 # ---------------------------------------------------------------------- CLI
 
 

@@ -89,6 +89,44 @@ INDEX: dict[str, int] = {e.name: e.index for e in EDITS}
 BY_NAME: dict[str, EditInfo] = {e.name: e for e in EDITS}
 ICD10_EDITS: tuple[str, ...] = tuple(e.name for e in EDITS if e.scope == ICD10)
 
+#: Every warning of the grouper (``grouper.reading.WARNING_CODES``) set against the MCE's edits:
+#: (the MCE edit, how the warning relates to it).  "same": the warning reports what the edit
+#: reports, so it has the edit's name; "a case of": a narrower finding with its own name (it
+#: says why, or how to fix it); None: no MCE edit reports it.
+WARNINGS_AND_EDITS = {
+    "PDX_MISSING": ("INVALID_CODE", "a case of", "a blank principal diagnosis is an invalid code to the MCE"),
+    "CODE_DOTTED": ("INVALID_CODE", "a case of", "a code invalid as written, with the valid spelling"),
+    "CODE_PADDED": ("INVALID_CODE", "a case of", "a code invalid as written, with the valid spelling"),
+    "CODE_LOWERCASE": (None, None, "the MCE upper-cases codes too: no edit"),
+    "CODE_NOT_TEXT": (None, None, "read as text; the MCE edits the text"),
+    "CODE_UNKNOWN": ("INVALID_CODE", "a case of", "a code of no grouper version"),
+    "CODE_OTHER_VERSION": ("INVALID_CODE", "a case of", "a code valid in another grouper version"),
+    "CODE_NORMALIZED": (None, None, "the normalize option; the MCE reads codes as written"),
+    "CODE_EMPTY": (None, None, "the MCE ignores blank secondary diagnoses and procedures too"),
+    "ENTRY_MALFORMED": ("INVALID_CODE", "a case of", "an entry without a code is read \"null\", an invalid code"),
+    "CODE_CLUSTER_PSEUDO": ("INVALID_CODE", "a case of", "a grouper pseudo-code, invalid to the MCE"),
+    "DUPLICATE_SDX": (None, None, "the MCE edits repeats of the principal diagnosis only"),
+    "DUPLICATE_OF_PDX": ("DUPLICATE_OF_PDX", "same", "the grouper compares codes upper-cased, the MCE as written"),
+    "DUPLICATE_PROCEDURE": (None, None, "no MCE edit"),
+    "TOO_MANY_SDX": (None, None, "no MCE edit"),
+    "TOO_MANY_PROCEDURES": (None, None, "no MCE edit"),
+    "INVALID_AGE": ("INVALID_AGE", "same", "outside 0-124"),
+    "AGE_NOT_A_NUMBER": (None, None, "the MCE cannot edit the claim: ClaimError BAD_AGE"),
+    "AGE_MISSING": (None, None, "the MCE cannot edit the claim: ClaimError MISSING_AGE"),
+    "SEX_MISSING": ("INVALID_SEX", "a case of", "a missing sex is unknown (INVALID_SEX until 2024-09-30); named for "
+                                               "its fix, mapping the sex column"),
+    "INVALID_SEX": ("INVALID_SEX", "same", "the MCE also flags U (unknown) until 2024-09-30, and nothing after"),
+    "INVALID_DISCHARGE_STATUS": ("INVALID_DISCHARGE_STATUS", "same",
+                                 "the grouper's list of statuses; the MCE's list is by discharge date"),
+    "DISCHARGE_STATUS_MISSING": (None, None, "the MCE cannot edit the claim: ClaimError MISSING_DISCHARGE_STATUS"),
+    "DISCHARGE_STATUS_TEXT": (None, None, "read as the number it spells, by both"),
+    "INVALID_POA": ("INVALID_POA", "same", "MCE 43.1 never reports it (POA values are not edited)"),
+    "POA_BLANK": (None, None, "POA values are not edited by MCE 43.1"),
+    "HOSPITAL_STATUS_UNRECOGNIZED": (None, None, "the MCE does not read the hospital status"),
+    "INVALID_ADMIT_DX": ("INVALID_ADMIT_DX", "same", "valid in the grouper version used / on the discharge date"),
+    "VERSION_OUTSIDE_FISCAL_YEAR": (None, None, "the MCE goes by the discharge date, not a grouper version"),
+}
+
 # the bit of each edit in a mask of edits (bit i = EDITS[i])
 _PRE_MASK = sum(1 << e.index for e in EDITS if e.payment == PREPAYMENT)
 _POST_MASK = sum(1 << e.index for e in EDITS if e.payment == POSTPAYMENT)
