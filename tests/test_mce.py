@@ -524,6 +524,16 @@ def test_the_length_of_stay_can_come_from_the_admission_date():
     assert edit(dict(c, admission_date="2025-01-06", los=4)) == edit(dict(c, los=4))
 
 
+def test_numpy_values_are_read_as_the_values_they_hold():
+    import numpy as np
+    c = _claim(procedures=["5A1955Z"], discharge_date=np.datetime64("2025-01-10"), age=np.int64(70),
+               discharge_status=np.int16(1), los=None, admission_date=np.datetime64("2025-01-07"))
+    want = edit_both(_claim(procedures=["5A1955Z"], discharge_date="2025-01-10", los=3))
+    assert edit_both(c) == want and want.procedures[0].edits == ("INCONSISTENT_WITH_LENGTH_OF_STAY",)
+    assert edit_both(dict(c, los=np.float64(3.0), admission_date=None)) == want
+    assert edit_both(dict(c, age="70.0")) == want                   # a float column written as text
+
+
 def test_a_missing_code_reads_as_the_reading_stage_reads_it():
     """A code given as null is read "null" (as by the grouper): an invalid code wherever it is, and
     a null secondary diagnosis repeats a null principal one (the MCE compares the codes as read)."""

@@ -103,7 +103,8 @@ WARNINGS_AND_EDITS = {
     "CODE_OTHER_VERSION": ("INVALID_CODE", "a case of", "a code valid in another grouper version"),
     "CODE_NORMALIZED": (None, None, "the normalize option; the MCE reads codes as written"),
     "CODE_EMPTY": (None, None, "the MCE ignores blank secondary diagnoses and procedures too"),
-    "ENTRY_MALFORMED": ("INVALID_CODE", "a case of", "an entry without a code is read \"null\", an invalid code"),
+    "ENTRY_MALFORMED": (None, None, "an entry without a code is read null, an INVALID_CODE to the MCE too; an entry "
+                                    "with extra items is read by its code"),
     "CODE_CLUSTER_PSEUDO": ("INVALID_CODE", "a case of", "a grouper pseudo-code, invalid to the MCE"),
     "DUPLICATE_SDX": (None, None, "the MCE edits repeats of the principal diagnosis only"),
     "DUPLICATE_OF_PDX": ("DUPLICATE_OF_PDX", "same", "the grouper compares codes upper-cased, the MCE as written"),

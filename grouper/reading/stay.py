@@ -25,7 +25,7 @@ from collections.abc import Mapping
 import attrs
 
 from ..tables.versions import VersionError, parse_date
-from .claim import Claim
+from .claim import Claim, plain
 from .errors import ClaimError
 from .values import read_whole
 
@@ -79,6 +79,7 @@ def read_date(value) -> int:
 
 
 def _read_date(value, field: str) -> int:
+    value = plain(value)                    # a numpy datetime64 is the date it holds
     if _blank(value):
         raise ClaimError("MISSING_DISCHARGE_DATE", field, value, f"the MCE needs the discharge date ('{field}')")
     try:
@@ -105,6 +106,7 @@ def read_los(los, admission_date=None, discharge_date: int | None = None) -> int
     if type(los) is int and los >= 0 and _blank(admission_date):
         return los
     from_dates = None
+    admission_date = plain(admission_date)
     if not _blank(admission_date) and discharge_date is not None:
         try:
             a = parse_date(admission_date)
