@@ -51,7 +51,7 @@ grouper.edit(claim, mce_release="fy2027") # discharges from 2026-10-01 (see Rele
 
 ```sh
 python -m grouper edit claims.jsonl -o edits.jsonl     # one JSON object per claim (id + the fields above)
-python -m grouper edit claims.csv -o edits.csv         # CSV: id, line, edit_type, one column per edit count
+python -m grouper edit claims.csv -o edits.csv         # CSV: id, line, version_used, edit_type, a column per edit count
 python -m grouper group claims.jsonl -o out.csv --edits   # grouping rows + the edit type and counts
 python -m grouper audit claims.jsonl -o audit.csv      # each row also lists the claim's MCE edits
 ```

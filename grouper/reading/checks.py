@@ -265,7 +265,7 @@ def _age_checks(out, age):
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a number")
         return
     except OverflowError:                       # a whole number too large for a float
-        _w(out, "AGE_OUT_OF_RANGE", "age", age, "age is a number far outside 0-124")
+        _w(out, "INVALID_AGE", "age", age, "age is a number far outside 0-124")
         return
     if a != a or not a.is_integer():
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a whole number")
