@@ -81,6 +81,16 @@ def test_full_labelled_file_identical_to_the_cms_mce():
 
 
 @needs_mce_oracle
+def test_batch_equals_per_claim_on_every_labelled_claim():
+    claims = read_jsonl(MCE_DEV)
+    b = edit_batch(claims)
+    bad = [c["id"] for i, c in enumerate(claims) if b.result(i) != edit(c)]
+    assert not bad, f"{len(bad)} labelled claims: edit_batch differs from edit, e.g. {bad[:10]}"
+    out = grouper.group_batch(claims, edits=True)
+    assert out.mce_edit_type.tolist() == b.edit_type.tolist()
+
+
+@needs_mce_oracle
 def test_the_catalog_says_exactly_which_edits_icd10_claims_raise():
     """The labelled claims were drawn to hit every code attribute: the edits they show are the
     ICD-10 edits, and no other."""
