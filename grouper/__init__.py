@@ -6,9 +6,11 @@
     >>> r.final_drg, r.weight
     (291, 1.2838)
 """
-from .bulk.batch import BatchResult, Columns, group_batch
+from .bulk.batch import BatchResult, Columns
 from .engine.pipeline import group
 from .engine.result import DxResult, ProcResult, Result
+from .mce import edit
+from .mce.grouping import group_batch
 from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
 from .reading.layout import Layout, LayoutError
 from .tables import TableIntegrityError, VersionError
@@ -16,5 +18,5 @@ from .tables.convert import Conversion, convert_dx, convert_dx_batch, convert_pr
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
            "Layout", "LayoutError", "ProcResult", "Result",
-           "TableIntegrityError", "VersionError", "group",
+           "TableIntegrityError", "VersionError", "edit", "group",
            "Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"]

@@ -32,7 +32,7 @@ AUDIT_CSV = ["id", "line", "discharge_date", "version", "fiscal_year", "billed_d
              "billed_weight", "regrouped_weight", "weight_difference", "billed_payment", "regrouped_payment",
              "payment_difference", "paid_amount", "paid_difference", "reason_kind", "reason_group", "reason",
              "reason_codes", "return_code", "regrouped_mdc", "regrouped_title", "estimate_note", "not_modelled",
-             "version_in_force", "conversions", "error"]
+             "version_in_force", "conversions", "error", "mce_edit_type", "mce_edits"]
 ESTIMATE_CSV = ["id", "line", "fiscal_year", "version", "drg", "drg_title", "mdc", "weight", "los",
                 "discharge_status", "wage_index", "gaf", "capital_rate", "operating_full", "transfer",
                 "transfer_fraction", "operating_base", "operating_ime", "operating_dsh", "capital_base", "capital_ime",

@@ -126,10 +126,18 @@ FIXABLE_WARNINGS = {
     "SEX_MISSING": ("no sex", "map the sex column with --column sex=COLUMN"),
     "DISCHARGE_STATUS_MISSING": ("no discharge status", "map the status column with --column "
                                                         "discharge_status=COLUMN"),
+    "DISCHARGE_AFTER_MCE_RELEASE": ("discharges after the MCE release ends (INVALID_DISCHARGE_DATE, not edited)",
+                                    "give --mce-release with the release that covers them (the warning names it)"),
 }
 FIXABLE_ERRORS = {
     "BAD_DATE": ("a discharge date that cannot be read", "give the date format with --date-format, e.g. %d.%m.%Y"),
     "NO_VERSION": ("no discharge date nor version", "map the date column with --column discharge_date=COLUMN"),
+    # the Medicare Code Editor's (python -m grouper edit)
+    "MISSING_DISCHARGE_DATE": ("no discharge date", "map the date column with --column discharge_date=COLUMN"),
+    "MISSING_AGE": ("no age", "map the age column with --column age=COLUMN"),
+    "MISSING_DISCHARGE_STATUS": ("no discharge status", "map the status column with --column discharge_status=COLUMN"),
+    "MISSING_LOS": ("no length of stay", "map it with --column los=COLUMN, or the admission date with --column "
+                                         "admission_date=COLUMN"),
 }
 
 

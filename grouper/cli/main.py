@@ -26,10 +26,12 @@ import os
 import sys
 import time
 from collections import Counter
-from itertools import islice
+from itertools import islice, repeat
 
 from .. import io as gio
 from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
+from .mce import GROUP_CSV_FIELDS, add_release_options, edit_columns, group_csv_fields, release_tables
+from .mce import register as register_edit
 from .run import Terminated, WorkerError, Workers, exit_status, stdout_closed, stop_on_signals, stopped
 
 CHUNK = 5000
@@ -42,7 +44,7 @@ OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
     "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
     "initial_claim_severity", "final_claim_severity", "num_hac_categories_satisfied", "admit_dx_flag",
     "initial_drg_description", "initial_mdc_description", "final_mdc_description", "pdx", "sdx", "procedures",
-    "fiscal_year"}
+    "fiscal_year", "mce_edit_type", "mce_edits", "mce_error"} | frozenset(GROUP_CSV_FIELDS)
 
 
 # ---------------------------------------------------------------- grouping
@@ -55,7 +57,8 @@ def _options(args, fmt_out: str) -> dict:
             "version": getattr(args, "version", None),
             "tables": getattr(args, "tables", None),
             "detail": detail,
-            "warnings": not getattr(args, "no_warnings", False)}
+            "warnings": not getattr(args, "no_warnings", False),
+            "edits": None}      # with --edits: the MCE release folder (cmd_group)
 
 
 def group_rows(rows: list, options: dict) -> list[dict]:
@@ -67,13 +70,17 @@ def group_rows(rows: list, options: dict) -> list[dict]:
     opts = dict(options)
     detail = opts.pop("detail", "full")
     with_warnings = opts.pop("warnings", True)
+    mce = opts.pop("edits", None)         # the MCE release folder with --edits
     if detail == "full":
         recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in rows]
     else:
         recs = summary_records(rows, warnings=with_warnings, **opts)
-    for row, rec in zip(rows, recs):
+    edits = edit_columns(rows, mce) if mce is not None else repeat(None)
+    for row, rec, ed in zip(rows, recs, edits):
         if isinstance(rec.get("version"), int):
             rec["version"] = version_label(rec["version"])
+        if ed is not None:
+            rec.update(ed)
         if row.kept:
             rec.update(kept_fields(row.kept, OUTPUT_NAMES))
     return recs
@@ -137,6 +144,8 @@ def _csv_row(rec: dict) -> dict:
     row["error_code"] = err["code"] if err else ""
     row["error"] = err["message"] if err else ""
     row["warnings"] = "; ".join(warning_text(w) for w in rec.get("warnings") or ())
+    if "mce_edit_type" in rec:
+        row.update(group_csv_fields(rec))
     for k, v in rec.items():
         if k not in row and k not in OUTPUT_NAMES:       # kept input columns
             row[k] = v
@@ -187,6 +196,10 @@ def cmd_group(args) -> int:
         ts.manifest  # noqa: B018  (reading the manifest checks the tables)
         if options["version"] is not None:
             ts.resolve(options["version"])
+        if args.edits:
+            options["edits"] = str(release_tables(args).directory)
+        elif args.mce_release or args.mce_tables:
+            raise ValueError("--mce-release and --mce-tables go with --edits")
     except (TableIntegrityError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -207,8 +220,8 @@ def cmd_group(args) -> int:
             writer = None
             if fmt_out == "csv":
                 kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
-                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS + list(kept_fields(dict.fromkeys(kept),
-                                                                                       OUTPUT_NAMES)),
+                fields = CSV_FIELDS + (GROUP_CSV_FIELDS if args.edits else [])
+                writer = csv.DictWriter(out, fieldnames=fields + list(kept_fields(dict.fromkeys(kept), OUTPUT_NAMES)),
                                         extrasaction="ignore")
                 writer.writeheader()
             for recs in results:
@@ -339,8 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="group the sample claims shipped with the package")
     d.add_argument("-o", "--output", help="also write the full results as JSON lines")
     d.set_defaults(func=cmd_demo)
+    g.add_argument("--edits", action="store_true",
+                   help="add the Medicare Code Editor's edit type and counts to each row (mce_edit_type, mce_edits; "
+                        "CSV: one mce_<EDIT> column per edit); the claims need age, discharge_status, discharge_date "
+                        "and los (or admission_date), else the row carries mce_error")
+    add_release_options(g)
     from .finance import register
     register(sub)
+    register_edit(sub)
     return ap
 
 

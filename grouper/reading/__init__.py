@@ -10,6 +10,8 @@ Owns:
   (:mod:`.stage`, :mod:`.columns`) -- every entry point (``group()``, ``group_batch``, a
   file row, Arrow/DataFrame columns) reads through it; the ``normalize`` option
   (:mod:`.normalize`);
+* the stay -- discharge date, age, discharge status and length of stay as the Medicare
+  Code Editor reads them (:mod:`.stay`: :func:`read_stay`, ``ReadColumns(stay=True)``);
 * the warnings about what looked wrong in the input (:mod:`.checks`).
 
 May import: :mod:`grouper.tables` (version resolution; code look-ups for the warnings).
@@ -29,10 +31,10 @@ from .columns import ReadColumns, arrays_to_records, records_of
 from .errors import ERROR_CODES, ClaimError
 from .normalize import normalize_claim
 from .stage import ReadClaim, Reading, read, read_claim, read_mapping, resolve_version
+from .stay import Stay, read_stay
 from .values import HospitalStatus
 
 __all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "ERROR_CODES", "HospitalStatus", "ReadClaim",
-           "ReadColumns", "Reading", "WARNING_CODES", "arrays_to_records", "check_claim", "claim_warnings",
-           "conversion_warnings",
-           "normalize_claim", "quick_clean", "read", "read_claim", "read_mapping", "records_of", "version_warnings",
-           "resolve_version"]
+           "ReadColumns", "Reading", "Stay", "WARNING_CODES", "arrays_to_records", "check_claim", "claim_warnings",
+           "conversion_warnings", "normalize_claim", "quick_clean", "read", "read_claim", "read_mapping",
+           "records_of", "read_stay", "resolve_version", "version_warnings"]

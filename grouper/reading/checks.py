@@ -2,7 +2,11 @@
 
 Warnings never change the grouping (the reading, :mod:`grouper.reading.values`, decides
 what CMS makes of each value); they only report, per field, with a stable code.
-Every code is listed with an example in ``docs/errors-and-warnings.md``.
+Every code is listed with an example in ``docs/errors-and-warnings.md``.  A warning that
+reports what an edit of CMS's Medicare Code Editor reports has the MCE's name
+(DUPLICATE_OF_PDX, INVALID_AGE, INVALID_SEX, INVALID_DISCHARGE_STATUS, INVALID_POA,
+INVALID_ADMIT_DX); ``grouper.mce.catalog.WARNINGS_AND_EDITS`` sets every warning against the
+MCE's edits.
 :func:`claim_warnings` is the one place that builds a claim's warnings, for every path.
 """
 from __future__ import annotations
@@ -51,22 +55,22 @@ WARNING_CODES = {
                        "-- no code is 'null', which CMS does not recognize; extra items are ignored",
     "CODE_CLUSTER_PSEUDO": "a Z@nnnn procedure-cluster pseudo-code given as a procedure; CMS accepts it",
     "DUPLICATE_SDX": "secondary diagnosis listed more than once",
-    "SDX_EQUALS_PDX": "secondary diagnosis equal to the principal diagnosis",
+    "DUPLICATE_OF_PDX": "secondary diagnosis equal to the principal diagnosis (the MCE's name)",
     "DUPLICATE_PROCEDURE": "procedure listed more than once",
     "TOO_MANY_SDX": "more than 24 secondary diagnoses (UB-04 limit); all are grouped, as CMS does",
     "TOO_MANY_PROCEDURES": "more than 25 procedures (UB-04 limit); all are grouped, as CMS does",
-    "AGE_OUT_OF_RANGE": "age outside 0-124 (not used for grouping)",
+    "INVALID_AGE": "age outside 0-124 (not used for grouping; the MCE's name)",
     "AGE_NOT_A_NUMBER": "age is not a whole number (not used for grouping)",
     "AGE_MISSING": "no age (not used for grouping)",
     "SEX_MISSING": "no sex; CMS reads it as unknown",
-    "SEX_UNRECOGNIZED": "sex is not M/F/U (MALE/FEMALE, 1/2); CMS reads it as unknown",
-    "DISCHARGE_STATUS_INVALID": "not a CMS patient discharge status; CMS treats it as invalid",
+    "INVALID_SEX": "sex is not M/F/U (MALE/FEMALE, 1/2); CMS reads it as unknown (the MCE's name)",
+    "INVALID_DISCHARGE_STATUS": "not a CMS patient discharge status; CMS treats it as invalid (the MCE's name)",
     "DISCHARGE_STATUS_MISSING": "no discharge status; CMS treats it as invalid",
     "DISCHARGE_STATUS_TEXT": "discharge status given as text; read as the number it spells",
-    "POA_UNRECOGNIZED": "POA indicator is not Y/N/U/W/1/E/blank; CMS reads it as E or INVALID",
+    "INVALID_POA": "POA indicator is not Y/N/U/W/1/E/blank; CMS reads it as E or INVALID (the MCE's name)",
     "POA_BLANK": "POA indicator blank on a secondary diagnosis",
     "HOSPITAL_STATUS_UNRECOGNIZED": "hospital status not NOT_EXEMPT/EXEMPT/UNKNOWN; read as UNKNOWN",
-    "ADMIT_DX_INVALID": "admitting diagnosis not valid in the grouper version used",
+    "INVALID_ADMIT_DX": "admitting diagnosis not valid in the grouper version used (the MCE's name)",
     "VERSION_OUTSIDE_FISCAL_YEAR": "a grouper version given for a discharge date outside its fiscal year: the "
                                    "DRG and weight are those of the version's year",
     "WEIGHTS_UNAVAILABLE": "the tables have no relative weights for the grouper version's fiscal year (its IPPS "
@@ -196,7 +200,7 @@ def check_claim(claim, read: ReadClaim, tables, *, raw_entries=None) -> tuple[Cl
         _code_checks(out, field, d.code, v, tables, "dx")
         key = va.read_code(d.code).upper()
         if key == pdx_key and key not in ("", "NULL"):
-            _w(out, "SDX_EQUALS_PDX", field, d.code, f"{field}: {d.code} repeats the principal diagnosis")
+            _w(out, "DUPLICATE_OF_PDX", field, d.code, f"{field}: {d.code} repeats the principal diagnosis")
         elif key in seen:
             _w(out, "DUPLICATE_SDX", field, d.code, f"{field}: {d.code} repeats sdx[{seen[key]}]")
         else:
@@ -230,7 +234,7 @@ def check_claim(claim, read: ReadClaim, tables, *, raw_entries=None) -> tuple[Cl
     if read.admit_dx not in (None, "", "null"):
         i = tables.dx_index.get(read.admit_dx.upper())
         if i is None or tables.version(v).dx_mdc[i] < 0:
-            _w(out, "ADMIT_DX_INVALID", "admit_dx", claim.admit_dx,
+            _w(out, "INVALID_ADMIT_DX", "admit_dx", claim.admit_dx,
                f"admitting diagnosis {claim.admit_dx!r} is not valid in grouper v{v // 10}.{v % 10}")
     return tuple(out) + version_warnings(v, tables)
 
@@ -275,7 +279,7 @@ def _poa_checks(out, field, raw, blank_ok=False):
     read = va.read_poa(raw)
     if read == va.POA_INVALID or (read == "E" and isinstance(raw, str) and raw.strip().upper() != "E") \
             or (read == "E" and not isinstance(raw, str)):
-        _w(out, "POA_UNRECOGNIZED", field, raw, f"{field}: POA {raw!r} is not Y/N/U/W/1/E; CMS reads it as {read}")
+        _w(out, "INVALID_POA", field, raw, f"{field}: POA {raw!r} is not Y/N/U/W/1/E; CMS reads it as {read}")
     elif read == va.POA_BLANK and not blank_ok:
         _w(out, "POA_BLANK", field, raw, f"{field}: POA is blank")
 
@@ -293,12 +297,12 @@ def _age_checks(out, age):
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a number")
         return
     except OverflowError:                       # a whole number too large for a float
-        _w(out, "AGE_OUT_OF_RANGE", "age", age, "age is a number far outside 0-124")
+        _w(out, "INVALID_AGE", "age", age, "age is a number far outside 0-124")
         return
     if a != a or not a.is_integer():
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a whole number")
     elif not 0 <= a <= 124:
-        _w(out, "AGE_OUT_OF_RANGE", "age", age, f"age {age!r} is outside 0-124")
+        _w(out, "INVALID_AGE", "age", age, f"age {age!r} is outside 0-124")
 
 
 def _sex_checks(out, sex):
@@ -308,7 +312,7 @@ def _sex_checks(out, sex):
     ok = (isinstance(sex, str) and sex.strip().upper() in ("M", "F", "U", "MALE", "FEMALE", "1", "2")) or \
          (isinstance(sex, int) and not isinstance(sex, bool) and sex in (1, 2))
     if not ok:
-        _w(out, "SEX_UNRECOGNIZED", "sex", sex, f"sex {sex!r} is not M, F or U; read as unknown")
+        _w(out, "INVALID_SEX", "sex", sex, f"sex {sex!r} is not M, F or U; read as unknown")
 
 
 def _status_checks(out, raw, read):
@@ -316,7 +320,7 @@ def _status_checks(out, raw, read):
         _w(out, "DISCHARGE_STATUS_MISSING", "discharge_status", raw,
            "no discharge status; CMS treats it as invalid (DRG 999 where the logic needs it)")
     elif read is None:
-        _w(out, "DISCHARGE_STATUS_INVALID", "discharge_status", raw,
+        _w(out, "INVALID_DISCHARGE_STATUS", "discharge_status", raw,
            f"discharge status {raw!r} is not a CMS patient discharge status; CMS treats it as invalid")
     elif isinstance(raw, str):
         _w(out, "DISCHARGE_STATUS_TEXT", "discharge_status", raw,

@@ -106,7 +106,8 @@ class Claim:
     ``sdx`` items may be codes, ``(code, poa)`` pairs, ``{"code", "poa"}`` dicts or
     :class:`Diagnosis`; ``hospital_status`` is NOT_EXEMPT (default), EXEMPT or UNKNOWN
     (for HAC/POA processing).  ``age`` is carried but, as in the CMS grouper, not used
-    for grouping.
+    for grouping; neither are ``los`` (length of stay in days) and ``admission_date``,
+    which the Medicare Code Editor reads (:func:`grouper.reading.stay.read_stay`).
     """
 
     pdx: Any = attrs.field(converter=plain)
@@ -122,6 +123,8 @@ class Claim:
     admit_dx_poa: Any = attrs.field(default="Y", converter=plain)
     hospital_status: Any = attrs.field(default="NOT_EXEMPT", converter=plain)
     id: Any = attrs.field(default=None, converter=plain)
+    los: Any = attrs.field(default=None, converter=plain)
+    admission_date: Any = attrs.field(default=None, converter=plain)
 
     @classmethod
     def from_dict(cls, d: dict) -> Claim:
@@ -134,4 +137,5 @@ class Claim:
             discharge_date=d.get("discharge_date"), admit_dx=d.get("admit_dx"),
             admit_dx_poa=d.get("admit_dx_poa", "Y"),
             hospital_status=d.get("hospital_status", "NOT_EXEMPT"), id=d.get("id"),
+            los=d.get("los"), admission_date=d.get("admission_date"),
         )

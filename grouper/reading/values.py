@@ -8,9 +8,12 @@ documents it and the labelled claims confirm):
 * sex: M/F/U, MALE/FEMALE, 1/2 -> male/female; anything else -> unknown;
 * discharge status: one of CMS's patient-status integers, else NONE (invalid); a
   whole number written as text or as a float ("20", "20.0", 20.0) is that number;
-* hospital status: NOT_EXEMPT (also NON_EXEMPT, the default), EXEMPT, UNKNOWN.
+* hospital status: NOT_EXEMPT (also NON_EXEMPT, the default), EXEMPT, UNKNOWN;
+* whole numbers (age, length of stay, the discharge status as the MCE reads it): an
+  integer, an integral float or decimal text (:func:`read_whole`).
 
-Age is read for warnings only: CMS does not use it for grouping.  Every entry point
+Age is read for warnings only: CMS does not use it for grouping (the Medicare Code Editor
+does, :mod:`.stay`).  Every entry point
 reads values with these functions only (per claim in :mod:`.stage`, per column in
 :mod:`.columns`); the warnings (:mod:`.checks`) look at the same raw values.  A numpy
 value is read as the Python value it holds (:func:`~grouper.reading.claim.plain`).
@@ -146,3 +149,25 @@ def read_sdx(value) -> list[tuple[str, str]]:
 def read_procedures(value) -> list[str]:
     """The procedure codes of a field, read by the grouper."""
     return [p if type(p) is str else read_code(procedure_code(p)) for p in entries(value)]
+
+
+def read_whole(value) -> int | None:
+    """A whole number from an int (numpy integers too), an integral float or decimal text
+    (``" 70"``, ``"+3"``, ``"01"``, ``"70.0"`` as a float column written as text); None for
+    anything else (a bool, ``2.5``, ``"3 days"``, text of more than 18 digits)."""
+    if type(value) is int:
+        return value
+    value = plain(value)
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        t = value.strip()
+        sign = t[:1] in ("+", "-")
+        whole, dot, zeros = t[sign:].partition(".")
+        if whole.isascii() and whole.isdigit() and len(whole) <= 18 and (not dot or not zeros.strip("0")):
+            return -int(whole) if t[:1] == "-" else int(whole)
+    return None
