@@ -2,9 +2,10 @@
 
     python benchmarks/agreement.py [ORACLE_DIR_OR_FILES...] [--show N] [--field F]
 
-Default: every ``../shared/oracle/v*_dev.jsonl*``.  Compares the fields the
-project must match exactly (top level and per code) and prints, per file, the
-number of claims that differ in each field; ``--show`` prints examples.
+Default: every labelled set in ``../shared/oracle`` (``v*_dev.jsonl*``, ``v*_dev2.jsonl*``,
+``hac_dev.jsonl*``, ``stress_dev.jsonl*``); a directory argument means the same sets in it.
+Compares the fields the project must match exactly (top level and per code) and prints,
+per file, the number of claims that differ in each field; ``--show`` prints examples.
 """
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ DX = ["affects_drg", "initial_severity_usage", "final_severity_usage", "poa_erro
 PR = ["affects_drg", "is_or", "hac_usage", "recognized", "code"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ORACLE = os.path.join(HERE, "..", "..", "shared", "oracle")
+# the labelled sets, in the order they are reported
+SETS = ("v*_dev.jsonl*", "v*_dev2.jsonl*", "hac_dev.jsonl*", "stress_dev.jsonl*")
+
+
+def oracle_files(directory: str) -> list[str]:
+    """The labelled files of every set in a directory, set by set, sorted within a set."""
+    return [f for pattern in SETS for f in sorted(glob.glob(os.path.join(directory, pattern)))]
+
+
+def short_name(path: str) -> str:
+    """Column name of a labelled file: v400 (first set), v400/2 (dev2), hac, stress."""
+    stem = os.path.basename(path).split(".")[0]
+    version, _, kind = stem.partition("_")
+    return {"dev": version, "dev2": f"{version}/2"}.get(kind, version)
 
 
 def read(path):
@@ -78,7 +93,7 @@ def print_field_table(table) -> None:
     print()
     print("per field, % of claims identical to CMS (dx: principal and secondary diagnoses, pr: procedures)")
     width = max(len(f) for f in ISSUE_FIELDS)
-    names = [name.split("_")[0] for name, _, _ in table] + ["all"]
+    names = [short_name(name) for name, _, _ in table] + ["all"]
     print(f"{'field':{width}s} " + " ".join(f"{x:>7s}" for x in names))
     for f in ISSUE_FIELDS:
         cells, bad_all, n_all = [], 0, 0
@@ -97,10 +112,10 @@ def main(argv=None) -> int:
     ap.add_argument("--field")
     ap.add_argument("--core", action="store_true", help="only the fields the issue lists")
     args = ap.parse_args(argv)
-    paths = args.paths or sorted(glob.glob(os.path.join(DEFAULT_ORACLE, "v*_dev.jsonl*")))
+    paths = args.paths or [DEFAULT_ORACLE]
     files = []
     for p in paths:
-        files += sorted(glob.glob(os.path.join(p, "v*_dev.jsonl*"))) if os.path.isdir(p) else [p]
+        files += oracle_files(p) if os.path.isdir(p) else [p]
     total_bad = total = 0
     shown = 0
     table = []                          # (file, claims, per-field counts of differing claims)
