@@ -326,6 +326,11 @@ class Compiled:
             out[n] = tuple(ops)
         return out
 
+    @cached_property
+    def hac_pdx_numbers(self) -> frozenset:
+        """HAC numbers whose formula tests the principal diagnosis (``PDX:hac11_pdx``)."""
+        return frozenset(n for n, node in self.hac_nodes.items() if any(a.kind == "PDX" for a in fm.atoms(node)))
+
     def hac_lists(self, code: str) -> tuple[tuple[int, str], ...]:
         """The HAC lists a diagnosis code (upper case) is on as a secondary diagnosis: (HAC
         number, SDX operand of its formula) for each of the code's HAC operands that the

@@ -6,12 +6,18 @@ tables; e.g. ``SDX:HAC10 & hac10_proc``)
 
 * NOT_EXEMPT hospital, POA N or U: criteria met -- the code does not count as
   CC/MCC for the final DRG;
-* NOT_EXEMPT, POA blank/1/E/invalid: final DRG 999, ``HAC_MISSING_ONE_POA``;
-* UNKNOWN hospital status, POA not Y/W: final DRG 999,
-  ``HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W`` (``..._POA_INVALID_OR_1`` when the claim's
-  only secondary diagnosis has a POA other than N/U);
+* NOT_EXEMPT, POA blank/1/E/invalid on a code the PDX does not exclude as CC/MCC, and
+  some HAC met: final DRG 999, ``HAC_MISSING_ONE_POA``;
+* UNKNOWN hospital status, POA not Y/W, some HAC met: final DRG 999,
+  ``HAC_STATUS_INVALID_POA_N_OR_U`` / ``..._POA_INVALID_OR_1`` when that code is the
+  claim's only secondary diagnosis (POA N/U / any other), else
+  ``HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W``;
 * POA Y or W: criteria not met, the code counts;
 * EXEMPT hospital: HAC processing does not apply.
+
+A HAC formula's SDX operands are read over every secondary diagnosis the HACs apply to
+(HAC-listed, POA not Y/W, not excluded by the PDX), and a met HAC whose formula tests the
+principal diagnosis (HAC 11) gives the PDX an entry too (``docs/inferred-rules.md``).
 
 :func:`evaluate` is one pure function of the claim's values; the per-claim pipeline
 (:func:`evaluate_claim`) and the vectorized core (:mod:`grouper.bulk.vector`, for the
@@ -48,7 +54,7 @@ def poa_class(poa: str) -> PoaClass:
 @attrs.frozen
 class HacEntry:
     hac_number: int
-    hac_list: str
+    hac_list: str | None                   # None in the principal diagnosis' entry
     hac_status: HacCriteria
     description: str
 
@@ -61,11 +67,13 @@ class HacOutcome:
     met_positions: frozenset               # SDX positions whose HAC criteria are met
     met_numbers: frozenset                 # HAC numbers whose criteria are met
     error: ReturnCode | None               # return code that makes the final DRG 999
+    pdx_entries: tuple[tuple, ...] = ()    # the principal diagnosis' entries, as ``entries``
 
 
-# Before v41.1 the grouper reports a single HAC entry for a code on several HAC lists
-# whose criteria are all unmet; from v41.1 one entry per list.
-FIRST_VERSION_LISTING_ALL_HACS = 411
+# Before v41.0 the grouper reports a single HAC entry for a code on several HAC lists
+# whose criteria are all unmet; from v41.0 one entry per list (labelled claims: T814x
+# codes, POA not Y/W, HAC 11/12/13 unmet: 1 entry in v40.0/v40.1, 3 from v41.0).
+FIRST_VERSION_LISTING_ALL_HACS = 410
 
 _EMPTY = frozenset()
 
@@ -92,6 +100,13 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
     list_all = cv.version >= FIRST_VERSION_LISTING_ALL_HACS
     poa_errors, entry_lists = [], []
     met_positions, met, unrecognized = [], set(), False
+    # A HAC formula's SDX operands are read over every HAC-listed SDX the HACs apply to
+    # (POA not Y/W, not excluded by the PDX for its main operand), not only over the code
+    # being checked: a hac06_show code meets HAC 06 beside a hac06_sdx code (inferred,
+    # docs/inferred-rules.md H3).
+    eligible = frozenset().union(*(
+        attrs_ for position, (lists, pclass, attrs_) in enumerate(sdx, start=1)
+        if lists and pclass != PoaClass.YES and not _excluded_main(position, lists, excluded, sdx_ops)))
     for position, (lists, pclass, attrs_) in enumerate(sdx, start=1):
         if not lists or not grouped:
             poa_errors.append(PoaError.POA_NOT_CHECKED)
@@ -111,13 +126,15 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
             poa_errors.append(PoaError.POA_RECOGNIZED_NOT_POA)
         else:
             poa_errors.append(PoaError.POA_NOT_RECOGNIZED)
-            unrecognized = True
-        if position in excluded and any(op == sdx_ops[n][0] for n, op in lists):
+            # a code the PDX excludes as CC/MCC is outside HAC processing: its missing POA
+            # does not make the final DRG ungroupable (inferred, docs/inferred-rules.md H1)
+            unrecognized = unrecognized or position not in excluded
+        if _excluded_main(position, lists, excluded, sdx_ops):
             # CC-excluded by the PDX: HAC does not apply (for the formula's main SDX operand)
             entry_lists.append(tuple((n, op, HacCriteria.HAC_NOT_APPLICABLE_EXCLUSION, n)
                                  for n, op in lists if op == sdx_ops[n][0]))
             continue
-        hits = [(n, op) for n, op in lists if fm.evaluate(cv.hac_nodes[n], P, attrs_, R, X, 0)]
+        hits = [(n, op) for n, op in lists if fm.evaluate(cv.hac_nodes[n], P, eligible, R, X, 0)]
         if not hits:
             shown = lists if list_all else lists[:1]
             entry_lists.append(tuple((0, op, HacCriteria.HAC_CRITERIA_NOT_MET, n)
@@ -129,26 +146,47 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
     error, removed = None, _EMPTY
     if met:
         if hospital == HospitalStatus.UNKNOWN:
-            if len(sdx) == 1 and sdx[0][1] != PoaClass.NO:
-                error = ReturnCode.HAC_STATUS_INVALID_POA_INVALID_OR_1
+            # the claim's only secondary diagnosis meets a HAC: the return code names its
+            # POA (N/U or not recognized); otherwise the "multiple" code (inferred,
+            # docs/inferred-rules.md H2)
+            if len(sdx) == 1:
+                error = (ReturnCode.HAC_STATUS_INVALID_POA_N_OR_U if sdx[0][1] == PoaClass.NO
+                         else ReturnCode.HAC_STATUS_INVALID_POA_INVALID_OR_1)
             else:
                 error = ReturnCode.HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W
         elif unrecognized:
             error = ReturnCode.HAC_MISSING_ONE_POA
         else:
             removed = frozenset(met_positions)
+    # A met HAC whose formula tests the PDX gives the PDX an entry too: number, no list,
+    # NOT_ON_HAC_LIST (HAC 11; inferred, docs/inferred-rules.md H5).
+    pdx_entries = tuple((n, None, HacCriteria.NOT_ON_HAC_LIST, n) for n in sorted(met & cv.hac_pdx_numbers))
     return HacOutcome(tuple(poa_errors), tuple(entry_lists), removed, frozenset(met_positions), frozenset(met),
-                      error)
+                      error, pdx_entries)
+
+
+def _excluded_main(position: int, lists, excluded, sdx_ops) -> bool:
+    """Whether the PDX excludes the SDX at ``position`` as CC/MCC and it is on some HAC's
+    list as that formula's main SDX operand (HAC processing does not apply to it)."""
+    return position in excluded and any(op == sdx_ops[n][0] for n, op in lists)
 
 
 NO_HAC = HacOutcome((), (), _EMPTY, _EMPTY, _EMPTY, None)
 
 
 def hac_entries(cv, outcome: HacOutcome) -> tuple[tuple[HacEntry, ...], ...]:
-    """The per-code HAC entries of an outcome, with the HACs' titles."""
+    """The per-SDX HAC entries of an outcome, with the HACs' titles."""
+    return tuple(_entries(cv, sdx) for sdx in outcome.entries)
+
+
+def pdx_hac_entries(cv, outcome: HacOutcome) -> tuple[HacEntry, ...]:
+    """The principal diagnosis' HAC entries of an outcome, with the HACs' titles."""
+    return _entries(cv, outcome.pdx_entries)
+
+
+def _entries(cv, raw) -> tuple[HacEntry, ...]:
     titles = cv.vt.hac_titles
-    return tuple(tuple(HacEntry(number, op, status, titles.get(n, "")) for number, op, status, n in sdx)
-                 for sdx in outcome.entries)
+    return tuple(HacEntry(number, op, status, titles.get(n, "")) for number, op, status, n in raw)
 
 
 def claim_inputs(state: ClaimState) -> list[tuple]:

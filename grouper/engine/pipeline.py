@@ -129,7 +129,8 @@ def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
                         hacs=hac_entries, table_mdc=d.mdc if d.valid else None,
                         table_severity=TABLE_SEVERITY[d.severity] if d.valid else None)
 
-    pdx = dx_result(state.pdx, 0, SeverityUsage.NEITHER, SeverityUsage.NEITHER, PoaError.POA_NOT_CHECKED, ())
+    pdx = dx_result(state.pdx, 0, SeverityUsage.NEITHER, SeverityUsage.NEITHER, PoaError.POA_NOT_CHECKED,
+                    hac.pdx_hac_entries(cv, hacs))
     entries = hac.hac_entries(cv, hacs)
     sdx = tuple(dx_result(d, k + 1, use_i[k], use_f[k], hacs.poa_error[k], entries[k])
                 for k, d in enumerate(state.sdx))
