@@ -61,9 +61,11 @@ def test_discharge_status_atoms(status, want):
     assert got & {"ALIVE", "DIED", "AMA", "XFRNBA", "INVALID_DSTAT"} == want
 
 
-@pytest.mark.parametrize("sex, mdc, atom", [("M", 11, None), ("F", 13, None), ("U", 11, "INVALID_SEX")])
+@pytest.mark.parametrize("sex, mdc, atom", [("M", 11, None), ("F", 13, None), ("U", 13, "INVALID_SEX")])
 def test_a_sex_dependent_principal_diagnosis_takes_its_mdc_from_the_sex(sex, mdc, atom):
-    # README 4.6: N393 -> MDC 11 male, 13 female; unknown sex: INVALID_SEX (DRG 999)
+    # README 4.6: N393 -> MDC 11 male, 13 female; unknown sex: INVALID_SEX (DRG 999), and the
+    # female MDC is read (CMS label v431-dev2-adv-sex_dependent_mdc-11866: A562, sex U,
+    # pre-MDC DRG 017 reported with MDC 13, A562's female MDC; docs/inferred-rules.md G1)
     state = state_of({"pdx": "N393", "sex": sex})
     assert state.pdx_mdc == mdc
     assert ("INVALID_SEX" in state.X) == (atom is not None)

@@ -7,6 +7,7 @@ from itertools import repeat
 import numpy as np
 
 from ..engine.hac import POA_CLASS, PoaClass
+from ..engine.severity import written_in_lower_case
 from ..reading.columns import ReadColumns, arrays_to_records
 from .vector import Batch, segment_rows
 
@@ -16,11 +17,16 @@ class Columns(ReadColumns):
     :class:`grouper.reading.columns.ReadColumns`: :meth:`from_records` reads claim mappings
     or :class:`grouper.Claim` objects, :meth:`from_arrays` columns)."""
 
-    def code_ids(self, tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def code_ids(self, tables) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Ids of the principal diagnoses, secondary diagnoses and procedures in the code
-        universe of ``tables`` (-1: in no version), looked up the way the CMS grouper does."""
-        return (_lookup(tables.dx_index, self.pdx), _lookup(tables.dx_index, self.sdx_codes),
-                _lookup(tables.pr_index, self.pr_codes))
+        universe of ``tables`` (-1: in no version), looked up the way the CMS grouper does,
+        and per secondary diagnosis whether it is written in lower case
+        (:func:`grouper.engine.severity.written_in_lower_case`: never CC-excluded)."""
+        recased: list = []
+        sdx = _lookup(tables.dx_index, self.sdx_codes, recased)
+        lower = np.zeros(len(sdx), dtype=bool)
+        lower[recased] = True
+        return (_lookup(tables.dx_index, self.pdx), sdx, _lookup(tables.pr_index, self.pr_codes), lower)
 
     def sdx_poa_class(self) -> np.ndarray:
         """The HAC/POA class of every secondary diagnosis' POA (:data:`grouper.engine.hac.POA_CLASS`)."""
@@ -29,7 +35,7 @@ class Columns(ReadColumns):
     def batch(self, idx: np.ndarray, ids=None, poa=None) -> Batch:
         """The claims at positions ``idx`` (all of one version) as a :class:`grouper.bulk.vector.Batch`;
         ``ids`` and ``poa`` are :meth:`code_ids` and :meth:`sdx_poa_class` when already computed."""
-        pdx_id, sdx_id, pr_id = ids if ids is not None else self.code_ids(self.tables)
+        pdx_id, sdx_id, pr_id, sdx_lower = ids if ids is not None else self.code_ids(self.tables)
         poa = poa if poa is not None else self.sdx_poa_class()
         if len(idx) == self.n:
             sdx_rows, sdx_off = slice(None), self.sdx_off
@@ -38,7 +44,7 @@ class Columns(ReadColumns):
             sdx_rows, sdx_off = segment_rows(self.sdx_off, idx)
             pr_rows, pr_off = segment_rows(self.pr_off, idx)
         return Batch(pdx_id[idx], sdx_id[sdx_rows], poa[sdx_rows], sdx_off, pr_id[pr_rows], pr_off,
-                     self.sex[idx], self.dstat[idx], self.hospital[idx])
+                     self.sex[idx], self.dstat[idx], self.hospital[idx], sdx_lower[sdx_rows])
 
     @classmethod
     def from_arrays(cls, *, pdx, sdx=None, sdx_poa=None, procedures=None, version=None, discharge_date=None,
@@ -54,13 +60,17 @@ class Columns(ReadColumns):
                                                   admit_dx=admit_dx, id=id), tables=tables)
 
 
-def _lookup(index: dict, codes: list) -> np.ndarray:
-    """Code id of each code (the CMS grouper upper-cases codes), -1 if in no version."""
+def _lookup(index: dict, codes: list, lower: list | None = None) -> np.ndarray:
+    """Code id of each code (the CMS grouper upper-cases codes), -1 if in no version;
+    ``lower`` collects the positions of the codes found that are written in lower case
+    (the index holds upper-case codes, so only codes not found as written can be)."""
     ids = np.fromiter(map(index.get, codes, repeat(-1)), dtype=np.int64, count=len(codes))
     for i in np.flatnonzero(ids < 0).tolist():
         c = codes[i]
-        if type(c) is str and c.upper() != c:
+        if written_in_lower_case(c):
             ids[i] = index.get(c.upper(), -1)
+            if lower is not None and ids[i] >= 0:
+                lower.append(i)
     return ids
 
 

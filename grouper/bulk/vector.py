@@ -302,7 +302,8 @@ class Batch:
     """Claims of one version in columnar form, as the CMS grouper reads them: codes as ids
     in the code universe of the tables (-1: in no version), CSR offsets."""
 
-    def __init__(self, pdx_id, sdx_id, sdx_poa_class, sdx_off, pr_id, pr_off, sex, dstat, hospital):
+    def __init__(self, pdx_id, sdx_id, sdx_poa_class, sdx_off, pr_id, pr_off, sex, dstat, hospital,
+                 sdx_lower=None):
         self.pdx_id = pdx_id            # int64 (n)
         self.sdx_id = sdx_id            # int64 flat
         self.sdx_poa_class = sdx_poa_class   # int8 flat: grouper.engine.hac.PoaClass
@@ -313,6 +314,9 @@ class Batch:
         self.dstat = dstat              # int16: NO_STATUS = invalid/none
         self.hospital = hospital        # int8: grouper.reading.columns.HOSPITAL_CODE
         self.n = len(pdx_id)
+        # bool flat: the secondary diagnosis is written in lower case (never CC-excluded,
+        # grouper.engine.severity.written_in_lower_case); None: none is
+        self.sdx_lower = sdx_lower if sdx_lower is not None else np.zeros(len(sdx_id), dtype=bool)
 
 
 class Preprocessed:
@@ -429,7 +433,7 @@ def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[n
         keys = severity.exclusion_key(lists[pairs], sdx_id[pairs], len(ts.dx_codes))
         ek = ts.exclusion_keys_sorted
         pos = np.minimum(np.searchsorted(ek, keys), len(ek) - 1)
-        excluded[pairs] = ek[pos] == keys
+        excluded[pairs] = severity.excluded_by_pdx(ek[pos] == keys, b.sdx_lower[pairs])
     died_mccalive = (b.dstat[sdx_claim] == severity.DIED_STATUS) & vtab.prof_mccalive[pre.sdx_prof]
     count_sev = severity.counted_severity(sev, excluded, died_mccalive).astype(np.int8)
     sup = np.where(count_sev > 0, vtab.prof_sup[pre.sdx_prof], 0)

@@ -92,11 +92,11 @@ def principal_atoms(mdc: int, gender: tuple[int, int] | None, sex: int) -> tuple
     out = set()
     pdx_mdc = mdc
     if gender is not None:
-        if sex == SEX_MALE:
-            pdx_mdc = gender[0]
-        elif sex == SEX_FEMALE:
-            pdx_mdc = gender[1]
-        else:
+        # any sex but male reads the female MDC; an unknown sex is also INVALID_SEX, which
+        # only pre-MDC DRGs and reroutes ranked before it escape (inferred,
+        # docs/inferred-rules.md G1)
+        pdx_mdc = gender[0] if sex == SEX_MALE else gender[1]
+        if sex != SEX_MALE and sex != SEX_FEMALE:
             out.add("INVALID_SEX")
     if mdc == 0:
         out.add("PDX_ECODE")                 # a V/W/X/Y code: cannot be a principal diagnosis

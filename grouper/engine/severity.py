@@ -5,7 +5,8 @@ CMS rules (``docs/cms-rules.md``, "CC/MCC severity"):
 
 * a secondary diagnosis counts at its table severity (CC or MCC) unless
 * it is on the CC-exclusion list that the *principal* diagnosis points at
-  (``*_EXCLUDED``; a code normally excludes itself through its own list);
+  (``*_EXCLUDED``; a code normally excludes itself through its own list) and is
+  written in upper case (:func:`written_in_lower_case`);
 * it carries the ``mccalive`` attribute and the patient died;
 * it carries one of the matched formula's ``severity_suppression``
   attributes (``*_EXCLUDED_BY_DRG_LOGIC``: e.g. AMI codes for DRGs 280-285);
@@ -36,6 +37,19 @@ def exclusion_key(pdx_list, sdx_id, n_dx):
     return pdx_list * n_dx + sdx_id
 
 
+def written_in_lower_case(code) -> bool:
+    """CMS looks a secondary diagnosis up in the CC-exclusion table by its spelling: one
+    written in lower case (valid, since codes are upper-cased for everything else) is never
+    excluded by the principal diagnosis (inferred, docs/inferred-rules.md G2)."""
+    return type(code) is str and code != code.upper()
+
+
+def excluded_by_pdx(on_pdx_list, written_lower):
+    """Whether the principal diagnosis excludes a secondary diagnosis: the code is on the
+    PDX's CC-exclusion list and not written in lower case (bools or bool arrays)."""
+    return on_pdx_list & (written_lower == 0)
+
+
 def counted_severity(severity, excluded, died_mccalive):
     """The severity a CC/MCC secondary diagnosis counts at: 0 when the principal diagnosis
     excludes it or it is an ``mccalive`` code and the patient died."""
@@ -51,10 +65,11 @@ def candidates(state: ClaimState) -> list[tuple[int, str]]:
     n_dx = len(ts.dx_codes)
     died = state.read.discharge_status == DIED_STATUS
     out = []
-    for info in state.sdx_info:
+    for (code, _), info in zip(state.read.sdx, state.sdx_info):
         if info is None or info.severity == NCC:
             out.append(_NEITHER)
-        elif pdx.excl and exclusion_key(pdx.excl, info.id, n_dx) in keys:
+        elif pdx.excl and excluded_by_pdx(exclusion_key(pdx.excl, info.id, n_dx) in keys,
+                                          written_in_lower_case(code)):
             out.append(_EXCLUDED)
         else:
             sev = counted_severity(info.severity, False, died and info.mccalive)
