@@ -149,10 +149,24 @@ class Counter:
     procedures with one of ``kinds``, when given, count); the atom is true when the
     claim's total reaches ``threshold`` and every attribute of ``each`` is on some counted
     procedure.  A ``distinct`` counter counts the distinct attributes over the claim
-    instead of units (its tally is a bit per attribute).  ``marks`` says which procedures a
-    true atom marks as affecting the DRG (:mod:`grouper.engine.marking`): "counted" every
-    procedure with one of ``kinds`` (or of ``units``), "prefix" the procedures in code
-    order until the threshold is reached, "stents" the FOUR_STENTS rule."""
+    instead of units (its tally is a bit per attribute).
+
+    How a true atom marks procedures as affecting the DRG (:mod:`grouper.engine.marking`;
+    rules read from the labelled claims, ``docs/inferred-rules.md`` A5-A10):
+
+    * ``marks``: "counted" every procedure with one of ``kinds`` (or of ``units``);
+      "prefix" the procedures in code order until the threshold is reached; "stents" that
+      prefix plus every procedure of the stent kind the formula's stent operand matched
+      (FOUR_STENTS); "principal_and_first" the principal procedure when it has a counted
+      attribute, and the first other holder by code; "distinct" formed clusters first, then
+      procedures in code order, each bringing an attribute not yet seen, until
+      ``threshold`` distinct attributes are seen (BILATERAL: two joints);
+    * ``adds_units``: the ``units`` attributes of the procedures in the code-order prefix
+      join the formula list's procedure operands (stent and vessel counters);
+    * ``fusion``: a spinal-fusion counter: once one is found true on the matched path,
+      procedures tied for an operand are taken in code order; and a "counted" fusion
+      counter found true in a formula that failed earlier in the list makes the matched
+      formula's operand on one of its attributes mark every counted procedure."""
 
     atom: str
     units: dict = attrs.field(converter=lambda d: dict(d))
@@ -161,6 +175,8 @@ class Counter:
     each: frozenset = frozenset()
     distinct: bool = False
     marks: str = "counted"
+    adds_units: bool = False
+    fusion: bool = False
 
     def tally(self, attrs_: frozenset) -> int:
         """What one procedure with these attributes adds."""
@@ -199,22 +215,26 @@ VESSEL_UNITS, STENT_UNITS = _units("vessel"), _units("stent")
 #: The procedure counters (docs/cms-rules.md; vessels, stents and joints confirmed with the
 #: Java grouper, the fusion counters from the labelled claims).
 COUNTERS = (
-    Counter("FOUR_VESSELS", VESSEL_UNITS, 4, marks="prefix"),
-    Counter("FOUR_STENTS", STENT_UNITS, 4, kinds=frozenset({DRUG_STENT, BARE_STENT}), marks="stents"),
-    Counter("FOUR_DRUG_ELUTING_STENTS", STENT_UNITS, 4, kinds=frozenset({DRUG_STENT})),
-    Counter("FOUR_NON_DRUG_ELUTING_STENTS", STENT_UNITS, 4, kinds=frozenset({BARE_STENT})),
-    Counter("BILATERAL", dict.fromkeys(JOINTS, 1), 2, distinct=True),
+    Counter("FOUR_VESSELS", VESSEL_UNITS, 4, marks="prefix", adds_units=True),
+    Counter("FOUR_STENTS", STENT_UNITS, 4, kinds=frozenset({DRUG_STENT, BARE_STENT}), marks="stents",
+            adds_units=True),
+    Counter("FOUR_DRUG_ELUTING_STENTS", STENT_UNITS, 4, kinds=frozenset({DRUG_STENT}), adds_units=True),
+    Counter("FOUR_NON_DRUG_ELUTING_STENTS", STENT_UNITS, 4, kinds=frozenset({BARE_STENT}), adds_units=True),
+    Counter("BILATERAL", dict.fromkeys(JOINTS, 1), 2, distinct=True, marks="distinct"),
     Counter("SINGLEFUSIONCTR", {"sglantfuse": 1, "sglpostfuse": 1}, 3,
-            each=frozenset({"sglantfuse", "sglpostfuse"})),
-    Counter("SGLANTCTR", {"sglantfuse": 1}, 2),
-    Counter("SGLPOST1CTR", {"sglpostfuse1": 1}, 2),
-    Counter("SGLANTSECTXCTR", {"sglantsectXfuse": 1}, 2),
-    Counter("SGLPOSTFUSECTR", {"sglpostfuse": 1}, 2),
+            each=frozenset({"sglantfuse", "sglpostfuse"}), fusion=True),
+    Counter("SGLANTCTR", {"sglantfuse": 1}, 2, marks="principal_and_first", fusion=True),
+    Counter("SGLPOST1CTR", {"sglpostfuse1": 1}, 2, marks="principal_and_first", fusion=True),
+    Counter("SGLANTSECTXCTR", {"sglantsectXfuse": 1}, 2, fusion=True),
+    Counter("SGLPOSTFUSECTR", {"sglpostfuse": 1}, 2, fusion=True),
 )
 COUNTER = {c.atom: c for c in COUNTERS}
 #: Atoms true when any of their parts is (MULTFUSE: several single-level fusions).
 COMPOSITE = {"MULTFUSE": ("SGLANTCTR", "SGLPOST1CTR")}
 COUNTER_ATOMS = frozenset(COUNTER) | frozenset(COMPOSITE)
+#: Spinal-fusion counter atoms (composites of fusion counters included): see ``Counter.fusion``.
+FUSION_ATOMS = frozenset(c.atom for c in COUNTERS if c.fusion) | frozenset(
+    name for name, parts in COMPOSITE.items() if any(COUNTER[p].fusion for p in parts))
 
 assert all(len(c.units) <= 8 for c in COUNTERS if c.distinct)     # bit_count of uint8
 

@@ -107,7 +107,7 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
     eligible = frozenset().union(*(
         attrs_ for position, (lists, pclass, attrs_) in enumerate(sdx, start=1)
         if lists and pclass != PoaClass.YES and not _excluded_main(position, lists, excluded, sdx_ops)))
-    for position, (lists, pclass, attrs_) in enumerate(sdx, start=1):
+    for position, (lists, pclass, _attrs) in enumerate(sdx, start=1):
         if not lists or not grouped:
             poa_errors.append(PoaError.POA_NOT_CHECKED)
             entry_lists.append(())

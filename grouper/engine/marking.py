@@ -8,21 +8,33 @@ evaluated and true marks the code(s) that made it true.
 
 Diagnoses are marked operand by operand.  Where several codes satisfy an
 operand, the CLINICAL_SIGNIFICANCE tie-breaker picks one: secondary diagnoses
-are ranked MCC first, then CC, then by code.
+are ranked MCC first, then CC, then by code as written (a lower-case code after
+every upper-case one).
 
 Procedures (rules read from the labelled claims):
 
 * Procedure operands are satisfied jointly (:func:`_cover`): the operands found
   true along the whole path (rerouting rows included) are covered greedily, each
   pick being the procedure that satisfies most of the still uncovered operands,
-  ties broken by :func:`_tie_order`.  So ``arterial & NORdrugstent`` marks one
-  drug-eluting stent procedure, not the principal procedure plus a stent, and
-  ``ORPROC`` then ``CC & d468`` marks a single d468 procedure.
+  ties broken by :func:`_tie_order` (an OR principal procedure first; from v41.0 a
+  non-OR principal last, up to v40.1 the principal first in any case; then by code as
+  written; plain code order once a spinal-fusion counter was found true).  So
+  ``arterial & NORdrugstent`` marks one drug-eluting stent procedure, not the
+  principal procedure plus a stent, and ``ORPROC`` then ``CC & d468`` marks a
+  single d468 procedure.
 * A formed cluster hides its components in its suppression MDCs — those of the
   formula list and that of the principal diagnosis (:func:`_shown`); a marked
-  cluster marks every component on the claim (:func:`_members`).
+  cluster marks its components choice by choice until every choice has one
+  (:func:`_members`).
 * True claim-level counters mark what they counted (:func:`_counter`, from the counters'
-  declarations in :mod:`grouper.engine.atoms`).
+  declarations in :mod:`grouper.engine.atoms`: ``Counter.marks``, ``adds_units``,
+  ``fusion``); the stent and vessel counters add their counted units to the list's
+  operands (:func:`_cover_units`); a fusion counter found true in an earlier failed
+  formula of the list makes the matched formula's operand on its attribute mark all it
+  counted (:func:`_primed`).
+
+The rules read from the labelled claims are listed, with the claims that decided them,
+in ``docs/inferred-rules.md``.
 * When HAC processing changes the DRG, the procedures of the met HAC criteria
   affect the final DRG (:func:`mark_final`).
 
@@ -39,7 +51,9 @@ from .atoms import (
     COMPOSITE,
     COUNTER,
     COUNTER_ATOMS,
+    COUNTERS,
     FALLTHROUGH,
+    FUSION_ATOMS,
     MULTIPLE_SITES,
     NORMAL_NEWBORN,
     OR_ATTRS,
@@ -66,11 +80,28 @@ class Marks:
 
 
 
-def _tie_order(p):
-    """CLINICAL_SIGNIFICANCE order of procedures: the principal procedure when it is an OR
-    procedure (a non-OR principal procedure has no precedence), then the others by code;
-    formed cluster pseudo-codes last."""
-    return (not (p.position == 0 and "nonor" not in p.attrs), p.position < 0, p.code.upper())
+# From v41.0 a principal procedure that is not an OR procedure ranks after all the others
+# in the tie order; up to v40.1 the principal procedure ranks first whatever its OR status
+# (inferred, docs/inferred-rules.md A4).
+FIRST_VERSION_NONOR_PRINCIPAL_LAST = 410
+
+
+def _tie_order(state: ClaimState):
+    """CLINICAL_SIGNIFICANCE order of procedures, as a sort key: the principal procedure
+    first (from v41.0 only when it is an OR procedure, else last), the others by code as
+    written; formed cluster pseudo-codes after the input procedures."""
+    if state.cv.version >= FIRST_VERSION_NONOR_PRINCIPAL_LAST:
+        def key(p):
+            return (0 if p.position != 0 else -1 if "nonor" not in p.attrs else 1, p.position < 0, p.code)
+    else:
+        def key(p):
+            return (p.position != 0, p.position < 0, p.code)
+    return key
+
+
+def _code_order(p):
+    """Procedures by code as written, formed cluster pseudo-codes after the input procedures."""
+    return (p.position < 0, p.code)
 
 
 class _Walker:
@@ -85,9 +116,10 @@ class _Walker:
         self.needs: list = []            # (list, operand attributes) of true procedure operands
         self.counters: list = []         # (list, counter name) of true counter operands
 
-    # tie-break order of secondary diagnoses: table severity MCC, CC, NCC, then by code
+    # tie-break order of secondary diagnoses: table severity MCC, CC, NCC, then by code as
+    # written (a lower-case code sorts after every upper-case one; inferred, A3)
     def sdx_sorted(self):
-        return sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code.upper()))
+        return sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code))
 
     def eval(self, node) -> bool:
         if isinstance(node, fm.Atom):
@@ -174,22 +206,35 @@ def _visible(state: ClaimState, lst: int):
 
 
 def _members(state: ClaimState, p) -> list:
-    """Input procedures a marked procedure stands for: itself, or every component of a
-    formed cluster that is on the claim."""
+    """Input procedures a marked procedure stands for: itself, or for a formed cluster its
+    component codes on the claim (first occurrence), choice by choice in code order, until
+    every choice has one: the last choice reached marks only its first code (inferred,
+    docs/inferred-rules.md A6)."""
     if p.position >= 0:
         return [p]
     cv = state.cv
     by_code = cv.tables.cached(("clusters_by_code", cv.version), lambda: {c.code: c for c in cv.clusters})
-    ids = frozenset().union(*by_code[p.code].choices)
-    return [q for q in state.procs if q.position >= 0 and q.id in ids]
+    on_claim = sorted((q for q in state.procs if q.position >= 0), key=lambda q: q.code)
+    choices = by_code[p.code].choices
+    out, ids, done = [], set(), set()
+    for choice in choices:
+        for q in on_claim:
+            if q.id in choice and q.id not in ids:
+                out.append(q)
+                ids.add(q.id)
+                done |= {j for j, ch in enumerate(choices) if q.id in ch}
+                if len(done) == len(choices):
+                    return out
+    return out
 
 
-def _cover(state: ClaimState, needs: list) -> list:
+def _cover(state: ClaimState, needs: list, code_order: bool = False) -> list:
     """Procedures marked for the true procedure operands: repeatedly the procedure (in
-    tie order) that satisfies most of the operands not yet satisfied."""
+    tie order, or plain code order) that satisfies most of the operands not yet satisfied."""
     out = []
     left = list(dict.fromkeys(needs))
-    procs = sorted(state.procs, key=_tie_order)
+    procs = sorted(state.procs, key=_code_order if code_order else _tie_order(state))
+
     def hits(p, left):
         return [nd for nd in left if _shown(state, p, nd[0]) and p.attrs & nd[1]]
 
@@ -206,7 +251,7 @@ def _cover(state: ClaimState, needs: list) -> list:
 def _prefix(procs, counter: Counter) -> list:
     """Procedures in code order, each with its tally, until the counter's threshold is reached."""
     out, total = [], 0
-    for p in sorted(procs, key=lambda p: p.code.upper()):
+    for p in sorted(procs, key=lambda p: p.code):
         u = counter.tally(p.attrs)
         if not u:
             continue
@@ -217,36 +262,100 @@ def _prefix(procs, counter: Counter) -> list:
     return out
 
 
-def _counter(state: ClaimState, lst: int, name: str, needs) -> list:
-    """Procedures marked by a true counter operand (``Counter.marks``): "counted", every
-    procedure it counted (stent counters of one kind, fusion counters, BILATERAL);
-    "prefix", the procedures in code order until the threshold (FOUR_VESSELS); "stents",
-    the FOUR_STENTS rule below.  A composite (MULTFUSE) marks through its true parts."""
+def _distinct(procs, counter: Counter) -> list:
+    """Formed clusters first, then procedures in code order, each that brings a counted
+    attribute not yet seen, until the counter's threshold of distinct attributes is seen."""
+    out, seen = [], set()
+    for p in sorted(procs, key=lambda p: (p.position >= 0, p.code)):
+        new = (p.attrs & counter.units.keys()) - seen
+        if new:
+            out.append(p)
+            seen |= new
+            if len(seen) >= counter.threshold:
+                break
+    return out
+
+
+def _counter(state: ClaimState, lst: int, name: str, needs) -> tuple[list, set]:
+    """(procedures marked, unit attributes) of a true counter operand, as its declaration
+    (:class:`grouper.engine.atoms.Counter`) says: ``marks`` which procedures; with
+    ``adds_units``, the ``units`` attributes of the procedures in the code-order prefix,
+    which join the list's procedure operands (:func:`_cover_units`).  A composite
+    (MULTFUSE) marks through its true parts."""
     if name in COMPOSITE:
-        return [p for part in COMPOSITE[name] if part in state.X for p in _counter(state, lst, part, needs)]
+        return [p for part in COMPOSITE[name] if part in state.X
+                for p in _counter(state, lst, part, needs)[0]], set()
     counter = COUNTER[name]
     procs = _visible(state, lst)
-    if counter.marks == "counted":
-        want = counter.marked_attrs
-        return [p for p in procs if p.attrs & want]
-    if counter.marks == "prefix":
-        return _prefix(procs, counter)
-    # "stents": the stents in code order until the threshold, and every procedure of the
-    # stent kind (drug-eluting or not) that the formula's stent operand matched.
-    kinds = {a for _, nd in needs for a in nd if a in counter.kinds}
-    out = _prefix(procs, counter)
-    # The counted procedures' stent-count attributes join the list's single-attribute
-    # procedure operands.  When no one procedure holds them all, CMS marks attribute by
-    # attribute, and an attribute that two or more procedures hold marks the principal
-    # procedure when it has it (labelled claims: DRG 321 with a bare-metal principal).
-    want = {a for p in out for a in counter.units if a in p.attrs}
-    want |= {a for at, nd in needs if at == lst and len(nd) == 1 for a in nd}
-    if not any(want <= p.attrs for p in procs):
-        for a in sorted(want):
-            holders = [p for p in procs if a in p.attrs]
-            if len(holders) >= 2 and any(p.position == 0 for p in holders):
-                out += [p for p in holders if p.position == 0]
-    out += [p for p in procs if p.attrs & kinds]
+    marks = counter.marks
+    counted = _prefix(procs, counter) if counter.adds_units or marks in ("prefix", "stents") else []
+    if marks == "counted":
+        out = [p for p in procs if p.attrs & counter.marked_attrs]
+    elif marks == "prefix":
+        out = list(counted)
+    elif marks == "stents":
+        # the prefix, and every procedure of the stent kind the formula's stent operand matched
+        kinds = {a for _, nd in needs for a in nd if a in counter.kinds}
+        out = counted + [p for p in procs if p.attrs & kinds]
+    elif marks == "principal_and_first":
+        holders = [p for p in procs if p.position >= 0 and p.attrs & counter.marked_attrs]
+        others = sorted((p for p in holders if p.position != 0), key=lambda p: p.code)
+        out = [p for p in holders if p.position == 0] + others[:1]
+    elif marks == "distinct":
+        out = _distinct(procs, counter)
+    else:
+        raise ValueError(f"counter {name}: unknown marking {marks!r}")
+    units = {a for p in counted for a in counter.units if a in p.attrs} if counter.adds_units else set()
+    return out, units
+
+
+def _cover_units(state: ClaimState, needs: list, unit_ops: list) -> list:
+    """Procedures marked for the true procedure operands when stent or vessel counters add
+    their unit attributes (``unit_ops``) to their list's single-attribute operands.  When
+    one procedure holds all of them, the operands are covered as usual; when none does,
+    CMS marks operand by operand, each its first holder in tie order (inferred from DRG
+    246/248/321 claims, docs/inferred-rules.md A7)."""
+    lists = {lst for lst, _ in unit_ops}
+    joint = list(dict.fromkeys([nd for nd in needs if nd[0] in lists and len(nd[1]) == 1] + unit_ops))
+    if any(all(_shown(state, p, lst) and p.attrs & a for lst, a in joint) for p in state.procs):
+        return _cover(state, needs + unit_ops)
+    out = []
+    procs = sorted(state.procs, key=_tie_order(state))
+    for lst, a in joint:
+        for p in procs:
+            if _shown(state, p, lst) and p.attrs & a:
+                out.append(p)
+                break
+    return out + _cover(state, [nd for nd in needs if nd not in joint])
+
+
+#: Counters that mark every procedure they count and can prime a later formula (see
+#: :func:`_primed`): the "counted" fusion counters, with the attributes they count.
+_PRIMING = {c.atom: c.marked_attrs for c in COUNTERS if c.fusion and c.marks == "counted"}
+
+
+def _primed(state: ClaimState, cand, a: Assignment, removed: frozenset, needs: list) -> list:
+    """(list, counter) of the "counted" fusion counters (SGLPOSTFUSECTR, SGLANTSECTXCTR,
+    SINGLEFUSIONCTR) found true while evaluating a formula that failed before the matched
+    one in the same list, when the matched path uses one of their counted attributes as an
+    operand: that operand then marks every counted procedure (inferred from DRG 427 claims,
+    docs/inferred-rules.md A9)."""
+    true_counters = state.X & _PRIMING.keys()
+    out = []
+    summary = None
+    for row, lst in a.path:
+        used = {x for at, nd in needs if at == lst for x in nd}
+        if not any(_PRIMING[n] & used for n in true_counters):
+            continue
+        for prev in state.cv.lists[lst]:
+            if prev is row:
+                break
+            if prev.drg or prev.reroute_mdc or prev.error:
+                summary = summary or sv.severity_summary(state, cand, removed)
+                lvl = sv.level_for_set(summary[0], summary[1], prev.supp_index)
+                w = _Walker(state, cand, lst, lvl, prev.suppression)
+                w.eval(prev.node)
+                out += [(at, n) for at, n in w.counters if n in _PRIMING and _PRIMING[n] & used]
     return out
 
 
@@ -269,9 +378,17 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         out.dx |= w.dx
         needs += w.needs
         counters += w.counters
-    picked = _cover(state, needs)
+    if state.X & _PRIMING.keys():
+        counters += _primed(state, cand, a, removed, needs)
+    picked, unit_ops = [], []
     for lst, name in counters:
-        picked += _counter(state, lst, name, needs)
+        got, units = _counter(state, lst, name, needs)
+        picked += got
+        unit_ops += [(lst, frozenset((u,))) for u in sorted(units)]
+    # once a spinal-fusion counter has been found true, tied procedures are taken in code
+    # order: the principal procedure loses its precedence (inferred, docs/inferred-rules.md A10)
+    code_order = any(name in FUSION_ATOMS for _, name in counters)
+    picked += _cover_units(state, needs, unit_ops) if unit_ops else _cover(state, needs, code_order)
     for p in picked:
         out.pr |= {q.position for q in _members(state, p)}
     return out
