@@ -18,7 +18,10 @@ import grouper
 from conftest import SAMPLE, read_jsonl
 from oracle_compare import differences
 
-ADVERSARIAL_ROWS = [c for c in read_jsonl(SAMPLE) if c["scenario"] not in ("targeted", "realistic")]
+# the sample's "scenario" is the adversarial scenario, or the mix of the other claims
+# (targeted, realistic; hac_focus and stress for the HAC-focused and dense sets)
+ADVERSARIAL_ROWS = [c for c in read_jsonl(SAMPLE) if c["scenario"] not in ("targeted", "realistic", "hac_focus",
+                                                                             "stress")]
 CODE_PROBLEMS = {"CODE_DOTTED", "CODE_PADDED", "CODE_NOT_TEXT", "CODE_UNKNOWN", "CODE_OTHER_VERSION",
                  "CODE_EMPTY", "PDX_MISSING"}
 CMS_STATUSES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 30, 40, 41, 42, 43, 50, 51, 61, 62, 63, 64, 65, 66, 69, 70,
