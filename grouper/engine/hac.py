@@ -100,13 +100,7 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
     list_all = cv.version >= FIRST_VERSION_LISTING_ALL_HACS
     poa_errors, entry_lists = [], []
     met_positions, met, unrecognized = [], set(), False
-    # A HAC formula's SDX operands are read over every HAC-listed SDX the HACs apply to
-    # (POA not Y/W, not excluded by the PDX for its main operand), not only over the code
-    # being checked: a hac06_show code meets HAC 06 beside a hac06_sdx code (inferred,
-    # docs/inferred-rules.md H3).
-    eligible = frozenset().union(*(
-        attrs_ for position, (lists, pclass, attrs_) in enumerate(sdx, start=1)
-        if lists and pclass != PoaClass.YES and not _excluded_main(position, lists, excluded, sdx_ops)))
+    eligible = None                        # see _eligible: computed when a formula is first read
     for position, (lists, pclass, _attrs) in enumerate(sdx, start=1):
         if not lists or not grouped:
             poa_errors.append(PoaError.POA_NOT_CHECKED)
@@ -134,6 +128,8 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
             entry_lists.append(tuple((n, op, HacCriteria.HAC_NOT_APPLICABLE_EXCLUSION, n)
                                  for n, op in lists if op == sdx_ops[n][0]))
             continue
+        if eligible is None:
+            eligible = _eligible(sdx, excluded, sdx_ops)
         hits = [(n, op) for n, op in lists if fm.evaluate(cv.hac_nodes[n], P, eligible, R, X, 0)]
         if not hits:
             shown = lists if list_all else lists[:1]
@@ -163,6 +159,16 @@ def evaluate(cv, hospital: HospitalStatus, P: frozenset, R: frozenset, X: frozen
     pdx_entries = tuple((n, None, HacCriteria.NOT_ON_HAC_LIST, n) for n in sorted(met & cv.hac_pdx_numbers))
     return HacOutcome(tuple(poa_errors), tuple(entry_lists), removed, frozenset(met_positions), frozenset(met),
                       error, pdx_entries)
+
+
+def _eligible(sdx, excluded, sdx_ops) -> frozenset:
+    """The attributes a HAC formula's SDX operands are read over: those of every HAC-listed
+    SDX the HACs apply to (POA not Y/W, not excluded by the PDX for its main operand), not
+    only the code being checked, so a hac06_show code meets HAC 06 beside a hac06_sdx code
+    (inferred, docs/inferred-rules.md H3)."""
+    return frozenset().union(*(
+        attrs_ for position, (lists, pclass, attrs_) in enumerate(sdx, start=1)
+        if lists and pclass != PoaClass.YES and not _excluded_main(position, lists, excluded, sdx_ops)))
 
 
 def _excluded_main(position: int, lists, excluded, sdx_ops) -> bool:

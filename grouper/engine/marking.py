@@ -378,7 +378,7 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         out.dx |= w.dx
         needs += w.needs
         counters += w.counters
-    if state.X & _PRIMING.keys():
+    if not _PRIMING.keys().isdisjoint(state.X):
         counters += _primed(state, cand, a, removed, needs)
     picked, unit_ops = [], []
     for lst, name in counters:
