@@ -3,6 +3,7 @@ and a comparison that names the claim and every differing field."""
 from __future__ import annotations
 
 import grouper
+
 from conftest import SAMPLE, read_jsonl
 from oracle_compare import differences
 from rule_claims import RULE_CLAIMS

@@ -5,6 +5,7 @@ import pytest
 
 import grouper
 from grouper import group_batch
+
 from rules_support import assert_as_cms, batch_mismatches, claims_of, labelled
 
 

@@ -114,5 +114,6 @@ def test_batch_and_single_claim_paths_agree_when_a_hac06_pair_changes_the_final_
     single = [grouper.group(c) for c in (met, kept)]
     assert single[0].final_drg != single[1].final_drg
     for r, s in zip(group_batch([met, kept]).to_records(), single):
-        for f in ("initial_drg", "final_drg", "return_code", "hac_status", "final_severity", "num_hac_categories_satisfied"):
+        for f in ("initial_drg", "final_drg", "return_code", "hac_status", "final_severity",
+                  "num_hac_categories_satisfied"):
             assert r[f] == getattr(s, f), f"{f}: batch {r[f]!r}, single claim {getattr(s, f)!r}"
