@@ -20,6 +20,7 @@ KEPT = (194, 194, "OK", "NOT_APPLICABLE")
 MISSING_POA = (194, 999, "HAC_MISSING_ONE_POA", "FINAL_DRG_UNGROUPABLE")
 UNKNOWN_MULT = (194, 999, "HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W", "FINAL_DRG_UNGROUPABLE")
 UNKNOWN_ONE = (194, 999, "HAC_STATUS_INVALID_POA_INVALID_OR_1", "FINAL_DRG_UNGROUPABLE")
+UNKNOWN_ONE_NU = (194, 999, "HAC_STATUS_INVALID_POA_N_OR_U", "FINAL_DRG_UNGROUPABLE")
 MET, NOT_MET, EXEMPT = "HAC_CRITERIA_MET", "HAC_CRITERIA_NOT_MET", "HAC_NOT_APPLICABLE_EXEMPT"
 
 MATRIX = [
@@ -37,9 +38,10 @@ MATRIX = [
     ("UNKNOWN", "W", KEPT, "POA_RECOGNIZED_YES_POA", NOT_MET),
     ("UNKNOWN", "", UNKNOWN_ONE, "POA_NOT_RECOGNIZED", MET),          # the only SDX, POA not N/U
     ("UNKNOWN", "1", UNKNOWN_ONE, "POA_NOT_RECOGNIZED", MET),
-    # UNKNOWN with POA N or U on the only SDX is left out: the CMS labels of hac_dev give
-    # HAC_STATUS_INVALID_POA_N_OR_U there, a return code this engine does not produce yet
-    # (issue 11); the cell would pin today's answer, not CMS's.
+    # the only SDX, POA N or U: the CMS labels give HAC_STATUS_INVALID_POA_N_OR_U (all 51
+    # such claims, e.g. v430-dev2-adv-hac_poa_matrix-01045; docs/inferred-rules.md H2)
+    ("UNKNOWN", "N", UNKNOWN_ONE_NU, "POA_RECOGNIZED_NOT_POA", MET),
+    ("UNKNOWN", "U", UNKNOWN_ONE_NU, "POA_RECOGNIZED_NOT_POA", MET),
     ("EXEMPT", "N", KEPT, "HOSPITAL_EXEMPT", EXEMPT),
     ("EXEMPT", "", KEPT, "HOSPITAL_EXEMPT", EXEMPT),
     ("EXEMPT", "Y", KEPT, "HOSPITAL_EXEMPT", EXEMPT),
