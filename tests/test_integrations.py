@@ -20,10 +20,12 @@ from oracle_compare import TOP
 
 HAVE_DASK = all(importlib.util.find_spec(m) for m in ("dask", "distributed", "pandas", "pyarrow"))
 HAVE_SPARK = all(importlib.util.find_spec(m) for m in ("pyspark", "pandas", "pyarrow"))
-needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="the 'dask' extra is not installed: "
-                                                      "pip install 'grouper[dask]' (dask[distributed], pandas, pyarrow)")
-needs_spark = pytest.mark.skipif(not HAVE_SPARK, reason="the 'spark' extra is not installed: "
-                                                        "pip install 'grouper[spark]' (pyspark, pandas, pyarrow)")
+needs_dask = pytest.mark.skipif(
+    not HAVE_DASK, reason="the 'dask' extra is not installed: pip install 'grouper[dask]' (dask[distributed], pandas, "
+                          "pyarrow)")
+needs_spark = pytest.mark.skipif(
+    not HAVE_SPARK, reason="the 'spark' extra is not installed: pip install 'grouper[spark]' (pyspark, pandas, "
+                           "pyarrow)")
 
 #: the result columns of a grouped row and how grouper.group()'s Result spells each
 RESULT_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "initial_base_drg",

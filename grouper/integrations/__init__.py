@@ -1,4 +1,4 @@
-"""Layer 7 -- grouping DataFrames beyond one machine: Dask and Spark.
+"""Layer 6, beside the command line -- grouping DataFrames beyond one machine: Dask and Spark.
 
 Owns :func:`grouper.integrations.dask.group_dataframe` (one :func:`grouper.group_batch` per
 partition of a Dask DataFrame) and :func:`grouper.integrations.spark.group_dataframe` (one per
