@@ -67,6 +67,8 @@ def _group_arrow(claims, options: dict):
     import pyarrow as pa
     opts = dict(options)
     path = opts.pop("tables", None)
+    if type(claims).__module__.startswith("pyarrow"):
+        claims = _sdx_as_pairs(claims)
     out = group_batch(claims, tables=None if path is None else tables_for(path), **opts)
     failed = np.fromiter((e is not None for e in out.error), dtype=bool, count=len(out.error))
     names, arrays = [], []
@@ -85,6 +87,40 @@ def _group_arrow(claims, options: dict):
         names.append(name)
         arrays.append(arr)
     return pa.table(arrays, names=names)
+
+
+def _sdx_as_pairs(table):
+    """``sdx`` as ``list<struct<code, poa>>`` rewritten as ``list<list<string>>`` (``[code, poa]``
+    pairs, which the reading stage reads about twice as fast as ``{"code", "poa"}`` mappings);
+    any other column, or a null item in a list, leaves the table as it is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    if "sdx" not in table.column_names:
+        return table
+    col = table.column("sdx")
+    t = col.type
+    if not (pa.types.is_list(t) and pa.types.is_struct(t.value_type)
+            and sorted(f.name for f in t.value_type) == ["code", "poa"]
+            and all(pa.types.is_string(f.type) for f in t.value_type)):
+        return table
+    lists = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    items = lists.flatten()
+    if items.null_count:
+        return table
+    n = len(items)
+    both = pa.concat_arrays([items.field("code"), items.field("poa")])
+    order = np.empty(2 * n, dtype=np.int64)
+    order[0::2] = np.arange(n)
+    order[1::2] = np.arange(n, 2 * n)
+    pairs = pa.ListArray.from_arrays(pa.array(np.arange(0, 2 * n + 1, 2, dtype=np.int32)), both.take(pa.array(order)))
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    offsets = np.zeros(len(lists) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    sdx = pa.ListArray.from_arrays(pa.array(offsets), pairs, mask=lists.is_null() if lists.null_count else None)
+    i = table.column_names.index("sdx")
+    return table.set_column(i, "sdx", sdx) if isinstance(table, pa.Table) else \
+        pa.RecordBatch.from_arrays([sdx if k == i else c for k, c in enumerate(table.columns)],
+                                   names=table.column_names)
 
 
 def result_schema(options: dict):
