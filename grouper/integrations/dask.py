@@ -6,7 +6,7 @@
     ...                                       "pdx": ["I5022", "I5023"]}), npartitions=2)
     >>> out = group_dataframe(claims).compute()
     >>> out[["id", "input_version", "final_drg"]].values.tolist()
-    [['a', 431, 293], ['b', 431, 292]]
+    [['a', 431, 293], ['b', 431, 293]]
 
 The claims are rows in the JSON-lines schema (``pdx``, ``sdx`` as lists of ``[code, poa]`` or
 ``{"code", "poa"}``, ``procedures``, ``age``, ``sex``, ``discharge_status``, ``version`` or
