@@ -219,6 +219,17 @@ def test_dask_refuses_code_lists_read_as_text(dask_client):
 
 
 @needs_dask
+def test_dask_and_spark_name_the_dataframe_they_take():
+    import pandas as pd
+
+    from grouper.integrations import dask, spark
+    frame = pd.DataFrame({"pdx": ["I5022"], "version": [431]})
+    for module in (dask, spark):
+        with pytest.raises(TypeError, match="takes a (Dask|Spark) DataFrame, got DataFrame"):
+            module.group_dataframe(frame)
+
+
+@needs_dask
 def test_dask_edits_add_the_mce_columns(dask_client):
     import dask.dataframe as dd
     import pandas as pd

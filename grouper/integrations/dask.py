@@ -29,6 +29,9 @@ def group_dataframe(ddf, **options):
     ``options`` are those of :func:`grouper.group_batch`: ``version``, ``tables`` (a folder or
     a TableSet; each worker process loads it once), ``columns`` (the wide layout), ``edits``,
     ``los``, ``mce_release``.  A claim that cannot be grouped has an ``error`` code in its row."""
+    if not hasattr(ddf, "map_partitions") or not hasattr(ddf, "_meta"):
+        raise TypeError(f"group_dataframe takes a Dask DataFrame, got {type(ddf).__name__} (a pandas DataFrame or "
+                        f"Arrow table in memory: grouper.group_batch)")
     opts = worker_options(options)
     if "columns" not in opts:
         _check_code_lists(ddf._meta)

@@ -33,6 +33,9 @@ def group_dataframe(sdf, **options):
     readable by every executor, or None for the tables installed with the package),
     ``columns`` (the wide layout), ``edits``, ``los``, ``mce_release``.  A claim that cannot be
     grouped has an ``error`` code in its row; the job does not fail."""
+    if not hasattr(sdf, "mapInArrow"):
+        raise TypeError(f"group_dataframe takes a Spark DataFrame, got {type(sdf).__name__} (a pandas DataFrame or "
+                        f"Arrow table in memory: grouper.group_batch)")
     from pyspark.sql.pandas.types import from_arrow_schema
     from pyspark.sql.types import StringType, StructField, StructType
 
