@@ -249,6 +249,25 @@ def test_dask_edits_add_the_mce_columns(dask_client):
     assert got["mce_AGE_CONFLICT"].tolist() == [0, 1]        # a delivery (O80) at 70: outside the maternity ages
 
 
+@needs_dask
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_dask_convert_codes_adds_each_rows_conversions(dask_client):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from grouper.integrations.dask import group_dataframe
+    claims = [{"id": "c1", "pdx": "B880", "discharge_date": "2024-05-01"},
+              {"id": "c2", "pdx": "I5022", "discharge_date": "2024-05-01"}]
+    got = group_dataframe(dd.from_pandas(pd.DataFrame(claims), npartitions=1), version="44.0",
+                          convert_codes=True).compute()
+    for row, claim in zip(got.to_dict("records"), claims):
+        r = grouper.group(claim, version="44.0", convert_codes=True)
+        want = [w.to_dict() for w in r.warnings if w.code == "CODE_CONVERSION"]
+        assert list(row["conversions"]) == want, claim["id"]
+        assert row["final_drg"] == r.final_drg, claim["id"]
+    assert [len(c) for c in got["conversions"]] == [1, 0]   # B880 split in FY2025 (B8801, B8809); I5022 unchanged
+
+
 # ---------------------------------------------------------------- Spark
 
 

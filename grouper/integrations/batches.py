@@ -27,7 +27,11 @@ from ..mce.grouping import group_batch
 from ..tables import TableSet
 
 #: the options of :func:`grouper.group_batch` that ``group_dataframe`` takes
-OPTIONS = ("version", "tables", "columns", "edits", "los", "mce_release")
+OPTIONS = ("version", "tables", "columns", "convert_codes", "edits", "los", "mce_release")
+
+#: the Arrow type of the ``conversions`` column (``convert_codes=True``): per row, the
+#: CODE_CONVERSION warnings of its codes
+WARNING_FIELDS = ("code", "field", "value", "message")
 
 
 def worker_options(options: dict) -> dict:
@@ -79,6 +83,9 @@ def _group_arrow(claims, options: dict):
         grouping = name in GROUPING_COLUMNS
         if a.dtype.kind in "iu":
             arr = pa.array(a.astype(np.int32, copy=False), type=pa.int32(), mask=failed if grouping else None)
+        elif name == "conversions":
+            arr = pa.array([[{k: None if w.get(k) is None else str(w[k]) for k in WARNING_FIELDS} for w in ws or ()]
+                            for ws in a.tolist()], type=pa.list_(pa.struct([(k, pa.string()) for k in WARNING_FIELDS])))
         elif a.dtype.kind == "f":
             arr = pa.array(a.astype(np.float64, copy=False), type=pa.float64(),
                            mask=np.isnan(a) | failed if grouping else np.isnan(a))

@@ -27,7 +27,8 @@ def group_dataframe(ddf, **options):
     the result columns, row for row, lazily (a Dask DataFrame with the right ``meta``).
 
     ``options`` are those of :func:`grouper.group_batch`: ``version``, ``tables`` (a folder or
-    a TableSet; each worker process loads it once), ``columns`` (the wide layout), ``edits``,
+    a TableSet; each worker process loads it once), ``columns`` (the wide layout),
+    ``convert_codes`` (adds ``conversions``: each row's CODE_CONVERSION warnings), ``edits``,
     ``los``, ``mce_release``.  A claim that cannot be grouped has an ``error`` code in its row."""
     if not hasattr(ddf, "map_partitions") or not hasattr(ddf, "_meta"):
         raise TypeError(f"group_dataframe takes a Dask DataFrame, got {type(ddf).__name__} (a pandas DataFrame or "

@@ -31,7 +31,8 @@ def group_dataframe(sdf, **options):
 
     ``options`` are those of :func:`grouper.group_batch`: ``version``, ``tables`` (a folder
     readable by every executor, or None for the tables installed with the package),
-    ``columns`` (the wide layout), ``edits``, ``los``, ``mce_release``.  A claim that cannot be
+    ``columns`` (the wide layout), ``convert_codes`` (adds ``conversions``: each row's
+    CODE_CONVERSION warnings), ``edits``, ``los``, ``mce_release``.  A claim that cannot be
     grouped has an ``error`` code in its row; the job does not fail."""
     if not hasattr(sdf, "mapInArrow"):
         raise TypeError(f"group_dataframe takes a Spark DataFrame, got {type(sdf).__name__} (a pandas DataFrame or "
