@@ -28,7 +28,7 @@ def _tool(name: str) -> str:
 
 
 def test_import_contracts_hold():
-    """Layers (cli > io > finance : mce > bulk > engine > reading > tables), the engine's stages in
+    """Layers (cli | integrations > io > finance : mce > bulk > engine > reading > tables), the engine's stages in
     CMS order, the runtime apart from the builders, no import cycles (pyproject.toml)."""
     r = _run([_tool("lint-imports"), "--no-cache"])
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
@@ -90,7 +90,7 @@ def test_no_module_uses_another_module_private_names():
 
 
 def test_each_layer_says_what_it_owns_and_may_import():
-    for sub in ("tables", "tables.build", "reading", "engine", "bulk", "finance", "mce", "io", "cli"):
+    for sub in ("tables", "tables.build", "reading", "engine", "bulk", "finance", "mce", "io", "cli", "integrations"):
         doc = importlib.import_module(f"grouper.{sub}").__doc__ or ""
         assert "May import" in doc and "Layer" in doc, f"grouper.{sub}: the docstring names its layer and imports"
 
