@@ -6,13 +6,29 @@
     >>> r.final_drg, r.weight
     (291, 1.2838)
 """
-from .bulk.batch import BatchResult, Columns, group_batch
 from .engine.pipeline import group
 from .engine.result import DxResult, ProcResult, Result
 from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
-from .reading.layout import Layout, LayoutError
 from .tables import TableIntegrityError, VersionError
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
            "Layout", "LayoutError", "ProcResult", "Result",
            "TableIntegrityError", "VersionError", "group"]
+
+# The batch API needs numpy; it is imported on first use, so a process that groups one
+# claim at a time never loads it (cold start: docs/scale.md).
+_BATCH = frozenset({"BatchResult", "Columns", "group_batch"})
+
+
+def __getattr__(name):
+    if name in _BATCH:
+        from .bulk import batch
+        return getattr(batch, name)
+    if name in ("Layout", "LayoutError"):
+        from .reading import layout
+        return getattr(layout, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _BATCH | {"Layout", "LayoutError"})

@@ -91,11 +91,12 @@ class VectorTables:
             self.status_x[s + 1] = xbits(status_atoms(None if s == NO_STATUS else s))
 
         # diagnoses: facts per attribute profile (invalid codes -> the last profile, no attributes)
-        valid = vt.dx_mdc >= 0
+        valid = vt.numpy("dx_mdc") >= 0
         self.dx_valid = valid
-        self.dx_sev = np.where(valid, vt.dx_sev, 0).astype(np.int8)
-        self.dx_excl = vt.dx_excl.astype(np.int64)
-        combo = (vt.dx_attr.astype(np.int64) << 32) | (vt.dx_hac.astype(np.int64) << 16) | vt.dx_dxcat
+        self.dx_sev = np.where(valid, vt.numpy("dx_sev"), 0).astype(np.int8)
+        self.dx_excl = vt.numpy("dx_excl").astype(np.int64)
+        combo = ((vt.numpy("dx_attr").astype(np.int64) << 32) | (vt.numpy("dx_hac").astype(np.int64) << 16)
+                 | vt.numpy("dx_dxcat"))
         combo = np.where(valid, combo, -1)
         uniq, inv = np.unique(combo, return_inverse=True)
         inv = inv.ravel()
@@ -138,7 +139,8 @@ class VectorTables:
         gender = np.full((n_dx, 2), -1, dtype=np.int64)
         for i, (m, f) in vt.gender_mdc.items():
             gender[i] = (m, f)
-        key = np.stack([np.where(valid, vt.dx_mdc, NO_MDC).astype(np.int64), gender[:, 0], gender[:, 1]], axis=1)
+        key = np.stack([np.where(valid, vt.numpy("dx_mdc"), NO_MDC).astype(np.int64), gender[:, 0], gender[:, 1]],
+                       axis=1)
         classes, cls_inv = np.unique(key, axis=0, return_inverse=True)
         n_cls = len(classes) + 1
         self.dx_pdx_class = cls_inv.ravel().astype(np.int32)
@@ -159,7 +161,7 @@ class VectorTables:
                 self.dx_hac_listed[i] = cv.dx_info(code).hac
 
         # procedures: facts per attribute pattern
-        self.pr_pat = vt.pr_attr.astype(np.int32)
+        self.pr_pat = vt.numpy("pr_attr").astype(np.int32)
         pats = sorted(set(ts.pr_patterns) | {0})
         n_pat = max(pats) + 2
         self.pat_words = np.zeros((n_pat, F.n_words), dtype=U64)
@@ -702,4 +704,4 @@ def drg_weights(cv: Compiled, drg: np.ndarray):
     w = fiscal_year_weights(cv)
     if w is None:
         return None
-    return w.weight[drg], w.gmlos[drg], w.amlos[drg]
+    return w.numpy("weight")[drg], w.numpy("gmlos")[drg], w.numpy("amlos")[drg]

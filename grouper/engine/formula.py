@@ -23,6 +23,7 @@ true special atoms; ``sev`` is 2 for MCC, 1 for CC, 0 otherwise.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import attrs
 
@@ -31,6 +32,7 @@ from .atoms import SPECIAL_ATOMS
 _NOOP = re.compile(r"^(MDC\d\d|\d+)$")  # MDCnn and bare numbers: never set by any claim
 
 _TOKEN = re.compile(r"\s*(?:([()&|~])|([A-Za-z0-9_@]+(?::[A-Za-z0-9_@]+)?))")
+_TOKENS = re.compile(r"[()&|~]|[A-Za-z0-9_@]+(?::[A-Za-z0-9_@]+)?")
 
 
 class FormulaError(ValueError):
@@ -61,6 +63,7 @@ class Or:
     children: tuple
 
 
+@cache
 def _atom(text: str) -> Atom:
     if ":" in text:
         prefix, name = text.split(":", 1)
@@ -77,9 +80,16 @@ def _atom(text: str) -> Atom:
 
 
 def parse(text: str):
+    text = text.strip()
+    tokens = _TOKENS.findall(text)
+    if "".join(tokens) != "".join(text.split()):       # something is not a token: say where
+        _tokenize(text)
+    return _parse(text, tokens)
+
+
+def _tokenize(text: str) -> list:
     tokens = []
     pos = 0
-    text = text.strip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
@@ -88,6 +98,10 @@ def parse(text: str):
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
+    return tokens
+
+
+def _parse(text: str, tokens: list):
     i = 0
 
     def peek():
@@ -122,8 +136,9 @@ def parse(text: str):
         if t == "(":
             take()
             node = expr()
-            if take() != ")":
+            if peek() != ")":
                 raise FormulaError(f"missing ')' in {text!r}")
+            take()
             return node
         if t in (")", "&", "|"):
             raise FormulaError(f"unexpected {t!r} in {text!r}")

@@ -17,7 +17,6 @@ Nothing here knows the grouping rules.
 """
 from .checks import WARNING_CODES, ClaimWarning, check_claim, claim_warnings, quick_clean
 from .claim import Claim, Diagnosis
-from .columns import ReadColumns, arrays_to_records, records_of
 from .errors import ERROR_CODES, ClaimError
 from .normalize import normalize_claim
 from .stage import ReadClaim, Reading, read, read_claim, read_mapping, resolve_version
@@ -27,3 +26,14 @@ __all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "ERROR_CODES", "H
            "ReadColumns", "Reading", "WARNING_CODES", "arrays_to_records", "check_claim", "claim_warnings",
            "normalize_claim", "quick_clean", "read", "read_claim", "read_mapping", "records_of",
            "resolve_version"]
+
+# the columnar reading stage needs numpy: it is imported when first used, so reading one
+# claim (grouper.group) never loads numpy
+_COLUMNAR = frozenset({"ReadColumns", "arrays_to_records", "records_of"})
+
+
+def __getattr__(name):
+    if name in _COLUMNAR:
+        from . import columns
+        return getattr(columns, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

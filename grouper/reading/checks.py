@@ -86,16 +86,16 @@ def _code_checks(out: list, field: str, raw, version: int, tables, kind: str) ->
     if kind == "pr" and code.startswith("Z@"):
         _w(out, "CODE_CLUSTER_PSEUDO", field, raw,
            f"{field}: {raw} is a CMS procedure-cluster pseudo-code, not an ICD-10-PCS code")
-    index = tables.dx_index if kind == "dx" else tables.pr_index
+    find = tables.dx_id if kind == "dx" else tables.pr_id
     vt = tables.version(version)
     arr = vt.dx_mdc if kind == "dx" else vt.pr_attr
-    i = index.get(code)
+    i = find(code)
     if i is not None and arr[i] >= 0:
         if raw != code:
             _w(out, "CODE_LOWERCASE", field, raw, f"{field}: {raw!r} is lower case; CMS reads it as {code}")
         return
     clean = re.sub(r"[\s.]", "", raw).upper()
-    ci = index.get(clean)
+    ci = find(clean)
     suggestion = clean if ci is not None and arr[ci] >= 0 else None
     if "." in raw and raw.strip() and suggestion:
         _w(out, "CODE_DOTTED", field, raw,
@@ -171,7 +171,7 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
            f"hospital status {hs!r} is not NOT_EXEMPT, EXEMPT or UNKNOWN; read as {read.hospital_status}")
     _version_year_check(out, claim.discharge_date, v)
     if read.admit_dx not in (None, "", "null"):
-        i = tables.dx_index.get(read.admit_dx.upper())
+        i = tables.dx_id(read.admit_dx.upper())
         if i is None or tables.version(v).dx_mdc[i] < 0:
             _w(out, "ADMIT_DX_INVALID", "admit_dx", claim.admit_dx,
                f"admitting diagnosis {claim.admit_dx!r} is not valid in grouper v{v // 10}.{v % 10}")

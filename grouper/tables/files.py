@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 
@@ -15,6 +13,8 @@ def write_all(files: dict[str, bytes], out: Path) -> None:
     """Write every file to a temporary folder inside ``out``, then move them in, the manifest
     last (an interrupted build never leaves a manifest that describes files not written), and
     remove the files the previous manifest listed that the new build no longer has."""
+    import shutil
+    import tempfile
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
     try:
