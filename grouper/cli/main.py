@@ -22,13 +22,22 @@ from collections import Counter
 from itertools import islice
 
 from .. import io as gio
-from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
+from ..io import Row
+from . import columnar
+from .columnar import CSV_FIELDS, version_label, warning_text
+from .inputs import (
+    ARROW_FORMATS,
+    InputError,
+    RunStats,
+    add_input_options,
+    kept_fields,
+    open_rows,
+    output_format,
+    print_hints,
+)
 
 CHUNK = 5000
 
-CSV_FIELDS = ["id", "line", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
-              "initial_severity", "final_severity", "hac_status", "final_drg_description", "weight", "gmlos",
-              "amlos", "error_code", "error", "warnings"]
 #: every field name of a group output row (a kept input column of the same name becomes input_NAME)
 OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
     "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
@@ -41,7 +50,7 @@ OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
 
 
 def _options(args, fmt_out: str) -> dict:
-    detail = getattr(args, "detail", None) or ("summary" if fmt_out == "csv" else "full")
+    detail = getattr(args, "detail", None) or ("full" if fmt_out == "jsonl" else "summary")
     return {"normalize": bool(getattr(args, "normalize", False)),
             "version": getattr(args, "version", None),
             "tables": getattr(args, "tables", None),
@@ -54,25 +63,52 @@ def group_rows(rows: list, options: dict) -> list[dict]:
 
     ``detail`` "full": every field of the CMS output, per code (per-claim engine);
     "summary": the claim-level fields, grouped by the vectorized batch path."""
-    from ..bulk.records import group_record, summary_records
+    got = group_chunk(rows, options)
+    return got if isinstance(got, list) else columnar.json_records(got, _kept)
+
+
+def _kept(kept: dict) -> dict:
+    return kept_fields(kept, OUTPUT_NAMES)
+
+
+def group_chunk(chunk, options: dict):
+    """Group a chunk of input: a list of :class:`grouper.io.Row`, or ``(first line, Arrow table)``.
+    ``detail`` "full": a list of output dicts (per-claim engine, every CMS output field);
+    "summary": a :class:`grouper.bulk.summary.SummaryChunk` (the vectorized batch path)."""
+    from ..bulk.records import group_record, tableset_at
+    from ..bulk.summary import summarize_arrow, summarize_rows
     opts = dict(options)
     detail = opts.pop("detail", "full")
     with_warnings = opts.pop("warnings", True)
+    layout = opts.pop("layout", None)
+    keep = opts.pop("keep", ())
+    if isinstance(chunk, tuple):                          # an Arrow record batch
+        first, table = chunk
+        kept = table.select(list(keep)) if keep else None
+        if detail == "full":
+            from ..reading.layout import looks_wide
+            if layout is not None or looks_wide(table.column_names):
+                from ..bulk.arrow import wide_to_schema
+                table = wide_to_schema(table, layout)
+            kept_rows = kept.to_pylist() if kept is not None else [None] * table.num_rows
+            chunk = [Row(first + i, rec, None, k) for i, (rec, k) in enumerate(zip(table.to_pylist(), kept_rows))]
+        else:
+            ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+            got = summarize_arrow(table, first_line=first, version=opts.get("version"), tables=ts,
+                                  warnings=with_warnings, normalize=opts.get("normalize", False), layout=layout)
+            got.kept_table = kept
+            return got
     if detail == "full":
-        recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in rows]
-    else:
-        recs = summary_records(rows, warnings=with_warnings, **opts)
-    for row, rec in zip(rows, recs):
-        if isinstance(rec.get("version"), int):
-            rec["version"] = version_label(rec["version"])
-        if row.kept:
-            rec.update(kept_fields(row.kept, OUTPUT_NAMES))
-    return recs
-
-
-def version_label(v: int) -> str:
-    """The one spelling of a grouper version in every output: 431 -> '43.1'."""
-    return f"{v // 10}.{v % 10}"
+        recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in chunk]
+        for row, rec in zip(chunk, recs):
+            if isinstance(rec.get("version"), int):
+                rec["version"] = version_label(rec["version"])
+            if row.kept:
+                rec.update(_kept(row.kept))
+        return recs
+    ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+    return summarize_rows(chunk, normalize=opts.get("normalize", False), version=opts.get("version"), tables=ts,
+                          warnings=with_warnings)
 
 
 def _chunks(it, n):
@@ -135,12 +171,6 @@ def _csv_row(rec: dict) -> dict:
     return row
 
 
-def warning_text(w: dict) -> str:
-    """A warning in a CSV cell: its code, field and value, e.g. ``CODE_DOTTED pdx=I50.22``."""
-    v = w.get("value")
-    return f"{w['code']} {w['field']}={'' if v is None else v}"
-
-
 def cmd_group(args) -> int:
     from ..tables import TableIntegrityError
     out_path = args.output or "-"
@@ -171,20 +201,21 @@ def cmd_group(args) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    arrow_in = getattr(rows, "format", None) in ARROW_FORMATS
+    if arrow_in:
+        options["layout"], options["keep"] = rows.layout, tuple(rows.keep)
+        progress.total = rows.num_rows
+        chunks = _arrow_chunks(rows)
+        kept = list(rows.keep)
+    else:
+        chunks = _chunks(rows, args.chunk)
+        kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
     outcomes: Counter = Counter()
     warn_counts: Counter = Counter()
     stats = RunStats()
     n = 0
-    chunks = _chunks(rows, args.chunk)
     try:
-        with gio.AtomicWriter(out_path) as out:
-            writer = None
-            if fmt_out == "csv":
-                kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
-                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS + list(kept_fields(dict.fromkeys(kept),
-                                                                                       OUTPUT_NAMES)),
-                                        extrasaction="ignore")
-                writer.writeheader()
+        with _Output(out_path, fmt_out, kept) as out:
             if args.jobs and args.jobs > 1:
                 import multiprocessing as mp
                 ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
@@ -192,22 +223,23 @@ def cmd_group(args) -> int:
                 results = pool.imap(_worker, ((c, options) for c in chunks), chunksize=1)
             else:
                 pool = None
-                results = (group_rows(c, options) for c in chunks)
+                results = (group_chunk(c, options) for c in chunks)
             try:
-                for recs in results:
-                    for rec in recs:
-                        n += 1
-                        if rec.get("error"):
-                            outcomes["error:" + rec["error"]["code"]] += 1
-                        else:
-                            outcomes[rec.get("return_code", "?")] += 1
-                        for w in rec.get("warnings") or ():
-                            warn_counts[w["code"]] += 1
-                        stats.add(rec)
-                        if writer is not None:
-                            writer.writerow(_csv_row(rec))
-                        else:
-                            _write_jsonl(out, rec)
+                for got in results:
+                    if isinstance(got, list):                 # full detail: one dict per row
+                        for rec in got:
+                            if rec.get("error"):
+                                outcomes["error:" + rec["error"]["code"]] += 1
+                            else:
+                                outcomes[rec.get("return_code", "?")] += 1
+                            for w in rec.get("warnings") or ():
+                                warn_counts[w["code"]] += 1
+                            stats.add(rec)
+                        n += len(got)
+                    else:
+                        columnar.count(got, outcomes, warn_counts, stats)
+                        n += got.n
+                    out.write(got)
                     progress.update(n, _tell(rows))
             finally:
                 if pool is not None:
@@ -227,6 +259,62 @@ def cmd_group(args) -> int:
         print(f"--strict: {len(hints)} fixable problem{'s' if len(hints) > 1 else ''} (exit {3})", file=sys.stderr)
         return 3
     return 1 if any(k.startswith("error:") for k in outcomes) else 0
+
+
+def _arrow_chunks(reader):
+    """``(first row number, table)`` per record batch of a Parquet / Arrow reader."""
+    first = 1
+    for table in reader:
+        yield first, table
+        first += table.num_rows
+
+
+class _Output:
+    """The output file of ``group``: CSV, JSON lines, Parquet or Arrow IPC, written atomically;
+    ``write`` takes a chunk's results (a list of dicts, or a summary chunk)."""
+
+    def __init__(self, path: str, fmt: str, kept: list[str]):
+        self.path, self.format, self.kept = path, fmt, kept
+        self._names = list(kept_fields(dict.fromkeys(kept), OUTPUT_NAMES))
+
+    def __enter__(self):
+        if self.format in ARROW_FORMATS:
+            from ..io.arrow import ArrowWriter
+            self._ctx = ArrowWriter(self.path, self.format)
+            self._ctx.__enter__()
+            return self
+        self._ctx = gio.AtomicWriter(self.path)
+        self.f = self._ctx.__enter__()
+        if self.format == "csv":
+            self.csv = csv.writer(self.f)
+            self.csv.writerow(CSV_FIELDS + self._names)
+        return self
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+    def write(self, got) -> None:
+        if self.format in ARROW_FORMATS:
+            if isinstance(got, list):
+                import pyarrow as pa
+                table = pa.Table.from_pylist([_jsonable(r) for r in got])
+            else:
+                table = columnar.arrow_table(got, self.kept)
+            self._ctx.write(table)
+        elif self.format == "csv":
+            if isinstance(got, list):
+                fields = CSV_FIELDS + self._names
+                self.csv.writerows([_csv_row(rec).get(f) for f in fields] for rec in got)
+            else:
+                self.csv.writerows(columnar.csv_rows(got, self.kept))
+        else:
+            recs = got if isinstance(got, list) else columnar.json_records(got, _kept)
+            for rec in recs:
+                _write_jsonl(self.f, rec)
+
+
+def _jsonable(rec: dict) -> dict:
+    return json.loads(json.dumps(rec))
 
 
 def _tell(rows):

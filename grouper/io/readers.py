@@ -39,7 +39,8 @@ def _open_text(path: str):
 
 
 def detect_format(path: str) -> str:
-    """``csv`` for .csv/.tsv/.txt (optionally .gz), ``jsonl`` otherwise; on stdin (``-``), ``jsonl``
+    """``csv`` for .csv/.tsv/.txt (optionally .gz), ``parquet`` for .parquet/.pq, ``arrow`` for
+    .arrow/.feather/.ipc, ``jsonl`` otherwise; on stdin (``-``), ``jsonl``
     when the first character is ``{`` or ``[``, else ``csv``."""
     if path == "-":
         return _sniff_stdin()
@@ -47,6 +48,10 @@ def detect_format(path: str) -> str:
     ext = os.path.splitext(p)[1].lower()
     if ext in (".csv", ".tsv", ".txt"):
         return "csv"
+    if ext in (".parquet", ".pq"):
+        return "parquet"
+    if ext in (".arrow", ".feather", ".ipc"):
+        return "arrow"
     return "jsonl"
 
 

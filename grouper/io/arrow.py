@@ -1,0 +1,150 @@
+"""Parquet and Arrow IPC files: claims in by record batches, results out, written atomically.
+
+``.parquet`` / ``.pq`` are Parquet, ``.arrow`` / ``.feather`` / ``.ipc`` Arrow IPC (file
+format; an IPC stream is read too).  The claim schema is the JSON-lines one (``sdx`` as
+``list<struct<code: string, poa: string>>``, ``procedures`` as ``list<string>``, the wide
+CSV layout also accepted): see ``docs/scale.md``.  Reading is by record batches, so memory
+is bounded by the batch, not the file.  Needs ``pyarrow`` (the ``arrow`` extra): without
+it, :class:`ArrowUnavailable` says how to install it.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+ARROW_EXTENSIONS = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow",
+                    ".ipc": "arrow"}
+INSTALL_HINT = "pip install 'grouper[arrow]' (or pip install pyarrow)"
+
+
+class ArrowUnavailable(ImportError):
+    """pyarrow is needed for Parquet / Arrow files and is not installed."""
+
+
+def require_pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise ArrowUnavailable(f"Parquet and Arrow files need pyarrow, which is not installed: {INSTALL_HINT}") \
+            from None
+    return pyarrow
+
+
+def arrow_format(path: str) -> str | None:
+    """'parquet' or 'arrow' for a path with one of their extensions, else None."""
+    ext = os.path.splitext(path)[1].lower()
+    return ARROW_EXTENSIONS.get(ext)
+
+
+class ArrowReader:
+    """The record batches of a Parquet or Arrow IPC file, ``batch_size`` rows each (the last
+    fewer); ``columns`` the file's column names, ``num_rows`` its rows; ``position`` the rows
+    read so far (for the progress bar)."""
+
+    def __init__(self, path: str, *, batch_size: int = 100_000):
+        pa = require_pyarrow()
+        self.path = path
+        self.batch_size = batch_size
+        self.format = arrow_format(path) or "parquet"
+        self.position = 0
+        try:
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+                self._file = pq.ParquetFile(path)
+                self.schema = self._file.schema_arrow
+                self.num_rows = self._file.metadata.num_rows
+            else:
+                self._source = pa.memory_map(path, "r")
+                try:
+                    self._file = pa.ipc.open_file(self._source)
+                    self.num_rows = sum(self._file.get_batch(i).num_rows for i in range(self._file.num_record_batches))
+                except pa.ArrowInvalid:
+                    self._source.seek(0)
+                    self._file = pa.ipc.open_stream(self._source)
+                    self.num_rows = None
+                self.schema = self._file.schema
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"{path}: not a readable {self.format} file ({exc})") from None
+        self.columns = list(self.schema.names)
+
+    def __iter__(self):
+        pa = require_pyarrow()
+        if self.format == "parquet":
+            batches = self._file.iter_batches(batch_size=self.batch_size)
+        elif isinstance(self._file, pa.ipc.RecordBatchFileReader):
+            batches = (self._file.get_batch(i) for i in range(self._file.num_record_batches))
+        else:
+            batches = iter(self._file)
+        pending, rows = [], 0
+        for b in batches:                     # small batches are joined up to about batch_size rows
+            pending.append(b)
+            rows += b.num_rows
+            if rows >= self.batch_size:
+                yield self._table(pa, pending)
+                pending, rows = [], 0
+        if rows or (self.position == 0 and pending):
+            yield self._table(pa, pending)
+
+    def _table(self, pa, batches):
+        table = pa.Table.from_batches(batches).combine_chunks()
+        self.position += table.num_rows
+        return table
+
+
+class ArrowWriter:
+    """Tables appended to a Parquet or Arrow IPC file written under a temporary name and renamed
+    into place when closed without error (an interrupted run leaves no file that looks finished).
+    The schema is the first table's (``schema`` when no table is written: an empty file)."""
+
+    def __init__(self, path: str, fmt: str | None = None, *, schema=None):
+        require_pyarrow()
+        self.path = path
+        self.schema = schema
+        self.format = fmt or arrow_format(path) or "parquet"
+        d = os.path.dirname(os.path.abspath(path)) or "."
+        fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=d)
+        os.close(fd)
+        self._writer = None
+        self.rows = 0
+
+    def write(self, table) -> None:
+        pa = require_pyarrow()
+        if self._writer is None:
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+                self._writer = pq.ParquetWriter(self._tmp, table.schema)
+            else:
+                self._sink = pa.OSFile(self._tmp, "wb")
+                self._writer = pa.ipc.new_file(self._sink, table.schema)
+        if table.schema != self._writer.schema:
+            table = table.cast(self._writer.schema)
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self, ok: bool = True) -> None:
+        try:
+            if self._writer is None and ok:
+                pa = require_pyarrow()
+                self.write((self.schema or pa.schema([])).empty_table())
+            if self._writer is not None:
+                self._writer.close()
+                if self.format != "parquet":
+                    self._sink.close()
+        finally:
+            if ok:
+                os.replace(self._tmp, self.path)
+            else:
+                try:
+                    os.unlink(self._tmp)
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close(ok=exc_type is None)
+        return False
