@@ -11,6 +11,13 @@
   to their own APIs; the conversion time is reported as ``convert_s``
 * ``per-claim-all``  ``grouper.group`` once over every claim (no repeats): the reference
   final DRGs for checking the batch path on the whole file
+* ``edit-single``    ``grouper.edit(claim)`` (the Medicare Code Editor) in a loop
+* ``edit-batch``     ``grouper.mce.edit_batch(claims)``: the MCE vectorized
+* ``batch-edits``    ``grouper.group_batch(claims, edits=True)``: grouping and the MCE together
+
+The MCE modes give each claim a stay (:func:`with_stay`: a discharge date in its version's
+dates and a length of stay, both from its position: seeded, the same in every mode) and report
+each claim's edit type (``edit_type``) instead of a DRG.
 
 Batch modes write ``{"available": false}`` when ``grouper.group_batch`` does not exist.
 """
@@ -69,6 +76,48 @@ def batch_chunk(g, chunk):
     return _final(g.group_batch(chunk), len(chunk))
 
 
+def with_stay(claims: list[dict]) -> list[dict]:
+    """The claims with a discharge date in their version's dates and a length of stay of 0-20
+    days, both from the claim's position (deterministic), for the MCE (which needs them)."""
+    import datetime as dt
+
+    from grouper.tables import effective_ranges
+    ranges = effective_ranges([400, 401, 410, 411, 420, 421, 430, 431])
+    out = []
+    for i, c in enumerate(claims):
+        start, end = ranges.get(int(c.get("version") or 431), ranges[431])
+        day = start + dt.timedelta(days=(i * 7919) % ((end - start).days + 1))
+        out.append(dict(c, discharge_date=day.isoformat(), los=(i * 31) % 21))
+    return out
+
+
+def run_edit(argv=None) -> int:
+    args = _harness.common_args(argv)
+    first = with_stay([_harness.first_claim(args.claims)])
+    t0 = time.perf_counter()
+    import grouper
+    from grouper.mce import edit_batch
+    first_type = grouper.edit(first[0]).edit_type
+    result = {"name": "grouper", "mode": args.mode, "available": True, "load_s": time.perf_counter() - t0,
+              "rss_after_load_kb": _harness.rss_kb(), "first_edit_type": first_type}
+    claims = with_stay(_harness.read_claims(args.claims, args.limit))
+    result["n"] = len(claims)
+    if args.mode == "edit-single":
+        times, types = _harness.time_runs(lambda: [grouper.edit(c).edit_type for c in claims], args.runs, args.warmup)
+    elif args.mode == "edit-batch":
+        times, types = _harness.time_runs(lambda: edit_batch(claims).edit_type.tolist(), args.runs, args.warmup)
+    else:                                   # batch-edits
+        times, out = _harness.time_runs(lambda: grouper.group_batch(claims, edits=True), args.runs, args.warmup)
+        types = out.mce_edit_type.tolist()
+        result["final_drg"] = _final(out, len(claims))
+    result["times_s"] = times
+    result["errors"] = sum(t is None for t in types)
+    result["unsupported"] = 0
+    result["edit_type"] = types
+    _harness.finish(args.out, result)
+    return 0
+
+
 def run_batch(argv=None) -> int:
     args = _harness.common_args(argv)
     first = _harness.first_claim(args.claims)
@@ -124,4 +173,6 @@ if __name__ == "__main__":
     mode = argv[argv.index("--mode") + 1] if "--mode" in argv else "single"
     if mode in ("batch", "batch-parallel", "batch-columns", "per-claim-all"):
         sys.exit(run_batch(argv))
+    if mode in ("edit-single", "edit-batch", "batch-edits"):
+        sys.exit(run_edit(argv))
     sys.exit(_harness.run_adapter(sys.modules[__name__], "grouper"))

@@ -17,6 +17,11 @@ Every measured thing runs in its own process, so its load time and memory are it
   multi-process runs the sampled sum over the process tree;
 * agreement: the share of claims whose final DRG equals this library's per-claim result.
 
+The Medicare Code Editor runs next to grouping, on the same claims given a stay
+(``bench_grouper.with_stay``): ``edit()`` per claim, ``edit_batch`` and
+``group_batch(edits=True)`` in the same interleaved rounds; their "agree" column is the share
+of claims whose edit type equals ``edit()``'s.
+
 Also: ``python -m grouper group`` streaming the big file (``--jobs 1`` and ``--jobs N``),
 with its peak RSS.  Writes ``benchmarks/out/results.json`` and ``results.png`` and prints a
 table with the ratios to ``msdrg``.  The peers run in ``benchmarks/.peers/venv``
@@ -396,14 +401,16 @@ def main(argv=None) -> int:
     # ---- per-claim paths, 1 process: this library and the peers in interleaved rounds
     one_pass = ["--runs", "1", "--warmup", "1"]
     singles_jobs = [("grouper-single", [py, os.path.join(HERE, "bench_grouper.py"), small, "--mode", "single"]
-                     + one_pass + unseen)]
+                     + one_pass + unseen),
+                    ("grouper-edit-single", [py, os.path.join(HERE, "bench_grouper.py"), small, "--mode",
+                                             "edit-single"] + one_pass)]
     for name, p in peer_status.get("peers", {}).items():
         if p.get("ok"):
             singles_jobs.append((f"{name}-single", [peer_status["python"], p["adapter"], small, "--mode", "single"]
                                  + one_pass + unseen))
     if not args.skip_batch:
         # the 1-process batch paths join the rounds: their ratios to msdrg are paired in time too
-        for mode in ("batch", "batch-columns"):
+        for mode in ("batch", "batch-columns", "edit-batch", "batch-edits"):
             singles_jobs.append((f"grouper-{mode}", [py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", mode]
                                  + one_pass))
     step(f"1 process: {args.runs} interleaved rounds of " + ", ".join(n for n, _ in singles_jobs)
@@ -515,6 +522,26 @@ def main(argv=None) -> int:
                 rows.append({"library": "grouper", "path": "per-claim group(), every claim once", "n": len(full_ref),
                              "single_claims_per_s": len(full_ref) / pa["times_s"][0] if pa.get("times_s") else None,
                              "note": "the reference for the batch rows' agreement; each claim seen once"})
+
+    # ---- this library, the Medicare Code Editor next to grouping (same claims, with a stay)
+    e1 = singles["grouper-edit-single"]
+    raw["grouper-edit-single"] = {k: v for k, v in e1.items() if k != "edit_type"}
+    edit_ref = e1.get("edit_type") if e1.get("ok") else None
+
+    def vs_edit(res):
+        if edit_ref and res.get("edit_type"):
+            a = agreement(edit_ref, res["edit_type"][: len(edit_ref)], ids)
+            a["note"] = f"edit type vs per-claim edit() on the first {len(edit_ref):,} claims"
+            return a
+        return None
+
+    rows.append(row("grouper", "per-claim edit() (MCE)", e1, None, "reference" if edit_ref else None))
+    if not args.skip_batch:
+        for mode, path in (("edit-batch", "batch edit_batch() (MCE)"),
+                           ("batch-edits", "batch group_batch(edits=True)")):
+            res = singles[f"grouper-{mode}"]
+            raw[f"grouper-{mode}"] = {k: v for k, v in res.items() if k not in ("edit_type", "final_drg")}
+            rows.append(row("grouper", path, res, None, vs_edit(res)))
 
     # ---- this library, CLI streaming a file
     if not args.skip_stream:

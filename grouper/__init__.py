@@ -1,4 +1,4 @@
-"""grouper: the CMS MS-DRG grouper in pure Python (versions 40.0-43.1).
+"""grouper: the CMS MS-DRG grouper in pure Python (versions 40.0-44.0).
 
     >>> import grouper
     >>> r = grouper.group(grouper.Claim(pdx="I5022", sdx=[("J9601", "Y")], sex="M",
@@ -8,22 +8,31 @@
 """
 from .engine.pipeline import group
 from .engine.result import DxResult, ProcResult, Result
+from .mce import edit
 from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
 from .tables import TableIntegrityError, VersionError
+from .tables.convert import Conversion, convert_dx, convert_dx_batch, convert_pr, convert_pr_batch
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
-           "Layout", "LayoutError", "ProcResult", "Result",
-           "TableIntegrityError", "VersionError", "group"]
+           "Layout", "LayoutError", "ProcResult", "Result", "group_arrow",
+           "TableIntegrityError", "VersionError", "edit", "group",
+           "Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"]
 
 # The batch API needs numpy; it is imported on first use, so a process that groups one
 # claim at a time never loads it (cold start: docs/scale.md).
-_BATCH = frozenset({"BatchResult", "Columns", "group_batch"})
+_BATCH = frozenset({"BatchResult", "Columns"})
 
 
 def __getattr__(name):
     if name in _BATCH:
         from .bulk import batch
         return getattr(batch, name)
+    if name == "group_batch":
+        from .mce.grouping import group_batch
+        return group_batch
+    if name == "group_arrow":
+        from .bulk.results import group_arrow
+        return group_arrow
     if name in ("Layout", "LayoutError"):
         from .reading import layout
         return getattr(layout, name)
@@ -31,4 +40,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | _BATCH | {"Layout", "LayoutError"})
+    return sorted(set(globals()) | _BATCH | {"group_batch", "group_arrow", "Layout", "LayoutError"})

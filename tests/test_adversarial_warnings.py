@@ -40,11 +40,11 @@ def wanted(c):
         if code and not e["recognized"]:
             want.add(("*", f"sdx[{k}]"))
         if code and code == pdx:
-            want.add(("SDX_EQUALS_PDX", f"sdx[{k}]"))
+            want.add(("DUPLICATE_OF_PDX", f"sdx[{k}]"))
         elif code and code in [s[0] for s in sdx[:k - 1]]:
             want.add(("DUPLICATE_SDX", f"sdx[{k}]"))
         if poa not in GOOD_POA and not (isinstance(poa, str) and poa.upper() in GOOD_POA):
-            want.add(("POA_UNRECOGNIZED", f"sdx[{k}].poa"))
+            want.add(("INVALID_POA", f"sdx[{k}].poa"))
     procs = c.get("procedures") or []
     for k, (p, e) in enumerate(zip(procs, exp["procedures"]), 1):
         if p and not e["recognized"]:
@@ -59,20 +59,20 @@ def wanted(c):
     if age is None:
         want.add(("AGE_MISSING", "age"))
     elif not 0 <= age <= 124:
-        want.add(("AGE_OUT_OF_RANGE", "age"))
+        want.add(("INVALID_AGE", "age"))
     sex = c.get("sex")
     if sex in (None, ""):
         want.add(("SEX_MISSING", "sex"))
     elif str(sex).upper() not in ("M", "F", "U", "1", "2", "MALE", "FEMALE"):
-        want.add(("SEX_UNRECOGNIZED", "sex"))
+        want.add(("INVALID_SEX", "sex"))
     st = c.get("discharge_status")
     if st is None:
         want.add(("DISCHARGE_STATUS_MISSING", "discharge_status"))
     elif isinstance(st, str):
         want.add(("DISCHARGE_STATUS_TEXT" if st.strip().isdigit() and int(st) in CMS_STATUSES
-                  else "DISCHARGE_STATUS_INVALID", "discharge_status"))
+                  else "INVALID_DISCHARGE_STATUS", "discharge_status"))
     elif st not in CMS_STATUSES:
-        want.add(("DISCHARGE_STATUS_INVALID", "discharge_status"))
+        want.add(("INVALID_DISCHARGE_STATUS", "discharge_status"))
     return want
 
 
@@ -108,11 +108,11 @@ SCENARIO_WARNINGS = {
     "other_version_pdx": {"CODE_OTHER_VERSION"}, "other_version_sdx": {"CODE_OTHER_VERSION"},
     "other_version_proc": {"CODE_OTHER_VERSION"},
     "duplicate_sdx": {"DUPLICATE_SDX"}, "duplicate_proc": {"DUPLICATE_PROCEDURE"},
-    "sdx_equals_pdx": {"SDX_EQUALS_PDX"}, "cc_pdx_repeated_as_sdx": {"SDX_EQUALS_PDX"},
+    "sdx_equals_pdx": {"DUPLICATE_OF_PDX"}, "cc_pdx_repeated_as_sdx": {"DUPLICATE_OF_PDX"},
     "over_25_codes": {"TOO_MANY_SDX", "TOO_MANY_PROCEDURES"},
-    "age_missing": {"AGE_MISSING"}, "sex_odd_values": {"SEX_UNRECOGNIZED", "SEX_MISSING"},
-    "invalid_discharge_status": {"DISCHARGE_STATUS_INVALID", "DISCHARGE_STATUS_TEXT", "DISCHARGE_STATUS_MISSING"},
-    "poa_odd_values": {"POA_UNRECOGNIZED", "POA_BLANK"},
+    "age_missing": {"AGE_MISSING"}, "sex_odd_values": {"INVALID_SEX", "SEX_MISSING"},
+    "invalid_discharge_status": {"INVALID_DISCHARGE_STATUS", "DISCHARGE_STATUS_TEXT", "DISCHARGE_STATUS_MISSING"},
+    "poa_odd_values": {"INVALID_POA", "POA_BLANK"},
 }
 
 

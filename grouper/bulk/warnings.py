@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reading import Claim, claim_warnings, quick_clean, read_claim
-from ..reading.checks import ClaimWarning, field_warnings
+from ..reading.checks import ClaimWarning, field_warnings, version_warnings
 
 #: stands for the field name in a warning computed once for many occurrences
 _FIELD = "\x00field\x00"
@@ -26,7 +26,7 @@ NO_WARNINGS = ()
 # the order of check_claim: the principal diagnosis, each secondary diagnosis (code, then
 # POA), each procedure, then the claim-level values
 _PDX, _SDX, _PR = 0, 10, 1_000_000
-_AGE, _SEX, _STATUS, _PDX_POA, _HOSPITAL, _DATE, _ADMIT = range(2_000_000, 2_000_007)
+_AGE, _SEX, _STATUS, _PDX_POA, _HOSPITAL, _DATE, _ADMIT, _VERSION = range(2_000_000, 2_000_008)
 
 
 def column_warnings(cols, tables) -> list:
@@ -50,6 +50,7 @@ def column_warnings(cols, tables) -> list:
     w.sdx_entries(entries)
     w.procedure_entries(entries)
     w.value_entries(entries)
+    w.version_entries(entries)
     entries.sort(key=lambda e: (e[0], e[1]))
     for row, _, ws in entries:
         out[row] = out[row] + tuple(ws) if out[row] else tuple(ws)
@@ -68,7 +69,9 @@ def _records_warnings(cols, tables, rows, out) -> None:
         vt = vts.get(v)
         if vt is None:
             vt = vts[v] = tables.version(v)
-        if not quick_clean(recs[i], vt, tables):
+        if quick_clean(recs[i], vt, tables):
+            out[i] = version_warnings(v, tables)
+        else:
             rest.append(i)
     _claim_warnings(cols, tables, np.array(rest, dtype=np.int64), out)
 
@@ -111,6 +114,9 @@ class _Columns:
         diagnosis equal to the principal one (check_claim's upper-cased comparison)."""
         n, cols = self.n, self.cols
         out = (np.diff(self.sdx.off) > 24) | (np.diff(self.procs.off) > 25)
+        for codes, owner in ((self.sdx.codes, self.sdx_owner), (self.procs.codes, self.pr_owner)):
+            if codes.null_count:               # an entry without a code: ENTRY_MALFORMED, as given
+                out[owner[codes.is_null().to_numpy(zero_copy_only=False)]] = True
         (pdx_key, sdx_key), never = self._keys([cols.pdx, self.sdx.codes], cols._ids[:2], cols.exact[:2], "dx")
         if len(sdx_key):
             owner = self.sdx_owner
@@ -236,6 +242,14 @@ class _Columns:
 
         self._code_entries(entries, self.procs.codes, self.pr_owner, self.cols.exact[2], self.cols._ids[2], "pr",
                            code_entry)
+
+    # -- the version's own warnings (WEIGHTS_UNAVAILABLE), last
+    def version_entries(self, entries) -> None:
+        rows = np.flatnonzero(self.ok)
+        for v in np.unique(self.version[rows]).tolist():
+            ws = version_warnings(int(v), self.ts)
+            if ws:
+                entries.extend((row, _VERSION, ws) for row in rows[self.version[rows] == v].tolist())
 
     # -- claim-level values
     def value_entries(self, entries) -> None:

@@ -14,14 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bulk.summary import SUMMARY_FIELDS
-
 CSV_FIELDS = ["id", "line", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
               "initial_severity", "final_severity", "hac_status", "final_drg_description", "weight", "gmlos",
               "amlos", "error_code", "error", "warnings"]
-_INT_FIELDS = ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "initial_base_drg", "final_base_drg",
-               "num_hac_categories_satisfied")
-_FLOAT_FIELDS = ("weight", "gmlos", "amlos")
 
 
 def version_label(v: int) -> str:
@@ -95,25 +90,11 @@ def arrow_table(chunk, kept_names=()):
     """The rows of a chunk as an Arrow table (schema: the module docstring); kept columns as the
     input had them when it was an Arrow table, else from the rows' kept values."""
     import pyarrow as pa
-    ok = _ok(chunk)
-    bad = ~ok
-    res = chunk.result
+
+    from ..bulk.results import result_arrays
+    cols = {"id": _id_array(chunk), "line": pa.array(chunk.line, pa.int64())}
+    cols.update(result_arrays(chunk, warnings=True))
     input_table = getattr(chunk, "kept_table", None)
-    cols = {"id": _id_array(chunk), "line": pa.array(chunk.line, pa.int64()),
-            "version": pa.array(_labels(res.version, ok), pa.string())}
-    for f in SUMMARY_FIELDS[1:] + ("final_drg_description",):
-        a = getattr(res, f)
-        if f in _INT_FIELDS:
-            cols[f] = pa.array(a.astype(np.int32), pa.int32(), mask=bad)
-        elif f in _FLOAT_FIELDS:
-            cols[f] = pa.array(a, pa.float64(), mask=bad | np.isnan(a))
-        else:
-            cols[f] = pa.array(a, pa.string(), mask=bad)
-    errs = chunk.errors
-    cols["error_code"] = pa.array([e["code"] if e else None for e in errs], pa.string())
-    cols["error_message"] = pa.array([e["message"] if e else None for e in errs], pa.string())
-    cols["error_field"] = pa.array([e["field"] if e else None for e in errs], pa.string())
-    cols["warnings"] = warnings_array(chunk.warnings)
     if input_table is not None:
         for name in kept_names:
             cols[_free(name, cols)] = input_table.column(name)
@@ -125,21 +106,6 @@ def arrow_table(chunk, kept_names=()):
 
 def _free(name: str, taken) -> str:
     return f"input_{name}" if name in taken else name
-
-
-def warnings_array(warnings: list):
-    """Per row its warnings as ``list<struct<code, field, value, message>>`` (value as text)."""
-    import pyarrow as pa
-    item = pa.struct([("code", pa.string()), ("field", pa.string()), ("value", pa.string()),
-                      ("message", pa.string())])
-    lengths = np.fromiter((len(ws) if ws else 0 for ws in warnings), dtype=np.int32, count=len(warnings))
-    off = np.zeros(len(warnings) + 1, dtype=np.int32)
-    np.cumsum(lengths, out=off[1:])
-    flat = [w for ws in warnings if ws for w in ws]
-    fields = [pa.array([w.code for w in flat], pa.string()), pa.array([w.field for w in flat], pa.string()),
-              pa.array([None if w.value is None else str(w.value) for w in flat], pa.string()),
-              pa.array([w.message for w in flat], pa.string())]
-    return pa.ListArray.from_arrays(pa.array(off), pa.StructArray.from_arrays(fields, fields=list(item)))
 
 
 def _id_array(chunk):

@@ -2,33 +2,37 @@
 
     python -m grouper audit claims.jsonl -o audit.jsonl --hospital hospital.json --report audit.html
     python -m grouper audit claims.jsonl --what-if CLAIM_ID [--hospital hospital.json]
+    python -m grouper audit claims.jsonl --regroup-under 44.0 -o regrouped.jsonl
     python -m grouper estimate stays.jsonl -o estimates.jsonl --hospital hospital.json --report estimate.html
 
 Input: the claim files of ``python -m grouper group`` (JSON lines or wide CSV, with the same
 column options: ``--column``, ``--preset``, ``--date-format`` ...), with extra fields:
 ``billed_drg`` (audit, required), ``paid_amount``, ``admission_date`` / ``los`` and ``charges``
-(optional).  Each claim is grouped under the version in force at its discharge date.  Output:
+(optional).  Each claim is grouped under the version in force at its discharge date (with
+``--regroup-under``: under the version given, after converting its codes).  Output:
 one row per input row, in order (JSON lines, or CSV for a ``.csv`` name), written atomically;
 rows that cannot be read or grouped carry an ``error``; a stay that groups but cannot be priced
 (DRG 999, a transfer without its length of stay) carries ``not_priced`` with the reason.  Exit
-status: 0 when every row was processed, 1 when some rows carry an error, 2 for a usage error,
-3 with ``--strict`` when the summary names a fixable pattern.
+status: 0 when every row was processed, 1 when some rows carry an error, 2 when the run could
+not be done (a usage error, an output that cannot be written: one line on stderr), 3 with
+``--strict`` when the summary names a fixable pattern, 130/143 when stopped by Ctrl-C / SIGTERM
+(``docs/reliability.md``).  ``audit`` streams: each row is written before the next is read.
 """
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from decimal import Decimal
 
 from .. import io as gio
 from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
+from .run import Terminated, stdout_closed, stopped
 
 AUDIT_CSV = ["id", "line", "discharge_date", "version", "fiscal_year", "billed_drg", "regrouped_drg", "match",
              "billed_weight", "regrouped_weight", "weight_difference", "billed_payment", "regrouped_payment",
              "payment_difference", "paid_amount", "paid_difference", "reason_kind", "reason_group", "reason",
              "reason_codes", "return_code", "regrouped_mdc", "regrouped_title", "estimate_note", "not_modelled",
-             "error"]
+             "version_in_force", "conversions", "error", "mce_edit_type", "mce_edits"]
 ESTIMATE_CSV = ["id", "line", "fiscal_year", "version", "drg", "drg_title", "mdc", "weight", "los",
                 "discharge_status", "wage_index", "gaf", "capital_rate", "operating_full", "transfer",
                 "transfer_fraction", "operating_base", "operating_ime", "operating_dsh", "capital_base", "capital_ime",
@@ -43,6 +47,10 @@ def register(subparsers) -> None:
     a.add_argument("-o", "--output", help="audit rows (.jsonl[.gz] or .csv); default stdout")
     a.add_argument("--hospital", metavar="CONFIG", help="hospital settings (JSON or TOML) for payment estimates")
     a.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
+    a.add_argument("--regroup-under", metavar="VERSION", dest="regroup_under",
+                   help="regroup every claim under this grouper version (e.g. 44.0) instead of the one in force at "
+                        "discharge, after converting its codes to that version's code set (CMS's ICD-10 "
+                        "conversion tables); the conversions are listed among the reasons")
     a.add_argument("--what-if", metavar="CLAIM_ID", dest="what_if",
                    help="only show, for this claim, the DRG without each secondary diagnosis and each procedure")
     _common(a)
@@ -112,13 +120,20 @@ def _write(out, rec: dict, writer) -> None:
     if writer is not None:
         writer.writerow({k: ("; ".join(map(str, v)) if isinstance(v, list) else v) for k, v in rec.items()})
     else:
-        out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n")
+        out.write(gio.json_line(rec, default=_json_default))
 
 
-def _write_report(path, html: str) -> None:
-    """Write an HTML report atomically (temporary file renamed into place)."""
-    with gio.AtomicWriter(str(path)) as f:
-        f.write(html)
+def _write_report(path, html: str) -> int | None:
+    """Write an HTML report atomically (temporary file renamed into place); None when written,
+    else the exit status after a one-line message."""
+    try:
+        with gio.AtomicWriter(str(path)) as f:
+            f.write(html)
+    except gio.OutputError as exc:
+        return _usage_error(str(exc))
+    except OSError as exc:
+        return _usage_error(f"cannot write {path}: {exc.strerror or exc}")
+    return None
 
 
 def _is_csv(path: str | None, given: str | None = None) -> bool:
@@ -131,6 +146,7 @@ def _inputs(args):
     try:
         if args.output:
             output_format(args.output, args.output_format)
+        gio.check_input(args.input)
         hospital = _hospital(args)
         reader = open_rows(args)
         return hospital, list(_rows(args, reader)), reader
@@ -161,42 +177,62 @@ def _usage_error(msg: str) -> int:
 
 
 def cmd_audit(args) -> int:
+    """Audit row by row: each claim is read, audited and written before the next is read, so
+    memory stays bounded whatever the file size (the rows are kept only for ``--report``)."""
     from ..finance.audit import AuditRow, audit_claim, what_if
+    from ..finance.payment import EstimateError
     from ..tables import TableIntegrityError
     from ..tables.ipps import IppsIntegrityError
-    hospital, rows, reader = _inputs(args)
-    if rows is None:
-        return 2
-    if args.what_if is not None:
-        return _what_if(args, rows, hospital, what_if)
-    out_rows = []
-    kept = []
-    stats = RunStats()
     try:
-        for row, claim in rows:
-            kept.append(row.kept)
+        if args.output:
+            output_format(args.output, args.output_format)
+        gio.check_input(args.input)
+        hospital = _hospital(args)
+        reader = open_rows(args)
+    except (EstimateError, InputError, ValueError, OSError) as exc:
+        return _usage_error(str(exc))
+    if args.what_if is not None:
+        return _what_if(args, _rows(args, reader), hospital, what_if)
+    if args.regroup_under is not None:
+        from ..tables import VersionError, default
+        try:
+            default().resolve(args.regroup_under)
+        except VersionError as exc:
+            return _usage_error(f"--regroup-under: {exc}")
+    tally = _AuditTally(keep=bool(args.report))
+    stats = RunStats()
+
+    def records():
+        for row, claim in _rows(args, reader):
             if row.error is not None:
-                out_rows.append(AuditRow(id=None, line=row.line, reason=row.error[1], reason_kind="ERROR",
-                                         error=row.error[1]))
-                continue
-            out_rows.append(audit_claim(claim, hospital, line=row.line))
-            if isinstance(claim, dict):
-                stats.add(_warnings_of(claim))
+                r = AuditRow(id=None, line=row.line, reason=row.error[1], reason_kind="ERROR", error=row.error[1])
+            else:
+                r = audit_claim(claim, hospital, line=row.line, regroup_under=args.regroup_under)
+                if isinstance(claim, dict):
+                    stats.add(_warnings_of(claim))
+            tally.add(r)
+            yield {**r.to_dict(), **kept_fields(row.kept, AUDIT_NAMES)}
+
+    try:
+        status = _write_all(args, args.output or "-", records(), AUDIT_CSV + _kept_names(reader, AUDIT_NAMES))
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    recs = [{**r.to_dict(), **kept_fields(k, AUDIT_NAMES)} for r, k in zip(out_rows, kept)]
-    _write_all(args.output or "-", recs, AUDIT_CSV + _kept_names(reader, AUDIT_NAMES), args.output_format)
-    notes = [hospital.settings_note(r.fiscal_year for r in out_rows if r.fiscal_year)] if hospital else []
+    if status is not None:
+        return status
+    notes = [hospital.settings_note(tally.fiscal_years)] if hospital else []
     notes = [n for n in notes if n]
     if args.report:
         from ..finance.report import render_audit_html
-        _write_report(args.report, render_audit_html(out_rows, hospital=hospital, charts=args.charts, notes=notes))
+        status = _write_report(args.report, render_audit_html(tally.rows, hospital=hospital, charts=args.charts,
+                                                              notes=notes))
+        if status is not None:
+            return status
     if not args.quiet:
-        _audit_summary(out_rows, hospital)
+        tally.summary(hospital)
     strict = _finish(args, reader, stats, notes)
     if strict is not None:
         return strict
-    return 1 if any(r.error for r in out_rows) else 0
+    return 1 if tally.errors else 0
 
 
 AUDIT_NAMES = frozenset(AUDIT_CSV) | {"billed_title", "regrouped_mdc_title", "regrouped_mdc", "match"}
@@ -218,32 +254,74 @@ def _warnings_of(claim: dict) -> dict:
         return {"error": {"code": exc.code, "value": exc.value, "message": str(exc)}}
 
 
-def _write_all(path: str, records, csv_fields, fmt: str | None = None) -> None:
-    """Write records atomically as JSON lines, or as CSV with csv_fields when path ends in .csv."""
-    with gio.AtomicWriter(path) as out:
-        writer = None
-        if _is_csv(path, fmt):
-            writer = csv.DictWriter(out, fieldnames=csv_fields, extrasaction="ignore")
-            writer.writeheader()
-        for rec in records:
-            _write(out, rec, writer)
+class _AuditTally:
+    """The counts of the summary line as rows stream by, and the rows themselves when a report
+    needs them."""
+
+    def __init__(self, keep: bool):
+        from ..finance.audit import DATA_ERROR_KINDS
+        self.data_kinds = DATA_ERROR_KINDS
+        self.rows: list | None = [] if keep else None
+        self.n = self.errors = self.diffs = self.data = 0
+        self.over = self.under = Decimal(0)
+        self.fiscal_years: set = set()
+
+    def add(self, r) -> None:
+        self.n += 1
+        if r.fiscal_year:
+            self.fiscal_years.add(r.fiscal_year)
+        if r.error is not None:
+            self.errors += 1
+        elif not r.match:
+            self.diffs += 1
+            if r.reason_kind in self.data_kinds:
+                self.data += 1
+            elif r.payment_difference is not None:
+                if r.payment_difference < 0:
+                    self.over += r.payment_difference
+                else:
+                    self.under += r.payment_difference
+        if self.rows is not None:
+            self.rows.append(r)
+
+    def summary(self, hospital) -> None:
+        err = sys.stderr
+        ok = self.n - self.errors
+        print(f"{self.n:,} claims: {ok - self.diffs:,} as billed, {self.diffs - self.data:,} different, "
+              f"{self.data:,} with a data error, {self.errors:,} not audited", file=err)
+        if hospital is not None:
+            print(f"estimated payment, regrouped vs billed: {-self.over:,.2f} billed above the regrouped DRG, "
+                  f"{self.under:,.2f} billed below it (data errors apart)", file=err)
 
 
-def _audit_summary(rows, hospital) -> None:
-    from ..finance.audit import DATA_ERROR_KINDS
-    err = sys.stderr
-    ok = [r for r in rows if r.error is None]
-    diffs = [r for r in ok if not r.match]
-    data = [r for r in diffs if r.reason_kind in DATA_ERROR_KINDS]
-    print(f"{len(rows):,} claims: {len(ok) - len(diffs):,} as billed, {len(diffs) - len(data):,} different, "
-          f"{len(data):,} with a data error, {len(rows) - len(ok):,} not audited", file=err)
-    if hospital is not None:
-        coded = [r.payment_difference for r in diffs if r.reason_kind not in DATA_ERROR_KINDS
-                 and r.payment_difference is not None]
-        over = sum((d for d in coded if d < 0), Decimal(0))
-        under = sum((d for d in coded if d > 0), Decimal(0))
-        print(f"estimated payment, regrouped vs billed: {-over:,.2f} billed above the regrouped DRG, "
-              f"{under:,.2f} billed below it (data errors apart)", file=err)
+def _write_all(args, path: str, records, csv_fields) -> int | None:
+    """Write records (consumed as they are written) atomically as JSON lines, or as CSV with
+    csv_fields when path ends in .csv.  None when written; else, after a one-line message,
+    the exit status: 2 when the output cannot be written, 130/143 when interrupted."""
+    output = gio.AtomicWriter(path, inputs=[args.input])
+    n = 0
+    try:
+        with output as out:
+            writer = None
+            if _is_csv(path, args.output_format):
+                writer = csv.DictWriter(out, fieldnames=csv_fields, extrasaction="ignore")
+                writer.writeheader()
+            for rec in records:
+                _write(out, rec, writer)
+                n += 1
+    except (KeyboardInterrupt, Terminated) as exc:
+        return stopped(exc, output, n)
+    except BrokenPipeError as exc:
+        if path == "-":
+            return stdout_closed(output, n)
+        return _usage_error(f"cannot write {path}: {exc.strerror}; {output.failed(n)}")
+    except gio.OutputError as exc:
+        return _usage_error(str(exc))
+    except InputError as exc:
+        return _usage_error(f"{exc}; {output.failed(n)}")
+    except OSError as exc:                  # disk full, quota, I/O error
+        return _usage_error(f"cannot write {path}: {exc.strerror or exc}; {output.failed(n)}")
+    return None
 
 
 def _what_if(args, rows, hospital, what_if) -> int:
@@ -261,13 +339,18 @@ def _what_if(args, rows, hospital, what_if) -> int:
         print(f"claim {args.what_if}: {exc}", file=sys.stderr)
         return 1
     if args.output:
-        with gio.AtomicWriter(args.output) as out:
-            writer = None
-            if _is_csv(args.output):
-                writer = csv.DictWriter(out, fieldnames=list(lines[0].to_dict()))
-                writer.writeheader()
-            for w in lines:
-                _write(out, w.to_dict(), writer)
+        try:
+            with gio.AtomicWriter(args.output, inputs=[args.input]) as out:
+                writer = None
+                if _is_csv(args.output):
+                    writer = csv.DictWriter(out, fieldnames=list(lines[0].to_dict()))
+                    writer.writeheader()
+                for w in lines:
+                    _write(out, w.to_dict(), writer)
+        except gio.OutputError as exc:
+            return _usage_error(str(exc))
+        except OSError as exc:
+            return _usage_error(f"cannot write {args.output}: {exc.strerror or exc}")
         return 0
     money = hospital is not None
     print(f"what-if for claim {args.what_if} (billed DRG {target.get('billed_drg', '-')}):")
@@ -333,12 +416,17 @@ def cmd_estimate(args) -> int:
             recs.append({**rec, **kept})
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    _write_all(args.output or "-", recs, ESTIMATE_CSV + _kept_names(reader, ESTIMATE_NAMES), args.output_format)
+    status = _write_all(args, args.output or "-", recs, ESTIMATE_CSV + _kept_names(reader, ESTIMATE_NAMES))
+    if status is not None:
+        return status
     note = hospital.settings_note(e.fiscal_year for e in ests)
     if args.report:
         from ..finance.report import render_estimate_html
-        _write_report(args.report, render_estimate_html(ests, errors=errors, unpriced=unpriced, hospital=hospital,
-                                                        charts=args.charts, notes=[note] if note else ()))
+        status = _write_report(args.report, render_estimate_html(ests, errors=errors, unpriced=unpriced,
+                                                                 hospital=hospital, charts=args.charts,
+                                                                 notes=[note] if note else ()))
+        if status is not None:
+            return status
     if not args.quiet:
         total = sum((e.total for e in ests), Decimal(0))
         print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(unpriced):,} not priced "

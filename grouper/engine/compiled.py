@@ -87,7 +87,7 @@ class Row:
     reports_claim_severity: bool     # a real grouping: not DRG 998's formula (see codes)
     error: ReturnCode | None   # return code when this control row matches
     rank: int
-    blob_index: int
+    position: int              # place in its list's evaluation order (identifies the row)
 
 
 @attrs.frozen
@@ -170,7 +170,7 @@ class Compiled:
                                            self.hac_nodes.values()))
         self.supp_sets: list[frozenset] = [frozenset()]
         self.lists: dict[int, tuple[Row, ...]] = {
-            mdc: tuple(self._row(mdc, r, node) for r, node in zip(rows, parsed[mdc]))
+            mdc: tuple(self._row(mdc, i, r, node) for i, (r, node) in enumerate(zip(rows, parsed[mdc])))
             for mdc, rows in vt.formulas.items()}
         # per formula list: (feature bits its formulas test, suppression-set indexes it uses)
         self.list_plan: dict[int, tuple[int, tuple[int, ...]]] = {}
@@ -200,7 +200,7 @@ class Compiled:
         self._dx_bits: dict[frozenset, tuple] = {}
         self._pr_bits: dict[frozenset, tuple] = {}
 
-    def _row(self, mdc: int, r: dict, node) -> Row:
+    def _row(self, mdc: int, position: int, r: dict, node) -> Row:
         error = None
         if r["drg"] == 0 and not r["reroute_mdc"]:
             for a in fm.atoms(node):
@@ -218,7 +218,7 @@ class Compiled:
                    bits=fm.operand_bits(node, bit), supp_index=self.supp_sets.index(supp),
                    suppression=supp, drg_severity=r["drg_severity"],
                    reports_claim_severity=r["drg_severity"] != UNGROUPED_DRG_SEVERITY,
-                   error=error, rank=r["rank"], blob_index=r["blob_index"])
+                   error=error, rank=r["rank"], position=position)
 
     def list_predicates(self, lst: int) -> tuple:
         """``f(mask, level)`` of every formula of list ``lst``, in list order: compiled on first

@@ -148,7 +148,7 @@ def severity_used(state: ClaimState, a: Assignment) -> Severity:
 def row_severity_used(cv, row, m: int, level: int) -> Severity:
     """:func:`severity_used` for a formula row, feature mask and level (memoized)."""
     m &= row.bits
-    key = ("sev", row.list_mdc, row.blob_index, m, level)
+    key = ("sev", row.list_mdc, row.position, m, level)
     hit = cv.memo.get(key)
     if hit is None:
         pred = cv.atom_predicate

@@ -26,19 +26,23 @@ OK = ReturnCode.OK
 
 
 def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, version=None,
-          details: bool = False) -> Result:
+          details: bool = False, convert_codes: bool = False) -> Result:
     """Group one claim exactly as the CMS MS-DRG grouper does.
 
     ``normalize`` cleans unambiguous code formatting first (reported as warnings);
-    ``version`` overrides the claim's version/discharge date.  The per-code details
+    ``version`` overrides the claim's version/discharge date; ``convert_codes`` converts the
+    codes from the code set of the claim's discharge date to that of the version used, with
+    CMS's ICD-10 conversion tables (each conversion reported as a warning; a code with several
+    replacements is kept as written).  The per-code details
     (``pdx``, ``sdx``, ``procedures``, ``warnings``) are computed on first access, from
     the claim as read; ``details=True`` computes them now (cheaper when they will be read
     anyway).  Unusable input raises :class:`grouper.ClaimError` (with ``code``, ``field``
     and ``value``)."""
     ts = tables or _default_tables()
-    raw, read, changes = read_input(claim, ts, version=version, normalize=normalize)
+    raw, read, changes, conversions = read_input(claim, ts, version=version, normalize=normalize,
+                                                 convert_codes=convert_codes)
     cv = compiled(ts, read.version)
-    return _result(raw, read, _stages(cv, read), changes, details)
+    return _result(raw, read, _stages(cv, read), (changes, conversions), details)
 
 
 def _stages(cv, read) -> tuple:
@@ -59,11 +63,11 @@ def _stages(cv, read) -> tuple:
     return state, cand, initial, final, hacs
 
 
-def _details_later(claim, cv, read, changes) -> Details:
+def _details_later(claim, cv, read, edits) -> Details:
     """Details of a result, computed when first read: the stages are run again from the
     claim as read (a result keeps only that, not the grouping's working objects, so
     keeping many results stays light)."""
-    return _details(claim, *_stages(cv, read), changes)
+    return _details(claim, *_stages(cv, read), edits)
 
 
 def _excluded(cand) -> frozenset:
@@ -96,8 +100,9 @@ def _is_or(p, version: int) -> bool:
     return "nonor" not in p.attrs
 
 
-def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
-    """Per-code results (affects flags, severity usage, POA/HAC) and warnings."""
+def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
+    """Per-code results (affects flags, severity usage, POA/HAC) and warnings (``edits``: the
+    reading's code changes and conversions, reported first)."""
     from ..tables.lookup import SEVERITY as TABLE_SEVERITY  # not needed for the claim-level fields
     cv = state.cv
     grouped = initial.return_code == OK
@@ -131,7 +136,7 @@ def _details(claim, state, cand, initial, final, hacs, changes) -> Details:
     procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
                              is_or=_is_or(p, cv.version),
                              hac_usage=proc_hacs[k]) for k, p in enumerate(state.all_procs))
-    return Details(pdx, sdx, procs, claim_warnings(claim, state.read, cv.tables, changes))
+    return Details(pdx, sdx, procs, claim_warnings(claim, state.read, cv.tables, *edits))
 
 
 def _drg_facts(cv, a) -> tuple:
@@ -154,7 +159,7 @@ def _result_facts(cv, initial, final) -> tuple:
     return hit
 
 
-def _result(claim, read, run, changes, eager: bool) -> Result:
+def _result(claim, read, run, edits, eager: bool) -> Result:
     state, cand, initial, final, hacs = run
     cv = state.cv
     (i_base, i_ms, i_title, i_mdc_title, f_base, f_ms, f_title, f_mdc_title,
@@ -186,6 +191,6 @@ def _result(claim, read, run, changes, eager: bool) -> Result:
         initial_drg_description=i_title, final_drg_description=f_title,
         initial_mdc_description=i_mdc_title, final_mdc_description=f_mdc_title,
         weight=weight, gmlos=gmlos, amlos=amlos, id=claim.get("id") if type(claim) is dict else claim.id,
-        details=(LazyDetails.of(_details(claim, state, cand, initial, final, hacs, changes)) if eager
-                 else LazyDetails(partial(_details_later, claim, cv, read, changes))),
+        details=(LazyDetails.of(_details(claim, state, cand, initial, final, hacs, edits)) if eager
+                 else LazyDetails(partial(_details_later, claim, cv, read, edits))),
     )

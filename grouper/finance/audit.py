@@ -25,6 +25,13 @@ about codes or DRGs):
    diagnosis, exclusion by the DRG logic, HAC, discharge status, invalid code;
 6. otherwise the billed DRG is compared with the other grouper versions (billed with the wrong
    version) and finally with the principal diagnosis' MDC.
+
+``regroup_under`` regroups a claim under another (newer) version instead, after converting its
+codes to that version's code set (:mod:`grouper.reading.convert`); the same reasons are given
+in that version, followed by the conversions.
+Beside the reason, each row lists the claim's Medicare Code Editor edits (``mce_edit_type``,
+``mce_edits``: one line per edit, where it is, e.g. ``"SEX_CONFLICT: sdx[2] O80"``): a claim
+CMS's MCE returns (a prepayment edit) is not paid as billed whatever its DRG.
 """
 from __future__ import annotations
 
@@ -36,7 +43,9 @@ import attrs
 
 from ..engine.pipeline import group
 from ..engine.result import Result
-from ..reading import Claim, ClaimError
+from ..mce import edit, edit_reasons
+from ..reading import Claim, ClaimError, conversion_warnings, read
+from ..reading.claim import plain
 from ..tables.versions import VersionError, label
 
 # Reason kinds (AuditRow.reason_kind)
@@ -146,8 +155,12 @@ class AuditRow:
     reason_kind: str = ""
     reason_codes: tuple[str, ...] = ()
     estimate_note: str | None = None                  # why no payment estimate (e.g. LOS missing)
+    version_in_force: int | None = None               # regrouped under another version: the one in force
+    conversions: tuple[str, ...] = ()                 # regrouped under another version: each code conversion
     not_modelled: tuple[str, ...] = ()                # what the payment estimates leave out (with a hospital)
     error: str | None = None                          # the claim could not be audited
+    mce_edit_type: str | None = None                  # the MCE's edit type (None: the MCE could not edit it)
+    mce_edits: tuple[str, ...] = ()                   # the MCE's edits, one line each (or why none were found)
 
     @property
     def version_label(self) -> str | None:
@@ -166,6 +179,7 @@ class AuditRow:
         from .payment import plain_fields
         out = plain_fields(self)
         out["version"] = self.version_label
+        out["version_in_force"] = label(self.version_in_force) if self.version_in_force else None
         out["reason_group"] = self.reason_group
         return out
 
@@ -360,14 +374,17 @@ def _change_reason(kind, idx, r: Result, billed: int, vt) -> tuple[str, str, tup
     raise ValueError(kind)
 
 
-def explain_difference(claim, r: Result, billed: int, *, tables=None) -> tuple[str, str, tuple[str, ...]]:
+def explain_difference(claim, r: Result, billed: int, *, tables=None,
+                       in_force: bool = True) -> tuple[str, str, tuple[str, ...]]:
     """(kind, one-line reason, codes) for a claim whose regrouped result ``r`` differs from (or
     matches) the ``billed`` DRG; ``claim`` is the claim as grouped (mapping).  When an older
-    grouper version gives the billed DRG, the reason says so ("...; v42.1 groups to 72")."""
+    grouper version gives the billed DRG, the reason says so ("...; v42.1 groups to 72").
+    ``in_force`` False: ``r`` is the claim regrouped under another version than the one in
+    force at its discharge (the reasons do not call it the version in force)."""
     from ..tables import default as _default_tables
     ts = tables or _default_tables()
     claim = _as_dict(claim)
-    kind, text, codes = _explain(claim, r, billed, ts)
+    kind, text, codes = _explain(claim, r, billed, ts, in_force)
     if kind not in (MATCH, BILLED_DRG_INVALID, VERSION):
         rg = _Regrouper(claim, r.version, ts)
         for w in sorted((w for w in ts.versions if w < r.version), reverse=True):
@@ -378,7 +395,7 @@ def explain_difference(claim, r: Result, billed: int, *, tables=None) -> tuple[s
     return kind, text, codes
 
 
-def _explain(claim: dict, r: Result, billed: int, ts) -> tuple[str, str, tuple[str, ...]]:
+def _explain(claim: dict, r: Result, billed: int, ts, in_force: bool = True) -> tuple[str, str, tuple[str, ...]]:
     v = r.version
     vt = ts.version(v)
     R, B = r.final_drg, billed
@@ -483,8 +500,8 @@ def _explain(claim: dict, r: Result, billed: int, ts) -> tuple[str, str, tuple[s
             x = rg.group(version=w)
             if x is not None and x.final_drg == B:
                 dd = claim.get("discharge_date")
-                at = f" at discharge {dd}" if dd else ""
-                return VERSION, (f"billed DRG {B} is the v{label(w)} result; v{label(v)} in force{at} "
+                at = f" in force at discharge {dd}" if dd else " in force"
+                return VERSION, (f"billed DRG {B} is the v{label(w)} result; v{label(v)}{at if in_force else ''} "
                                  f"groups to {R}"), ()
     if r.final_mdc != binfo.get("mdc"):
         return PDX, (f"PDX {r.pdx.code} groups to MDC {r.final_mdc}; billed DRG {B} is in MDC "
@@ -546,13 +563,23 @@ def _why_not_counted(r: Result, need: str, claim: dict, rg: _Regrouper, vt, bill
 # ------------------------------------------------------------------ public API
 
 
-def _int_or_none(v, name):
-    if v in (None, ""):
+def _billed_drg(v):
+    """The billed DRG: a whole number 1-999, as a number or text ("291", 291.0, "291.0");
+    None when absent; ValueError for anything else."""
+    from decimal import InvalidOperation
+    v = plain(v)
+    if v is None or (isinstance(v, str) and not v.strip()):
         return None
+    bad = ValueError(f"billed_drg must be a DRG number (1-999), got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float, str, Decimal)):
+        raise bad
     try:
-        return int(str(v).strip())
-    except ValueError:
-        raise ValueError(f"{name} must be a DRG number, got {v!r}") from None
+        d = Decimal(str(v).strip())
+    except InvalidOperation:
+        raise bad from None
+    if not d.is_finite() or d != d.to_integral_value() or not 1 <= d <= 999:
+        raise bad
+    return int(d)
 
 
 def _money(v, name):
@@ -562,23 +589,39 @@ def _money(v, name):
     return decimal_value(v, name)
 
 
-def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=None) -> AuditRow:
+def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=None,
+                regroup_under=None) -> AuditRow:
     """Audit one claim (a mapping with ``billed_drg`` and optionally ``paid_amount``,
     ``admission_date``/``los`` and ``charges``): group it under the version in force at its
     discharge date, compare with the billed DRG, estimate both payments when a
-    :class:`grouper.finance.payment.Hospital` is given, and give the reason for any difference."""
+    :class:`grouper.finance.payment.Hospital` is given, and give the reason for any difference.
+
+    ``regroup_under`` (e.g. "44.0"): group it under that version instead, after converting its
+    codes from the code set of its discharge date to that version's (the ``convert_codes``
+    option of :func:`grouper.group`); the conversions are listed in ``conversions`` and among
+    the reasons, and the billed DRG and payments are compared in that version and its year."""
     from ..tables import default as _default_tables
     from ..tables.ipps import IppsError
     from .payment import EstimateError, estimate_drg, length_of_stay
     ts = tables or _default_tables()
     cid = claim.get("id") if isinstance(claim, Mapping) else getattr(claim, "id", None)
+    in_force, conversions = None, ()
     try:
         c = _as_dict(claim)
-        billed = _int_or_none(c.get("billed_drg"), "billed_drg")
+        billed = _billed_drg(c.get("billed_drg"))
         if billed is None:
             raise ValueError("the claim has no billed_drg")
         paid = _money(c.get("paid_amount"), "paid_amount")
+        # the payment inputs are checked as estimate checks them, with or without a hospital
+        los = length_of_stay(c.get("los"), c.get("admission_date"), c.get("discharge_date"))
+        charges = _money(c.get("charges"), "charges")
+        if charges is not None and charges < 0:
+            raise ValueError(f"charges must not be negative, got {charges}")
         v = _version_for(c, ts)
+        if regroup_under is not None:
+            in_force = v
+            v = _regroup_version(regroup_under, ts)
+            c, conversions = _converted(c, v, ts)
         r = group(c, tables=ts, version=v)
     except (ClaimError, ValueError) as exc:
         return AuditRow(id=cid, line=line, reason=str(exc), reason_kind=ERROR, error=str(exc))
@@ -588,25 +631,34 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
     bi = _drg_info(billed, v, tables=ts) if billed in vt.drg_info else None
     b_weight = Decimal(repr(bi.weight)) if bi is not None and bi.weight is not None else None
     r_weight = Decimal(repr(r.weight)) if r.weight is not None else None
-    kind, reason, codes = explain_difference(c, r, billed, tables=ts)
+    weighted = fy in ts.fiscal_years       # a year without Table 5 has no weight to compare
+    kind, reason, codes = explain_difference(c, r, billed, tables=ts, in_force=in_force is None)
+    if conversions:
+        reason += f"; codes converted to the v{label(v)} code set: " + ", ".join(
+            _conversion_text(conv) for _, conv in conversions)
     row = dict(id=cid, line=line, discharge_date=c.get("discharge_date"), version=v, fiscal_year=fy,
                billed_drg=billed, billed_title=bi.title if bi else None, billed_weight=b_weight,
                regrouped_drg=r.final_drg, regrouped_title=r.final_drg_description, regrouped_mdc=r.final_mdc,
                regrouped_mdc_title=r.final_mdc_description, regrouped_weight=r_weight, return_code=r.return_code,
                match=billed == r.final_drg,
                # a DRG without weight (998, 999) pays nothing: its weight counts as 0
-               weight_difference=(r_weight or Decimal(0)) - (b_weight or Decimal(0)) if bi is not None else None,
-               paid_amount=paid, reason=reason, reason_kind=kind, reason_codes=tuple(codes))
+               weight_difference=((r_weight or Decimal(0)) - (b_weight or Decimal(0))
+                                  if bi is not None and weighted else None),
+               paid_amount=paid, reason=reason, reason_kind=kind, reason_codes=tuple(codes),
+               version_in_force=in_force,
+               conversions=tuple(w.message for w in conversion_warnings(conversions, v)))
+    row["mce_edit_type"], row["mce_edits"] = mce_edits(c)
     if hospital is not None:
         notes = []
-        try:
-            los = length_of_stay(c.get("los"), c.get("admission_date"), c.get("discharge_date"))
-        except EstimateError as exc:
-            los, notes = None, [str(exc)]
         pays = {}
         for key, drg in (("billed", billed), ("regrouped", r.final_drg)):
             if key == "billed" and bi is None:
                 pays[key] = None
+                continue
+            if not weighted:         # say it once for both DRGs, never estimate from another year
+                pays[key] = None
+                if key == "regrouped":
+                    notes.append(f"no IPPS payment can be estimated: {ts.missing_weights_message(fy)}")
                 continue
             if _no_weight(ts, fy, drg):
                 pays[key] = Decimal("0.00")
@@ -634,6 +686,41 @@ def audit_claim(claim, hospital=None, *, line=None, tables=None, ipps_tables=Non
     return AuditRow(**row)
 
 
+def _regroup_version(value, ts) -> int:
+    try:
+        return ts.resolve(value)
+    except VersionError as exc:
+        raise ClaimError("UNKNOWN_VERSION", "version", value, str(exc)) from None
+
+
+def _converted(c: dict, v: int, ts) -> tuple[dict, tuple]:
+    """The claim (audit fields kept) with its codes converted to the code set of version ``v``,
+    and the (field, Conversion) pairs reported."""
+    got = read(c, ts, version=v, convert_codes=True)
+    new = got.raw
+    out = dict(c)
+    out.update(pdx=new.pdx, sdx=[[d.code, d.poa] for d in new.sdx], procedures=list(new.procedures))
+    if new.admit_dx is not None:
+        out["admit_dx"] = new.admit_dx
+    return out, got.conversions
+
+
+def _conversion_text(conv) -> str:
+    if conv.status == "CONVERTED":
+        return f"{conv.code} -> {conv.unique}"
+    if conv.codes and conv.status == "AMBIGUOUS":
+        return f"{conv.code} kept (several replacements: {', '.join(conv.codes)})"
+    return f"{conv.code} kept (no replacement known)"
+def mce_edits(claim: dict) -> tuple[str | None, tuple[str, ...]]:
+    """The claim's MCE edit type and edits, one line each (:func:`grouper.mce.edit_reasons`); when
+    the MCE cannot edit it (no length of stay, age ...), None and the reason."""
+    try:
+        r = edit(claim)
+    except ClaimError as exc:
+        return None, (f"not edited by the MCE: {exc}",)
+    return r.edit_type, tuple(edit_reasons(r))
+
+
 def _no_weight(ts, fy, drg) -> bool:
     """DRGs without a relative weight (998, 999) are paid nothing."""
     try:
@@ -643,9 +730,9 @@ def _no_weight(ts, fy, drg) -> bool:
     return fig is None or fig[0] is None
 
 
-def audit_rows(claims, hospital=None, *, tables=None, ipps_tables=None) -> list[AuditRow]:
+def audit_rows(claims, hospital=None, *, tables=None, ipps_tables=None, regroup_under=None) -> list[AuditRow]:
     """Audit many claims (mappings); one row per claim, in order (errors carried per row)."""
-    return [audit_claim(c, hospital, line=k, tables=tables, ipps_tables=ipps_tables)
+    return [audit_claim(c, hospital, line=k, tables=tables, ipps_tables=ipps_tables, regroup_under=regroup_under)
             for k, c in enumerate(claims, start=1)]
 
 

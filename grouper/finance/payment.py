@@ -496,8 +496,12 @@ def discharge_status_code(value) -> int | None:
         return None
     if isinstance(value, bool):
         raise EstimateError(f"discharge status must be a two-digit code, got {value!r}")
+    text = str(value).strip()
+    whole, dot, zeros = text.partition(".")          # 20.0 / "20.0" (a float column) is 20, as grouping reads it
     try:
-        return int(str(value).strip())
+        if dot and not zeros.strip("0"):
+            return int(whole)
+        return int(text)
     except ValueError:
         raise EstimateError(f"discharge status must be a two-digit code, got {value!r}") from None
 
@@ -572,6 +576,9 @@ def estimate_drg(drg: int, fiscal_year: int, hospital: Hospital, *, discharge_st
         raise EstimateError("a Hospital is required (wage index, quality/EHR status ...)")
     hospital = hospital.for_year(fiscal_year)
     ts = tables or _default_tables()
+    if fiscal_year not in ts.fiscal_years:     # no weight: say why and how to import it, never guess one
+        raise EstimateError(f"DRG {drg} FY{fiscal_year}: no IPPS payment can be estimated: "
+                            f"{ts.missing_weights_message(fiscal_year)}")
     it = ipps_tables or _ipps.default()
     params = it.parameters(fiscal_year)
     try:

@@ -9,17 +9,20 @@ nothing else of the grouper; a row's claim is a plain dict that the reading stag
 """
 from ..reading.layout import Layout, LayoutError
 from .readers import (
-                      CsvError,
-                      CsvReader,
-                      JsonlReader,
-                      Row,
-                      detect_format,
-                      parse_delimiter,
-                      read_csv,
-                      read_jsonl,
-                      read_rows,
+    CsvError,
+    CsvReader,
+    InputError,
+    JsonlReader,
+    Row,
+    check_input,
+    detect_format,
+    parse_delimiter,
+    read_csv,
+    read_jsonl,
+    read_rows,
 )
-from .writers import AtomicWriter
+from .writers import AtomicWriter, OutputError, json_line
 
-__all__ = ["AtomicWriter", "CsvError", "CsvReader", "JsonlReader", "Layout", "LayoutError", "Row", "detect_format",
-           "parse_delimiter", "read_csv", "read_jsonl", "read_rows"]
+__all__ = ["AtomicWriter", "CsvError", "CsvReader", "InputError", "JsonlReader", "Layout", "LayoutError",
+           "OutputError", "Row", "check_input", "detect_format", "json_line", "parse_delimiter", "read_csv",
+           "read_jsonl", "read_rows"]

@@ -96,19 +96,48 @@ class ArrowReader:
 
 class ArrowWriter:
     """Tables appended to a Parquet or Arrow IPC file written under a temporary name and renamed
-    into place when closed without error (an interrupted run leaves no file that looks finished).
-    The schema is the first table's (``schema`` when no table is written: an empty file)."""
+    into place when closed without error (an interrupted run leaves no file that looks finished,
+    and an existing file as it was).  The schema is the first table's (``schema`` when no table
+    is written: an empty file).  ``inputs``: paths the output must not overwrite.  ``deferred``:
+    the temporary file is made on ``__enter__`` (errors then come from the ``with``)."""
 
-    def __init__(self, path: str, fmt: str | None = None, *, schema=None):
+    def __init__(self, path: str, fmt: str | None = None, *, schema=None, inputs=(), deferred: bool = False):
         require_pyarrow()
-        self.path = path
+        self.path = str(path)
         self.schema = schema
-        self.format = fmt or arrow_format(path) or "parquet"
-        d = os.path.dirname(os.path.abspath(path)) or "."
-        fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=d)
-        os.close(fd)
+        self.format = fmt or arrow_format(self.path) or "parquet"
+        self.inputs = [str(p) for p in inputs if p is not None and str(p) != "-"]
+        self.existed = False
+        self._tmp = None
         self._writer = None
         self.rows = 0
+        if not deferred:
+            self._open()
+
+    def _open(self) -> None:
+        from .writers import OutputError
+        p = self.path
+        if p == "-":
+            raise OutputError(f"{self.format} output cannot go to standard output: give a file name")
+        for src in self.inputs:
+            if _same(p, src):
+                raise OutputError(f"{p} is the input file: write the output to another file")
+        if os.path.isdir(p):
+            raise OutputError(f"{p} is a folder: give a file name")
+        self.existed = os.path.exists(p)
+        d = os.path.dirname(os.path.abspath(p)) or "."
+        if not os.path.isdir(d):
+            raise OutputError(f"cannot write {p}: folder {os.path.dirname(p) or '.'} does not exist")
+        try:
+            fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(p) + ".", suffix=".part", dir=d)
+        except OSError as exc:
+            raise OutputError(f"cannot write {p}: {exc.strerror} (folder {d})") from None
+        os.close(fd)
+
+    def failed(self, rows: int) -> str:
+        """What a failed or interrupted run leaves, for its message."""
+        return f"nothing written, {self.path} is as it was" if self.existed else \
+            f"nothing written, {self.path} was not created"
 
     def write(self, table) -> None:
         pa = require_pyarrow()
@@ -120,11 +149,13 @@ class ArrowWriter:
                 self._sink = pa.OSFile(self._tmp, "wb")
                 self._writer = pa.ipc.new_file(self._sink, table.schema)
         if table.schema != self._writer.schema:
-            table = table.cast(self._writer.schema)
+            table = _conform(table, self._writer.schema)
         self._writer.write_table(table)
         self.rows += table.num_rows
 
     def close(self, ok: bool = True) -> None:
+        if self._tmp is None:
+            return
         try:
             if self._writer is None and ok:
                 pa = require_pyarrow()
@@ -133,6 +164,9 @@ class ArrowWriter:
                 self._writer.close()
                 if self.format != "parquet":
                     self._sink.close()
+        except BaseException:
+            ok = False
+            raise
         finally:
             if ok:
                 os.replace(self._tmp, self.path)
@@ -141,10 +175,34 @@ class ArrowWriter:
                     os.unlink(self._tmp)
                 except OSError:
                     pass
+            self._tmp = None
 
     def __enter__(self):
+        if self._tmp is None:
+            self._open()
         return self
 
     def __exit__(self, exc_type, exc, tb):
         self.close(ok=exc_type is None)
+        return False
+
+
+def _conform(table, schema):
+    """``table`` with the columns of ``schema`` (a later chunk whose types Arrow inferred
+    differently, e.g. a column all null in the first chunk): cast where the types differ."""
+    pa = require_pyarrow()
+    cols = []
+    for field in schema:
+        if field.name in table.column_names:
+            col = table.column(field.name)
+            cols.append(col if col.type == field.type else col.cast(field.type))
+        else:
+            cols.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
         return False

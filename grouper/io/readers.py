@@ -16,6 +16,8 @@ import io
 import json
 import os
 import re
+import sys
+import zlib
 from collections.abc import Iterator
 
 import attrs
@@ -70,6 +72,58 @@ def _has_bad_bytes(s: str) -> bool:
     return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in s)
 
 
+class InputError(Exception):
+    """The input cannot be read at all (missing, a folder, not the compressed format its name
+    says); the message names the path."""
+
+
+#: The longest JSON-lines row read: a real claim is a few kB (1,000 codes take about 15 kB).
+#: A longer line becomes an error row and is skipped without being held in memory.
+MAX_LINE_BYTES = 1 << 20
+#: The deepest nesting of arrays and objects in a row (a claim needs 3).
+MAX_DEPTH = 32
+
+# errors of a compressed stream cut off or corrupted (gzip raises each of these)
+_STREAM_ERRORS = (EOFError, zlib.error, OSError)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def check_input(path: str) -> None:
+    """InputError unless ``path`` is ``-`` or a file that can be opened for reading."""
+    if path == "-":
+        return
+    if os.path.isdir(path):
+        raise InputError(f"{path} is a folder: give a claims file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _stream_failure(path: str, exc: BaseException, n: int, unit: str, first: int = 1) -> None:
+    """A read failing after line/record ``n`` (the first data one is ``first``): a compressed
+    file cut off (EOFError) ends with an error row, as the rows before it are sound; corrupt
+    data (a CRC or deflate error: the rows before may be garbage too) or an I/O error is an
+    InputError -- no output, since nothing read can be trusted."""
+    if isinstance(exc, EOFError) and n >= first:
+        return
+    if n < first:
+        raise InputError(f"{path}: cannot be read: {_stream_problem(exc)}") from None
+    raise InputError(f"{path}: {_stream_problem(exc)}, found after {unit} {n}; the {unit}s before it cannot be "
+                     f"trusted either") from None
+
+
+def _stream_problem(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the compressed data ends too early (a truncated file?)"
+    if isinstance(exc, gzip.BadGzipFile):
+        return f"not valid gzip data ({exc})"
+    if isinstance(exc, zlib.error):
+        return f"corrupt compressed data ({exc})"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 class _Positioned:
     """A binary input (plain or gzip) that reports how many bytes of the file were read."""
 
@@ -79,7 +133,12 @@ class _Positioned:
             self.raw = sys.stdin.buffer
             self.f = self.raw
         else:
-            self.raw = open(path, "rb")
+            try:
+                self.raw = open(path, "rb")
+            except IsADirectoryError:
+                raise InputError(f"{path} is a folder: give a claims file") from None
+            except OSError as exc:
+                raise InputError(f"cannot read {path}: {exc.strerror}") from None
             self.f = gzip.GzipFile(fileobj=self.raw) if path.endswith(".gz") else self.raw
 
     @property
@@ -96,9 +155,50 @@ class _Positioned:
             self.raw.close()
 
 
+def _depth(obj) -> int:
+    """Nesting depth of arrays/objects (iterative: no recursion limit)."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if isinstance(o, (list, dict)):
+            deepest = max(deepest, d)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return deepest
+
+
+def _lone_surrogate(obj) -> tuple[str, str] | None:
+    """(where, the character escaped) of the first text holding a lone surrogate, which no
+    UTF-8 output can hold; None if there is none."""
+    stack = [("", obj)]
+    while stack:
+        where, o = stack.pop()
+        if isinstance(o, str):
+            for ch in o:
+                if 0xD800 <= ord(ch) <= 0xDFFF:
+                    return where or "the row", f"\\u{ord(ch):04x}"
+        elif isinstance(o, dict):
+            for k, v in o.items():
+                name = f"{where}.{k}" if where else str(k)
+                stack.append((name, k))
+                stack.append((name, v))
+        elif isinstance(o, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(o))
+    return None
+
+
 class JsonlReader:
-    """JSON-lines rows; ``position`` is the number of input-file bytes consumed so far.  A UTF-8
-    byte-order mark before the first line is skipped; ``keep`` names keys copied into ``Row.kept``."""
+    """JSON-lines rows; ``position`` is the number of input-file bytes consumed so far.
+
+    Every line gives one :class:`Row`; a line that is not a claim object becomes an error
+    row (UNREADABLE_ROW) saying why: not UTF-8, not JSON, nested deeper than
+    :data:`MAX_DEPTH`, a number too long to read, a lone surrogate (``"\\ud800"``, valid JSON
+    but no text), longer than :data:`MAX_LINE_BYTES`.  Blank lines are skipped, and a
+    byte-order mark before line 1.  A compressed file cut off after line ``n`` ends with an
+    error row naming line ``n`` as the last good line; corrupt compressed data is an
+    :class:`InputError` (see :func:`_stream_failure`).  ``keep`` names keys copied into
+    ``Row.kept``."""
 
     def __init__(self, path: str, *, keep=()):
         self.path = path
@@ -111,30 +211,66 @@ class JsonlReader:
 
     def __iter__(self) -> Iterator[Row]:
         self._src = src = _Positioned(self.path)
+        readline = src.f.readline
+        n = 0
         try:
-            for n, raw in enumerate(src.f, start=1):
+            while True:
+                try:
+                    raw = readline(MAX_LINE_BYTES + 1)
+                    extra = 0
+                    if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                        while True:             # skip the rest of an over-long line
+                            more = readline(MAX_LINE_BYTES)
+                            extra += len(more)
+                            if not more or more.endswith(b"\n"):
+                                break
+                except _STREAM_ERRORS as exc:
+                    _stream_failure(self.path, exc, n, "line")
+                    yield Row(n + 1, None, ("UNREADABLE_ROW",
+                                            f"line {n + 1}: {self.path} is truncated after line {n}, the last "
+                                            f"good line: {_stream_problem(exc)}"))
+                    return
+                if not raw:
+                    return
+                n += 1
                 if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
-                if not raw.strip():
-                    continue
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    yield Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid UTF-8 (byte {exc.start})"))
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield Row(n, None, ("UNREADABLE_ROW",
-                                        f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})"))
-                    continue
-                if not isinstance(obj, dict):
-                    yield Row(n, None, ("UNREADABLE_ROW",
-                                        f"line {n}: a JSON object is required, got {type(obj).__name__}"))
-                    continue
-                yield Row(n, obj, None, {k: obj.get(k) for k in self.keep} if self.keep else None)
+                row = self._row(n, raw, extra, self.keep)
+                if row is not None:
+                    yield row
         finally:
             src.close()
+
+    @staticmethod
+    def _row(n: int, raw: bytes, extra: int, keep=()) -> Row | None:
+        if extra or len(raw) > MAX_LINE_BYTES:
+            return Row(n, None, ("UNREADABLE_ROW", f"line {n}: {len(raw) + extra:,} bytes long, more than the "
+                                                   f"{MAX_LINE_BYTES:,} a claim row may have (skipped)"))
+        if not raw.strip():
+            return None
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid UTF-8 (byte {exc.start})"))
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})"))
+        except RecursionError:
+            return Row(n, None, ("UNREADABLE_ROW", f"line {n}: nested more than {MAX_DEPTH} levels deep"))
+        except ValueError:                  # an integer longer than Python converts
+            return Row(n, None, ("UNREADABLE_ROW", f"line {n}: a number with more than "
+                                                   f"{sys.get_int_max_str_digits():,} digits (too long to read)"))
+        if not isinstance(obj, dict):
+            return Row(n, None, ("UNREADABLE_ROW", f"line {n}: a JSON object is required, got {type(obj).__name__}"))
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(obj) > MAX_DEPTH:
+            return Row(n, None, ("UNREADABLE_ROW", f"line {n}: nested more than {MAX_DEPTH} levels deep"))
+        if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+            bad = _lone_surrogate(obj)
+            if bad is not None:
+                return Row(n, None, ("UNREADABLE_ROW", f"line {n}: {bad[0]} holds {bad[1]}, a lone surrogate "
+                                                       f"(not a Unicode character)"))
+        return Row(n, obj, None, {k: obj.get(k) for k in keep} if keep else None)
 
 
 def read_jsonl(path: str) -> JsonlReader:
@@ -196,14 +332,22 @@ class CsvReader:
         from ..reading.layout import Layout
         self.path = path
         self.layout = layout or Layout()
-        self._f = _open_text(path)
         try:
-            first = self._f.readline()
+            self._f = _open_text(path)
+        except IsADirectoryError:
+            raise InputError(f"{path} is a folder: give a claims file") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            try:
+                first = self._f.readline()
+            except _STREAM_ERRORS as exc:
+                raise InputError(f"{path}: cannot be read: {_stream_problem(exc)}") from None
             if first.startswith("\ufeff"):
                 first = first[1:]
             self.delimiter = parse_delimiter(delimiter) or (
                 "\t" if path.endswith((".tsv", ".tsv.gz")) else sniff_delimiter(first))
-            self._lines = _chain_first(first, self._f)
+            self._lines = _Lines(_chain_first(first, self._f))
             self._reader = csv.reader(self._lines, delimiter=self.delimiter)
             self.header = None
             if first.strip():
@@ -226,23 +370,41 @@ class CsvReader:
             self._f.close()
 
     def _rows(self):
-        header, bound, kept = self.header, self.bound, self.kept
+        header, bound, kept, lines, path = self.header, self.bound, self.kept, self._lines, self.path
         n = 1
         reader = self._reader
         while True:
+            lines.record = []
             try:
                 rec = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
                 n += 1
-                yield Row(n, None, ("UNREADABLE_ROW", f"record {n}: {exc}"))
+                more = ""
+                if len(lines.record) > 1:       # e.g. an unmatched quote ran into the field size limit
+                    more = f" (over {len(lines.record):,} lines; the lines after the first are read again)"
+                    lines.read_again(lines.record[1:])
+                yield Row(n, None, ("UNREADABLE_ROW", f"record {n}: {exc}{more}"))
                 continue
+            except _STREAM_ERRORS as exc:
+                _stream_failure(path, exc, n, "record", first=2)
+                yield Row(n + 1, None, ("UNREADABLE_ROW", f"record {n + 1}: {path} is truncated after record {n}, "
+                                                          f"the last good record: {_stream_problem(exc)}"))
+                return
             n += 1
             if not rec or all(not x.strip() for x in rec):
                 continue
             if any(_has_bad_bytes(x) for x in rec):
                 yield Row(n, None, ("UNREADABLE_ROW", f"record {n}: not valid UTF-8"))
+                continue
+            if len(rec) != len(header) and len(lines.record) > 1:
+                # a quote opened and never closed on this line ran the record over the lines after it
+                yield Row(n, None, ("UNREADABLE_ROW",
+                                    f"record {n}: an unmatched quote (\") ran this record over the next "
+                                    f"{len(lines.record) - 1:,} lines; it is one bad record, the lines after it "
+                                    f"are read again"), _kept(kept, rec))
+                lines.read_again(lines.record[1:])
                 continue
             if len(rec) != len(header):
                 yield Row(n, None, ("UNREADABLE_ROW",
@@ -256,6 +418,27 @@ def _kept(kept, rec) -> dict | None:
     if not kept:
         return None
     return {name: (rec[i] if i < len(rec) else None) for name, i in kept}
+
+
+class _Lines:
+    """The lines of a text file for :mod:`csv`, remembering those of the current record, so
+    that the lines a stray quote swallowed can be read again."""
+
+    def __init__(self, f):
+        self.f = f
+        self.record: list[str] = []
+        self.again: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.again.pop() if self.again else next(self.f)
+        self.record.append(line)
+        return line
+
+    def read_again(self, lines: list[str]) -> None:
+        self.again.extend(reversed(lines))
 
 
 def _chain_first(first: str, f):

@@ -2,18 +2,23 @@
 
 Warnings never change the grouping (the reading, :mod:`grouper.reading.values`, decides
 what CMS makes of each value); they only report, per field, with a stable code.
-Every code is listed with an example in ``docs/errors-and-warnings.md``.
+Every code is listed with an example in ``docs/errors-and-warnings.md``.  A warning that
+reports what an edit of CMS's Medicare Code Editor reports has the MCE's name
+(DUPLICATE_OF_PDX, INVALID_AGE, INVALID_SEX, INVALID_DISCHARGE_STATUS, INVALID_POA,
+INVALID_ADMIT_DX); ``grouper.mce.catalog.WARNINGS_AND_EDITS`` sets every warning against the
+MCE's edits.
 :func:`claim_warnings` is the one place that builds a claim's warnings, for every path.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import attrs
 
 from ..tables.versions import VersionError, fiscal_year, label, parse_date
 from . import values as va
-from .claim import Claim
+from .claim import Claim, entries, plain
 from .stage import ReadClaim
 
 
@@ -41,27 +46,35 @@ WARNING_CODES = {
     "CODE_UNKNOWN": "code not found in any grouper version of the tables",
     "CODE_OTHER_VERSION": "code not valid in the grouper version used, but valid in another",
     "CODE_NORMALIZED": "code cleaned before grouping (normalize option)",
+    "CODE_CONVERSION": "code not in the code set of the grouper version used: converted to its one replacement "
+                       "from the claim's own date, or kept as written when CMS's conversion tables give several "
+                       "replacements or none (convert_codes option)",
     "CODE_EMPTY": "empty secondary-diagnosis or procedure entry (ignored, as CMS does)",
+    "ENTRY_MALFORMED": "a secondary-diagnosis or procedure entry that is not a code, a [code, POA] pair or a "
+                       "{code, poa} mapping (null, a mapping without 'code', a list of 3): read as written "
+                       "-- no code is 'null', which CMS does not recognize; extra items are ignored",
     "CODE_CLUSTER_PSEUDO": "a Z@nnnn procedure-cluster pseudo-code given as a procedure; CMS accepts it",
     "DUPLICATE_SDX": "secondary diagnosis listed more than once",
-    "SDX_EQUALS_PDX": "secondary diagnosis equal to the principal diagnosis",
+    "DUPLICATE_OF_PDX": "secondary diagnosis equal to the principal diagnosis (the MCE's name)",
     "DUPLICATE_PROCEDURE": "procedure listed more than once",
     "TOO_MANY_SDX": "more than 24 secondary diagnoses (UB-04 limit); all are grouped, as CMS does",
     "TOO_MANY_PROCEDURES": "more than 25 procedures (UB-04 limit); all are grouped, as CMS does",
-    "AGE_OUT_OF_RANGE": "age outside 0-124 (not used for grouping)",
+    "INVALID_AGE": "age outside 0-124 (not used for grouping; the MCE's name)",
     "AGE_NOT_A_NUMBER": "age is not a whole number (not used for grouping)",
     "AGE_MISSING": "no age (not used for grouping)",
     "SEX_MISSING": "no sex; CMS reads it as unknown",
-    "SEX_UNRECOGNIZED": "sex is not M/F/U (MALE/FEMALE, 1/2); CMS reads it as unknown",
-    "DISCHARGE_STATUS_INVALID": "not a CMS patient discharge status; CMS treats it as invalid",
+    "INVALID_SEX": "sex is not M/F/U (MALE/FEMALE, 1/2); CMS reads it as unknown (the MCE's name)",
+    "INVALID_DISCHARGE_STATUS": "not a CMS patient discharge status; CMS treats it as invalid (the MCE's name)",
     "DISCHARGE_STATUS_MISSING": "no discharge status; CMS treats it as invalid",
     "DISCHARGE_STATUS_TEXT": "discharge status given as text; read as the number it spells",
-    "POA_UNRECOGNIZED": "POA indicator is not Y/N/U/W/1/E/blank; CMS reads it as E or INVALID",
+    "INVALID_POA": "POA indicator is not Y/N/U/W/1/E/blank; CMS reads it as E or INVALID (the MCE's name)",
     "POA_BLANK": "POA indicator blank on a secondary diagnosis",
     "HOSPITAL_STATUS_UNRECOGNIZED": "hospital status not NOT_EXEMPT/EXEMPT/UNKNOWN; read as UNKNOWN",
-    "ADMIT_DX_INVALID": "admitting diagnosis not valid in the grouper version used",
+    "INVALID_ADMIT_DX": "admitting diagnosis not valid in the grouper version used (the MCE's name)",
     "VERSION_OUTSIDE_FISCAL_YEAR": "a grouper version given for a discharge date outside its fiscal year: the "
                                    "DRG and weight are those of the version's year",
+    "WEIGHTS_UNAVAILABLE": "the tables have no relative weights for the grouper version's fiscal year (its IPPS "
+                           "Table 5 was not imported): weight, GMLOS and AMLOS are None",
 }
 
 _DOT = re.compile(r"^[A-Za-z0-9]{3}\.[A-Za-z0-9]{1,4}$")
@@ -115,18 +128,64 @@ def _code_checks(out: list, field: str, raw, version: int, tables, kind: str) ->
         _w(out, "CODE_UNKNOWN", field, raw, f"{field}: {raw!r} is not a code of any grouper version")
 
 
-def claim_warnings(claim, read: ReadClaim, tables, changes=()) -> tuple[ClaimWarning, ...]:
+def claim_warnings(claim, read: ReadClaim, tables, changes=(), conversions=()) -> tuple[ClaimWarning, ...]:
     """Every warning of a claim (a Claim or a claim mapping) and the way the grouper read it:
     one CODE_NORMALIZED per code the ``normalize`` option cleaned (``changes``: (field, before,
-    after)), then :func:`check_claim`."""
+    after)), one CODE_CONVERSION per code the ``convert_codes`` option reported
+    (``conversions``: (field, Conversion)), then :func:`check_claim`."""
+    raw = None
     if not isinstance(claim, Claim):
+        if isinstance(claim, Mapping):
+            raw = (entries(claim.get("sdx")), entries(claim.get("procedures")))
         claim = Claim.from_dict(claim)
-    return tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
-                 for f, before, after in changes) + check_claim(claim, read, tables)
+    return (tuple(ClaimWarning("CODE_NORMALIZED", f, before, f"{f}: {before!r} read as {after}")
+                  for f, before, after in changes)
+            + conversion_warnings(conversions, read.version) + check_claim(claim, read, tables, raw_entries=raw))
 
 
-def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
-    """Warnings for a raw claim and the way the grouper read it."""
+def conversion_warnings(conversions, version: int) -> tuple[ClaimWarning, ...]:
+    """CODE_CONVERSION warnings of the ``convert_codes`` option's (field, Conversion) pairs."""
+    out = []
+    for field, c in conversions:
+        kept = "" if c.status == "CONVERTED" else f"; kept as written (not valid in v{label(version)})"
+        out.append(ClaimWarning("CODE_CONVERSION", field, c.code, f"{field}: {c.message}{kept}"))
+    return tuple(out)
+
+
+def _malformed(item, is_sdx: bool) -> str | None:
+    """Why a code-list entry as given is not one of the shapes read as a code, or None."""
+    item = plain(item)
+    if item is None:
+        return "is null"
+    if isinstance(item, dict):
+        return None if "code" in item else "is a mapping without 'code'"
+    if is_sdx and isinstance(item, (list, tuple)):
+        if not item:
+            return "is an empty list"
+        if len(item) > 2:
+            return f"has {len(item)} items (code, POA and more; the rest is ignored)"
+    return None
+
+
+def _entry_checks(out: list, field: str, item, code, is_sdx: bool) -> None:
+    why = _malformed(item, is_sdx) if item is not _NO_RAW else None
+    if why is None and code is None:
+        why = "has no code"
+    if why:
+        shapes = "a code, a [code, POA] pair or a {code, poa} mapping" if is_sdx else "a code or a {code} mapping"
+        _w(out, "ENTRY_MALFORMED", field, item if item is not _NO_RAW else code,
+           f"{field}: the entry {why}, not {shapes}"
+           + ("; read as no code ('null'), which CMS does not recognize" if code is None else ""))
+
+
+_NO_RAW = object()
+
+
+def check_claim(claim, read: ReadClaim, tables, *, raw_entries=None) -> tuple[ClaimWarning, ...]:
+    """Warnings for a raw claim and the way the grouper read it.  ``raw_entries``: the
+    secondary-diagnosis and procedure entries as given (before :class:`Claim` read them),
+    for the ENTRY_MALFORMED warning's value; without them, an entry with no code is flagged."""
+    raw_sdx, raw_pr = raw_entries if raw_entries is not None else ((), ())
     out: list = []
     v = read.version
     _pdx_checks(out, claim.pdx, v, tables)
@@ -134,10 +193,11 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
     pdx_key = read.pdx.upper()
     for k, d in enumerate(claim.sdx, start=1):
         field = f"sdx[{k}]"
+        _entry_checks(out, field, raw_sdx[k - 1] if k <= len(raw_sdx) else _NO_RAW, d.code, True)
         _code_checks(out, field, d.code, v, tables, "dx")
         key = va.read_code(d.code).upper()
         if key == pdx_key and key not in ("", "NULL"):
-            _w(out, "SDX_EQUALS_PDX", field, d.code, f"{field}: {d.code} repeats the principal diagnosis")
+            _w(out, "DUPLICATE_OF_PDX", field, d.code, f"{field}: {d.code} repeats the principal diagnosis")
         elif key in seen:
             _w(out, "DUPLICATE_SDX", field, d.code, f"{field}: {d.code} repeats sdx[{seen[key]}]")
         else:
@@ -148,6 +208,7 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
     seen_p: dict = {}
     for k, p in enumerate(claim.procedures, start=1):
         field = f"procedures[{k}]"
+        _entry_checks(out, field, raw_pr[k - 1] if k <= len(raw_pr) else _NO_RAW, p, False)
         _code_checks(out, field, p, v, tables, "pr")
         key = va.read_code(p).upper()
         if key in seen_p:
@@ -165,7 +226,7 @@ def check_claim(claim, read: ReadClaim, tables) -> tuple[ClaimWarning, ...]:
     _hospital_checks(out, claim.hospital_status, read.hospital_status)
     _version_year_check(out, claim.discharge_date, v)
     _admit_checks(out, claim.admit_dx, read.admit_dx, v, tables)
-    return tuple(out)
+    return tuple(out) + version_warnings(v, tables)
 
 
 def field_warnings(check: str, field: str, value, version: int | None = None, tables=None) -> list[ClaimWarning]:
@@ -217,8 +278,24 @@ def _admit_checks(out, raw, read, v, tables):
     if read not in (None, "", "null"):
         i = tables.dx_id(read.upper())
         if i is None or tables.version(v).dx_mdc[i] < 0:
-            _w(out, "ADMIT_DX_INVALID", "admit_dx", raw,
+            _w(out, "INVALID_ADMIT_DX", "admit_dx", raw,
                f"admitting diagnosis {raw!r} is not valid in grouper v{v // 10}.{v % 10}")
+
+
+def version_warnings(version: int, tables) -> tuple[ClaimWarning, ...]:
+    """The warnings every claim grouped under ``version`` with these tables carries, whatever
+    its content: WEIGHTS_UNAVAILABLE when the version's fiscal year has no Table 5 here.
+    :func:`check_claim` ends with them; a claim :func:`quick_clean` passes has only them."""
+    return tables.cached(("version_warnings", version), lambda: _version_warnings(version, tables))
+
+
+def _version_warnings(version: int, tables) -> tuple[ClaimWarning, ...]:
+    fy = fiscal_year(version)
+    if fy in tables.fiscal_years:
+        return ()
+    return (ClaimWarning("WEIGHTS_UNAVAILABLE", "weight", f"FY{fy}",
+                         f"grouper v{label(version)} (FY{fy}): weight, GMLOS and AMLOS are None: "
+                         f"{tables.missing_weights_message(fy)}"),)
 
 
 def date_fiscal_year(value) -> int | None:
@@ -245,7 +322,7 @@ def _poa_checks(out, field, raw, blank_ok=False):
     read = va.read_poa(raw)
     if read == va.POA_INVALID or (read == "E" and isinstance(raw, str) and raw.strip().upper() != "E") \
             or (read == "E" and not isinstance(raw, str)):
-        _w(out, "POA_UNRECOGNIZED", field, raw, f"{field}: POA {raw!r} is not Y/N/U/W/1/E; CMS reads it as {read}")
+        _w(out, "INVALID_POA", field, raw, f"{field}: POA {raw!r} is not Y/N/U/W/1/E; CMS reads it as {read}")
     elif read == va.POA_BLANK and not blank_ok:
         _w(out, "POA_BLANK", field, raw, f"{field}: POA is blank")
 
@@ -262,10 +339,13 @@ def _age_checks(out, age):
     except (TypeError, ValueError):
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a number")
         return
+    except OverflowError:                       # a whole number too large for a float
+        _w(out, "INVALID_AGE", "age", age, "age is a number far outside 0-124")
+        return
     if a != a or not a.is_integer():
         _w(out, "AGE_NOT_A_NUMBER", "age", age, f"age {age!r} is not a whole number")
     elif not 0 <= a <= 124:
-        _w(out, "AGE_OUT_OF_RANGE", "age", age, f"age {age!r} is outside 0-124")
+        _w(out, "INVALID_AGE", "age", age, f"age {age!r} is outside 0-124")
 
 
 def _sex_checks(out, sex):
@@ -275,7 +355,7 @@ def _sex_checks(out, sex):
     ok = (isinstance(sex, str) and sex.strip().upper() in ("M", "F", "U", "MALE", "FEMALE", "1", "2")) or \
          (isinstance(sex, int) and not isinstance(sex, bool) and sex in (1, 2))
     if not ok:
-        _w(out, "SEX_UNRECOGNIZED", "sex", sex, f"sex {sex!r} is not M, F or U; read as unknown")
+        _w(out, "INVALID_SEX", "sex", sex, f"sex {sex!r} is not M, F or U; read as unknown")
 
 
 def _status_checks(out, raw, read):
@@ -283,7 +363,7 @@ def _status_checks(out, raw, read):
         _w(out, "DISCHARGE_STATUS_MISSING", "discharge_status", raw,
            "no discharge status; CMS treats it as invalid (DRG 999 where the logic needs it)")
     elif read is None:
-        _w(out, "DISCHARGE_STATUS_INVALID", "discharge_status", raw,
+        _w(out, "INVALID_DISCHARGE_STATUS", "discharge_status", raw,
            f"discharge status {raw!r} is not a CMS patient discharge status; CMS treats it as invalid")
     elif isinstance(raw, str):
         _w(out, "DISCHARGE_STATUS_TEXT", "discharge_status", raw,
@@ -297,7 +377,8 @@ _HOSPITAL_PLAIN = frozenset({"NOT_EXEMPT", "EXEMPT", "UNKNOWN"})
 
 
 def quick_clean(rec, vt, tables) -> bool:
-    """True when a claim mapping certainly draws no warning from :func:`check_claim`: every
+    """True when a claim mapping certainly draws no warning from :func:`check_claim` but its
+    version's (:func:`version_warnings`): every
     field in its plain form (codes exactly as the tables spell them and valid in the
     version, plain POA/sex/status values, no repeats, within the UB-04 limits).  Anything
     else returns False and gets the full check; a test checks that True implies no

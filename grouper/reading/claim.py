@@ -2,7 +2,8 @@
 
 Fields keep what the caller gave (the reading stage, :mod:`grouper.reading.stage`,
 decides how the CMS grouper reads each value and what to warn about), converted only
-into immutable containers.
+into immutable containers, and numpy values into the Python values they hold
+(:func:`plain`: ``np.int64(20)`` is 20, an array a list).
 """
 from __future__ import annotations
 
@@ -11,12 +12,25 @@ from typing import Any
 import attrs
 
 
+def plain(value):
+    """A numpy scalar or array as the Python value it holds (``np.int64(20)`` -> 20,
+    ``np.str_`` -> str, an array -> a list, a ``datetime64`` -> a date); anything else as
+    given.  numpy is not imported: only its values are recognized."""
+    t = type(value)
+    if t.__module__ != "numpy":
+        return value
+    if t.__name__ == "datetime64" or getattr(getattr(value, "dtype", None), "kind", "") == "M":
+        value = value.astype("datetime64[D]")          # whole days: a datetime.date (NaT: None)
+    tolist = getattr(value, "tolist", None)
+    return tolist() if tolist is not None else value
+
+
 @attrs.frozen
 class Diagnosis:
     """A secondary diagnosis with its present-on-admission indicator (missing POA means Y)."""
 
-    code: Any
-    poa: Any = "Y"
+    code: Any = attrs.field(converter=plain)
+    poa: Any = attrs.field(default="Y", converter=plain)
 
 
 class _Missing:
@@ -41,7 +55,9 @@ def no_codes(value) -> bool:
 
 def to_diagnosis(item) -> Diagnosis:
     """One secondary-diagnosis entry as given: a code, a ``(code, poa)`` pair (a missing POA
-    means Y), a ``{"code", "poa"}`` mapping or a :class:`Diagnosis`."""
+    means Y), a ``{"code", "poa"}`` mapping or a :class:`Diagnosis`.  Anything else (null, a
+    mapping without ``code``, an empty list) has no code, and draws an ENTRY_MALFORMED warning."""
+    item = plain(item)
     if isinstance(item, Diagnosis):
         return item
     if isinstance(item, dict):
@@ -55,7 +71,9 @@ def to_diagnosis(item) -> Diagnosis:
 
 def entries(value) -> list:
     """The entries of a code-list field: nothing for an empty field, one entry for a lone
-    code (text, a mapping, a non-iterable value), else the items."""
+    code (text, a mapping, a non-iterable value), else the items (a numpy array's as Python
+    values)."""
+    value = plain(value)
     if no_codes(value):
         return []
     if isinstance(value, (str, bytes, dict, Diagnosis)):
@@ -72,7 +90,8 @@ def _sdx(value) -> tuple[Diagnosis, ...]:
 
 def procedure_code(item):
     """One procedure entry as given: a code, or a ``{"code"}`` mapping."""
-    return item.get("code") if isinstance(item, dict) else item
+    item = plain(item)
+    return plain(item.get("code")) if isinstance(item, dict) else item
 
 
 def _procs(value) -> tuple:
@@ -87,22 +106,25 @@ class Claim:
     ``sdx`` items may be codes, ``(code, poa)`` pairs, ``{"code", "poa"}`` dicts or
     :class:`Diagnosis`; ``hospital_status`` is NOT_EXEMPT (default), EXEMPT or UNKNOWN
     (for HAC/POA processing).  ``age`` is carried but, as in the CMS grouper, not used
-    for grouping.
+    for grouping; neither are ``los`` (length of stay in days) and ``admission_date``,
+    which the Medicare Code Editor reads (:func:`grouper.reading.stay.read_stay`).
     """
 
-    pdx: Any
+    pdx: Any = attrs.field(converter=plain)
     sdx: tuple[Diagnosis, ...] = attrs.field(default=(), converter=_sdx)
     procedures: tuple = attrs.field(default=(), converter=_procs)
-    pdx_poa: Any = "Y"
-    age: Any = None
-    sex: Any = None
-    discharge_status: Any = None
-    version: Any = None
-    discharge_date: Any = None
-    admit_dx: Any = None
-    admit_dx_poa: Any = "Y"
-    hospital_status: Any = "NOT_EXEMPT"
-    id: Any = None
+    pdx_poa: Any = attrs.field(default="Y", converter=plain)
+    age: Any = attrs.field(default=None, converter=plain)
+    sex: Any = attrs.field(default=None, converter=plain)
+    discharge_status: Any = attrs.field(default=None, converter=plain)
+    version: Any = attrs.field(default=None, converter=plain)
+    discharge_date: Any = attrs.field(default=None, converter=plain)
+    admit_dx: Any = attrs.field(default=None, converter=plain)
+    admit_dx_poa: Any = attrs.field(default="Y", converter=plain)
+    hospital_status: Any = attrs.field(default="NOT_EXEMPT", converter=plain)
+    id: Any = attrs.field(default=None, converter=plain)
+    los: Any = attrs.field(default=None, converter=plain)
+    admission_date: Any = attrs.field(default=None, converter=plain)
 
     @classmethod
     def from_dict(cls, d: dict) -> Claim:
@@ -115,4 +137,5 @@ class Claim:
             discharge_date=d.get("discharge_date"), admit_dx=d.get("admit_dx"),
             admit_dx_poa=d.get("admit_dx_poa", "Y"),
             hospital_status=d.get("hospital_status", "NOT_EXEMPT"), id=d.get("id"),
+            los=d.get("los"), admission_date=d.get("admission_date"),
         )

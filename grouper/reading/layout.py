@@ -163,9 +163,21 @@ class Layout:
         given = dict(self.columns)
         scalar: dict[str, int] = {}
         used: set[int] = set()
+        columns_of: dict[str, list[int]] = {}
+        for i, k in enumerate(keys):
+            columns_of.setdefault(k, []).append(i)
+
+        def _twice(cols) -> None:
+            """A field read from two columns would silently ignore one of them: refuse it."""
+            a, b = sorted(cols)[:2]
+            raise LayoutError(f"the header has {header[a]!r} (column {a + 1}) and {header[b]!r} (column {b + 1}) "
+                              f"for the same field; rename or remove one")
+
         for f in SCALAR_FIELDS:
             for cand in self.candidates(f):
                 i = index.get(column_key(cand))
+                if i is not None and len(columns_of[keys[i]]) > 1:
+                    _twice(columns_of[keys[i]])
                 if i is not None and i not in used:
                     scalar[f] = i
                     used.add(i)
@@ -182,7 +194,10 @@ class Layout:
                 for i, k in enumerate(keys):
                     m = rx.match(k)
                     if m and i not in used:
-                        found.setdefault(int(m.group(1)), i)
+                        n = int(m.group(1))
+                        if n in found:
+                            _twice([found[n], i])
+                        found[n] = i
                 if found:
                     break
             if not found and f in given and f != "poa":
@@ -366,8 +381,8 @@ def _num_or_text(v):
     if isinstance(v, float):
         return int(v) if v.is_integer() else v
     s = str(v).strip()
-    if re.fullmatch(r"[+-]?\d+", s):
-        return int(s)
+    if len(s) <= 18 and re.fullmatch(r"[+-]?\d+(?:\.0*)?", s):
+        return int(s.split(".")[0])         # "20.0" (a float column written by pandas) is 20, as in JSON
     return s
 
 

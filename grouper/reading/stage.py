@@ -22,7 +22,8 @@ from typing import NamedTuple
 import attrs
 
 from ..tables.versions import VersionError
-from .claim import MISSING, Claim
+from .claim import MISSING, Claim, plain
+from .convert import convert_claim
 from .errors import ClaimError
 from .normalize import normalize_claim
 from .values import (
@@ -41,9 +42,10 @@ from .values import (
 
 @attrs.frozen
 class ReadClaim:
-    """A claim as the grouper sees it (codes as text, POA/sex/status as CMS values)."""
+    """A claim as the grouper sees it (codes as text, POA/sex/status as CMS values).
+    ``version`` is None when it was not resolved (``read(..., resolve=False)``)."""
 
-    version: int
+    version: int | None
     pdx: str
     pdx_poa: str
     sdx: tuple[tuple[str, str], ...]       # (code, poa)
@@ -60,27 +62,35 @@ class Reading(NamedTuple):
     raw: object          # the claim as given (a dict, or a Claim), kept for the warnings
     claim: ReadClaim     # the claim as read, version resolved
     changes: tuple       # (field, before, after) of each code the ``normalize`` option cleaned
+    conversions: tuple = ()   # (field, Conversion) of each code the ``convert_codes`` option reports
 
 
-def read(claim, tables, *, version=None, normalize: bool = False) -> Reading:
+def read(claim, tables, *, version=None, normalize: bool = False, convert_codes: bool = False,
+         resolve: bool = True) -> Reading:
     """Read one claim: a dict in the JSON-lines schema, a :class:`Claim` or another mapping.
 
     ``version`` overrides the claim's own version / discharge date; ``normalize`` cleans
-    unambiguous code formatting first (:func:`~grouper.reading.normalize.normalize_claim`).
-    Raises :class:`ClaimError` when the claim cannot be grouped at all."""
-    if type(claim) is dict and not normalize:
+    unambiguous code formatting first (:func:`~grouper.reading.normalize.normalize_claim`);
+    ``convert_codes`` then converts the codes from the code set of the claim's discharge date
+    to that of the version used (:func:`~grouper.reading.convert.convert_claim`).  ``raw`` is
+    the claim after both.  ``resolve=False`` reads the claim without its grouper version
+    (``tables`` unused, the version None): the Medicare Code Editor goes by the discharge date
+    instead.  Raises :class:`ClaimError` when the claim cannot be grouped (read) at all."""
+    if type(claim) is dict and not normalize and not convert_codes:
         # the common input: read the mapping directly (no Claim object is built)
         if type(claim.get("pdx")) is not str:
             check_mapping_pdx(claim)
-        v = resolve_version(tables, claim.get("version"), claim.get("discharge_date"), version)
+        v = resolve_version(tables, claim.get("version"), claim.get("discharge_date"), version) if resolve else None
         return Reading(claim, read_mapping(claim, v), ())
     claim = as_claim(claim)
     check_pdx(claim.pdx)
-    v = resolve_version(tables, claim.version, claim.discharge_date, version)
-    changes = ()
+    v = resolve_version(tables, claim.version, claim.discharge_date, version) if resolve else None
+    changes = conversions = ()
     if normalize:
         claim, changes = normalize_claim(claim)
-    return Reading(claim, read_claim(claim, v), tuple(changes))
+    if convert_codes:
+        claim, conversions = convert_claim(claim, tables, v)
+    return Reading(claim, read_claim(claim, v), tuple(changes), conversions)
 
 
 def as_claim(claim) -> Claim:
@@ -120,6 +130,7 @@ def resolve_version(tables, version=None, discharge_date=None, override=None) ->
     """The grouper version of a claim: the ``override``, else the claim's ``version``, else
     its ``discharge_date``; a ClaimError (UNKNOWN_VERSION, BAD_DATE, DATE_OUT_OF_RANGE,
     NO_VERSION) when it cannot be determined."""
+    version, discharge_date, override = plain(version), plain(discharge_date), plain(override)
     try:
         if override is not None:
             return tables.resolve(override)
@@ -138,7 +149,7 @@ def resolve_version(tables, version=None, discharge_date=None, override=None) ->
                      "give the claim a grouper version (e.g. 431 or '43.1') or a discharge date")
 
 
-def read_claim(claim: Claim, version: int) -> ReadClaim:
+def read_claim(claim: Claim, version: int | None) -> ReadClaim:
     """A :class:`Claim` as the grouper reads it."""
     admit = claim.admit_dx
     return ReadClaim(
@@ -175,7 +186,7 @@ def _cached_read(memo: dict, read_value, value):
     return read_value(value)
 
 
-def read_mapping(d, version: int) -> ReadClaim:
+def read_mapping(d, version: int | None) -> ReadClaim:
     """:func:`read_claim` for a claim given as a mapping in the JSON-lines schema, without
     building a :class:`Claim` (the same reading, with a fast path for the common shapes)."""
     pdx = d.get("pdx")

@@ -9,7 +9,8 @@
 Owns the runtime side of the data: the table files and their container format
 (:mod:`.container`, :mod:`.files`: checked against ``MANIFEST.json``), the table set and
 one version's tables (:mod:`.store`), the version calendar (:mod:`.versions`), look-ups
-(:mod:`.lookup`) and the IPPS payment parameters (:mod:`.ipps`).  Tables are loaded
+(:mod:`.lookup`), ICD-10 code conversion between fiscal years (:mod:`.convert`) and the
+IPPS payment parameters (:mod:`.ipps`).  Tables are loaded
 lazily, once per version.  May import: numpy, attrs -- nothing else of the grouper.
 
 The build-only sub-package :mod:`grouper.tables.build` turns CMS's release files into

@@ -12,7 +12,9 @@ from pathlib import Path
 def write_all(files: dict[str, bytes], out: Path) -> None:
     """Write every file to a temporary folder inside ``out``, then move them in, the manifest
     last (an interrupted build never leaves a manifest that describes files not written), and
-    remove the files the previous manifest listed that the new build no longer has."""
+    remove the files the previous manifest listed that the new build no longer has.  Nothing
+    else in ``out`` is touched: the sub-folders of other table families (``tables/ipps``,
+    ``tables/mce``), written by their own builders, stay as they are."""
     import shutil
     import tempfile
     out.mkdir(parents=True, exist_ok=True)

