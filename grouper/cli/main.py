@@ -95,6 +95,15 @@ def group_chunk(chunk, options: dict):
     layout = opts.pop("layout", None)
     keep = opts.pop("keep", ())
     mce = opts.pop("edits", None)         # the MCE release folder with --edits
+    if isinstance(chunk, JsonlBlock):                     # JSON lines, parsed by Arrow when it reads them exactly
+        got = chunk.table()
+        if got is not None:
+            ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+            table, lines = got
+            out = summarize_arrow(table, version=opts.get("version"), tables=ts, warnings=with_warnings)
+            out.line = lines
+            return out
+        chunk = chunk.rows()
     if isinstance(chunk, tuple):                          # an Arrow record batch
         first, table = chunk
         kept = table.select(list(keep)) if keep else None
@@ -250,6 +259,9 @@ def cmd_group(args) -> int:
         progress.total = rows.num_rows
         chunks = _arrow_chunks(rows)
         kept = list(rows.keep)
+    elif _columnar_jsonl(rows, options):
+        chunks = (JsonlBlock(b) for b in rows.blocks(max(args.chunk, JSONL_BLOCK)))
+        kept = []
     else:
         chunks = _chunks(rows, args.chunk)
         kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
@@ -303,6 +315,46 @@ def cmd_group(args) -> int:
         print(f"--strict: {len(hints)} fixable problem{'s' if len(hints) > 1 else ''} (exit {3})", file=sys.stderr)
         return 3
     return 1 if any(k.startswith("error:") for k in outcomes) else 0
+
+
+#: lines per block of JSON lines parsed by Arrow (the summary outputs)
+JSONL_BLOCK = 20_000
+
+
+def _columnar_jsonl(rows, options: dict) -> bool:
+    """Whether JSON lines go to the summary outputs through Arrow's JSON parser (pyarrow
+    installed; no per-claim edits, MCE or kept columns, which need the claims one by one)."""
+    if not isinstance(rows, gio.JsonlReader) or rows.keep or options["detail"] != "summary":
+        return False
+    if options["normalize"] or options["convert_codes"] or options.get("edits"):
+        return False
+    try:
+        import pyarrow.json  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class JsonlBlock:
+    """A block of JSON lines (:meth:`grouper.io.JsonlReader.blocks`): parsed a whole block at a
+    time by Arrow (:func:`grouper.io.arrow.jsonl_table`), else line by line."""
+
+    def __init__(self, items: list):
+        self.items = items
+
+    def table(self):
+        from ..io.arrow import jsonl_table
+        from ..io.readers import MAX_LINE_BYTES
+        return jsonl_table(self.items, max_line=MAX_LINE_BYTES)
+
+    def rows(self) -> list:
+        from ..io.readers import jsonl_row
+        out = []
+        for item in self.items:
+            row = item if isinstance(item, Row) else jsonl_row(*item)
+            if row is not None:
+                out.append(row)
+        return out
 
 
 def _arrow_chunks(reader):

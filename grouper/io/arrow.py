@@ -9,6 +9,7 @@ it, :class:`ArrowUnavailable` says how to install it.
 """
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 
@@ -148,8 +149,9 @@ class ArrowWriter:
             else:
                 self._sink = pa.OSFile(self._tmp, "wb")
                 self._writer = pa.ipc.new_file(self._sink, table.schema)
-        if table.schema != self._writer.schema:
-            table = _conform(table, self._writer.schema)
+            self._schema = table.schema
+        if table.schema != self._schema:
+            table = _conform(table, self._schema)
         self._writer.write_table(table)
         self.rows += table.num_rows
 
@@ -206,3 +208,98 @@ def _same(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+# ------------------------------------------------------------------ JSON lines, parsed by Arrow
+
+#: fields whose absence the claim reads differently from a null (Claim.from_dict's defaults;
+#: a missing "pdx" is the MISSING_PDX error): the value an absent key reads as
+_DEFAULTS = {"pdx_poa": "Y", "admit_dx_poa": "Y", "hospital_status": "NOT_EXEMPT", "pdx": None}
+
+
+@functools.cache
+def _text_fields():
+    import pyarrow as pa
+    # dates stay text (Arrow would read "2024-01-15" as a timestamp)
+    return pa.schema([(name, pa.string()) for name in ("discharge_date", "admission_date")])
+
+
+def _plain_type(pa, t, top: bool) -> bool:
+    """Whether a parsed column's type holds the JSON values exactly as ``json.loads`` gives them
+    to the claim reader (text, integers, nulls, lists of those; ``sdx`` pairs as lists)."""
+    if pa.types.is_string(t) or pa.types.is_null(t) or pa.types.is_int64(t):
+        return True
+    if pa.types.is_list(t):
+        return _plain_type(pa, t.value_type, False)
+    if pa.types.is_struct(t) and not top:
+        return all(_plain_type(pa, f.type, False) for f in t)
+    return False
+
+
+def jsonl_table(block, *, max_line: int):
+    """An Arrow table of a block of JSON lines (``(line number, raw bytes, 0)`` items, see
+    :meth:`grouper.io.JsonlReader.blocks`) parsed by Arrow's JSON reader, and the line numbers;
+    None when the block must be read line by line to read exactly as ``json.loads`` reads it:
+    a line that is not an object, not UTF-8, an escape (``\\u``), a float or a value of
+    another type than the rest of its column, a key absent where the claim reads absence
+    differently from null (a missing ``pdx``), an over-long or blank line, or no pyarrow."""
+    try:
+        import pyarrow as pa
+        import pyarrow.json as pj
+    except ImportError:
+        return None
+    lines, raws = [], []
+    for item in block:
+        if not isinstance(item, tuple):
+            return None
+        n, raw, extra = item
+        if extra or len(raw) > max_line or not raw.strip():
+            return None
+        lines.append(n)
+        raws.append(raw if raw.endswith(b"\n") else raw + b"\n")
+    if not raws:
+        return None
+    data = b"".join(raws)
+    if b"\\u" in data:
+        return None
+    try:
+        table = pj.read_json(pa.BufferReader(data),
+                             read_options=pj.ReadOptions(block_size=max(len(data) + 1, 1 << 20), use_threads=False),
+                             parse_options=pj.ParseOptions(newlines_in_values=False, explicit_schema=_text_fields(),
+                                                           unexpected_field_behavior="infer"))
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != len(lines):
+        return None
+    if not all(_plain_type(pa, f.type, True) for f in table.schema):
+        return None
+    table = table.combine_chunks()
+    for name, default in _DEFAULTS.items():
+        if name not in table.column_names:
+            continue
+        col = table.column(name)
+        if not col.null_count:
+            continue
+        nulls = col.is_null().to_numpy(zero_copy_only=False).nonzero()[0]
+        key = f'"{name}"'.encode()
+        absent = [int(i) for i in nulls if key not in raws[i] or name not in _json_keys(raws[i])]
+        if not absent:
+            continue
+        if default is None:
+            return None
+        vals = col.to_pylist()
+        for i in absent:
+            vals[i] = default
+        table = table.set_column(table.column_names.index(name), name, pa.array(vals, col.type if
+                                                                                 not pa.types.is_null(col.type)
+                                                                                 else pa.string()))
+    return table, lines
+
+
+def _json_keys(raw: bytes):
+    import json
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return ()
+    return obj if isinstance(obj, dict) else ()
