@@ -26,7 +26,6 @@ FIELDS = ["id", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc
 
 def main(src: str, dst: str) -> int:
     import msdrg
-
     from peer_msdrg import convert
     g = msdrg.MsdrgGrouper()
     n = 0

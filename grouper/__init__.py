@@ -8,10 +8,8 @@
 """
 from .engine.pipeline import group
 from .engine.result import DxResult, ProcResult, Result
-from .mce import edit
 from .reading import Claim, ClaimError, ClaimWarning, Diagnosis
 from .tables import TableIntegrityError, VersionError
-from .tables.convert import Conversion, convert_dx, convert_dx_batch, convert_pr, convert_pr_batch
 
 __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
            "Layout", "LayoutError", "ProcResult", "Result", "group_arrow",
@@ -21,12 +19,19 @@ __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "Clai
 # The batch API needs numpy; it is imported on first use, so a process that groups one
 # claim at a time never loads it (cold start: docs/scale.md).
 _BATCH = frozenset({"BatchResult", "Columns"})
+_CONVERT = frozenset({"Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"})
 
 
 def __getattr__(name):
     if name in _BATCH:
         from .bulk import batch
         return getattr(batch, name)
+    if name == "edit":                  # the Medicare Code Editor: its tables load when first used
+        from .mce import edit
+        return edit
+    if name in _CONVERT:
+        from .tables import convert
+        return getattr(convert, name)
     if name == "group_batch":
         from .mce.grouping import group_batch
         return group_batch
@@ -40,4 +45,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | _BATCH | {"group_batch", "group_arrow", "Layout", "LayoutError"})
+    return sorted(set(globals()) | _BATCH | _CONVERT | {"edit", "group_batch", "group_arrow", "Layout", "LayoutError"})

@@ -91,6 +91,35 @@ def plain_array(arr):
     return arr
 
 
+_NP_TYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64, "uint8": np.uint8,
+             "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64, "float": np.float32,
+             "double": np.float64}
+
+
+def to_np(arr, fill=None) -> np.ndarray:
+    """A primitive Arrow array (booleans, integers, floats) as a numpy array read from its
+    buffers, nulls as ``fill`` (pyarrow's own ``to_numpy`` and ``fill_null`` import pandas when
+    it is installed: seconds for a short run)."""
+    pa = require_pyarrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    n, off = len(arr), arr.offset
+    if n == 0:
+        return np.zeros(0, dtype=bool if pa.types.is_boolean(arr.type) else _NP_TYPES.get(str(arr.type), np.int64))
+    buf = arr.buffers()[1]
+    if pa.types.is_boolean(arr.type):
+        out = np.unpackbits(np.frombuffer(buf, dtype=np.uint8), bitorder="little")[off:off + n].astype(bool)
+    else:
+        out = np.frombuffer(buf, dtype=_NP_TYPES[str(arr.type)])[off:off + n]
+    if arr.null_count:
+        if fill is None:
+            raise ValueError("to_np: the array has nulls and no fill value")
+        valid = np.unpackbits(np.frombuffer(arr.buffers()[0], dtype=np.uint8), bitorder="little")[off:off + n]
+        out = out.copy()
+        out[valid == 0] = fill
+    return out
+
+
 class Encoded:
     """A column as its distinct values (Python values, as ``to_pylist`` gives them; the last
     one None, for the nulls) and each row's position among them."""
@@ -103,7 +132,7 @@ class Encoded:
             return
         enc = _pc().dictionary_encode(arr)
         self.values = enc.dictionary.to_pylist() + [None]
-        self.index = enc.indices.fill_null(len(self.values) - 1).to_numpy(zero_copy_only=False)
+        self.index = to_np(enc.indices, len(self.values) - 1).astype(np.int64)
 
     def map(self, fn, dtype=object) -> np.ndarray:
         """``fn(value)`` for every row, computed once per distinct value."""
@@ -157,14 +186,14 @@ def code_ids(codes, tables, kind: str) -> tuple[np.ndarray, np.ndarray]:
     universe = tables.cached(("arrow_codes", kind), lambda: pa.array(tables.dx_codes if kind == "dx"
                                                                       else tables.pr_codes, pa.string()))
     found = pc.index_in(codes, value_set=universe)
-    ids = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    ids = to_np(found, -1).astype(np.int64)
     exact = ids >= 0
     missed = np.flatnonzero(~exact)
     if len(missed):                       # not as spelled: upper case, as CMS reads; null: no code
         index = tables.dx_index if kind == "dx" else tables.pr_index
         enc = pc.dictionary_encode(codes.take(pa.array(missed)))
         lut = np.array([code_id(index, c) for c in enc.dictionary.to_pylist()] + [-1], dtype=np.int64)
-        ids[missed] = lut[enc.indices.fill_null(len(lut) - 1).to_numpy(zero_copy_only=False)]
+        ids[missed] = lut[to_np(enc.indices, len(lut) - 1)]
     return ids, exact
 
 
@@ -173,7 +202,7 @@ def code_ids(codes, tables, kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _offsets(lists) -> np.ndarray:
     """CSR offsets of a list column (a null list has no items)."""
-    lengths = _pc().list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+    lengths = to_np(_pc().list_value_length(lists), 0)
     off = np.zeros(len(lists) + 1, dtype=np.int64)
     np.cumsum(lengths, out=off[1:])
     return off
@@ -226,7 +255,7 @@ def _read_sdx(lists) -> CodeList | None:
         names = [t.field(i).name for i in range(t.num_fields)]
         if "code" not in names:
             return None
-        valid = flat.is_valid().to_numpy(zero_copy_only=False)      # a null item reads as code null, POA Y
+        valid = to_np(flat.is_valid())      # a null item reads as code null, POA Y
         raw = plain_array(pc.struct_field(flat, "code"))
         codes = _codes_as_read(raw)
         if not valid.all():
@@ -334,7 +363,7 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
         errors = [e if e is not None else errors[i] for i, e in enumerate(problems.tolist())]
         pdx = _codes_as_read(pdx)
         col.pdx_text = False
-    pdx_null = pdx.is_null().to_numpy(zero_copy_only=False)
+    pdx_null = to_np(pdx.is_null())
 
     sdx = column("sdx")
     sdx = _read_sdx(sdx) if sdx is not None else CodeList.empty(n)
@@ -362,7 +391,7 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
             else:
                 enc = _pc().dictionary_encode(c)
                 vals = enc.dictionary.to_pylist() + [None]
-                keys.append((enc.indices.fill_null(len(vals) - 1).to_numpy(zero_copy_only=False).astype(np.int64),
+                keys.append((to_np(enc.indices, len(vals) - 1).astype(np.int64),
                              vals))
         (vi, vvals), (di, dvals) = keys
         pair = vi * len(dvals) + di

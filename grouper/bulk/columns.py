@@ -51,7 +51,9 @@ class Columns(ReadColumns):
         """The claim ids as an object array (None where the input had none)."""
         if isinstance(self.id, list):
             return np.array(self.id + [None], dtype=object)[:self.n]
-        return np.asarray(self.id.to_numpy(zero_copy_only=False), dtype=object)
+        out = np.empty(self.n, dtype=object)
+        out[:] = self.id.to_pylist()
+        return out
 
     def batch(self, idx: np.ndarray, ids=None, poa=None) -> Batch:
         """The claims at positions ``idx`` (all of one version) as a :class:`grouper.bulk.vector.Batch`;

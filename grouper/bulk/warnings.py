@@ -17,6 +17,7 @@ import numpy as np
 
 from ..reading import Claim, claim_warnings, quick_clean, read_claim
 from ..reading.checks import ClaimWarning, field_warnings, version_warnings
+from .arrow import to_np
 
 #: stands for the field name in a warning computed once for many occurrences
 _FIELD = "\x00field\x00"
@@ -116,7 +117,7 @@ class _Columns:
         out = (np.diff(self.sdx.off) > 24) | (np.diff(self.procs.off) > 25)
         for codes, owner in ((self.sdx.codes, self.sdx_owner), (self.procs.codes, self.pr_owner)):
             if codes.null_count:               # an entry without a code: ENTRY_MALFORMED, as given
-                out[owner[codes.is_null().to_numpy(zero_copy_only=False)]] = True
+                out[owner[to_np(codes.is_null())]] = True
         (pdx_key, sdx_key), never = self._keys([cols.pdx, self.sdx.codes], cols._ids[:2], cols.exact[:2], "dx")
         if len(sdx_key):
             owner = self.sdx_owner
@@ -172,8 +173,8 @@ class _Columns:
         clean = exact & self._valid(ids, versions, kind)
         if kind == "pr" and len(codes):            # Z@ cluster pseudo-codes draw a warning even when valid
             import pyarrow.compute as pc
-            z = pc.starts_with(pc.utf8_upper(codes.cast(self.pa.string())), "Z@").fill_null(False)
-            clean &= ~z.to_numpy(zero_copy_only=False)
+            z = pc.starts_with(pc.utf8_upper(codes.cast(self.pa.string())), "Z@")
+            clean &= ~to_np(z, False)
         at = np.flatnonzero(~clean & self.ok[owner])
         if not len(at):
             return
@@ -257,7 +258,7 @@ class _Columns:
         rows = np.flatnonzero(self.ok)
         if not len(rows):
             return
-        pdx_given = ~self.cols.pdx.is_null().to_numpy(zero_copy_only=False)
+        pdx_given = ~to_np(self.cols.pdx.is_null())
         for name, order, absent, by_version, only in (
                 ("age", _AGE, None, False, None), ("sex", _SEX, None, False, None),
                 ("discharge_status", _STATUS, None, False, None), ("pdx_poa", _PDX_POA, "Y", False, pdx_given),

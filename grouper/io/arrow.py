@@ -280,7 +280,7 @@ def jsonl_table(block, *, max_line: int):
         col = table.column(name)
         if not col.null_count:
             continue
-        nulls = col.is_null().to_numpy(zero_copy_only=False).nonzero()[0]
+        nulls = [i for i, v in enumerate(col.is_null().to_pylist()) if v]
         key = f'"{name}"'.encode()
         absent = [int(i) for i in nulls if key not in raws[i] or name not in _json_keys(raws[i])]
         if not absent:
