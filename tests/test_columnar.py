@@ -267,3 +267,24 @@ def test_an_absent_pdx_poa_reads_as_y_and_a_null_one_as_null():
     table, lines = JsonlBlock(_block([b'{"pdx": "I5022", "pdx_poa": "N"}\n', b'{"pdx": "I5022"}\n',
                                       b'{"pdx": "I5022", "pdx_poa": null}\n'])).table()
     assert table.column("pdx_poa").to_pylist() == ["N", "Y", None] and lines == [1, 2, 3]
+
+
+def test_cli_full_detail_to_parquet_has_the_per_code_flags_of_group(tmp_path):
+    rows = read_jsonl(SAMPLE)[:300]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({k: v for k, v in c.items() if k not in DROP}) + "\n" for c in rows))
+    dst = tmp_path / "out.parquet"
+    r = _cli("group", src, "-o", dst, "--detail", "full", "--quiet")
+    assert r.returncode in (0, 1), r.stderr
+    got = pq.read_table(dst).to_pylist()
+    assert len(got) == len(rows)
+    for g, c in zip(got, rows):
+        claim = {k: v for k, v in c.items() if k not in DROP}
+        res = _per_claim(claim)
+        if isinstance(res, grouper.ClaimError):
+            assert g["error_code"] == res.code, c["id"]
+            continue
+        d = res.to_dict()
+        for f in ("pdx", "sdx", "procedures", "final_drg", "admit_dx_flag", "fiscal_year"):
+            assert g[f] == d[f], f"claim {c['id']}: {f}"
+        assert [w["code"] for w in g["warnings"]] == [w["code"] for w in d["warnings"]], c["id"]

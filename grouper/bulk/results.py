@@ -139,3 +139,85 @@ def warnings_array(warnings: list):
               pa.array([None if w.value is None else str(w.value) for w in flat], pa.string()),
               pa.array([w.message for w in flat], pa.string())]
     return pa.ListArray.from_arrays(pa.array(off), pa.StructArray.from_arrays(fields, fields=list(item)))
+
+
+# ------------------------------------------------------------------ full detail as Arrow columns
+
+#: claim-level fields of a full-detail row besides the summary's
+FULL_EXTRA = ("admit_dx_flag", "initial_drg_description", "initial_mdc_description", "final_mdc_description",
+              "fiscal_year")
+
+
+def _hac_type(pa):
+    return pa.struct([("description", pa.string()), ("hac_list", pa.string()), ("hac_number", pa.int32()),
+                      ("hac_status", pa.string())])
+
+
+def dx_type():
+    """A diagnosis' per-code result (``pdx``; ``sdx`` is a list of them)."""
+    pa = require_pyarrow()
+    return pa.struct([("code", pa.string()), ("poa", pa.string()), ("recognized", pa.bool_()),
+                      ("affects_drg", pa.string()), ("initial_severity_usage", pa.string()),
+                      ("final_severity_usage", pa.string()), ("poa_error", pa.string()),
+                      ("hacs", pa.list_(_hac_type(pa))), ("table_mdc", pa.int32()), ("table_severity", pa.string())])
+
+
+def procedure_type():
+    """A procedure's per-code result (``procedures`` is a list of them)."""
+    pa = require_pyarrow()
+    return pa.struct([("code", pa.string()), ("recognized", pa.bool_()), ("affects_drg", pa.string()),
+                      ("is_or", pa.bool_()), ("hac_usage", pa.list_(pa.string()))])
+
+
+def full_fields() -> list:
+    """The result columns of the full detail (``--detail full`` to Parquet / Arrow): the summary
+    columns, :data:`FULL_EXTRA`, the per-code flags as ``pdx`` (struct), ``sdx`` and
+    ``procedures`` (lists of structs), and ``warnings``."""
+    pa = require_pyarrow()
+    fields = result_fields(warnings=False)
+    at = len(SUMMARY_FIELDS) + 1                     # after final_drg_description
+    extra = [pa.field(name, pa.int32() if name == "fiscal_year" else pa.string()) for name in FULL_EXTRA]
+    extra += [pa.field("pdx", dx_type()), pa.field("sdx", pa.list_(dx_type())),
+              pa.field("procedures", pa.list_(procedure_type()))]
+    return fields[:at] + extra + fields[at:] + [pa.field("warnings", warning_type())]
+
+
+def full_table(records: list, *, leading=(), kept=()):
+    """Full-detail output records (dicts as the JSON lines have them: ``version`` labelled,
+    ``error`` a dict or None) as an Arrow table: ``leading`` columns (e.g. ``id``, ``line``,
+    their types inferred), the :func:`full_fields` columns, then the ``kept`` input columns
+    (renamed ``input_<name>`` when a result column has the name)."""
+    pa = require_pyarrow()
+    fields = full_fields()
+    names = {f.name for f in fields} | set(leading)
+    rows = []
+    for rec in records:
+        err = rec.get("error") or None
+        row = {k: rec.get(k) for k in leading}
+        if err is None:
+            for f in fields:
+                row[f.name] = rec.get(f.name)
+            row["warnings"] = [dict(w, value=None if w.get("value") is None else str(w["value"]))
+                               for w in rec.get("warnings") or ()]
+        else:
+            row["error_code"], row["error_message"] = err.get("code"), err.get("message")
+            row["error_field"] = err.get("field")
+        rows.append(row)
+    cols = {}
+    for k in leading:
+        vals = [r.get(k) for r in rows]
+        try:
+            cols[k] = pa.array(vals)
+        except (pa.ArrowException, TypeError, ValueError):
+            cols[k] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+    body = pa.Table.from_pylist(rows, schema=pa.schema(fields))
+    for f in fields:
+        cols[f.name] = body.column(f.name)
+    for k in kept:
+        vals = [rec.get(k) for rec in records]
+        try:
+            arr = pa.array(vals)
+        except (pa.ArrowException, TypeError, ValueError):
+            arr = pa.array([None if v is None else str(v) for v in vals], pa.string())
+        cols[input_name(k, names)] = arr
+    return pa.table(cols)

@@ -398,11 +398,20 @@ class _Output:
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
 
+    def _full_table(self, recs: list):
+        """Full-detail rows (or rows with MCE columns) as an Arrow table: per-code flags as list
+        columns (:func:`grouper.bulk.results.full_table`); with --edits, the types inferred."""
+        if self.edits:
+            import pyarrow as pa
+            return pa.Table.from_pylist([_jsonable(r) for r in recs])
+        from ..bulk.results import full_table
+        kept = [k for k in (recs[0] if recs else {}) if k not in OUTPUT_NAMES and k not in ("line", "error")]
+        return full_table(recs, leading=("id", "line"), kept=self._names or kept)
+
     def write(self, got) -> None:
         if self.format in ARROW_FORMATS:
             if isinstance(got, list):
-                import pyarrow as pa
-                table = pa.Table.from_pylist([_jsonable(r) for r in got])
+                table = self._full_table(got)
             else:
                 table = columnar.arrow_table(got, self.kept)
             self._ctx.write(table)
