@@ -17,7 +17,7 @@ __all__ = ["BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "Clai
            "Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"]
 
 # The batch API needs numpy; it is imported on first use, so a process that groups one
-# claim at a time never loads it (cold start: docs/scale.md).
+# claim at a time never loads it (cold start: docs/columnar.md).
 _BATCH = frozenset({"BatchResult", "Columns"})
 _CONVERT = frozenset({"Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"})
 

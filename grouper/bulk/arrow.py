@@ -1,7 +1,7 @@
 """The reading stage for Arrow columns: an Arrow table -> :class:`~grouper.bulk.columns.Columns`,
 a whole column at a time.
 
-The schema is the JSON-lines one (``docs/scale.md``): ``pdx``, ``pdx_poa``, ``sdx`` as
+The schema is the JSON-lines one (``docs/columnar.md``): ``pdx``, ``pdx_poa``, ``sdx`` as
 ``list<struct<code: string, poa: string>>`` (also accepted: ``list<string>`` of bare codes,
 POA Y, and ``list<list<string>>`` of ``[code, poa]`` pairs, as JSON lines give them),
 ``procedures`` as ``list<string>`` (or ``list<struct<code>>``), ``version`` or

@@ -2,7 +2,7 @@
 tables (Parquet, Arrow IPC) built from the columns of a :class:`grouper.bulk.summary.SummaryChunk`,
 and the run's counts.
 
-Arrow / Parquet summary schema (``docs/scale.md``): ``id`` (as in the input), ``line``
+Arrow / Parquet summary schema (``docs/columnar.md``): ``id`` (as in the input), ``line``
 (int64: the input line, or row number from 1), ``version`` ("43.1"), the claim-level fields
 (DRGs and MDCs int32, return codes, severities, medical/surgical and HAC status as text,
 weights float64), ``final_drg_description``, ``error_code``, ``error_message``,

@@ -3,7 +3,7 @@
 ``.parquet`` / ``.pq`` are Parquet, ``.arrow`` / ``.feather`` / ``.ipc`` Arrow IPC (file
 format; an IPC stream is read too).  The claim schema is the JSON-lines one (``sdx`` as
 ``list<struct<code: string, poa: string>>``, ``procedures`` as ``list<string>``, the wide
-CSV layout also accepted): see ``docs/scale.md``.  Reading is by record batches, so memory
+CSV layout also accepted): see ``docs/columnar.md``.  Reading is by record batches, so memory
 is bounded by the batch, not the file.  Needs ``pyarrow`` (the ``arrow`` extra): without
 it, :class:`ArrowUnavailable` says how to install it.
 """
