@@ -67,7 +67,7 @@ def test_record_paths_carry_the_warning_once_per_claim():
     assert [r["weight"] for r in recs] == [None, 1.2838, None]
     assert [len(_weights_warnings(r["warnings"])) for r in recs] == [1, 0, 1]
     assert recs[0]["warnings"] == rec["warnings"]
-    assert [w["code"] for w in recs[2]["warnings"]] == ["SEX_UNRECOGNIZED", "WEIGHTS_UNAVAILABLE"]
+    assert [w["code"] for w in recs[2]["warnings"]] == ["INVALID_SEX", "WEIGHTS_UNAVAILABLE"]
 
 
 def test_group_batch_warns_once_per_version_with_the_number_of_rows():

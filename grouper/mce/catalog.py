@@ -102,6 +102,8 @@ WARNINGS_AND_EDITS = {
     "CODE_UNKNOWN": ("INVALID_CODE", "a case of", "a code of no grouper version"),
     "CODE_OTHER_VERSION": ("INVALID_CODE", "a case of", "a code valid in another grouper version"),
     "CODE_NORMALIZED": (None, None, "the normalize option; the MCE reads codes as written"),
+    "CODE_CONVERSION": (None, None, "the convert_codes option; the MCE edits the codes as billed, in the code set "
+                                    "of the discharge date"),
     "CODE_EMPTY": (None, None, "the MCE ignores blank secondary diagnoses and procedures too"),
     "ENTRY_MALFORMED": (None, None, "an entry without a code is read null, an INVALID_CODE to the MCE too; an entry "
                                     "with extra items is read by its code"),
@@ -126,6 +128,7 @@ WARNINGS_AND_EDITS = {
     "HOSPITAL_STATUS_UNRECOGNIZED": (None, None, "the MCE does not read the hospital status"),
     "INVALID_ADMIT_DX": ("INVALID_ADMIT_DX", "same", "valid in the grouper version used / on the discharge date"),
     "VERSION_OUTSIDE_FISCAL_YEAR": (None, None, "the MCE goes by the discharge date, not a grouper version"),
+    "WEIGHTS_UNAVAILABLE": (None, None, "relative weights are not the MCE's concern"),
 }
 
 # the bit of each edit in a mask of edits (bit i = EDITS[i])
