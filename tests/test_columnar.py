@@ -254,6 +254,10 @@ def test_json_lines_parsed_by_arrow_give_the_rows_the_line_reader_gives_on_every
     ([b'{"id": "a", "version": 431, "pdx": "I5022"}\n', b'   \n', b'{"id": "c", "pdx": "I5022"}\n'], False),
     ([b'{"id": "a", "discharge_date": "2024-01-15", "pdx": "I5022"}\n'], True),
     ([b'{"id": "\\u00e9", "version": 431, "pdx": "I5022"}\n'], False),
+    ([b'{"id": "a", "version": 431, "pdx": "I5022", "sdx": [{"code": "J9601", "poa": "N"}]}\n'], True),
+    ([b'{"id": "a", "version": 431, "pdx": "I5022", "sdx": [{"code": "J9601", "poa": "N"}, {"code": "N179"}]}\n',
+      b'{"id": "b", "version": 431, "pdx": "I5022", "sdx": [{"code": "J9601", "poa": null}]}\n'], False),
+    ([b'{"id": "a", "version": 431, "pdx": "I5022", "pdx": "I5020"}\n'], False),             # a repeated key
 ])
 def test_json_lines_arrow_cannot_read_exactly_are_read_line_by_line(lines, fast):
     from grouper.cli.main import JsonlBlock, group_chunk

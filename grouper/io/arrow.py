@@ -242,7 +242,8 @@ def jsonl_table(block, *, max_line: int):
     None when the block must be read line by line to read exactly as ``json.loads`` reads it:
     a line that is not an object, not UTF-8, an escape (``\\u``), a float or a value of
     another type than the rest of its column, a key absent where the claim reads absence
-    differently from null (a missing ``pdx``), an over-long or blank line, or no pyarrow."""
+    differently from null (a missing ``pdx``, an ``sdx`` object without ``poa``), an
+    over-long or blank line, or no pyarrow."""
     try:
         import pyarrow as pa
         import pyarrow.json as pj
@@ -274,6 +275,8 @@ def jsonl_table(block, *, max_line: int):
     if not all(_plain_type(pa, f.type, True) for f in table.schema):
         return None
     table = table.combine_chunks()
+    if any(_struct_gap(pa, table.column(i)) for i in range(table.num_columns)):
+        return None
     for name, default in _DEFAULTS.items():
         if name not in table.column_names:
             continue
@@ -294,6 +297,18 @@ def jsonl_table(block, *, max_line: int):
                                                                                  not pa.types.is_null(col.type)
                                                                                  else pa.string()))
     return table, lines
+
+
+def _struct_gap(pa, col) -> bool:
+    """Whether a list-of-objects column has an object without one of the keys (Arrow gives
+    null, as for a null value; a ``{code}`` without ``poa`` reads as POA Y, a null as none)."""
+    if not pa.types.is_list(col.type) or not pa.types.is_struct(col.type.value_type):
+        return False
+    import pyarrow.compute as pc
+    items = pc.list_flatten(col)
+    if isinstance(items, pa.ChunkedArray):
+        items = items.combine_chunks()
+    return any(items.field(k).null_count for k in range(items.type.num_fields))
 
 
 def _json_keys(raw: bytes):
