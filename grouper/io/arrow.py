@@ -218,6 +218,15 @@ _DEFAULTS = {"pdx_poa": "Y", "admit_dx_poa": "Y", "hospital_status": "NOT_EXEMPT
 
 
 @functools.cache
+def _claim_fields() -> frozenset:
+    """The keys of a claim mapping the grouper reads (:meth:`grouper.Claim.from_dict`)."""
+    import attrs
+
+    from ..reading import Claim
+    return frozenset(f.name for f in attrs.fields(Claim))
+
+
+@functools.cache
 def _text_fields():
     import pyarrow as pa
     # dates stay text (Arrow would read "2024-01-15" as a timestamp)
@@ -272,6 +281,8 @@ def jsonl_table(block, *, max_line: int):
         return None
     if table.num_rows != len(lines):
         return None
+    read = _claim_fields()                  # keys the claim reader ignores are left out, whatever their type
+    table = table.select([name for name in table.column_names if name in read])
     if not all(_plain_type(pa, f.type, True) for f in table.schema):
         return None
     table = table.combine_chunks()
