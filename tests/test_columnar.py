@@ -292,3 +292,16 @@ def test_cli_full_detail_to_parquet_has_the_per_code_flags_of_group(tmp_path):
         for f in ("pdx", "sdx", "procedures", "final_drg", "admit_dx_flag", "fiscal_year"):
             assert g[f] == d[f], f"claim {c['id']}: {f}"
         assert [w["code"] for w in g["warnings"]] == [w["code"] for w in d["warnings"]], c["id"]
+
+
+def test_one_odd_line_sends_only_its_part_of_a_block_line_by_line():
+    from grouper.cli.main import JsonlBlock, group_chunk
+    claims = [{k: v for k, v in c.items() if k not in DROP} for c in read_jsonl(SAMPLE)[:2400]]
+    clean = [json.dumps({**c, "discharge_status": 1, "sex": "M"}) + "\n" for c in claims]
+    clean[1234] = json.dumps({**claims[1234], "age": 70.5}) + "\n"          # a float: Arrow cannot read it exactly
+    block = JsonlBlock(_block(clean))
+    parts = list(block.parts())
+    assert block.table() is None and len(parts) > 2
+    assert sum(len(p.items) for p in parts if p.table() is None) <= 600
+    assert [it for p in parts for it in p.items] == block.items
+    assert _summary_rows(group_chunk(block, OPTIONS)) == _summary_rows(group_chunk(block.rows(), OPTIONS))

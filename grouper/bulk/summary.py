@@ -40,6 +40,17 @@ class SummaryChunk:
         self.id_array = None         # the ids as the input's Arrow column, when it was one
         self.kept_table = None       # the kept input columns as an Arrow table, when the input was one
 
+    @classmethod
+    def concat(cls, chunks: list) -> SummaryChunk:
+        """The rows of several chunks, in order, as one chunk (the ids as Python values)."""
+        if len(chunks) == 1:
+            return chunks[0]
+        res = chunks[0].result
+        result = BatchResult({k: np.concatenate([getattr(c.result, k) for c in chunks]) for k in res.columns})
+        return cls([x for c in chunks for x in c.line], [x for c in chunks for x in c.id], result,
+                   [x for c in chunks for x in c.errors], [x for c in chunks for x in c.warnings],
+                   [x for c in chunks for x in (c.kept or [None] * c.n)])
+
     def records(self) -> list[dict]:
         """One dict per row: id, line, the summary fields, final_drg_description, error, warnings
         (an error row: id, line, error)."""

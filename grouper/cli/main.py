@@ -96,14 +96,19 @@ def group_chunk(chunk, options: dict):
     keep = opts.pop("keep", ())
     mce = opts.pop("edits", None)         # the MCE release folder with --edits
     if isinstance(chunk, JsonlBlock):                     # JSON lines, parsed by Arrow when it reads them exactly
-        got = chunk.table()
-        if got is not None:
-            ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
-            table, lines = got
-            out = summarize_arrow(table, version=opts.get("version"), tables=ts, warnings=with_warnings)
-            out.line = lines
-            return out
-        chunk = chunk.rows()
+        ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+        parts = []
+        for part in chunk.parts():
+            got = part.table()
+            if got is not None:
+                table, lines = got
+                out = summarize_arrow(table, version=opts.get("version"), tables=ts, warnings=with_warnings)
+                out.line = lines
+            else:
+                out = summarize_rows(part.rows(), version=opts.get("version"), tables=ts, warnings=with_warnings)
+            parts.append(out)
+        from ..bulk.summary import SummaryChunk
+        return SummaryChunk.concat(parts)
     if isinstance(chunk, tuple):                          # an Arrow record batch
         first, table = chunk
         kept = table.select(list(keep)) if keep else None
@@ -341,11 +346,24 @@ class JsonlBlock:
 
     def __init__(self, items: list):
         self.items = items
+        self._table = None        # (the parse, or None), once tried
+
+    def parts(self, smallest: int = 500):
+        """The block, or, when Arrow cannot read it exactly, its quarters (recursively, down to
+        ``smallest`` lines, read line by line): one odd line does not slow its whole block."""
+        if len(self.items) <= smallest or self.table() is not None:
+            yield self
+            return
+        q = -(-len(self.items) // 4)
+        for a in range(0, len(self.items), q):
+            yield from JsonlBlock(self.items[a:a + q]).parts(smallest)
 
     def table(self):
-        from ..io.arrow import jsonl_table
-        from ..io.readers import MAX_LINE_BYTES
-        return jsonl_table(self.items, max_line=MAX_LINE_BYTES)
+        if self._table is None:
+            from ..io.arrow import jsonl_table
+            from ..io.readers import MAX_LINE_BYTES
+            self._table = (jsonl_table(self.items, max_line=MAX_LINE_BYTES),)
+        return self._table[0]
 
     def rows(self) -> list:
         from ..io.readers import jsonl_row
