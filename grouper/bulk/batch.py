@@ -26,6 +26,7 @@ from ..engine.compiled import compiled
 from ..reading import conversion_warnings, version_warnings
 from ..reading.columns import records_of
 from ..tables import default as _default_tables
+from .arrow import as_arrow, columns_from_arrow
 from .columns import Columns
 from .vector import drg_weights, group_vectors, vector_tables
 
@@ -124,11 +125,16 @@ def _group_batch(claims, version, tables, details: bool, columns=None, convert_c
         if convert_codes:
             raise ValueError("convert_codes needs the claims themselves, not Columns already read")
         return BatchResult(*_group_columns(claims, version, ts, details))
-    records = records_of(claims, columns)
-    parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts,
-                                                 convert_codes=convert_codes),
-                            version, ts, details, convert_codes)
-             for a in range(0, len(records), CHUNK)]
+    table = None if convert_codes else as_arrow(claims, columns)
+    if table is not None:              # Arrow, pandas, polars: read a whole column at a time
+        parts = [_group_columns(_arrow_chunk(table.slice(a, CHUNK), version, ts), version, ts, details)
+                 for a in range(0, table.num_rows, CHUNK)]
+    else:
+        records = records_of(claims, columns)
+        parts = [_group_columns(Columns.from_records(records[a:a + CHUNK], version=version, tables=ts,
+                                                     convert_codes=convert_codes),
+                                version, ts, details, convert_codes)
+                 for a in range(0, len(records), CHUNK)]
     if len(parts) == 1:
         return BatchResult(*parts[0])
     if not parts:
@@ -136,6 +142,13 @@ def _group_batch(claims, version, tables, details: bool, columns=None, convert_c
                                            details, convert_codes))
     out = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     return BatchResult(out, [r for p in parts for r in p[1]] if details else None)
+
+
+def _arrow_chunk(table, version, ts) -> Columns:
+    """Columns of an Arrow chunk, a whole column at a time; row by row when a column's type
+    cannot be read whole (e.g. mixed JSON in ``sdx``)."""
+    cols = columns_from_arrow(table, version=version, tables=ts)
+    return cols if cols is not None else Columns.from_records(table.to_pylist(), version=version, tables=ts)
 
 
 def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False) -> tuple[dict, list | None]:
@@ -151,7 +164,7 @@ def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=Fals
         out[k] = np.full(n, np.nan)
     for k in ("initial_drg_description", "final_drg_description"):
         out[k] = np.full(n, None, dtype=object)
-    out["id"] = np.array(cols.id + [None], dtype=object)[:n]
+    out["id"] = cols.id_array()
     out["version"] = cols.version.copy()
     fallback_rows: list[int] = []
     versions = np.unique(cols.version[cols.version > 0]).tolist()
@@ -171,14 +184,10 @@ def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=Fals
             out["conversions"][i] = [w.to_dict() for w in conversion_warnings(got, int(out["version"][i]))]
     if fallback_rows or details:
         from ..engine.pipeline import group
-        rows = range(n) if details else fallback_rows
+        rows = [i for i in (range(n) if details else fallback_rows) if cols.error[i] is None]
         results = [None] * n if details else None
-        for i in rows:
-            if cols.error[i] is not None:
-                continue
-            rec = cols.records[i] if cols.records is not None else None
-            r = (group(rec, tables=ts, version=version, details=details, convert_codes=convert_codes)
-                 if rec is not None else None)
+        for i, rec in zip(rows, cols.records_at(rows)):
+            r = group(rec, tables=ts, version=version, details=details, convert_codes=convert_codes)
             if details:
                 results[i] = r
             _fill_from_result(out, i, r)

@@ -15,13 +15,24 @@ from .vector import Batch, segment_rows
 class Columns(ReadColumns):
     """Claims in columnar form, read the way the CMS grouper reads them (see
     :class:`grouper.reading.columns.ReadColumns`: :meth:`from_records` reads claim mappings
-    or :class:`grouper.Claim` objects, :meth:`from_arrays` columns)."""
+    or :class:`grouper.Claim` objects, :meth:`from_arrays` columns;
+    :func:`grouper.bulk.arrow.columns_from_arrow` an Arrow table, a whole column at a time)."""
+
+    #: filled by the readers that compute them while reading (Arrow: once per distinct code)
+    _ids: tuple | None = None
+    _poa_class: np.ndarray | None = None
+    #: the Arrow table the claims were read from (JSON-lines schema), for :meth:`records_at`
+    arrow = None
 
     def code_ids(self, tables) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Ids of the principal diagnoses, secondary diagnoses and procedures in the code
         universe of ``tables`` (-1: in no version), looked up the way the CMS grouper does,
         and per secondary diagnosis whether it is written in lower case
         (:func:`grouper.engine.severity.written_in_lower_case`: never CC-excluded)."""
+        if self._ids is not None and tables is self.tables:
+            # read from Arrow: a code found but not as spelled was found upper-cased
+            pdx, sdx, pr = self._ids
+            return pdx, sdx, pr, (sdx >= 0) & ~self.exact[1]
         recased: list = []
         sdx = _lookup(tables.dx_index, self.sdx_codes, recased)
         lower = np.zeros(len(sdx), dtype=bool)
@@ -30,7 +41,27 @@ class Columns(ReadColumns):
 
     def sdx_poa_class(self) -> np.ndarray:
         """The HAC/POA class of every secondary diagnosis' POA (:data:`grouper.engine.hac.POA_CLASS`)."""
+        if self._poa_class is not None:
+            return self._poa_class
         return poa_classes(self.sdx_poa)
+
+    def records_at(self, rows) -> list:
+        """The claims at positions ``rows`` as given (mappings or Claim objects), for the
+        per-claim engine (claims that form procedure clusters, details)."""
+        rows = list(rows)
+        if self.records is not None:
+            return [self.records[i] for i in rows]
+        if self.arrow is not None:
+            return self.arrow.take(rows).to_pylist() if rows else []
+        raise ValueError("these columns keep no claims to group one by one")
+
+    def id_array(self) -> np.ndarray:
+        """The claim ids as an object array (None where the input had none)."""
+        if isinstance(self.id, list):
+            return np.array(self.id + [None], dtype=object)[:self.n]
+        out = np.empty(self.n, dtype=object)
+        out[:] = self.id.to_pylist()
+        return out
 
     def batch(self, idx: np.ndarray, ids=None, poa=None) -> Batch:
         """The claims at positions ``idx`` (all of one version) as a :class:`grouper.bulk.vector.Batch`;
@@ -72,6 +103,14 @@ def _lookup(index: dict, codes: list, lower: list | None = None) -> np.ndarray:
             if lower is not None and ids[i] >= 0:
                 lower.append(i)
     return ids
+
+
+def code_id(index: dict, code) -> int:
+    """The id of one code as written: exactly as spelled, else upper-cased (as CMS reads it); -1 if none."""
+    got = index.get(code, -1) if type(code) is str else -1
+    if got < 0 and type(code) is str and code.upper() != code:
+        got = index.get(code.upper(), -1)
+    return got
 
 
 def poa_classes(poas: list) -> np.ndarray:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engine import formula as fm
 from ..engine import grouping, hac, severity
 from ..engine.atoms import (
     ANYDX,
@@ -91,11 +92,12 @@ class VectorTables:
             self.status_x[s + 1] = xbits(status_atoms(None if s == NO_STATUS else s))
 
         # diagnoses: facts per attribute profile (invalid codes -> the last profile, no attributes)
-        valid = vt.dx_mdc >= 0
+        valid = vt.numpy("dx_mdc") >= 0
         self.dx_valid = valid
-        self.dx_sev = np.where(valid, vt.dx_sev, 0).astype(np.int8)
-        self.dx_excl = vt.dx_excl.astype(np.int64)
-        combo = (vt.dx_attr.astype(np.int64) << 32) | (vt.dx_hac.astype(np.int64) << 16) | vt.dx_dxcat
+        self.dx_sev = np.where(valid, vt.numpy("dx_sev"), 0).astype(np.int8)
+        self.dx_excl = vt.numpy("dx_excl").astype(np.int64)
+        combo = ((vt.numpy("dx_attr").astype(np.int64) << 32) | (vt.numpy("dx_hac").astype(np.int64) << 16)
+                 | vt.numpy("dx_dxcat"))
         combo = np.where(valid, combo, -1)
         uniq, inv = np.unique(combo, return_inverse=True)
         inv = inv.ravel()
@@ -138,7 +140,8 @@ class VectorTables:
         gender = np.full((n_dx, 2), -1, dtype=np.int64)
         for i, (m, f) in vt.gender_mdc.items():
             gender[i] = (m, f)
-        key = np.stack([np.where(valid, vt.dx_mdc, NO_MDC).astype(np.int64), gender[:, 0], gender[:, 1]], axis=1)
+        key = np.stack([np.where(valid, vt.numpy("dx_mdc"), NO_MDC).astype(np.int64), gender[:, 0], gender[:, 1]],
+                       axis=1)
         classes, cls_inv = np.unique(key, axis=0, return_inverse=True)
         n_cls = len(classes) + 1
         self.dx_pdx_class = cls_inv.ravel().astype(np.int32)
@@ -159,7 +162,7 @@ class VectorTables:
                 self.dx_hac_listed[i] = cv.dx_info(code).hac
 
         # procedures: facts per attribute pattern
-        self.pr_pat = vt.pr_attr.astype(np.int32)
+        self.pr_pat = vt.numpy("pr_attr").astype(np.int32)
         pats = sorted(set(ts.pr_patterns) | {0})
         n_pat = max(pats) + 2
         self.pat_words = np.zeros((n_pat, F.n_words), dtype=U64)
@@ -197,6 +200,7 @@ class VectorTables:
         self.row_rc = np.array([self.rc_code[r.error] if r.error else -1 for r in self.rows], dtype=np.int16)
         self.row_supp = np.array([r.supp_index for r in self.rows], dtype=np.int64)
         self.row_reports = np.array([r.reports_claim_severity for r in self.rows], dtype=bool)
+        self.row_words = np.stack([words_of(r.bits, F.n_words) for r in self.rows])   # the bits each formula tests
         self.row_has_sev = np.array([any(a.kind == "SEV" for a in formula_atoms(r.node)) for r in self.rows],
                                     dtype=bool)
         # (base DRG, medical/surgical) by row index, the last entry for "not grouped"
@@ -210,6 +214,19 @@ class VectorTables:
         self.hac_status = np.array([hac.hac_status(*map(bool, (m, i, f, c)))
                                     for m in (0, 1) for i in (0, 1) for f in (0, 1) for c in (0, 1)],
                                    dtype=object).reshape(2, 2, 2, 2)
+        self._column_preds: dict = {}
+
+    def column_predicates(self, lst: int) -> list:
+        """(row index, ``f(W, sev, Z)``, suppression set) of every formula of list ``lst`` that can
+        assign, reroute or error (as :func:`grouper.engine.grouping.evaluate_list` considers them),
+        in list order; compiled on first use."""
+        got = self._column_preds.get(lst)
+        if got is None:
+            bit = self.cv.features.bit
+            got = self._column_preds[lst] = [
+                (self.row_index[id(r)], fm.compile_column_predicate(r.node, bit), r.supp_index)
+                for r in self.cv.lists[lst] if r.drg or r.reroute_mdc or r.error]
+        return got
 
 
 def words_of(mask: int, n_words: int) -> np.ndarray:
@@ -441,6 +458,9 @@ def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[n
 
 
 RC_OK, RC_UNGROUPABLE, RC_PENDING = 0, 1, -1
+#: a list is evaluated over columns when more than this many distinct feature rows reach it
+#: (fewer: one memoized per-claim evaluation per distinct row is cheaper)
+VECTOR_EVAL_MIN = 48
 
 
 def _list_bit(lst):
@@ -550,6 +570,10 @@ class _Walk:
         # the levels the list's formulas read, two bits per suppression set
         packed = self.packed_levels(lv)[sel] & self.vtab.list_level_mask[lst]
         first, inv = _distinct_rows(masked, packed)
+        inv = inv.ravel()
+        if len(first) > VECTOR_EVAL_MIN:
+            res_ri, res_lv = self._eval_columns(lst, masked[first], cols, lv[sel[first]])
+            return res_ri[inv], res_lv[inv]
         row_index = self.vtab.row_index
         res_ri = np.empty(len(first), dtype=np.int32)
         res_lv = np.empty(len(first), dtype=np.int8)
@@ -561,8 +585,30 @@ class _Walk:
             row, lvl = grouping.evaluate_list(cv, lst, m, lvt)
             res_ri[u] = -1 if row is None else row_index[id(row)]
             res_lv[u] = lvl
-        inv = inv.ravel()
         return res_ri[inv], res_lv[inv]
+
+    def _eval_columns(self, lst, masked, cols, lv):
+        """:func:`grouper.engine.grouping.evaluate_list` for many distinct (feature words, levels)
+        at once: the list's formulas in order, each compiled over columns
+        (:func:`grouper.engine.formula.compile_column_predicate`), first match wins."""
+        d = len(masked)
+        W = [None] * self.vtab.n_words
+        for j, c in enumerate(cols.tolist()):
+            W[c] = np.ascontiguousarray(masked[:, j])
+        Z = np.zeros(d, dtype=bool)
+        res_ri = np.full(d, -1, dtype=np.int32)
+        res_lv = np.zeros(d, dtype=np.int8)
+        pending = np.ones(d, dtype=bool)
+        for ri, pred, k in self.vtab.column_predicates(lst):
+            sev = lv[:, k]
+            hit = pending & pred(W, sev, Z)
+            if hit.any():
+                res_ri[hit] = ri
+                res_lv[hit] = sev[hit]
+                pending &= ~hit
+                if not pending.any():
+                    break
+        return res_ri, res_lv
 
 
 def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, excluded: np.ndarray) -> dict:
@@ -685,18 +731,14 @@ def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict, claims:
     okj = np.flatnonzero(grouped)
     sevj = okj[vtab.row_has_sev[a["row"][okj]]] if len(okj) else okj
     if len(sevj):
-        order = np.argsort(a["row"][sevj], kind="stable")
-        rs = a["row"][sevj][order]
-        starts = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
-        ends = np.r_[starts[1:], len(order)]
-        for a0, z0 in zip(starts.tolist(), ends.tolist()):
-            js = sevj[order[a0:z0]]
-            row = vtab.rows[int(rs[a0])]
-            masked = words[js] & words_of(row.bits, words.shape[1])
-            lvl_js = a["level"][js]
-            first, inv = _distinct_rows(masked, lvl_js.astype(U64))
-            vals = [grouping.row_severity_used(cv, row, mask_of(masked[f]), int(lvl_js[f])) for f in first.tolist()]
-            sev_used[js] = np.array(vals, dtype=object)[inv.ravel()]
+        rows = a["row"][sevj]
+        masked = words[sevj] & vtab.row_words[rows]
+        lvl = a["level"][sevj]
+        first, inv = _distinct_rows(masked, rows.astype(U64), lvl.astype(U64))
+        vals = np.empty(len(first), dtype=object)
+        for u, f in enumerate(first.tolist()):
+            vals[u] = grouping.row_severity_used(cv, vtab.rows[int(rows[f])], mask_of(masked[f]), int(lvl[f]))
+        sev_used[sevj] = vals[inv.ravel()]
     return {"drg": a["drg"], "mdc": a["mdc"], "return_code": return_code, "base_drg": vtab.row_base[r],
             "med_surg": vtab.row_med_surg[r], "severity": sev_used, "claim_severity": claim_sev}
 
@@ -706,4 +748,4 @@ def drg_weights(cv: Compiled, drg: np.ndarray):
     w = fiscal_year_weights(cv)
     if w is None:
         return None
-    return w.weight[drg], w.gmlos[drg], w.amlos[drg]
+    return w.numpy("weight")[drg], w.numpy("gmlos")[drg], w.numpy("amlos")[drg]

@@ -15,9 +15,14 @@ from collections import Counter
 from .. import io as gio
 from ..reading.layout import FIELD_HELP, FIELDS, PRESET_HELP, PRESETS, Layout, LayoutError
 
+#: rows per record batch read from Parquet / Arrow files
+ARROW_BATCH = 20_000
 #: exit status of a run that --strict fails for a fixable pattern
 STRICT_EXIT = 3
-OUTPUT_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
+                  ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+#: formats read and written by record batches (pyarrow)
+ARROW_FORMATS = ("parquet", "arrow")
 
 
 # A usage problem with the input or output files or their options (one line, exit 2): the same
@@ -33,11 +38,13 @@ def column_help() -> str:
 
 def add_input_options(p, *, output: bool = True) -> None:
     """The input (and output format) options of a command."""
-    p.add_argument("--input-format", choices=["jsonl", "csv"],
-                   help="input format (default: by extension; on stdin, sniffed from the first character)")
+    p.add_argument("--input-format", choices=["jsonl", "csv", "parquet", "arrow"],
+                   help="input format (default: by extension, .parquet and .arrow/.feather included; on stdin, "
+                        "sniffed from the first character)")
     if output:
-        p.add_argument("--output-format", choices=["jsonl", "csv"],
-                       help="output format (default: by extension, .jsonl[.gz] or .csv[.gz]; JSON lines on stdout)")
+        p.add_argument("--output-format", choices=["jsonl", "csv", "parquet", "arrow"],
+                       help="output format (default: by extension, .jsonl[.gz], .csv[.gz], .parquet, .arrow; JSON "
+                            "lines on stdout)")
     p.add_argument("--column", action="append", metavar="FIELD=COLUMN", help=column_help())
     p.add_argument("--preset", choices=sorted(PRESETS),
                    help="column names of a kind of export: " + "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items()))
@@ -65,6 +72,8 @@ def open_rows(args, path: str | None = None):
         layout = Layout.parse(args.column, preset=args.preset, date_format=args.date_format)
         delimiter = gio.parse_delimiter(args.delimiter)
         fmt = args.input_format or gio.detect_format(path)
+        if fmt in ARROW_FORMATS:
+            return _arrow_reader(path, args)
         if fmt == "jsonl" and (args.column or args.preset or args.delimiter or args.date_format):
             raise InputError(f"{path}: --column, --preset, --delimiter and --date-format are for CSV input; "
                              f"this input is read as JSON lines (give --input-format csv if it is CSV)")
@@ -77,6 +86,30 @@ def open_rows(args, path: str | None = None):
         raise InputError(f"{path}: is a directory, not a claims file") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
+
+
+def _arrow_reader(path: str, args):
+    """The record batches of a Parquet / Arrow file; InputError without pyarrow, for an unreadable
+    file, or for --keep-columns naming a column the file does not have."""
+    try:
+        from ..io.arrow import ArrowReader
+        reader = ArrowReader(path, batch_size=ARROW_BATCH)
+    except ImportError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    missing = [c for c in keep_list(args) if c not in reader.columns]
+    if missing:
+        raise InputError(f"--keep-columns: no column {missing[0]!r} in {path} ({', '.join(reader.columns[:30])})")
+    if args.delimiter:
+        raise InputError(f"{path}: --delimiter is for CSV input")
+    reader.keep = keep_list(args)
+    try:
+        reader.layout = (Layout.parse(args.column, preset=args.preset, date_format=args.date_format)
+                         if (args.column or args.preset or args.date_format) else None)
+    except LayoutError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return reader
 
 
 def _special_file(path: str) -> bool:
@@ -103,8 +136,8 @@ def output_format(path: str, given: str | None) -> str:
     if ext in OUTPUT_FORMATS:
         return OUTPUT_FORMATS[ext]
     what = f"'{ext}'" if ext else "no extension"
-    raise InputError(f"{path}: output name has {what}: write .jsonl or .csv (optionally .gz), "
-                     f"or give --output-format jsonl|csv")
+    raise InputError(f"{path}: output name has {what}: write .jsonl or .csv (optionally .gz), .parquet or .arrow, "
+                     f"or give --output-format jsonl|csv|parquet|arrow")
 
 
 def kept_fields(kept: dict | None, taken) -> dict:

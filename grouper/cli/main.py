@@ -29,16 +29,25 @@ from collections import Counter
 from itertools import islice, repeat
 
 from .. import io as gio
-from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
+from ..io import Row
+from . import columnar
+from .columnar import CSV_FIELDS, version_label, warning_text
+from .inputs import (
+    ARROW_FORMATS,
+    InputError,
+    RunStats,
+    add_input_options,
+    kept_fields,
+    open_rows,
+    output_format,
+    print_hints,
+)
 from .mce import GROUP_CSV_FIELDS, add_release_options, edit_columns, group_csv_fields, release_tables
 from .mce import register as register_edit
 from .run import Terminated, WorkerError, Workers, exit_status, stdout_closed, stop_on_signals, stopped
 
 CHUNK = 5000
 
-CSV_FIELDS = ["id", "line", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
-              "initial_severity", "final_severity", "hac_status", "final_drg_description", "weight", "gmlos",
-              "amlos", "error_code", "error", "warnings"]
 #: every field name of a group output row (a kept input column of the same name becomes input_NAME)
 OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
     "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
@@ -51,7 +60,7 @@ OUTPUT_NAMES = frozenset(CSV_FIELDS) | {
 
 
 def _options(args, fmt_out: str) -> dict:
-    detail = getattr(args, "detail", None) or ("summary" if fmt_out == "csv" else "full")
+    detail = getattr(args, "detail", None) or ("full" if fmt_out == "jsonl" else "summary")
     return {"normalize": bool(getattr(args, "normalize", False)),
             "convert_codes": bool(getattr(args, "convert_codes", False)),
             "version": getattr(args, "version", None),
@@ -66,29 +75,75 @@ def group_rows(rows: list, options: dict) -> list[dict]:
 
     ``detail`` "full": every field of the CMS output, per code (per-claim engine);
     "summary": the claim-level fields, grouped by the vectorized batch path."""
-    from ..bulk.records import group_record, summary_records
+    got = group_chunk(rows, options)
+    return got if isinstance(got, list) else columnar.json_records(got, _kept)
+
+
+def _kept(kept: dict) -> dict:
+    return kept_fields(kept, OUTPUT_NAMES)
+
+
+def group_chunk(chunk, options: dict):
+    """Group a chunk of input: a list of :class:`grouper.io.Row`, or ``(first line, Arrow table)``.
+    ``detail`` "full": a list of output dicts (per-claim engine, every CMS output field);
+    "summary": a :class:`grouper.bulk.summary.SummaryChunk` (the vectorized batch path)."""
+    from ..bulk.records import group_record, tableset_at
+    from ..bulk.summary import summarize_arrow, summarize_rows
     opts = dict(options)
     detail = opts.pop("detail", "full")
     with_warnings = opts.pop("warnings", True)
+    layout = opts.pop("layout", None)
+    keep = opts.pop("keep", ())
     mce = opts.pop("edits", None)         # the MCE release folder with --edits
+    if isinstance(chunk, JsonlBlock):                     # JSON lines, parsed by Arrow when it reads them exactly
+        ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+        parts = []
+        for part in chunk.parts():
+            got = part.table()
+            if got is not None:
+                table, lines = got
+                out = summarize_arrow(table, version=opts.get("version"), tables=ts, warnings=with_warnings)
+                out.line = lines
+            else:
+                out = summarize_rows(part.rows(), version=opts.get("version"), tables=ts, warnings=with_warnings)
+            parts.append(out)
+        from ..bulk.summary import SummaryChunk
+        return SummaryChunk.concat(parts)
+    if isinstance(chunk, tuple):                          # an Arrow record batch
+        first, table = chunk
+        kept = table.select(list(keep)) if keep else None
+        if detail == "full" or mce is not None:
+            from ..reading.layout import looks_wide
+            if layout is not None or looks_wide(table.column_names):
+                from ..bulk.arrow import wide_to_schema
+                table = wide_to_schema(table, layout)
+            kept_rows = kept.to_pylist() if kept is not None else [None] * table.num_rows
+            chunk = [Row(first + i, rec, None, k) for i, (rec, k) in enumerate(zip(table.to_pylist(), kept_rows))]
+        else:
+            ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+            got = summarize_arrow(table, first_line=first, version=opts.get("version"), tables=ts,
+                                  warnings=with_warnings, normalize=opts.get("normalize", False), layout=layout,
+                                  convert_codes=opts.get("convert_codes", False))
+            got.kept_table = kept
+            return got
     if detail == "full":
-        recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in rows]
+        recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in chunk]
     else:
-        recs = summary_records(rows, warnings=with_warnings, **opts)
-    edits = edit_columns(rows, mce) if mce is not None else repeat(None)
-    for row, rec, ed in zip(rows, recs, edits):
+        ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
+        got = summarize_rows(chunk, normalize=opts.get("normalize", False), version=opts.get("version"), tables=ts,
+                             warnings=with_warnings, convert_codes=opts.get("convert_codes", False))
+        if mce is None:
+            return got
+        recs = got.records()
+    edits = edit_columns(chunk, mce) if mce is not None else repeat(None)
+    for row, rec, ed in zip(chunk, recs, edits):
         if isinstance(rec.get("version"), int):
             rec["version"] = version_label(rec["version"])
         if ed is not None:
             rec.update(ed)
         if row.kept:
-            rec.update(kept_fields(row.kept, OUTPUT_NAMES))
+            rec.update(_kept(row.kept))
     return recs
-
-
-def version_label(v: int) -> str:
-    """The one spelling of a grouper version in every output: 431 -> '43.1'."""
-    return f"{v // 10}.{v % 10}"
 
 
 def _chunks(it, n):
@@ -152,12 +207,6 @@ def _csv_row(rec: dict) -> dict:
     return row
 
 
-def warning_text(w: dict) -> str:
-    """A warning in a CSV cell: its code, field and value, e.g. ``CODE_DOTTED pdx=I50.22``."""
-    v = w.get("value")
-    return f"{w['code']} {w['field']}={'' if v is None else v}"
-
-
 def _usage_error(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return 2
@@ -165,13 +214,13 @@ def _usage_error(msg: str) -> int:
 
 @contextlib.contextmanager
 def grouped_chunks(chunks, options: dict, jobs: int):
-    """The grouped records of each chunk, in order: here, or in ``jobs`` worker processes
+    """The grouped chunks (:func:`group_chunk`), in order: here, or in ``jobs`` worker processes
     (stopped when the block ends, however it ends)."""
     if jobs > 1:
-        with Workers(jobs, group_rows, options) as pool:
+        with Workers(jobs, group_chunk, options) as pool:
             yield pool.map(chunks)
     else:
-        yield (group_rows(c, options) for c in chunks)
+        yield (group_chunk(c, options) for c in chunks)
 
 
 def cmd_group(args) -> int:
@@ -209,35 +258,40 @@ def cmd_group(args) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    arrow_in = getattr(rows, "format", None) in ARROW_FORMATS
+    if arrow_in:
+        options["layout"], options["keep"] = rows.layout, tuple(rows.keep)
+        progress.total = rows.num_rows
+        chunks = _arrow_chunks(rows)
+        kept = list(rows.keep)
+    elif _columnar_jsonl(rows, options):
+        chunks = (JsonlBlock(b) for b in rows.blocks(max(args.chunk, JSONL_BLOCK)))
+        kept = []
+    else:
+        chunks = _chunks(rows, args.chunk)
+        kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
     outcomes: Counter = Counter()
     warn_counts: Counter = Counter()
     stats = RunStats()
     n = 0
-    chunks = _chunks(rows, args.chunk)
-    output = gio.AtomicWriter(out_path, inputs=[args.input])
+    output = _Output(out_path, fmt_out, kept, edits=bool(args.edits), inputs=[args.input])
     try:
         with output as out, grouped_chunks(chunks, options, args.jobs) as results:
-            writer = None
-            if fmt_out == "csv":
-                kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
-                fields = CSV_FIELDS + (GROUP_CSV_FIELDS if args.edits else [])
-                writer = csv.DictWriter(out, fieldnames=fields + list(kept_fields(dict.fromkeys(kept), OUTPUT_NAMES)),
-                                        extrasaction="ignore")
-                writer.writeheader()
-            for recs in results:
-                for rec in recs:
-                    n += 1
-                    if rec.get("error"):
-                        outcomes["error:" + rec["error"]["code"]] += 1
-                    else:
-                        outcomes[rec.get("return_code", "?")] += 1
-                    for w in rec.get("warnings") or ():
-                        warn_counts[w["code"]] += 1
-                    stats.add(rec)
-                    if writer is not None:
-                        writer.writerow(_csv_row(rec))
-                    else:
-                        _write_jsonl(out, rec)
+            for got in results:
+                if isinstance(got, list):                 # one dict per row
+                    for rec in got:
+                        if rec.get("error"):
+                            outcomes["error:" + rec["error"]["code"]] += 1
+                        else:
+                            outcomes[rec.get("return_code", "?")] += 1
+                        for w in rec.get("warnings") or ():
+                            warn_counts[w["code"]] += 1
+                        stats.add(rec)
+                    n += len(got)
+                else:                                     # a summary chunk, as columns
+                    columnar.count(got, outcomes, warn_counts, stats)
+                    n += got.n
+                out.write(got)
                 progress.update(n, _tell(rows))
     except (KeyboardInterrupt, Terminated) as exc:
         progress.done()
@@ -266,6 +320,133 @@ def cmd_group(args) -> int:
         print(f"--strict: {len(hints)} fixable problem{'s' if len(hints) > 1 else ''} (exit {3})", file=sys.stderr)
         return 3
     return 1 if any(k.startswith("error:") for k in outcomes) else 0
+
+
+#: lines per block of JSON lines parsed by Arrow (the summary outputs)
+JSONL_BLOCK = 20_000
+
+
+def _columnar_jsonl(rows, options: dict) -> bool:
+    """Whether JSON lines go to the summary outputs through Arrow's JSON parser (pyarrow
+    installed; no per-claim edits, MCE or kept columns, which need the claims one by one)."""
+    if not isinstance(rows, gio.JsonlReader) or rows.keep or options["detail"] != "summary":
+        return False
+    if options["normalize"] or options["convert_codes"] or options.get("edits"):
+        return False
+    try:
+        import pyarrow.json  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class JsonlBlock:
+    """A block of JSON lines (:meth:`grouper.io.JsonlReader.blocks`): parsed a whole block at a
+    time by Arrow (:func:`grouper.io.arrow.jsonl_table`), else line by line."""
+
+    def __init__(self, items: list):
+        self.items = items
+        self._table = None        # (the parse, or None), once tried
+
+    def parts(self, smallest: int = 500):
+        """The block, or, when Arrow cannot read it exactly, its quarters (recursively, down to
+        ``smallest`` lines, read line by line): one odd line does not slow its whole block."""
+        if len(self.items) <= smallest or self.table() is not None:
+            yield self
+            return
+        q = -(-len(self.items) // 4)
+        for a in range(0, len(self.items), q):
+            yield from JsonlBlock(self.items[a:a + q]).parts(smallest)
+
+    def table(self):
+        if self._table is None:
+            from ..io.arrow import jsonl_table
+            from ..io.readers import MAX_LINE_BYTES
+            self._table = (jsonl_table(self.items, max_line=MAX_LINE_BYTES),)
+        return self._table[0]
+
+    def rows(self) -> list:
+        from ..io.readers import jsonl_row
+        out = []
+        for item in self.items:
+            row = item if isinstance(item, Row) else jsonl_row(*item)
+            if row is not None:
+                out.append(row)
+        return out
+
+
+def _arrow_chunks(reader):
+    """``(first row number, table)`` per record batch of a Parquet / Arrow reader."""
+    first = 1
+    for table in reader:
+        yield first, table
+        first += table.num_rows
+
+
+class _Output:
+    """The output file of ``group``: CSV, JSON lines, Parquet or Arrow IPC, written atomically;
+    ``write`` takes a chunk's results (a list of dicts, or a summary chunk)."""
+
+    def __init__(self, path: str, fmt: str, kept: list[str], *, edits: bool = False, inputs=()):
+        self.path, self.format, self.kept = path, fmt, kept
+        self._names = list(kept_fields(dict.fromkeys(kept), OUTPUT_NAMES))
+        self._fields = CSV_FIELDS + (GROUP_CSV_FIELDS if edits else [])
+        self.edits = edits
+        if fmt in ARROW_FORMATS:
+            from ..io.arrow import ArrowWriter
+            self._ctx = ArrowWriter(path, fmt, inputs=inputs, deferred=True)
+        else:
+            self._ctx = gio.AtomicWriter(path, inputs=inputs)
+
+    def failed(self, rows: int) -> str:
+        """What a failed or interrupted run leaves (see :meth:`grouper.io.AtomicWriter.failed`)."""
+        return self._ctx.failed(rows)
+
+    @property
+    def lines_out(self):
+        return getattr(self._ctx, "lines_out", None)
+
+    def __enter__(self):
+        self.f = self._ctx.__enter__()
+        if self.format == "csv":
+            self.csv = csv.writer(self.f)
+            self.csv.writerow(self._fields + self._names)
+        return self
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+    def _full_table(self, recs: list):
+        """Full-detail rows (or rows with MCE columns) as an Arrow table: per-code flags as list
+        columns (:func:`grouper.bulk.results.full_table`); with --edits, the types inferred."""
+        if self.edits:
+            import pyarrow as pa
+            return pa.Table.from_pylist([_jsonable(r) for r in recs])
+        from ..bulk.results import full_table
+        kept = [k for k in (recs[0] if recs else {}) if k not in OUTPUT_NAMES and k not in ("line", "error")]
+        return full_table(recs, leading=("id", "line"), kept=self._names or kept)
+
+    def write(self, got) -> None:
+        if self.format in ARROW_FORMATS:
+            if isinstance(got, list):
+                table = self._full_table(got)
+            else:
+                table = columnar.arrow_table(got, self.kept)
+            self._ctx.write(table)
+        elif self.format == "csv":
+            if isinstance(got, list):
+                fields = self._fields + self._names
+                self.csv.writerows([_csv_row(rec).get(f) for f in fields] for rec in got)
+            else:
+                self.csv.writerows(columnar.csv_rows(got, self.kept))
+        else:
+            recs = got if isinstance(got, list) else columnar.json_records(got, _kept)
+            for rec in recs:
+                _write_jsonl(self.f, rec)
+
+
+def _jsonable(rec: dict) -> dict:
+    return json.loads(json.dumps(rec))
 
 
 def _tell(rows):

@@ -24,7 +24,6 @@ from __future__ import annotations
 from functools import cache
 
 import attrs
-import numpy as np
 
 from ..reading.values import SEX_FEMALE, SEX_MALE
 from .codes import ReturnCode
@@ -128,14 +127,19 @@ def diagnosis_atoms(pdx_newborn: bool, all_sdx_newborn: bool, sites: int) -> fro
     return frozenset(out)
 
 
-_POPCOUNT8 = np.array([bin(k).count("1") for k in range(256)], dtype=np.int8)
-
-
 def bit_count(x):
     """Number of bits set: of an int, or of each element of a uint8 numpy array."""
-    if isinstance(x, (int, np.integer)):
+    if isinstance(x, int):
+        return x.bit_count()
+    if not hasattr(x, "shape") or x.shape == ():        # a numpy scalar
         return int(x).bit_count()
-    return _POPCOUNT8[x]
+    return _popcount8()[x]
+
+
+@cache
+def _popcount8():
+    import numpy as np  # only the vectorized path counts bits of arrays
+    return np.array([bin(k).count("1") for k in range(256)], dtype=np.int8)
 
 
 # ---------------------------------------------------------------- procedure counters

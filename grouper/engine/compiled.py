@@ -80,8 +80,6 @@ class Row:
     reports_mdc: bool                # a reroute to a list whose MDC the claim then reports (not 29)
     expression: str
     node: object = attrs.field(repr=False, eq=False)
-    pred: object = attrs.field(repr=False, eq=False)          # f(P, S, R, X, sev) over attribute sets
-    mpred: object = attrs.field(repr=False, eq=False)         # f(mask, sev) over feature bits
     bits: int = attrs.field(repr=False, eq=False)             # feature bits the formula tests
     supp_index: int = attrs.field(repr=False, eq=False)       # index of its suppression set
     suppression: frozenset
@@ -188,6 +186,7 @@ class Compiled:
                 self.supp_attr_bits[a] = self.supp_attr_bits.get(a, 0) | (1 << k)
         self.memo: dict = {}
         self._atom_preds: dict = {}
+        self._list_preds: dict = {}
         self._dx_cache: dict[tuple, frozenset] = {}
         self._pr_cache: dict[int, frozenset] = {}
         self._dx_info: dict[str, DxInfo | None] = {}
@@ -215,11 +214,20 @@ class Compiled:
         return Row(list_mdc=mdc, drg=r["drg"], base_drg=r["base_drg"], mdc=r["mdc"],
                    surgical=r["surgical"], med_surg=med_surg(r["surgical"]), reroute_mdc=r["reroute_mdc"],
                    reports_mdc=r["reroute_mdc"] != UNRELATED_OR, expression=r["expression"],
-                   node=node, pred=fm.compile_predicate(node), mpred=fm.compile_mask_predicate(node, bit),
+                   node=node,
                    bits=fm.operand_bits(node, bit), supp_index=self.supp_sets.index(supp),
                    suppression=supp, drg_severity=r["drg_severity"],
                    reports_claim_severity=r["drg_severity"] != UNGROUPED_DRG_SEVERITY,
                    error=error, rank=r["rank"], position=position)
+
+    def list_predicates(self, lst: int) -> tuple:
+        """``f(mask, level)`` of every formula of list ``lst``, in list order: compiled on first
+        use, so that grouping one claim compiles only the lists it evaluates."""
+        got = self._list_preds.get(lst)
+        if got is None:
+            bit = self.features.bit
+            got = self._list_preds[lst] = tuple(fm.compile_mask_predicate(r.node, bit) for r in self.lists[lst])
+        return got
 
     def atom_predicate(self, atom):
         """``f(mask, level)`` of one operand (cached)."""
@@ -233,7 +241,7 @@ class Compiled:
         got = self._dx_info.get(code, self)
         if got is not self:
             return got
-        i = self.tables.dx_index.get(code)
+        i = self.tables.dx_id(code)
         vt = self.vt
         if i is None or vt.dx_mdc[i] < 0:
             info = None
@@ -257,7 +265,7 @@ class Compiled:
         got = self._pr_info.get(code, self)
         if got is not self:
             return got
-        i = self.tables.pr_index.get(code)
+        i = self.tables.pr_id(code)
         if i is None or self.vt.pr_attr[i] < 0:
             info = None
         else:
@@ -291,13 +299,13 @@ class Compiled:
     @cached_property
     def clusters(self) -> tuple[Cluster, ...]:
         vt = self.vt
-        codes = self.tables.pr_codes
+        pr_code = self.tables.pr_code
         out = []
         for c in range(len(vt.cl_code)):
             ch = []
             for k in range(vt.cl_choice_off[c], vt.cl_choice_off[c + 1]):
                 ch.append(frozenset(vt.ch_codes[vt.ch_code_off[k]:vt.ch_code_off[k + 1]].tolist()))
-            out.append(Cluster(code=codes[int(vt.cl_code[c])], pr_id=int(vt.cl_code[c]), choices=tuple(ch),
+            out.append(Cluster(code=pr_code(int(vt.cl_code[c])), pr_id=int(vt.cl_code[c]), choices=tuple(ch),
                                suppression_mdcs=frozenset(vt.cl_supp[vt.cl_supp_off[c]:vt.cl_supp_off[c + 1]]
                                                           .tolist())))
         return tuple(out)
@@ -335,7 +343,7 @@ class Compiled:
         """The HAC lists a diagnosis code (upper case) is on as a secondary diagnosis: (HAC
         number, SDX operand of its formula) for each of the code's HAC operands that the
         formula tests as a secondary diagnosis, by HAC number."""
-        hi = self.hac_code_info.get(code)
+        hi = self.vt.hac_codes.get(code)
         if hi is None:
             return ()
         operands = set(hi[0])

@@ -23,6 +23,7 @@ true special atoms; ``sev`` is 2 for MCC, 1 for CC, 0 otherwise.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import attrs
 
@@ -31,6 +32,7 @@ from .atoms import SPECIAL_ATOMS
 _NOOP = re.compile(r"^(MDC\d\d|\d+)$")  # MDCnn and bare numbers: never set by any claim
 
 _TOKEN = re.compile(r"\s*(?:([()&|~])|([A-Za-z0-9_@]+(?::[A-Za-z0-9_@]+)?))")
+_TOKENS = re.compile(r"[()&|~]|[A-Za-z0-9_@]+(?::[A-Za-z0-9_@]+)?")
 
 
 class FormulaError(ValueError):
@@ -61,6 +63,7 @@ class Or:
     children: tuple
 
 
+@cache
 def _atom(text: str) -> Atom:
     if ":" in text:
         prefix, name = text.split(":", 1)
@@ -77,9 +80,16 @@ def _atom(text: str) -> Atom:
 
 
 def parse(text: str):
+    text = text.strip()
+    tokens = _TOKENS.findall(text)
+    if "".join(tokens) != "".join(text.split()):       # something is not a token: say where
+        _tokenize(text)
+    return _parse(text, tokens)
+
+
+def _tokenize(text: str) -> list:
     tokens = []
     pos = 0
-    text = text.strip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
@@ -88,6 +98,10 @@ def parse(text: str):
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
+    return tokens
+
+
+def _parse(text: str, tokens: list):
     i = 0
 
     def peek():
@@ -122,8 +136,9 @@ def parse(text: str):
         if t == "(":
             take()
             node = expr()
-            if take() != ")":
+            if peek() != ")":
                 raise FormulaError(f"missing ')' in {text!r}")
+            take()
             return node
         if t in (")", "&", "|"):
             raise FormulaError(f"unexpected {t!r} in {text!r}")
@@ -233,6 +248,45 @@ def _mask_py(node, bit) -> str:
 def compile_mask_predicate(node, bit):
     """``f(m, sev) -> truthy``: the formula over a feature mask (see :func:`_mask_py`)."""
     return eval(f"lambda m, sev: bool({_mask_py(node, bit)})", {"__builtins__": {"bool": bool}})
+
+
+def _word_test(b: int) -> str:
+    """Source testing feature bit ``b`` (an int with one bit set) in the word columns ``W``."""
+    g = b.bit_length() - 1
+    return f"((W[{g // 64}] & U({1 << (g % 64)})) != 0)"
+
+
+def _column_py(node, bit) -> str:
+    """Python source of ``node`` over columns: ``W[k]`` the k-th feature word of every claim (uint64
+    arrays), ``sev`` every claim's level, ``Z`` all false; the same operands as :func:`_mask_py`."""
+    if isinstance(node, Atom):
+        k, n = node.kind, node.name
+        if k == "PDX":
+            return _word_test(bit("P", n))
+        if k == "SDX":
+            return _word_test(bit("S", n))
+        if k == "ANY":
+            return f"({_word_test(bit('P', n))} | {_word_test(bit('S', n))})"
+        if k == "ONLY":
+            return _word_test(bit("X", "ONLY:" + n))
+        if k == "SEV":
+            return "(sev == 2)" if n == "MCC" else "(sev == 1)"
+        if k == "SPECIAL":
+            return _word_test(bit("X", n))
+        if k == "PROC":
+            return _word_test(bit("R", n))
+        return "Z"
+    if isinstance(node, Not):
+        return f"(~{_column_py(node.child, bit)})"
+    op = " & " if isinstance(node, And) else " | "
+    return "(" + op.join(_column_py(c, bit) for c in node.children) + ")"
+
+
+def compile_column_predicate(node, bit):
+    """``f(W, sev, Z) -> bool array``: the formula over many claims at once (see :func:`_column_py`);
+    for the vectorized path (imports numpy)."""
+    import numpy as np
+    return eval(f"lambda W, sev, Z: {_column_py(node, bit)} | Z", {"__builtins__": {}, "U": np.uint64})
 
 
 def operand_bits(node, bit) -> int:

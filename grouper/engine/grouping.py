@@ -83,9 +83,9 @@ def evaluate_list(cv, lst: int, m: int, levels: tuple):
     if hit is None:
         by_k = dict(zip(cv.list_plan[lst][1], levels))
         hit = (None, 0)
-        for row in cv.lists[lst]:
+        for row, pred in zip(cv.lists[lst], cv.list_predicates(lst)):
             lvl = by_k[row.supp_index]
-            if (row.drg or row.reroute_mdc or row.error) and row.mpred(m, lvl):
+            if (row.drg or row.reroute_mdc or row.error) and pred(m, lvl):
                 hit = (row, lvl)
                 break
         if len(memo) > MEMO_LIMIT:

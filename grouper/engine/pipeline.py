@@ -15,7 +15,6 @@ from functools import partial
 from ..reading import Claim, claim_warnings
 from ..reading import read as read_input
 from ..tables import default as _default_tables
-from ..tables.lookup import SEVERITY as TABLE_SEVERITY
 from . import grouping, hac, marking, severity
 from .codes import UNGROUPABLE_DRG, AdmitDxFlag, PoaError, ReturnCode, SeverityUsage
 from .compiled import compiled
@@ -104,6 +103,7 @@ def _is_or(p, version: int) -> bool:
 def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
     """Per-code results (affects flags, severity usage, POA/HAC) and warnings (``edits``: the
     reading's code changes and conversions, reported first)."""
+    from ..tables.lookup import SEVERITY as TABLE_SEVERITY  # not needed for the claim-level fields
     cv = state.cv
     grouped = initial.return_code == OK
     if hacs is hac.NO_HAC:

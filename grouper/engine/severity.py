@@ -33,7 +33,8 @@ ALL_SETS = -1
 
 def exclusion_key(pdx_list, sdx_id, n_dx):
     """The key in ``TableSet.exclusion_keys`` of a secondary diagnosis (its code id) under the
-    principal diagnosis' CC-exclusion list number (0: the principal diagnosis excludes nothing)."""
+    principal diagnosis' CC-exclusion list number (0: the principal diagnosis excludes nothing):
+    the batch path's form of ``TableSet.excludes(pdx_list, sdx_id)``."""
     return pdx_list * n_dx + sdx_id
 
 
@@ -60,16 +61,13 @@ def candidates(state: ClaimState) -> list[tuple[int, str]]:
     """Per SDX (input order): (severity it can contribute, why not if 0): COUNTS for a
     counting code, EXCLUDED for a PDX exclusion, NOT_COUNTED otherwise."""
     pdx = state.pdx
-    ts = state.cv.tables
-    keys = ts.exclusion_keys
-    n_dx = len(ts.dx_codes)
+    excludes = state.cv.tables.excludes
     died = state.read.discharge_status == DIED_STATUS
     out = []
     for (code, _), info in zip(state.read.sdx, state.sdx_info):
         if info is None or info.severity == NCC:
             out.append(_NEITHER)
-        elif pdx.excl and excluded_by_pdx(exclusion_key(pdx.excl, info.id, n_dx) in keys,
-                                          written_in_lower_case(code)):
+        elif pdx.excl and excluded_by_pdx(excludes(pdx.excl, info.id), written_in_lower_case(code)):
             out.append(_EXCLUDED)
         else:
             sev = counted_severity(info.severity, False, died and info.mccalive)

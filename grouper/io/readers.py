@@ -41,7 +41,8 @@ def _open_text(path: str):
 
 
 def detect_format(path: str) -> str:
-    """``csv`` for .csv/.tsv/.txt (optionally .gz), ``jsonl`` otherwise; on stdin (``-``), ``jsonl``
+    """``csv`` for .csv/.tsv/.txt (optionally .gz), ``parquet`` for .parquet/.pq, ``arrow`` for
+    .arrow/.feather/.ipc, ``jsonl`` otherwise; on stdin (``-``), ``jsonl``
     when the first character is ``{`` or ``[``, else ``csv``."""
     if path == "-":
         return _sniff_stdin()
@@ -49,6 +50,10 @@ def detect_format(path: str) -> str:
     ext = os.path.splitext(p)[1].lower()
     if ext in (".csv", ".tsv", ".txt"):
         return "csv"
+    if ext in (".parquet", ".pq"):
+        return "parquet"
+    if ext in (".arrow", ".feather", ".ipc"):
+        return "arrow"
     return "jsonl"
 
 
@@ -205,6 +210,39 @@ class JsonlReader:
         return self._src.position if self._src is not None else 0
 
     def __iter__(self) -> Iterator[Row]:
+        for item in self._lines():
+            if isinstance(item, Row):
+                yield item
+            else:
+                row = self._row(*item, self.keep)
+                if row is not None:
+                    yield row
+
+    def blocks(self, size: int):
+        """The file in blocks of about ``size`` lines, for readers that parse many lines at once
+        (:func:`grouper.io.arrow.jsonl_table`): per block a list whose items are ``(line number,
+        raw bytes, 0)`` for a line to parse, or a :class:`Row` already made (an over-long line, a
+        truncated file); :meth:`rows_of` turns a block into the rows iterating gives."""
+        block = []
+        for item in self._lines():
+            block.append(item)
+            if len(block) >= size:
+                yield block
+                block = []
+        if block:
+            yield block
+
+    def rows_of(self, block) -> list[Row]:
+        """The rows of a block of :meth:`blocks`, exactly as iterating the reader gives them."""
+        out = []
+        for item in block:
+            row = item if isinstance(item, Row) else self._row(*item, self.keep)
+            if row is not None:
+                out.append(row)
+        return out
+
+    def _lines(self):
+        """``(line number, raw bytes, bytes skipped)`` per line, or a Row for a stream failure."""
         self._src = src = _Positioned(self.path)
         readline = src.f.readline
         n = 0
@@ -230,9 +268,10 @@ class JsonlReader:
                 n += 1
                 if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
-                row = self._row(n, raw, extra, self.keep)
-                if row is not None:
-                    yield row
+                if extra:
+                    yield self._row(n, raw, extra, self.keep)
+                else:
+                    yield n, raw, 0
         finally:
             src.close()
 
@@ -452,3 +491,8 @@ def read_rows(path: str, fmt: str | None = None, layout=None, *, delimiter: str 
     if fmt == "csv":
         return read_csv(path, layout, delimiter=delimiter, keep=keep)
     return JsonlReader(path, keep=keep)
+
+
+def jsonl_row(n: int, raw: bytes, extra: int = 0, keep=()) -> Row | None:
+    """The row of line ``n`` of a JSON-lines file as :class:`JsonlReader` reads it (None: a blank line)."""
+    return JsonlReader._row(n, raw, extra, keep)

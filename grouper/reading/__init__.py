@@ -27,7 +27,6 @@ from .checks import (
     version_warnings,
 )
 from .claim import Claim, Diagnosis
-from .columns import ReadColumns, arrays_to_records, records_of
 from .errors import ERROR_CODES, ClaimError
 from .normalize import normalize_claim
 from .stage import ReadClaim, Reading, read, read_claim, read_mapping, resolve_version
@@ -38,3 +37,14 @@ __all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "ERROR_CODES", "H
            "ReadColumns", "Reading", "Stay", "WARNING_CODES", "arrays_to_records", "check_claim", "claim_warnings",
            "conversion_warnings", "normalize_claim", "quick_clean", "read", "read_claim", "read_mapping",
            "records_of", "read_stay", "resolve_version", "version_warnings"]
+
+# the columnar reading stage needs numpy: it is imported when first used, so reading one
+# claim (grouper.group) never loads numpy
+_COLUMNAR = frozenset({"ReadColumns", "arrays_to_records", "records_of"})
+
+
+def __getattr__(name):
+    if name in _COLUMNAR:
+        from . import columns
+        return getattr(columns, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

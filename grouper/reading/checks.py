@@ -99,16 +99,16 @@ def _code_checks(out: list, field: str, raw, version: int, tables, kind: str) ->
     if kind == "pr" and code.startswith("Z@"):
         _w(out, "CODE_CLUSTER_PSEUDO", field, raw,
            f"{field}: {raw} is a CMS procedure-cluster pseudo-code, not an ICD-10-PCS code")
-    index = tables.dx_index if kind == "dx" else tables.pr_index
+    find = tables.dx_id if kind == "dx" else tables.pr_id
     vt = tables.version(version)
     arr = vt.dx_mdc if kind == "dx" else vt.pr_attr
-    i = index.get(code)
+    i = find(code)
     if i is not None and arr[i] >= 0:
         if raw != code:
             _w(out, "CODE_LOWERCASE", field, raw, f"{field}: {raw!r} is lower case; CMS reads it as {code}")
         return
     clean = re.sub(r"[\s.]", "", raw).upper()
-    ci = index.get(clean)
+    ci = find(clean)
     suggestion = clean if ci is not None and arr[ci] >= 0 else None
     if "." in raw and raw.strip() and suggestion:
         _w(out, "CODE_DOTTED", field, raw,
@@ -188,10 +188,7 @@ def check_claim(claim, read: ReadClaim, tables, *, raw_entries=None) -> tuple[Cl
     raw_sdx, raw_pr = raw_entries if raw_entries is not None else ((), ())
     out: list = []
     v = read.version
-    if claim.pdx is None or (isinstance(claim.pdx, str) and not claim.pdx.strip()):
-        _w(out, "PDX_MISSING", "pdx", claim.pdx, "no principal diagnosis: the claim is ungroupable (DRG 999)")
-    else:
-        _code_checks(out, "pdx", claim.pdx, v, tables, "dx")
+    _pdx_checks(out, claim.pdx, v, tables)
     seen: dict = {}
     pdx_key = read.pdx.upper()
     for k, d in enumerate(claim.sdx, start=1):
@@ -226,17 +223,63 @@ def check_claim(claim, read: ReadClaim, tables, *, raw_entries=None) -> tuple[Cl
     _status_checks(out, claim.discharge_status, read.discharge_status)
     if claim.pdx is not None:
         _poa_checks(out, "pdx_poa", claim.pdx_poa, blank_ok=True)
-    hs = claim.hospital_status
+    _hospital_checks(out, claim.hospital_status, read.hospital_status)
+    _version_year_check(out, claim.discharge_date, v)
+    _admit_checks(out, claim.admit_dx, read.admit_dx, v, tables)
+    return tuple(out) + version_warnings(v, tables)
+
+
+def field_warnings(check: str, field: str, value, version: int | None = None, tables=None) -> list[ClaimWarning]:
+    """The warnings :func:`check_claim` gives for one value on its own: ``check`` "pdx",
+    "dx" / "pr" (a secondary diagnosis / procedure code, at ``field`` e.g. ``sdx[3]``), "poa"
+    (at ``field``), "pdx_poa", "age", "sex", "discharge_status", "hospital_status",
+    "discharge_date" or "admit_dx" (the raw value; ``version`` and ``tables`` where the check
+    looks codes up).  The batch path computes each distinct value's warnings with it."""
+    out: list = []
+    if check == "pdx":
+        _pdx_checks(out, value, version, tables)
+    elif check in ("dx", "pr"):
+        _code_checks(out, field, value, version, tables, check)
+    elif check == "poa":
+        _poa_checks(out, field, value)
+    elif check == "pdx_poa":
+        _poa_checks(out, "pdx_poa", value, blank_ok=True)
+    elif check == "age":
+        _age_checks(out, value)
+    elif check == "sex":
+        _sex_checks(out, value)
+    elif check == "discharge_status":
+        _status_checks(out, value, va.read_discharge_status(value))
+    elif check == "hospital_status":
+        _hospital_checks(out, value, va.read_hospital_status(value))
+    elif check == "discharge_date":
+        _version_year_check(out, value, version)
+    elif check == "admit_dx":
+        _admit_checks(out, value, None if value is None else va.read_code(value), version, tables)
+    else:
+        raise ValueError(f"unknown check {check!r}")
+    return out
+
+
+def _pdx_checks(out, pdx, v, tables):
+    if pdx is None or (isinstance(pdx, str) and not pdx.strip()):
+        _w(out, "PDX_MISSING", "pdx", pdx, "no principal diagnosis: the claim is ungroupable (DRG 999)")
+    else:
+        _code_checks(out, "pdx", pdx, v, tables, "dx")
+
+
+def _hospital_checks(out, hs, read):
     if hs is not None and (not isinstance(hs, str) or hs.strip().upper() not in va.HOSPITAL_STATUSES):
         _w(out, "HOSPITAL_STATUS_UNRECOGNIZED", "hospital_status", hs,
-           f"hospital status {hs!r} is not NOT_EXEMPT, EXEMPT or UNKNOWN; read as {read.hospital_status}")
-    _version_year_check(out, claim.discharge_date, v)
-    if read.admit_dx not in (None, "", "null"):
-        i = tables.dx_index.get(read.admit_dx.upper())
+           f"hospital status {hs!r} is not NOT_EXEMPT, EXEMPT or UNKNOWN; read as {read}")
+
+
+def _admit_checks(out, raw, read, v, tables):
+    if read not in (None, "", "null"):
+        i = tables.dx_id(read.upper())
         if i is None or tables.version(v).dx_mdc[i] < 0:
-            _w(out, "INVALID_ADMIT_DX", "admit_dx", claim.admit_dx,
-               f"admitting diagnosis {claim.admit_dx!r} is not valid in grouper v{v // 10}.{v % 10}")
-    return tuple(out) + version_warnings(v, tables)
+            _w(out, "INVALID_ADMIT_DX", "admit_dx", raw,
+               f"admitting diagnosis {raw!r} is not valid in grouper v{v // 10}.{v % 10}")
 
 
 def version_warnings(version: int, tables) -> tuple[ClaimWarning, ...]:

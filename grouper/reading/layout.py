@@ -245,18 +245,9 @@ class BoundLayout:
         for f, i in self.scalar.items():
             if f in ("pdx", "pdx_poa", "principal_pr"):
                 continue
-            v = values[i]
-            if _blank(v):
-                continue
-            if f in DATE_FIELDS:
-                v = read_date(v, self.layout.date_format)
-            elif f in NUMBER_FIELDS:
-                v = _num_or_text(v)
-            elif f in MONEY_FIELDS:
-                v = _money_text(v)
-            elif isinstance(v, str):
-                v = v.strip()
-            claim[f] = v
+            v = read_scalar(f, values[i], self.layout.date_format)
+            if v is not None:
+                claim[f] = v
         dx = self.indexed["dx"]
         poa = self.indexed["poa"]
         sdx = []
@@ -326,6 +317,36 @@ def _quote(name: str) -> str:
 def _pattern_of(name: str) -> str:
     """``PX1`` -> ``PX{n}``; ``DX_01_POA`` -> ``DX_{n}_POA``."""
     return _quote(re.sub(r"0*[1-9]\d*", "{n}", name, count=1))
+
+
+def read_scalar(field: str, v, date_format: str | None = None):
+    """A scalar field's cell as the claim holds it (dates as YYYY-MM-DD, numbers as numbers,
+    amounts without $ and commas, text stripped); None for a blank cell (the claim leaves the
+    field out)."""
+    if _blank(v):
+        return None
+    if field in DATE_FIELDS:
+        return read_date(v, date_format)
+    if field in NUMBER_FIELDS:
+        return _num_or_text(v)
+    if field in MONEY_FIELDS:
+        return _money_text(v)
+    return v.strip() if isinstance(v, str) else v
+
+
+def is_blank(v) -> bool:
+    """Whether a cell is empty: null, blank text, NaN (pandas NA)."""
+    return _blank(v)
+
+
+def code_cell(v):
+    """A code cell as the claim holds it (None when blank; a number as its text)."""
+    return None if _blank(v) else _code(v)
+
+
+def poa_cell(v) -> str:
+    """A POA cell as the claim holds it ("" when blank)."""
+    return _poa(v)
 
 
 def _blank(v) -> bool:

@@ -23,7 +23,6 @@ import attrs
 
 from ..tables.versions import VersionError
 from .claim import MISSING, Claim, plain
-from .convert import convert_claim
 from .errors import ClaimError
 from .normalize import normalize_claim
 from .values import (
@@ -89,6 +88,7 @@ def read(claim, tables, *, version=None, normalize: bool = False, convert_codes:
     if normalize:
         claim, changes = normalize_claim(claim)
     if convert_codes:
+        from .convert import convert_claim  # the conversion tables: only for convert_codes
         claim, conversions = convert_claim(claim, tables, v)
     return Reading(claim, read_claim(claim, v), tuple(changes), conversions)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from .lookup import DiagnosisInfo, DrgInfo, ProcedureInfo, diagnosis, drg, procedure
 from .store import TableIntegrityError, TableSet, VersionTables, default_tables_dir
 from .versions import VersionError, effective_ranges, fiscal_year, label, parse_version
 
@@ -68,3 +67,13 @@ __all__ = [
     "VersionTables", "default", "reset_default", "diagnosis", "drg", "effective_ranges", "fiscal_year", "label", "load",
     "parse_version", "procedure", "version_for_date",
 ]
+
+# the look-ups for people and reports are imported on first use (grouping a claim needs none)
+_LOOKUP = frozenset({"DiagnosisInfo", "DrgInfo", "ProcedureInfo", "diagnosis", "drg", "procedure"})
+
+
+def __getattr__(name):
+    if name in _LOOKUP:
+        from . import lookup
+        return getattr(lookup, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

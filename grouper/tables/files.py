@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 
@@ -17,6 +15,8 @@ def write_all(files: dict[str, bytes], out: Path) -> None:
     remove the files the previous manifest listed that the new build no longer has.  Nothing
     else in ``out`` is touched: the sub-folders of other table families (``tables/ipps``,
     ``tables/mce``), written by their own builders, stay as they are."""
+    import shutil
+    import tempfile
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
     try:

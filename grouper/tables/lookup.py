@@ -96,9 +96,9 @@ def procedure(code: str, version=None, discharge_date=None, *, tables=None) -> P
         return ProcedureInfo(code, vt.version, False, False, (), (), mean, note)
     attrs_ = ts.pr_patterns.get(int(vt.pr_attr[i]), ())
     clusters = ()
-    hit = (vt.pcl_code == i).nonzero()[0]
-    if len(hit):
-        k = int(hit[0])
+    hit = [k for k, c in enumerate(vt.pcl_code) if c == i]
+    if hit:
+        k = hit[0]
         ids = vt.pcl_cluster[vt.pcl_off[k]:vt.pcl_off[k + 1]]
         clusters = tuple(ts.pr_codes[int(vt.cl_code[c])] for c in ids)
     return ProcedureInfo(code, vt.version, True, "d468" in attrs_ or "d477" in attrs_, attrs_, clusters)

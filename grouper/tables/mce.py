@@ -23,8 +23,6 @@ from functools import cache
 from itertools import repeat
 from pathlib import Path
 
-import numpy as np
-
 from . import container
 from .files import read_checked, read_manifest
 from .store import TableIntegrityError, default_tables_dir
@@ -184,8 +182,10 @@ class MceTables:
 
     # ----------------------------------------------------------- vectorized
 
-    def lookup_many(self, prefix: str, codes: list[str], dates: np.ndarray) -> np.ndarray:
-        """Attribute masks (int64, -1 = not valid) of many codes, each on its own date."""
+    def lookup_many(self, prefix: str, codes: list[str], dates):
+        """Attribute masks (int64, -1 = not valid) of many codes, each on its own date (numpy
+        arrays; numpy is imported here, so editing one claim never loads it)."""
+        import numpy as np
         get = self._code_index(prefix).get
         ids = np.fromiter(map(get, codes, repeat(-1)), dtype=np.int64, count=len(codes))
         for i in np.flatnonzero(ids < 0).tolist():
@@ -197,8 +197,8 @@ class MceTables:
         ok = ids >= 0
         if not ok.any():
             return out
-        a = self.arrays
-        first, start, end, flags = a[f"{prefix}_first"], a[f"{prefix}_start"], a[f"{prefix}_end"], a[f"{prefix}_flags"]
+        first, start, end, flags = (container.as_numpy(self.arrays[f"{prefix}_{k}"])
+                                    for k in ("first", "start", "end", "flags"))
         k = np.flatnonzero(ok)
         row = first[ids[k]].astype(np.int64)
         last = first[ids[k] + 1].astype(np.int64)

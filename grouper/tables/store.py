@@ -7,12 +7,12 @@ naming the file, never a wrong DRG.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import threading
+from bisect import bisect_left
 from functools import cached_property
 from pathlib import Path
-
-import numpy as np
 
 from . import container
 from .files import read_checked, read_manifest
@@ -168,42 +168,69 @@ class TableSet:
                 f"import FY{fy}'s Table 5 with '{command}'")
 
     # -- code universe ---------------------------------------------------------
+    # Two ways in: a code's id by binary search over the sorted code text (:meth:`dx_id`,
+    # :meth:`pr_id`; what one claim needs, no object per code of the universe), and the
+    # whole universe as a list and a dict (:attr:`dx_codes`, :attr:`dx_index`; what a batch
+    # of many claims needs, built on first use).
     @cached_property
-    def _codes(self):
-        arrays, meta = self.read("codes.tbl")
-        dx = arrays["dx_text"].tobytes().decode("ascii").split("\n")
-        pr = arrays["pr_text"].tobytes().decode("ascii").split("\n")
-        return dx, pr
+    def _code_universe(self) -> tuple[CodeIndex, CodeIndex]:
+        arrays, _ = self._read_checked("codes.tbl")        # not kept: the indexes hold the codes
+        return CodeIndex(arrays["dx_text"].tobytes()), CodeIndex(arrays["pr_text"].tobytes())
 
     @property
     def dx_codes(self) -> list[str]:
-        return self._codes[0]
+        return self._code_universe[0].codes
 
     @property
     def pr_codes(self) -> list[str]:
-        return self._codes[1]
+        return self._code_universe[1].codes
 
-    @cached_property
+    @property
     def dx_index(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.dx_codes)}
+        return self._code_universe[0].index()
 
-    @cached_property
+    @property
     def pr_index(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.pr_codes)}
+        return self._code_universe[1].index()
+
+    @property
+    def n_dx(self) -> int:
+        """Number of diagnosis codes in the code universe (ids are 0 .. n_dx - 1)."""
+        return len(self._code_universe[0])
+
+    @property
+    def n_pr(self) -> int:
+        return len(self._code_universe[1])
+
+    def dx_id(self, code: str) -> int | None:
+        """Id of a diagnosis code (exactly as spelled) in the code universe; None if in no version."""
+        return self._code_universe[0].find(code)
+
+    def pr_id(self, code: str) -> int | None:
+        """Id of a procedure code (exactly as spelled) in the code universe; None if in no version."""
+        return self._code_universe[1].find(code)
+
+    def dx_code(self, i: int) -> str:
+        """The diagnosis code of an id."""
+        return self._code_universe[0].code(i)
+
+    def pr_code(self, i: int) -> str:
+        return self._code_universe[1].code(i)
 
     @cached_property
-    def dx_codes_array(self) -> np.ndarray:
+    def dx_codes_array(self):
         """Sorted fixed-width codes, for ``numpy.searchsorted`` interning of batches."""
+        import numpy as np
         return np.array(self.dx_codes, dtype="S7")
 
     @cached_property
-    def pr_codes_array(self) -> np.ndarray:
+    def pr_codes_array(self):
+        import numpy as np
         return np.array(self.pr_codes, dtype="S7")
 
     def versions_with_code(self, kind: str, code: str) -> tuple[int, ...]:
         """Versions in which a diagnosis ('dx') or procedure ('pr') code is valid."""
-        index = self.dx_index if kind == "dx" else self.pr_index
-        i = index.get(code)
+        i = self.dx_id(code) if kind == "dx" else self.pr_id(code)
         if i is None:
             return ()
         out = []
@@ -228,25 +255,35 @@ class TableSet:
         return {int(k): tuple(v) for k, v in self._common[1]["pr_patterns"].items()}
 
     @property
-    def ccx_off(self) -> np.ndarray:
+    def ccx_off(self):
+        """Start of each CC-exclusion list in :attr:`ccx_dx` (list ``k``: ``ccx_dx[ccx_off[k]:ccx_off[k+1]]``)."""
         return self._common[0]["ccx_off"]
 
     @property
-    def ccx_dx(self) -> np.ndarray:
+    def ccx_dx(self):
+        """The diagnosis ids of every CC-exclusion list, each list sorted."""
         return self._common[0]["ccx_dx"]
+
+    def excludes(self, number: int, dx_id: int) -> bool:
+        """Whether CC-exclusion list ``number`` holds the diagnosis ``dx_id`` (binary search)."""
+        off, dx = self.ccx_off, self.ccx_dx
+        if not 0 <= number < len(off) - 1:
+            return False
+        hi = off[number + 1]
+        k = bisect_left(dx, dx_id, off[number], hi)
+        return k < hi and dx[k] == dx_id
 
     @cached_property
     def exclusion_keys(self) -> frozenset[int]:
-        """{list number * n_dx + pdx id}: the (exclusion list, principal dx) pairs."""
-        off, dx = self.ccx_off, self.ccx_dx
-        n = len(self.dx_codes)
-        lists = np.repeat(np.arange(len(off) - 1, dtype=np.int64), np.diff(off))
-        return frozenset((lists * n + dx).tolist())
+        """{list number * n_dx + dx id}: every (exclusion list, excluded code) pair."""
+        return frozenset(self.exclusion_keys_sorted.tolist())
 
     @cached_property
-    def exclusion_keys_sorted(self) -> np.ndarray:
-        off, dx = self.ccx_off, self.ccx_dx
-        n = len(self.dx_codes)
+    def exclusion_keys_sorted(self):
+        """:attr:`exclusion_keys` as a sorted numpy array (the batch path's look-up)."""
+        import numpy as np
+        off, dx = container.as_numpy(self.ccx_off), container.as_numpy(self.ccx_dx)
+        n = self.n_dx
         lists = np.repeat(np.arange(len(off) - 1, dtype=np.int64), np.diff(off))
         return np.sort(lists * n + dx)
 
@@ -254,7 +291,50 @@ class TableSet:
         off = self.ccx_off
         if not 0 < number <= len(off) - 2:
             return []
-        return [self.dx_codes[i] for i in self.ccx_dx[off[number]:off[number + 1]]]
+        return [self.dx_code(i) for i in self.ccx_dx[off[number]:off[number + 1]]]
+
+
+class CodeIndex:
+    """A sorted code universe as a list of byte strings: a code's id by binary search, with
+    no dict of every code (which one claim does not need).  After ``SEARCHES`` searches (a
+    process that groups many claims) the dict is built once and used instead; ``codes``
+    (text) is built on first use, for the batch path."""
+
+    SEARCHES = 5_000
+
+    def __init__(self, text: bytes):
+        self.raw: list[bytes] = text.split(b"\n")
+        self.searches = 0
+        self._index: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def code(self, i: int) -> str:
+        return self.raw[i].decode("ascii")
+
+    @cached_property
+    def codes(self) -> list[str]:
+        return b"\n".join(self.raw).decode("ascii").split("\n")
+
+    def index(self) -> dict[str, int]:
+        """code -> id for every code (built on first call)."""
+        if self._index is None:
+            self._index = {c: i for i, c in enumerate(self.codes)}
+        return self._index
+
+    def find(self, code) -> int | None:
+        if self._index is not None:
+            return self._index.get(code)
+        self.searches += 1
+        if self.searches > self.SEARCHES:
+            return self.index().get(code)
+        if type(code) is not str or not code.isascii():
+            return None
+        key = code.encode("ascii")
+        raw = self.raw
+        k = bisect_left(raw, key)
+        return k if k < len(raw) and raw[k] == key else None
 
 
 class FiscalYearWeights:
@@ -265,17 +345,22 @@ class FiscalYearWeights:
         self.source: str = meta["source"]
         self.has_flags: bool = meta["has_flags"]
         self.titles: dict[str, str] = meta["titles"]
-        self.weight: np.ndarray = arrays["weight"]
-        self.gmlos: np.ndarray = arrays["gmlos"]
-        self.amlos: np.ndarray = arrays["amlos"]
-        self.listed: np.ndarray = arrays["listed"]
-        self.post_acute: np.ndarray = arrays["post_acute"]
-        self.special_pay: np.ndarray = arrays["special_pay"]
+        self.weight = arrays["weight"]
+        self.gmlos = arrays["gmlos"]
+        self.amlos = arrays["amlos"]
+        self.listed = arrays["listed"]
+        self.post_acute = arrays["post_acute"]
+        self.special_pay = arrays["special_pay"]
         # per-DRG (weight, gmlos, amlos) as Python floats, None where Table 5 has none
         self.figures: list = [None] * len(self.weight)
-        for d in np.flatnonzero(self.listed).tolist():
-            self.figures[d] = tuple(None if np.isnan(x) else float(x)
-                                    for x in (self.weight[d], self.gmlos[d], self.amlos[d]))
+        for d, listed in enumerate(self.listed):
+            if listed:
+                self.figures[d] = tuple(None if math.isnan(x) else float(x)
+                                        for x in (self.weight[d], self.gmlos[d], self.amlos[d]))
+
+    def numpy(self, name: str):
+        """One of the arrays (weight, gmlos, amlos, listed, post_acute, special_pay) as numpy."""
+        return container.as_numpy(getattr(self, name))
 
 
 class VersionTables:
@@ -304,6 +389,10 @@ class VersionTables:
 
     def __repr__(self):
         return f"<VersionTables v{self.label} FY{self.fiscal_year}>"
+
+    def numpy(self, name: str):
+        """One of the per-code arrays (``dx_mdc``, ``pr_attr`` ...) as a numpy array (zero copy)."""
+        return container.as_numpy(self.arrays[name])
 
     @cached_property
     def gender_mdc(self) -> dict[int, tuple[int, int]]:

@@ -1,0 +1,223 @@
+"""Results as Arrow columns: :func:`group_arrow` groups an Arrow table (or record batch, or a
+pandas / polars DataFrame) and returns its columns with the result columns appended, the
+building block of Parquet output and of the Dask / Spark integrations.
+
+    >>> import pyarrow as pa, grouper
+    >>> t = pa.table({"id": ["a"], "version": [431], "pdx": ["I5022"],
+    ...               "sdx": [[{"code": "J9601", "poa": "Y"}]], "procedures": [[]]})
+    >>> out = grouper.group_arrow(t)
+    >>> out.column("final_drg").to_pylist(), out.column("input_version").to_pylist()
+    ([291], [431])
+
+The result columns (:func:`result_schema`): ``version`` as its label ("43.1"), the DRGs,
+MDCs and counts as int32, return codes, severities, medical/surgical and HAC status as text,
+``weight``/``gmlos``/``amlos`` as float64, ``final_drg_description``, and ``error_code``,
+``error_message``, ``error_field`` (null on grouped rows; the result fields are null on rows
+that cannot be grouped); with ``warnings=True`` a ``warnings`` column
+``list<struct<code, field, value, message>>``.  An input column whose name is a result
+column's is kept as ``input_<name>``.  Results are those of :func:`grouper.group`, row for row.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .arrow import as_arrow, require_pyarrow
+from .summary import SUMMARY_FIELDS, summarize_arrow
+
+#: the result columns, in order (``warnings`` only with ``warnings=True``)
+RESULT_COLUMNS = SUMMARY_FIELDS + ("final_drg_description", "error_code", "error_message", "error_field")
+INT_FIELDS = frozenset({"initial_drg", "initial_mdc", "final_drg", "final_mdc", "initial_base_drg", "final_base_drg",
+                        "num_hac_categories_satisfied"})
+FLOAT_FIELDS = frozenset({"weight", "gmlos", "amlos"})
+#: rows grouped at a time (memory is bounded by this, not by the table)
+SLICE = 100_000
+
+
+def _type(pa, name: str):
+    if name in INT_FIELDS:
+        return pa.int32()
+    if name in FLOAT_FIELDS:
+        return pa.float64()
+    return pa.string()
+
+
+def warning_type():
+    pa = require_pyarrow()
+    return pa.list_(pa.struct([("code", pa.string()), ("field", pa.string()), ("value", pa.string()),
+                               ("message", pa.string())]))
+
+
+def result_fields(*, warnings: bool = False) -> list:
+    """The result columns as Arrow fields (what :func:`group_arrow` appends)."""
+    pa = require_pyarrow()
+    fields = [pa.field(name, _type(pa, name)) for name in RESULT_COLUMNS]
+    if warnings:
+        fields.append(pa.field("warnings", warning_type()))
+    return fields
+
+
+def input_name(name: str, taken) -> str:
+    """The output name of an input column: ``input_<name>`` when a result column has its name."""
+    return f"input_{name}" if name in taken else name
+
+
+def result_schema(input_schema, *, warnings: bool = False):
+    """The schema :func:`group_arrow` returns for an input of ``input_schema`` (e.g. for Spark's
+    ``mapInArrow``, which needs it before any row is grouped)."""
+    pa = require_pyarrow()
+    res = result_fields(warnings=warnings)
+    taken = {f.name for f in res}
+    return pa.schema([f.with_name(input_name(f.name, taken)) for f in input_schema] + res)
+
+
+def group_arrow(data, *, version=None, tables=None, columns=None, warnings: bool = False):
+    """Group every row of an Arrow table or record batch (or a pandas / polars DataFrame) in the
+    JSON-lines schema (``pdx``, ``pdx_poa``, ``sdx`` as ``list<struct<code, poa>>``,
+    ``procedures`` as ``list<string>``, ``version`` or ``discharge_date``, ``sex``, ``age``,
+    ``discharge_status`` ...; the wide layout ``DX1``, ``POA1``, ``PX1`` ... mapped with
+    ``columns`` as in :func:`grouper.group_batch`).  Returns a ``pyarrow.Table``: the input
+    columns, then the result columns (module docstring; :func:`result_schema`).  Read a whole
+    column at a time; rows that cannot be grouped carry ``error_code``; nothing is dropped."""
+    pa = require_pyarrow()
+    if isinstance(data, pa.RecordBatch):
+        table = pa.Table.from_batches([data])
+    elif isinstance(data, pa.Table):
+        table = data
+    else:
+        table = as_arrow(data)
+        if table is None:
+            raise TypeError(f"group_arrow takes an Arrow table or record batch, or a pandas / polars DataFrame, "
+                            f"not {type(data).__name__} (use grouper.group_batch for claim mappings)")
+    if tables is None:
+        from ..tables import default
+        tables = default()
+    schema = result_schema(table.schema, warnings=warnings)
+    parts = []
+    for a in range(0, max(table.num_rows, 1), SLICE):
+        part = table.slice(a, SLICE)
+        chunk = summarize_arrow(part, first_line=a + 1, version=version, tables=tables, warnings=warnings,
+                                layout=columns)
+        arrays = list(part.columns) + list(result_arrays(chunk, warnings=warnings).values())
+        parts.append(pa.Table.from_arrays(arrays, schema=schema))
+    return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+
+
+def result_arrays(chunk, *, warnings: bool = False) -> dict:
+    """The result columns of a :class:`grouper.bulk.summary.SummaryChunk` as Arrow arrays."""
+    pa = require_pyarrow()
+    n = chunk.n
+    bad = np.fromiter((e is not None for e in chunk.errors), dtype=bool, count=n)
+    res = chunk.result
+    cols = {"version": pa.array([None if b else f"{v // 10}.{v % 10}"
+                                 for v, b in zip(res.version.tolist(), bad.tolist())], pa.string())}
+    for f in SUMMARY_FIELDS[1:] + ("final_drg_description",):
+        a = getattr(res, f)
+        if f in INT_FIELDS:
+            cols[f] = pa.array(a.astype(np.int32), pa.int32(), mask=bad)
+        elif f in FLOAT_FIELDS:
+            cols[f] = pa.array(a, pa.float64(), mask=bad | np.isnan(a))
+        else:
+            cols[f] = pa.array(a, pa.string(), mask=bad)
+    errs = chunk.errors
+    cols["error_code"] = pa.array([e["code"] if e else None for e in errs], pa.string())
+    cols["error_message"] = pa.array([e["message"] if e else None for e in errs], pa.string())
+    cols["error_field"] = pa.array([e["field"] if e else None for e in errs], pa.string())
+    if warnings:
+        cols["warnings"] = warnings_array(chunk.warnings)
+    return cols
+
+
+def warnings_array(warnings: list):
+    """Per row its warnings as ``list<struct<code, field, value, message>>`` (value as text)."""
+    pa = require_pyarrow()
+    item = warning_type().value_type
+    lengths = np.fromiter((len(ws) if ws else 0 for ws in warnings), dtype=np.int32, count=len(warnings))
+    off = np.zeros(len(warnings) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=off[1:])
+    flat = [w for ws in warnings if ws for w in ws]
+    fields = [pa.array([w.code for w in flat], pa.string()), pa.array([w.field for w in flat], pa.string()),
+              pa.array([None if w.value is None else str(w.value) for w in flat], pa.string()),
+              pa.array([w.message for w in flat], pa.string())]
+    return pa.ListArray.from_arrays(pa.array(off), pa.StructArray.from_arrays(fields, fields=list(item)))
+
+
+# ------------------------------------------------------------------ full detail as Arrow columns
+
+#: claim-level fields of a full-detail row besides the summary's
+FULL_EXTRA = ("admit_dx_flag", "initial_drg_description", "initial_mdc_description", "final_mdc_description",
+              "fiscal_year")
+
+
+def _hac_type(pa):
+    return pa.struct([("description", pa.string()), ("hac_list", pa.string()), ("hac_number", pa.int32()),
+                      ("hac_status", pa.string())])
+
+
+def dx_type():
+    """A diagnosis' per-code result (``pdx``; ``sdx`` is a list of them)."""
+    pa = require_pyarrow()
+    return pa.struct([("code", pa.string()), ("poa", pa.string()), ("recognized", pa.bool_()),
+                      ("affects_drg", pa.string()), ("initial_severity_usage", pa.string()),
+                      ("final_severity_usage", pa.string()), ("poa_error", pa.string()),
+                      ("hacs", pa.list_(_hac_type(pa))), ("table_mdc", pa.int32()), ("table_severity", pa.string())])
+
+
+def procedure_type():
+    """A procedure's per-code result (``procedures`` is a list of them)."""
+    pa = require_pyarrow()
+    return pa.struct([("code", pa.string()), ("recognized", pa.bool_()), ("affects_drg", pa.string()),
+                      ("is_or", pa.bool_()), ("hac_usage", pa.list_(pa.string()))])
+
+
+def full_fields() -> list:
+    """The result columns of the full detail (``--detail full`` to Parquet / Arrow): the summary
+    columns, :data:`FULL_EXTRA`, the per-code flags as ``pdx`` (struct), ``sdx`` and
+    ``procedures`` (lists of structs), and ``warnings``."""
+    pa = require_pyarrow()
+    fields = result_fields(warnings=False)
+    at = len(SUMMARY_FIELDS) + 1                     # after final_drg_description
+    extra = [pa.field(name, pa.int32() if name == "fiscal_year" else pa.string()) for name in FULL_EXTRA]
+    extra += [pa.field("pdx", dx_type()), pa.field("sdx", pa.list_(dx_type())),
+              pa.field("procedures", pa.list_(procedure_type()))]
+    return fields[:at] + extra + fields[at:] + [pa.field("warnings", warning_type())]
+
+
+def full_table(records: list, *, leading=(), kept=()):
+    """Full-detail output records (dicts as the JSON lines have them: ``version`` labelled,
+    ``error`` a dict or None) as an Arrow table: ``leading`` columns (e.g. ``id``, ``line``,
+    their types inferred), the :func:`full_fields` columns, then the ``kept`` input columns
+    (renamed ``input_<name>`` when a result column has the name)."""
+    pa = require_pyarrow()
+    fields = full_fields()
+    names = {f.name for f in fields} | set(leading)
+    rows = []
+    for rec in records:
+        err = rec.get("error") or None
+        row = {k: rec.get(k) for k in leading}
+        if err is None:
+            for f in fields:
+                row[f.name] = rec.get(f.name)
+            row["warnings"] = [dict(w, value=None if w.get("value") is None else str(w["value"]))
+                               for w in rec.get("warnings") or ()]
+        else:
+            row["error_code"], row["error_message"] = err.get("code"), err.get("message")
+            row["error_field"] = err.get("field")
+        rows.append(row)
+    cols = {}
+    for k in leading:
+        vals = [r.get(k) for r in rows]
+        try:
+            cols[k] = pa.array(vals)
+        except (pa.ArrowException, TypeError, ValueError):
+            cols[k] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+    body = pa.Table.from_pylist(rows, schema=pa.schema(fields))
+    for f in fields:
+        cols[f.name] = body.column(f.name)
+    for k in kept:
+        vals = [rec.get(k) for rec in records]
+        try:
+            arr = pa.array(vals)
+        except (pa.ArrowException, TypeError, ValueError):
+            arr = pa.array([None if v is None else str(v) for v in vals], pa.string())
+        cols[input_name(k, names)] = arr
+    return pa.table(cols)

@@ -1,0 +1,297 @@
+"""Warnings for many claims at once: the checks of :func:`grouper.reading.checks.check_claim`
+applied to whole columns.
+
+Every value's warnings come from the reading stage's own per-value checks
+(:func:`grouper.reading.checks.field_warnings`), computed once per distinct value (and
+version) and placed at each of its occurrences, in the order ``check_claim`` gives them; a
+value that certainly draws no warning (a code spelled as the tables spell it and valid in
+the version, a plain POA) is not checked at all.  The claims whose warnings depend on the
+claim as a whole -- a repeated code, a secondary diagnosis equal to the principal one, more
+than 24 diagnoses or 25 procedures -- or whose codes are not text, and the claims read
+from records rather than Arrow columns, get ``check_claim`` itself.  So the warnings are
+those of :func:`grouper.group`, claim by claim (tests check it on every labelled claim).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..reading import Claim, claim_warnings, quick_clean, read_claim
+from ..reading.checks import ClaimWarning, field_warnings, version_warnings
+from .arrow import to_np
+
+#: stands for the field name in a warning computed once for many occurrences
+_FIELD = "\x00field\x00"
+_PLAIN_POA = frozenset({"Y", "N", "U", "W", "1", "E"})
+NO_WARNINGS = ()
+
+# the order of check_claim: the principal diagnosis, each secondary diagnosis (code, then
+# POA), each procedure, then the claim-level values
+_PDX, _SDX, _PR = 0, 10, 1_000_000
+_AGE, _SEX, _STATUS, _PDX_POA, _HOSPITAL, _DATE, _ADMIT, _VERSION = range(2_000_000, 2_000_008)
+
+
+def column_warnings(cols, tables) -> list:
+    """Per row of :class:`~grouper.bulk.columns.Columns`: its warnings (a tuple of
+    :class:`~grouper.ClaimWarning`; none for rows that cannot be grouped)."""
+    n = cols.n
+    out = [NO_WARNINGS] * n
+    ok = np.fromiter((e is None for e in cols.error), dtype=bool, count=n)
+    if cols.arrow is None:
+        _records_warnings(cols, tables, np.flatnonzero(ok), out)
+        return out
+    sdx, procs = cols.code_lists
+    if not (cols.pdx_text and sdx.text and procs.text):
+        _claim_warnings(cols, tables, np.flatnonzero(ok), out)
+        return out
+    w = _Columns(cols, tables, ok)
+    whole = ok & w.claim_level_cases()
+    w.ok = ok & ~whole
+    entries: list = []
+    w.pdx_entries(entries)
+    w.sdx_entries(entries)
+    w.procedure_entries(entries)
+    w.value_entries(entries)
+    w.version_entries(entries)
+    entries.sort(key=lambda e: (e[0], e[1]))
+    for row, _, ws in entries:
+        out[row] = out[row] + tuple(ws) if out[row] else tuple(ws)
+    _claim_warnings(cols, tables, np.flatnonzero(whole), out)
+    return out
+
+
+def _records_warnings(cols, tables, rows, out) -> None:
+    """Claims read from records: :func:`grouper.reading.checks.quick_clean` shows most have
+    none; the others get ``check_claim``."""
+    recs = cols.records
+    vts: dict = {}
+    rest = []
+    for i in rows.tolist():
+        v = int(cols.version[i])
+        vt = vts.get(v)
+        if vt is None:
+            vt = vts[v] = tables.version(v)
+        if quick_clean(recs[i], vt, tables):
+            out[i] = version_warnings(v, tables)
+        else:
+            rest.append(i)
+    _claim_warnings(cols, tables, np.array(rest, dtype=np.int64), out)
+
+
+def _claim_warnings(cols, tables, rows, out) -> None:
+    rows = rows.tolist()
+    for i, rec in zip(rows, cols.records_at(rows)):
+        claim = rec if isinstance(rec, Claim) else Claim.from_dict(rec)
+        out[i] = claim_warnings(claim, read_claim(claim, int(cols.version[i])), tables)
+
+
+def _placed(ws, field: str) -> list:
+    """A warning list computed for the placeholder field, at ``field``."""
+    return [ClaimWarning(w.code, w.field.replace(_FIELD, field), w.value, w.message.replace(_FIELD, field))
+            for w in ws]
+
+
+class _Columns:
+    """The raw values of an Arrow chunk, and where each check applies."""
+
+    def __init__(self, cols, tables, ok):
+        import pyarrow as pa
+        self.pa = pa
+        self.cols, self.ts, self.ok = cols, tables, ok
+        self.n = cols.n
+        self.table = cols.arrow
+        self.names = set(self.table.column_names)
+        self.sdx, self.procs = cols.code_lists
+        self.sdx_owner = np.repeat(np.arange(self.n), np.diff(self.sdx.off))
+        self.pr_owner = np.repeat(np.arange(self.n), np.diff(self.procs.off))
+        self.version = cols.version.astype(np.int64)
+
+    def column(self, name):
+        from .arrow import plain_array
+        return plain_array(self.table.column(name)) if name in self.names else None
+
+    # -- claim-level cases: check_claim itself
+    def claim_level_cases(self) -> np.ndarray:
+        """Rows with more than 24 diagnoses / 25 procedures, a repeated code or a secondary
+        diagnosis equal to the principal one (check_claim's upper-cased comparison)."""
+        n, cols = self.n, self.cols
+        out = (np.diff(self.sdx.off) > 24) | (np.diff(self.procs.off) > 25)
+        for codes, owner in ((self.sdx.codes, self.sdx_owner), (self.procs.codes, self.pr_owner)):
+            if codes.null_count:               # an entry without a code: ENTRY_MALFORMED, as given
+                out[owner[to_np(codes.is_null())]] = True
+        (pdx_key, sdx_key), never = self._keys([cols.pdx, self.sdx.codes], cols._ids[:2], cols.exact[:2], "dx")
+        if len(sdx_key):
+            owner = self.sdx_owner
+            same = (sdx_key == pdx_key[owner]) & ~np.isin(sdx_key, never)
+            out[owner[same]] = True
+            out |= _repeated(owner, sdx_key, n)
+        (pr_key,), _ = self._keys([self.procs.codes], cols._ids[2:], cols.exact[2:], "pr")
+        if len(pr_key):
+            out |= _repeated(self.pr_owner, pr_key, n)
+        return out
+
+    def _keys(self, arrays, ids, exact, kind: str):
+        """Each code's comparison key in check_claim (``read_code(code).upper()``) as an int: the
+        code's id when spelled as the tables spell it, else one per distinct upper-cased text;
+        and the keys of "" and "NULL" (never equal to the principal diagnosis)."""
+        from .arrow import Encoded
+        index = self.ts.dx_index if kind == "dx" else self.ts.pr_index
+        extra: dict = {}
+        base = len(index)
+        out = []
+        for arr, i, e in zip(arrays, ids, exact):
+            key = np.where(e, i, -1)
+            at = np.flatnonzero(~e)
+            if len(at):
+                enc = Encoded(arr.take(self.pa.array(at)))
+                lut = np.empty(len(enc.values), dtype=np.int64)
+                for k, v in enumerate(enc.values):
+                    u = "NULL" if v is None else v.upper()
+                    got = index.get(u)
+                    if got is None:
+                        got = extra.setdefault(u, base + len(extra))
+                    lut[k] = got
+                key[at] = lut[enc.index]
+            out.append(key)
+        never = [extra[u] for u in ("", "NULL") if u in extra]
+        return out, np.array(never, dtype=np.int64)
+
+    # -- codes
+    def _valid(self, ids, versions, kind: str) -> np.ndarray:
+        """Whether each code id is valid in the version of its claim."""
+        out = np.zeros(len(ids), dtype=bool)
+        for v in np.unique(versions[versions > 0]).tolist():
+            sel = versions == v
+            arr = self.ts.version(v).numpy("dx_mdc" if kind == "dx" else "pr_attr")
+            out[sel] = (ids[sel] >= 0) & (arr[np.maximum(ids[sel], 0)] >= 0)
+        return out
+
+    def _code_entries(self, entries, codes, owner, exact, ids, kind: str, field) -> None:
+        """Warnings of the codes at positions that are not spelled as the tables spell them or
+        not valid in the claim's version, once per distinct (code, version)."""
+        from .arrow import Encoded
+        versions = self.version[owner]
+        clean = exact & self._valid(ids, versions, kind)
+        if kind == "pr" and len(codes):            # Z@ cluster pseudo-codes draw a warning even when valid
+            import pyarrow.compute as pc
+            z = pc.starts_with(pc.utf8_upper(codes.cast(self.pa.string())), "Z@")
+            clean &= ~to_np(z, False)
+        at = np.flatnonzero(~clean & self.ok[owner])
+        if not len(at):
+            return
+        enc = Encoded(codes.take(self.pa.array(at)))
+        key = enc.index.astype(np.int64) * 4096 + versions[at]
+        uniq, inv = np.unique(key, return_inverse=True)
+        templates = [field_warnings(kind, _FIELD, enc.values[u // 4096], int(u % 4096), self.ts)
+                     for u in uniq.tolist()]
+        for j, t in zip(at.tolist(), inv.ravel().tolist()):
+            ws = templates[t]
+            if ws:
+                row = int(owner[j])
+                entries.append(field(row, j, ws))
+
+    def pdx_entries(self, entries) -> None:
+        from .arrow import Encoded
+        cols = self.cols
+        ids, exact = cols._ids[0], cols.exact[0]
+        clean = exact & self._valid(ids, self.version, "dx")
+        at = np.flatnonzero(~clean & self.ok)
+        if not len(at):
+            return
+        enc = Encoded(cols.pdx.take(self.pa.array(at)))
+        key = enc.index.astype(np.int64) * 4096 + self.version[at]
+        uniq, inv = np.unique(key, return_inverse=True)
+        found = [field_warnings("pdx", "pdx", enc.values[u // 4096], int(u % 4096), self.ts) for u in uniq.tolist()]
+        for row, t in zip(at.tolist(), inv.ravel().tolist()):
+            if found[t]:
+                entries.append((row, _PDX, found[t]))
+
+    def sdx_entries(self, entries) -> None:
+        off, owner = self.sdx.off, self.sdx_owner
+
+        def code_entry(row, j, ws):
+            k = j - int(off[row]) + 1
+            return row, _SDX + 2 * k, _placed(ws, f"sdx[{k}]")
+
+        self._code_entries(entries, self.sdx.codes, owner, self.cols.exact[1], self.cols._ids[1], "dx", code_entry)
+        raw, given = self.sdx.poa_raw, self.sdx.poa_given
+        if raw is None or not len(raw):
+            return
+        from .arrow import Encoded
+        enc = Encoded(raw)
+        plain = np.array([v in _PLAIN_POA if type(v) is str else False for v in enc.values], dtype=bool)
+        clean = plain[enc.index]
+        if given is not None:
+            clean |= ~given
+        at = np.flatnonzero(~clean & self.ok[owner])
+        templates = {}
+        for j in at.tolist():
+            u = int(enc.index[j])
+            ws = templates.get(u)
+            if ws is None:
+                ws = templates[u] = field_warnings("poa", _FIELD + ".poa", enc.values[u])
+            if ws:
+                row = int(owner[j])
+                k = j - int(off[row]) + 1
+                entries.append((row, _SDX + 2 * k + 1, _placed(ws, f"sdx[{k}]")))
+
+    def procedure_entries(self, entries) -> None:
+        off = self.procs.off
+
+        def code_entry(row, j, ws):
+            k = j - int(off[row]) + 1
+            return row, _PR + k, _placed(ws, f"procedures[{k}]")
+
+        self._code_entries(entries, self.procs.codes, self.pr_owner, self.cols.exact[2], self.cols._ids[2], "pr",
+                           code_entry)
+
+    # -- the version's own warnings (WEIGHTS_UNAVAILABLE), last
+    def version_entries(self, entries) -> None:
+        rows = np.flatnonzero(self.ok)
+        for v in np.unique(self.version[rows]).tolist():
+            ws = version_warnings(int(v), self.ts)
+            if ws:
+                entries.extend((row, _VERSION, ws) for row in rows[self.version[rows] == v].tolist())
+
+    # -- claim-level values
+    def value_entries(self, entries) -> None:
+        from .arrow import Encoded
+        rows = np.flatnonzero(self.ok)
+        if not len(rows):
+            return
+        pdx_given = ~to_np(self.cols.pdx.is_null())
+        for name, order, absent, by_version, only in (
+                ("age", _AGE, None, False, None), ("sex", _SEX, None, False, None),
+                ("discharge_status", _STATUS, None, False, None), ("pdx_poa", _PDX_POA, "Y", False, pdx_given),
+                ("hospital_status", _HOSPITAL, "NOT_EXEMPT", False, None),
+                ("discharge_date", _DATE, None, True, None), ("admit_dx", _ADMIT, None, True, None)):
+            col = self.column(name)
+            at = rows if only is None else rows[only[rows]]
+            if not len(at):
+                continue
+            if col is None:
+                values, index = [absent], np.zeros(len(at), dtype=np.int64)
+            else:
+                enc = Encoded(col.take(self.pa.array(at)))
+                values, index = enc.values, enc.index.astype(np.int64)
+            key = index * 4096 + (self.version[at] if by_version else 0)
+            uniq, inv = np.unique(key, return_inverse=True)
+            found = [field_warnings(name, name, values[u // 4096], int(u % 4096) if by_version else None, self.ts)
+                     for u in uniq.tolist()]
+            if not any(found):
+                continue
+            for row, t in zip(at.tolist(), inv.ravel().tolist()):
+                if found[t]:
+                    entries.append((row, order, found[t]))
+
+
+def _repeated(owner: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
+    """Rows in which some key occurs twice (``owner``: the row of each key)."""
+    out = np.zeros(n, dtype=bool)
+    if len(key) < 2:
+        return out
+    pair = owner.astype(np.int64) * (int(key.max()) + 1) + key
+    s = np.sort(pair)
+    dup = s[1:] == s[:-1]
+    if dup.any():
+        out[s[1:][dup] // (int(key.max()) + 1)] = True
+    return out

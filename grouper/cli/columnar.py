@@ -1,0 +1,136 @@
+"""The command line's summary outputs, a chunk at a time: CSV rows, JSON-lines records and Arrow
+tables (Parquet, Arrow IPC) built from the columns of a :class:`grouper.bulk.summary.SummaryChunk`,
+and the run's counts.
+
+Arrow / Parquet summary schema (``docs/columnar.md``): ``id`` (as in the input), ``line``
+(int64: the input line, or row number from 1), ``version`` ("43.1"), the claim-level fields
+(DRGs and MDCs int32, return codes, severities, medical/surgical and HAC status as text,
+weights float64), ``final_drg_description``, ``error_code``, ``error_message``,
+``error_field`` (null on grouped rows; the result fields are null on error rows), ``warnings``
+as ``list<struct<code, field, value, message>>`` (``value`` as text), then the kept input
+columns.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CSV_FIELDS = ["id", "line", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
+              "initial_severity", "final_severity", "hac_status", "final_drg_description", "weight", "gmlos",
+              "amlos", "error_code", "error", "warnings"]
+
+
+def version_label(v: int) -> str:
+    """The one spelling of a grouper version in every output: 431 -> '43.1'."""
+    return f"{v // 10}.{v % 10}"
+
+
+def warning_text(w: dict) -> str:
+    """A warning in a CSV cell: its code, field and value, e.g. ``CODE_DOTTED pdx=I50.22``."""
+    v = w.get("value")
+    return f"{w['code']} {w['field']}={'' if v is None else v}"
+
+
+def _labels(versions: np.ndarray, ok: np.ndarray) -> list:
+    return [version_label(v) if good else None for v, good in zip(versions.tolist(), ok.tolist())]
+
+
+def _column(chunk, name: str, ok: np.ndarray) -> list:
+    a = getattr(chunk.result, name)
+    vals = a.tolist()
+    if a.dtype.kind == "f":
+        vals = [None if x != x else x for x in vals]
+    if not ok.all():
+        vals = [x if good else None for x, good in zip(vals, ok.tolist())]
+    return vals
+
+
+def _ok(chunk) -> np.ndarray:
+    return np.fromiter((e is None for e in chunk.errors), dtype=bool, count=chunk.n)
+
+
+def kept_columns(chunk, names: list[str]) -> list[list]:
+    """The kept input columns' values per row (None where a row has none)."""
+    table = getattr(chunk, "kept_table", None)
+    if table is not None:
+        return [table.column(name).to_pylist() for name in names]
+    kept = chunk.kept or [None] * chunk.n
+    return [[(k or {}).get(name) for k in kept] for name in names]
+
+
+def csv_rows(chunk, kept_names=()) -> list[tuple]:
+    """The rows of a chunk in CSV_FIELDS order, then the kept input columns."""
+    ok = _ok(chunk)
+    cols = [chunk.id, chunk.line, _labels(chunk.result.version, ok)]
+    for f in CSV_FIELDS[3:15]:
+        cols.append(_column(chunk, f, ok))
+    errs = chunk.errors
+    cols.append([e["code"] if e else "" for e in errs])
+    cols.append([e["message"] if e else "" for e in errs])
+    cols.append(["; ".join(warning_text(w.to_dict()) for w in ws) if ws else "" for ws in chunk.warnings])
+    cols.extend(kept_columns(chunk, kept_names))
+    return list(zip(*cols))
+
+
+def json_records(chunk, kept_fields=None) -> list[dict]:
+    """The rows of a chunk as JSON-lines records (the version as its label, kept columns last)."""
+    out = chunk.records()
+    for rec in out:
+        if isinstance(rec.get("version"), int):
+            rec["version"] = version_label(rec["version"])
+    if kept_fields is not None:
+        table = getattr(chunk, "kept_table", None)
+        kept = table.to_pylist() if table is not None else chunk.kept
+        for rec, k in zip(out, kept or ()):
+            if k:
+                rec.update(kept_fields(k))
+    return out
+
+
+def arrow_table(chunk, kept_names=()):
+    """The rows of a chunk as an Arrow table (schema: the module docstring); kept columns as the
+    input had them when it was an Arrow table, else from the rows' kept values."""
+    import pyarrow as pa
+
+    from ..bulk.results import result_arrays
+    cols = {"id": _id_array(chunk), "line": pa.array(chunk.line, pa.int64())}
+    cols.update(result_arrays(chunk, warnings=True))
+    input_table = getattr(chunk, "kept_table", None)
+    if input_table is not None:
+        for name in kept_names:
+            cols[_free(name, cols)] = input_table.column(name)
+    else:
+        for name, vals in zip(kept_names, kept_columns(chunk, kept_names)):
+            cols[_free(name, cols)] = pa.array(vals)
+    return pa.table(cols)
+
+
+def _free(name: str, taken) -> str:
+    return f"input_{name}" if name in taken else name
+
+
+def _id_array(chunk):
+    import pyarrow as pa
+    if getattr(chunk, "id_array", None) is not None:
+        return chunk.id_array
+    try:
+        return pa.array(chunk.id)
+    except (pa.ArrowException, TypeError, ValueError):       # mixed ids: as text
+        return pa.array([None if x is None else str(x) for x in chunk.id], pa.string())
+
+
+def count(chunk, outcomes, warn_counts, stats) -> None:
+    """Add a chunk's rows to the run's counts: outcome per row (return code or error), warnings
+    by code, and the rows per warning and error code (:class:`grouper.cli.inputs.RunStats`)."""
+    rc = chunk.result.return_code
+    for i, (err, ws) in enumerate(zip(chunk.errors, chunk.warnings)):
+        if err:
+            outcomes["error:" + err["code"]] += 1
+            stats.add({"error": err})
+            continue
+        outcomes[rc[i]] += 1
+        if ws:
+            for w in ws:
+                warn_counts[w.code] += 1
+            stats.add({"warnings": [w.to_dict() for w in ws]})
+        else:
+            stats.rows += 1

@@ -1,0 +1,331 @@
+"""Parquet and Arrow IPC files: claims in by record batches, results out, written atomically.
+
+``.parquet`` / ``.pq`` are Parquet, ``.arrow`` / ``.feather`` / ``.ipc`` Arrow IPC (file
+format; an IPC stream is read too).  The claim schema is the JSON-lines one (``sdx`` as
+``list<struct<code: string, poa: string>>``, ``procedures`` as ``list<string>``, the wide
+CSV layout also accepted): see ``docs/columnar.md``.  Reading is by record batches, so memory
+is bounded by the batch, not the file.  Needs ``pyarrow`` (the ``arrow`` extra): without
+it, :class:`ArrowUnavailable` says how to install it.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+
+ARROW_EXTENSIONS = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow",
+                    ".ipc": "arrow"}
+INSTALL_HINT = "pip install 'grouper[arrow]' (or pip install pyarrow)"
+
+
+class ArrowUnavailable(ImportError):
+    """pyarrow is needed for Parquet / Arrow files and is not installed."""
+
+
+def require_pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise ArrowUnavailable(f"Parquet and Arrow files need pyarrow, which is not installed: {INSTALL_HINT}") \
+            from None
+    return pyarrow
+
+
+def arrow_format(path: str) -> str | None:
+    """'parquet' or 'arrow' for a path with one of their extensions, else None."""
+    ext = os.path.splitext(path)[1].lower()
+    return ARROW_EXTENSIONS.get(ext)
+
+
+class ArrowReader:
+    """The record batches of a Parquet or Arrow IPC file, ``batch_size`` rows each (the last
+    fewer); ``columns`` the file's column names, ``num_rows`` its rows; ``position`` the rows
+    read so far (for the progress bar)."""
+
+    def __init__(self, path: str, *, batch_size: int = 100_000):
+        pa = require_pyarrow()
+        self.path = path
+        self.batch_size = batch_size
+        self.format = arrow_format(path) or "parquet"
+        self.position = 0
+        try:
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+                self._file = pq.ParquetFile(path)
+                self.schema = self._file.schema_arrow
+                self.num_rows = self._file.metadata.num_rows
+            else:
+                self._source = pa.memory_map(path, "r")
+                try:
+                    self._file = pa.ipc.open_file(self._source)
+                    self.num_rows = sum(self._file.get_batch(i).num_rows for i in range(self._file.num_record_batches))
+                except pa.ArrowInvalid:
+                    self._source.seek(0)
+                    self._file = pa.ipc.open_stream(self._source)
+                    self.num_rows = None
+                self.schema = self._file.schema
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"{path}: not a readable {self.format} file ({exc})") from None
+        self.columns = list(self.schema.names)
+
+    def __iter__(self):
+        pa = require_pyarrow()
+        if self.format == "parquet":
+            batches = self._file.iter_batches(batch_size=self.batch_size)
+        elif isinstance(self._file, pa.ipc.RecordBatchFileReader):
+            batches = (self._file.get_batch(i) for i in range(self._file.num_record_batches))
+        else:
+            batches = iter(self._file)
+        pending, rows = [], 0
+        for b in batches:                     # small batches are joined up to about batch_size rows
+            pending.append(b)
+            rows += b.num_rows
+            if rows >= self.batch_size:
+                yield self._table(pa, pending)
+                pending, rows = [], 0
+        if rows or (self.position == 0 and pending):
+            yield self._table(pa, pending)
+
+    def _table(self, pa, batches):
+        table = pa.Table.from_batches(batches).combine_chunks()
+        self.position += table.num_rows
+        return table
+
+
+class ArrowWriter:
+    """Tables appended to a Parquet or Arrow IPC file written under a temporary name and renamed
+    into place when closed without error (an interrupted run leaves no file that looks finished,
+    and an existing file as it was).  The schema is the first table's (``schema`` when no table
+    is written: an empty file).  ``inputs``: paths the output must not overwrite.  ``deferred``:
+    the temporary file is made on ``__enter__`` (errors then come from the ``with``)."""
+
+    def __init__(self, path: str, fmt: str | None = None, *, schema=None, inputs=(), deferred: bool = False):
+        require_pyarrow()
+        self.path = str(path)
+        self.schema = schema
+        self.format = fmt or arrow_format(self.path) or "parquet"
+        self.inputs = [str(p) for p in inputs if p is not None and str(p) != "-"]
+        self.existed = False
+        self._tmp = None
+        self._writer = None
+        self.rows = 0
+        if not deferred:
+            self._open()
+
+    def _open(self) -> None:
+        from .writers import OutputError
+        p = self.path
+        if p == "-":
+            raise OutputError(f"{self.format} output cannot go to standard output: give a file name")
+        for src in self.inputs:
+            if _same(p, src):
+                raise OutputError(f"{p} is the input file: write the output to another file")
+        if os.path.isdir(p):
+            raise OutputError(f"{p} is a folder: give a file name")
+        self.existed = os.path.exists(p)
+        d = os.path.dirname(os.path.abspath(p)) or "."
+        if not os.path.isdir(d):
+            raise OutputError(f"cannot write {p}: folder {os.path.dirname(p) or '.'} does not exist")
+        try:
+            fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(p) + ".", suffix=".part", dir=d)
+        except OSError as exc:
+            raise OutputError(f"cannot write {p}: {exc.strerror} (folder {d})") from None
+        os.close(fd)
+
+    def failed(self, rows: int) -> str:
+        """What a failed or interrupted run leaves, for its message."""
+        return f"nothing written, {self.path} is as it was" if self.existed else \
+            f"nothing written, {self.path} was not created"
+
+    def write(self, table) -> None:
+        pa = require_pyarrow()
+        if self._writer is None:
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+                self._writer = pq.ParquetWriter(self._tmp, table.schema)
+            else:
+                self._sink = pa.OSFile(self._tmp, "wb")
+                self._writer = pa.ipc.new_file(self._sink, table.schema)
+            self._schema = table.schema
+        if table.schema != self._schema:
+            table = _conform(table, self._schema)
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self, ok: bool = True) -> None:
+        if self._tmp is None:
+            return
+        try:
+            if self._writer is None and ok:
+                pa = require_pyarrow()
+                self.write((self.schema or pa.schema([])).empty_table())
+            if self._writer is not None:
+                self._writer.close()
+                if self.format != "parquet":
+                    self._sink.close()
+        except BaseException:
+            ok = False
+            raise
+        finally:
+            if ok:
+                os.replace(self._tmp, self.path)
+            else:
+                try:
+                    os.unlink(self._tmp)
+                except OSError:
+                    pass
+            self._tmp = None
+
+    def __enter__(self):
+        if self._tmp is None:
+            self._open()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close(ok=exc_type is None)
+        return False
+
+
+def _conform(table, schema):
+    """``table`` with the columns of ``schema`` (a later chunk whose types Arrow inferred
+    differently, e.g. a column all null in the first chunk): cast where the types differ."""
+    pa = require_pyarrow()
+    cols = []
+    for field in schema:
+        if field.name in table.column_names:
+            col = table.column(field.name)
+            cols.append(col if col.type == field.type else col.cast(field.type))
+        else:
+            cols.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+# ------------------------------------------------------------------ JSON lines, parsed by Arrow
+
+#: fields whose absence the claim reads differently from a null (Claim.from_dict's defaults;
+#: a missing "pdx" is the MISSING_PDX error): the value an absent key reads as
+_DEFAULTS = {"pdx_poa": "Y", "admit_dx_poa": "Y", "hospital_status": "NOT_EXEMPT", "pdx": None}
+
+
+@functools.cache
+def _claim_fields() -> frozenset:
+    """The keys of a claim mapping the grouper reads (:meth:`grouper.Claim.from_dict`)."""
+    import attrs
+
+    from ..reading import Claim
+    return frozenset(f.name for f in attrs.fields(Claim))
+
+
+@functools.cache
+def _text_fields():
+    import pyarrow as pa
+    # dates stay text (Arrow would read "2024-01-15" as a timestamp)
+    return pa.schema([(name, pa.string()) for name in ("discharge_date", "admission_date")])
+
+
+def _plain_type(pa, t, top: bool) -> bool:
+    """Whether a parsed column's type holds the JSON values exactly as ``json.loads`` gives them
+    to the claim reader (text, integers, nulls, lists of those; ``sdx`` pairs as lists)."""
+    if pa.types.is_string(t) or pa.types.is_null(t) or pa.types.is_int64(t):
+        return True
+    if pa.types.is_list(t):
+        return _plain_type(pa, t.value_type, False)
+    if pa.types.is_struct(t) and not top:
+        return all(_plain_type(pa, f.type, False) for f in t)
+    return False
+
+
+def jsonl_table(block, *, max_line: int):
+    """An Arrow table of a block of JSON lines (``(line number, raw bytes, 0)`` items, see
+    :meth:`grouper.io.JsonlReader.blocks`) parsed by Arrow's JSON reader, and the line numbers;
+    None when the block must be read line by line to read exactly as ``json.loads`` reads it:
+    a line that is not an object, not UTF-8, an escape (``\\u``), a float or a value of
+    another type than the rest of its column, a key absent where the claim reads absence
+    differently from null (a missing ``pdx``, an ``sdx`` object without ``poa``), an
+    over-long or blank line, or no pyarrow."""
+    try:
+        import pyarrow as pa
+        import pyarrow.json as pj
+    except ImportError:
+        return None
+    lines, raws = [], []
+    for item in block:
+        if not isinstance(item, tuple):
+            return None
+        n, raw, extra = item
+        if extra or len(raw) > max_line or not raw.strip():
+            return None
+        lines.append(n)
+        raws.append(raw if raw.endswith(b"\n") else raw + b"\n")
+    if not raws:
+        return None
+    data = b"".join(raws)
+    if b"\\u" in data:
+        return None
+    try:
+        table = pj.read_json(pa.BufferReader(data),
+                             read_options=pj.ReadOptions(block_size=max(len(data) + 1, 1 << 20), use_threads=False),
+                             parse_options=pj.ParseOptions(newlines_in_values=False, explicit_schema=_text_fields(),
+                                                           unexpected_field_behavior="infer"))
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != len(lines):
+        return None
+    read = _claim_fields()                  # keys the claim reader ignores are left out, whatever their type
+    table = table.select([name for name in table.column_names if name in read])
+    if not all(_plain_type(pa, f.type, True) for f in table.schema):
+        return None
+    table = table.combine_chunks()
+    if any(_struct_gap(pa, table.column(i)) for i in range(table.num_columns)):
+        return None
+    for name, default in _DEFAULTS.items():
+        if name not in table.column_names:
+            continue
+        col = table.column(name)
+        if not col.null_count:
+            continue
+        nulls = [i for i, v in enumerate(col.is_null().to_pylist()) if v]
+        key = f'"{name}"'.encode()
+        absent = [int(i) for i in nulls if key not in raws[i] or name not in _json_keys(raws[i])]
+        if not absent:
+            continue
+        if default is None:
+            return None
+        vals = col.to_pylist()
+        for i in absent:
+            vals[i] = default
+        table = table.set_column(table.column_names.index(name), name, pa.array(vals, col.type if
+                                                                                 not pa.types.is_null(col.type)
+                                                                                 else pa.string()))
+    return table, lines
+
+
+def _struct_gap(pa, col) -> bool:
+    """Whether a list-of-objects column has an object without one of the keys (Arrow gives
+    null, as for a null value; a ``{code}`` without ``poa`` reads as POA Y, a null as none)."""
+    if not pa.types.is_list(col.type) or not pa.types.is_struct(col.type.value_type):
+        return False
+    import pyarrow.compute as pc
+    items = pc.list_flatten(col)
+    if isinstance(items, pa.ChunkedArray):
+        items = items.combine_chunks()
+    return any(items.field(k).null_count for k in range(items.type.num_fields))
+
+
+def _json_keys(raw: bytes):
+    import json
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return ()
+    return obj if isinstance(obj, dict) else ()
