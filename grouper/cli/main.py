@@ -455,8 +455,7 @@ class _Output:
                 self.csv.writerows(columnar.csv_rows(got, self.kept))
         else:
             recs = got if isinstance(got, list) else columnar.json_records(got, _kept)
-            for rec in recs:
-                _write_jsonl(self.f, rec)
+            self.f.write("".join(map(gio.json_line, recs)))      # one write per chunk
 
 
 def _jsonable(rec: dict) -> dict:
