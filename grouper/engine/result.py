@@ -9,6 +9,8 @@ first access, once: most bulk users only read the DRG and its weight.
 """
 from __future__ import annotations
 
+import operator
+
 import attrs
 
 from .codes import AdmitDxFlag, Affects, HacStatus, MedSurg, PoaError, ReturnCode, Severity, SeverityUsage
@@ -33,7 +35,7 @@ class DxResult:
                 "affects_drg": self.affects_drg,
                 "initial_severity_usage": self.initial_severity_usage,
                 "final_severity_usage": self.final_severity_usage, "poa_error": self.poa_error,
-                "hacs": [attrs.asdict(h) for h in self.hacs],
+                "hacs": [attrs.asdict(h) for h in self.hacs] if self.hacs else [],
                 "table_mdc": self.table_mdc, "table_severity": self.table_severity}
 
 
@@ -87,6 +89,8 @@ TOP_FIELDS = ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_co
               "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status",
               "num_hac_categories_satisfied", "admit_dx_flag", "initial_drg_description",
               "final_drg_description", "initial_mdc_description", "final_mdc_description")
+
+_top_fields = operator.attrgetter(*TOP_FIELDS)
 
 
 @attrs.frozen(eq=False)
@@ -147,16 +151,16 @@ class Result:
 
     def to_dict(self) -> dict:
         d = {"id": self.id, "version": self.version}
-        for f in TOP_FIELDS:
-            d[f] = getattr(self, f)
-        d["pdx"] = self.pdx.to_dict()
-        d["sdx"] = [x.to_dict() for x in self.sdx]
-        d["procedures"] = [x.to_dict() for x in self.procedures]
+        d.update(zip(TOP_FIELDS, _top_fields(self)))
+        details = self._details.get()
+        d["pdx"] = details.pdx.to_dict()
+        d["sdx"] = [x.to_dict() for x in details.sdx]
+        d["procedures"] = [x.to_dict() for x in details.procedures]
         d["fiscal_year"] = self.fiscal_year
         d["weight"] = self.weight
         d["gmlos"] = self.gmlos
         d["amlos"] = self.amlos
-        d["warnings"] = [w.to_dict() for w in self.warnings]
+        d["warnings"] = [w.to_dict() for w in details.warnings]
         return d
 
     def __eq__(self, other):

@@ -133,6 +133,9 @@ def claim_warnings(claim, read: ReadClaim, tables, changes=(), conversions=()) -
     one CODE_NORMALIZED per code the ``normalize`` option cleaned (``changes``: (field, before,
     after)), one CODE_CONVERSION per code the ``convert_codes`` option reported
     (``conversions``: (field, Conversion)), then :func:`check_claim`."""
+    if not changes and not conversions and type(claim) is dict \
+            and quick_clean(claim, tables.version(read.version), tables):
+        return version_warnings(read.version, tables)      # the clean majority: no Claim built again
     raw = None
     if not isinstance(claim, Claim):
         if isinstance(claim, Mapping):
