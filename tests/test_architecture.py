@@ -90,7 +90,8 @@ def test_no_module_uses_another_module_private_names():
 
 
 def test_each_layer_says_what_it_owns_and_may_import():
-    for sub in ("tables", "tables.build", "reading", "engine", "bulk", "finance", "mce", "io", "cli", "integrations"):
+    for sub in ("tables", "tables.build", "reading", "engine", "bulk", "finance", "mce", "io", "cli", "integrations",
+                "dask", "spark"):
         doc = importlib.import_module(f"grouper.{sub}").__doc__ or ""
         assert "May import" in doc and "Layer" in doc, f"grouper.{sub}: the docstring names its layer and imports"
 

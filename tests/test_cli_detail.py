@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import grouper
+
 from conftest import ROOT, SAMPLE
 
 

@@ -334,3 +334,14 @@ def test_spark_refuses_code_lists_read_as_text(spark):
     sdf = spark.createDataFrame([("I5022", "J9601")], "pdx string, sdx string")
     with pytest.raises(ValueError, match="'sdx' is a string"):
         group_dataframe(sdf)
+
+
+def test_the_short_names_the_docs_use_are_the_integrations():
+    """``grouper.dask`` / ``grouper.spark`` (docs/scale.md) are the integrations' functions, and
+    importing them needs neither dask nor pyspark until a DataFrame is grouped."""
+    import grouper.dask
+    import grouper.integrations.dask
+    import grouper.integrations.spark
+    import grouper.spark
+    assert grouper.dask.group_dataframe is grouper.integrations.dask.group_dataframe
+    assert grouper.spark.group_dataframe is grouper.integrations.spark.group_dataframe
