@@ -49,3 +49,36 @@ def dask_row(claims_path: str, n: int, workers: int = 2, partitions: int = 8, ti
                info={"process_wall_s": wall, "worker_rss_mb": res.get("worker_rss_mb"),
                      "partitions": res.get("partitions"), "load_avg_1m": res.get("load_avg_1m")})
     return row
+
+
+def rows(parquet_path: str, n: int, measure=None, workers: int = 2, partitions: int = 8,
+         timeout: float = 3600) -> list[dict]:
+    """The hook ``benchmarks/e2e.py`` calls (``run.py``'s end-to-end rows): the Parquet input of
+    the end-to-end Parquet row, split into ``partitions`` files (not timed), grouped on a Dask
+    LocalCluster of ``workers`` processes as :func:`dask_row` does.  ``measure`` (run.measure)
+    is not needed: the Dask measurement runs in its own process already."""
+    import pyarrow.parquet as pq
+    table = pq.read_table(parquet_path)
+    folder = os.path.join(scale.OUT, f"scale-e2e-{table.num_rows}-{partitions}")
+    tmp = folder + ".tmp"
+    os.makedirs(tmp, exist_ok=True)
+    step = -(-table.num_rows // partitions)
+    for k in range(partitions):
+        pq.write_table(table.slice(k * step, step), os.path.join(tmp, f"part-{k:04d}.parquet"))
+    if os.path.isdir(folder):
+        import shutil
+        shutil.rmtree(folder)
+    os.rename(tmp, folder)
+    t = time.perf_counter()
+    res = scale.measure("dask", folder, workers, 1, table.num_rows, timeout)
+    wall = time.perf_counter() - t
+    row = {"library": "grouper", "path": f"end to end: Dask {workers} workers Parquet->Parquet", "n": table.num_rows,
+           "jobs": workers}
+    if not res.get("ok"):
+        row["note"] = f"failed: {res.get('note')}"
+        return [row]
+    row.update(single_claims_per_s=res["claims_per_s"], load_s=res["startup_s"],
+               note=(f"LocalCluster of {workers} processes, {partitions} Parquet files; claims/s of the second "
+                     f"pass (first pass {table.num_rows / res['first_pass_s']:,.0f}/s, cluster start "
+                     f"{res['startup_s']:.1f} s, whole process {wall:.1f} s)"))
+    return [row]
