@@ -61,3 +61,39 @@ def test_the_exclusion_binary_search_agrees_with_every_exclusion_pair():
                 if 0 <= j < n and j not in members:
                     assert not TS.excludes(number, j), (number, j)
     assert len(TS.exclusion_keys) == len(dx)
+
+
+def test_one_claim_in_a_new_process_builds_no_object_per_code_and_parses_only_the_lists_it_walks():
+    out = _fresh("import grouper\n"
+                 "from grouper import tables\n"
+                 "from grouper.engine.compiled import compiled\n"
+                 "r = grouper.group({'version': 431, 'pdx': 'I2109', 'sdx': [['I5022', 'Y'], ['N179', 'N']],\n"
+                 "                   'procedures': ['02703DZ'], 'sex': 'M', 'discharge_status': 1})\n"
+                 "ts = tables.default()\n"
+                 "per_code = [n for u in ts._code_universe for n in ('raw', 'codes') if n in vars(u)]\n"
+                 "lists = compiled(ts, 431).lists\n"
+                 "print(r.final_drg > 0, per_code, [u._index is None for u in ts._code_universe],\n"
+                 "      0 < len(lists._built) < len(lists))")
+    assert out == "True [] [True, True] True"
+
+
+def test_the_operands_read_from_a_formulas_text_are_those_of_its_parse_tree():
+    from grouper.engine import formula as fm
+    for v in TS.versions:
+        vt = TS.version(v)
+        texts = [r["expression"] for rows in vt.formulas.values() for r in rows] + list(vt.hac_formulas.values())
+        for text in texts:
+            assert fm.text_atoms(text) == fm.atoms(fm.parse(text)), (v, text)
+
+
+def test_rows_parsed_on_first_use_carry_the_bits_of_their_parse_tree():
+    from grouper.engine import formula as fm
+    from grouper.engine.compiled import Compiled
+    cv = Compiled(TS, TS.version(431))
+    assert not cv.lists._built
+    for mdc in cv.lists:
+        for row in cv.lists[mdc]:
+            assert row.bits == fm.operand_bits(row.node, cv.features.bit), (mdc, row.position)
+            assert cv.supp_sets[row.supp_index] == row.suppression
+            assert row.bits & ~cv.list_plan[mdc][0] == 0 and row.supp_index in cv.list_plan[mdc][1]
+    assert set(cv.lists._built) == set(cv.lists)

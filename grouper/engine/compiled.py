@@ -7,6 +7,7 @@ HAC formulas.  Nothing here is specific to one claim.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 
 import attrs
@@ -99,7 +100,8 @@ class Cluster:
 
 
 def _operands(nodes, hac_nodes=()) -> dict[str, list[str]]:
-    """Every operand the DRG formulas test, per feature namespace, in first-seen order; and
+    """Every operand the DRG formulas test (``nodes``: parse trees or lists of atoms), per
+    feature namespace, in first-seen order; and
     the claim-level atoms that HAC formulas test (so that a claim's feature mask holds every
     atom a HAC formula can read)."""
     out: dict[str, dict] = {ns: {} for ns in NAMESPACES}
@@ -110,7 +112,7 @@ def _operands(nodes, hac_nodes=()) -> dict[str, list[str]]:
             elif a.kind == "SPECIAL":
                 out["X"][a.name] = None
     for node in nodes:
-        for a in fm.atoms(node):
+        for a in (node if isinstance(node, list) else fm.atoms(node)):
             k, n = a.kind, a.name
             if k == "PDX":
                 out["P"][n] = None
@@ -160,25 +162,36 @@ class PrInfo:
 
 
 class Compiled:
+    # The formula lists are parsed lazily, a list when first evaluated (one claim walks a
+    # few of the 28): what every list needs up front -- the feature bits of every operand,
+    # each list's bits and suppression sets -- comes from the formulas' operands, read
+    # from their text without parsing it.
     def __init__(self, tables: TableSet, vt: VersionTables):
         self.tables = tables
         self.vt = vt
         self.version = vt.version
-        parsed = {mdc: [fm.parse(r["expression"]) for r in rows] for mdc, rows in vt.formulas.items()}
+        operands = {mdc: [fm.text_atoms(r["expression"]) for r in rows] for mdc, rows in vt.formulas.items()}
         self.hac_nodes = {n: fm.parse(e) for n, e in vt.hac_formulas.items()}
-        self.features = Features(_operands((node for nodes in parsed.values() for node in nodes),
+        self.features = Features(_operands((ops for lists in operands.values() for ops in lists),
                                            self.hac_nodes.values()))
         self.supp_sets: list[frozenset] = [frozenset()]
-        self.lists: dict[int, tuple[Row, ...]] = {
-            mdc: tuple(self._row(mdc, i, r, node) for i, (r, node) in enumerate(zip(rows, parsed[mdc])))
-            for mdc, rows in vt.formulas.items()}
+        bit = self.features.bit
+        # per formula: (its atoms, feature bits it tests, index of its suppression set)
+        self._plans: dict[int, list[tuple]] = {}
         # per formula list: (feature bits its formulas test, suppression-set indexes it uses)
         self.list_plan: dict[int, tuple[int, tuple[int, ...]]] = {}
-        for mdc, rows in self.lists.items():
-            bits = 0
-            for r in rows:
-                bits |= r.bits
-            self.list_plan[mdc] = (bits, tuple(sorted({r.supp_index for r in rows})))
+        for mdc, rows in vt.formulas.items():
+            plans = self._plans[mdc] = []
+            all_bits = 0
+            for r, ops in zip(rows, operands[mdc]):
+                supp = frozenset(r["severity_suppression"])
+                if supp not in self.supp_sets:
+                    self.supp_sets.append(supp)
+                b = fm.operand_bits(ops, bit)
+                all_bits |= b
+                plans.append((ops, b, self.supp_sets.index(supp)))
+            self.list_plan[mdc] = (all_bits, tuple(sorted({p[2] for p in plans})))
+        self.lists: Mapping[int, tuple[Row, ...]] = _Lists(self._list_rows, vt.formulas)
         # secondary-dx attribute -> bit mask of the suppression sets naming it
         self.supp_attr_bits: dict[str, int] = {}
         for k, ss in enumerate(self.supp_sets):
@@ -200,23 +213,23 @@ class Compiled:
         self._dx_bits: dict[frozenset, tuple] = {}
         self._pr_bits: dict[frozenset, tuple] = {}
 
-    def _row(self, mdc: int, position: int, r: dict, node) -> Row:
+    def _list_rows(self, mdc: int) -> tuple[Row, ...]:
+        """The formulas of list ``mdc`` in evaluation order, parsed."""
+        return tuple(self._row(mdc, i, r, *plan)
+                     for i, (r, plan) in enumerate(zip(self.vt.formulas[mdc], self._plans[mdc])))
+
+    def _row(self, mdc: int, position: int, r: dict, ops: list, bits: int, supp_index: int) -> Row:
         error = None
         if r["drg"] == 0 and not r["reroute_mdc"]:
-            for a in fm.atoms(node):
+            for a in ops:
                 if a.kind == "SPECIAL" and a.name in ERROR_ATOMS:
                     error = ERROR_ATOMS[a.name]
                     break
-        supp = frozenset(r["severity_suppression"])
-        if supp not in self.supp_sets:
-            self.supp_sets.append(supp)
-        bit = self.features.bit
         return Row(list_mdc=mdc, drg=r["drg"], base_drg=r["base_drg"], mdc=r["mdc"],
                    surgical=r["surgical"], med_surg=med_surg(r["surgical"]), reroute_mdc=r["reroute_mdc"],
                    reports_mdc=r["reroute_mdc"] != UNRELATED_OR, expression=r["expression"],
-                   node=node,
-                   bits=fm.operand_bits(node, bit), supp_index=self.supp_sets.index(supp),
-                   suppression=supp, drg_severity=r["drg_severity"],
+                   node=fm.parse(r["expression"]), bits=bits, supp_index=supp_index,
+                   suppression=self.supp_sets[supp_index], drg_severity=r["drg_severity"],
                    reports_claim_severity=r["drg_severity"] != UNGROUPED_DRG_SEVERITY,
                    error=error, rank=r["rank"], position=position)
 
@@ -354,6 +367,34 @@ class Compiled:
 # code look-ups are cached per spelling; beyond this many (a file of random strings), new
 # spellings are looked up each time instead of filling memory
 _INFO_CACHE_LIMIT = 500_000
+
+
+class _Lists(Mapping):
+    """Formula list number -> its rows, built by ``build`` when first asked for (all keys
+    known up front, so iterating and ``len`` work as on a dict)."""
+
+    def __init__(self, build, keys):
+        self._build = build
+        self._keys = tuple(keys)
+        self._known = frozenset(self._keys)
+        self._built: dict = {}
+
+    def __getitem__(self, mdc):
+        got = self._built.get(mdc)
+        if got is None:
+            if mdc not in self._known:
+                raise KeyError(mdc)
+            got = self._built.setdefault(mdc, self._build(mdc))
+        return got
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, mdc) -> bool:
+        return mdc in self._known
 
 
 class _ReadCache(dict):

@@ -150,6 +150,15 @@ def _parse(text: str, tokens: list):
     return node
 
 
+_OPERATORS = frozenset("()&|~")
+
+
+def text_atoms(text: str) -> list[Atom]:
+    """The operands of a formula's text in order, as :func:`atoms` gives them from its parse
+    tree, without parsing it (a malformed formula is reported when it is parsed)."""
+    return [_atom(t) for t in _TOKENS.findall(text) if t not in _OPERATORS]
+
+
 def atoms(node) -> list[Atom]:
     if isinstance(node, Atom):
         return [node]
@@ -290,9 +299,9 @@ def compile_column_predicate(node, bit):
 
 
 def operand_bits(node, bit) -> int:
-    """Every feature bit a formula can test."""
+    """Every feature bit a formula can test (``node``: a parse tree, or its list of atoms)."""
     out = 0
-    for a in atoms(node):
+    for a in (node if isinstance(node, list) else atoms(node)):
         k, n = a.kind, a.name
         if k == "PDX":
             out |= bit("P", n)
