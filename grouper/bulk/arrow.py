@@ -452,12 +452,7 @@ def wide_to_schema(table, columns=None):
     :meth:`grouper.reading.layout.BoundLayout.claim` gives, built a column at a time.  Columns
     no field reads are kept as they are."""
     pa = require_pyarrow()
-    if isinstance(columns, Layout):
-        layout = columns
-    elif isinstance(columns, str):
-        layout = Layout.parse(preset=columns) if "=" not in columns else Layout.parse([columns])
-    else:
-        layout = Layout.parse(columns)
+    layout = Layout.of(columns)
     header = table.column_names
     bound = layout.bind(header)
     n = table.num_rows

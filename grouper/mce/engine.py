@@ -152,6 +152,30 @@ def sex_conflict_masks(b: Bits, sex: int, date: int) -> tuple[int, int]:
     return b.dx_male | b.dx_female, b.pr_male | b.pr_female
 
 
+def list_flags(rows: dict, codes, d: int) -> tuple[list, list]:
+    """The attribute masks of a list of secondary diagnoses or procedures on the discharge date
+    (0 for an invalid or blank code) and each code's first edits (INVALID_CODE or none)."""
+    flags, edits = [], []
+    get = rows.get
+    for code in codes:
+        periods = get(code)                # inline look-up of a code written as in the tables
+        if periods is None:
+            f = code_flags(rows, code, d) if code.strip("0") else 0
+        else:
+            f = INVALID
+            for start, end, g in periods:
+                if start <= d <= end:
+                    f = g
+                    break
+        if f == INVALID:
+            flags.append(0)
+            edits.append([INVALID_CODE])
+        else:
+            flags.append(f)
+            edits.append([])
+    return flags, edits
+
+
 def validation_edits(t: MceTables, c: MceClaim, counts: list) -> tuple:
     """INVALID_CODE (each code not valid on the discharge date; a blank principal diagnosis;
     blank secondary diagnoses and procedures are no codes), INVALID_ADMIT_DX, INVALID_SEX
@@ -175,41 +199,8 @@ def validation_edits(t: MceTables, c: MceClaim, counts: list) -> tuple:
                 admit_e.append(INVALID_ADMIT_DX)
                 counts[INVALID_ADMIT_DX] += 1
                 admit_f = 0
-    sdx_f, sdx_e = [], []
-    dx_get, pr_get = dx_rows.get, pr_rows.get
-    for code in c.sdx:
-        periods = dx_get(code)             # inline look-up of a code written as in the tables
-        if periods is None:
-            f = code_flags(dx_rows, code, d) if code.strip("0") else 0
-        else:
-            f = INVALID
-            for start, end, g in periods:
-                if start <= d <= end:
-                    f = g
-                    break
-        if f == INVALID:
-            sdx_f.append(0)
-            sdx_e.append([INVALID_CODE])
-        else:
-            sdx_f.append(f)
-            sdx_e.append([])
-    pr_f, pr_e = [], []
-    for code in c.procedures:
-        periods = pr_get(code)
-        if periods is None:
-            f = code_flags(pr_rows, code, d) if code.strip("0") else 0
-        else:
-            f = INVALID
-            for start, end, g in periods:
-                if start <= d <= end:
-                    f = g
-                    break
-        if f == INVALID:
-            pr_f.append(0)
-            pr_e.append([INVALID_CODE])
-        else:
-            pr_f.append(f)
-            pr_e.append([])
+    sdx_f, sdx_e = list_flags(dx_rows, c.sdx, d)
+    pr_f, pr_e = list_flags(pr_rows, c.procedures, d)
     if c.sex == 0 and d < rules.SEX_UNKNOWN_ACCEPTED_FROM:
         counts[INVALID_SEX] += 1
     if not t.status_valid(c.status, d):

@@ -306,12 +306,7 @@ def records_of(claims, columns=None) -> list:
         header = list(first) if type(first) is dict and "pdx" not in first else None
     if header is None or (columns is None and not looks_wide(header)):
         return records
-    if isinstance(columns, Layout):
-        layout = columns
-    elif isinstance(columns, str):
-        layout = Layout.parse(preset=columns) if "=" not in columns else Layout.parse([columns])
-    else:
-        layout = Layout.parse(columns)
+    layout = Layout.of(columns)
     bound = layout.bind(header)
     hints = bound.hints()
     if hints:       # columns that look like claim fields but are not read: say so, never drop them silently

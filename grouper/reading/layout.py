@@ -144,6 +144,16 @@ class Layout:
                 raise LayoutError(f"date format {date_format!r} cannot be used (e.g. %m/%d/%Y, %d.%m.%Y)") from None
         return cls(tuple(seen.items()), preset, date_format)
 
+    @classmethod
+    def of(cls, columns) -> Layout:
+        """The ``columns`` argument of ``group_batch`` / ``group_arrow`` as a Layout: a Layout, a
+        preset name (``"ub04"``), one ``FIELD=COLUMN`` text, a list of them or a mapping."""
+        if isinstance(columns, Layout):
+            return columns
+        if isinstance(columns, str):
+            return cls.parse(preset=columns) if "=" not in columns else cls.parse([columns])
+        return cls.parse(columns)
+
     def candidates(self, field: str) -> tuple[str, ...]:
         given = dict(self.columns).get(field)
         if given is not None:
