@@ -11,12 +11,16 @@ import math
 import os
 import threading
 from bisect import bisect_left
+from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import container
 from .files import read_checked, read_manifest
 from .versions import VersionError, label, parse_date, parse_version
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class TableIntegrityError(RuntimeError):
@@ -26,14 +30,22 @@ class TableIntegrityError(RuntimeError):
 def default_tables_dir() -> Path:
     """``$GROUPER_TABLES``; else the tables shipped in the installed package (``grouper/_tables``,
     see setup.py); else the ``tables/`` folder of a source checkout (editable installs, tests)."""
+    from pathlib import Path
+    return Path(default_tables_path())
+
+
+def default_tables_path() -> str:
+    """:func:`default_tables_dir` as text (``os.path`` only: grouping a claim never imports
+    ``pathlib``)."""
     env = os.environ.get("GROUPER_TABLES")
     if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for cand in (here.parent / "_tables", here.parents[1] / "tables"):
-        if (cand / "MANIFEST.json").exists():
+        return env
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))     # .../grouper
+    checkout = os.path.join(os.path.dirname(package), "tables")
+    for cand in (os.path.join(package, "_tables"), checkout):
+        if os.path.exists(os.path.join(cand, "MANIFEST.json")):
             return cand
-    return here.parents[1] / "tables"
+    return checkout
 
 
 _PLAIN_KEY = (int, str, type(None))
@@ -43,7 +55,8 @@ class TableSet:
     """All compiled tables in one folder.  Files are read on first use and cached."""
 
     def __init__(self, directory: str | os.PathLike | None = None):
-        self.dir = Path(directory) if directory is not None else default_tables_dir()
+        # the folder as text; :attr:`dir` is it as a Path (made when asked for)
+        self.root: str = os.fspath(directory) if directory is not None else default_tables_path()
         self._lock = threading.Lock()
         self._files: dict[str, tuple[dict, dict]] = {}
         self._versions: dict[int, VersionTables] = {}
@@ -60,12 +73,18 @@ class TableSet:
                 got = self._derived.setdefault(key, value)
         return got
 
+    @cached_property
+    def dir(self) -> Path:
+        """The tables' folder."""
+        from pathlib import Path
+        return Path(self.root)
+
     # -- manifest and raw files ------------------------------------------------
     @cached_property
     def manifest(self) -> dict:
-        return read_manifest(self.dir, TableIntegrityError,
+        return read_manifest(self.root, TableIntegrityError,
                              f"compiled tables here; build them with "
-                             f"'python -m grouper.tables build msdrg_combined.bin fy*.tsv --out {self.dir}'")
+                             f"'python -m grouper.tables build msdrg_combined.bin fy*.tsv --out {self.root}'")
 
     def read(self, name: str) -> tuple[dict, dict]:
         got = self._files.get(name)
@@ -78,10 +97,9 @@ class TableSet:
         return got
 
     def _read_checked(self, name: str):
-        data = read_checked(self.dir, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
-        path = self.dir / name
+        data = read_checked(self.root, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
         try:
-            return container.loads(data, str(path))
+            return container.loads(data, os.path.join(self.root, name))
         except container.ContainerError as exc:
             raise TableIntegrityError(str(exc)) from None
 
@@ -386,15 +404,31 @@ class FiscalYearWeights:
         self.post_acute = arrays["post_acute"]
         self.special_pay = arrays["special_pay"]
         # per-DRG (weight, gmlos, amlos) as Python floats, None where Table 5 has none
-        self.figures: list = [None] * len(self.weight)
-        for d, listed in enumerate(self.listed):
-            if listed:
-                self.figures[d] = tuple(None if math.isnan(x) else float(x)
-                                        for x in (self.weight[d], self.gmlos[d], self.amlos[d]))
+        self.figures: Sequence[tuple | None] = _Figures(self)
 
     def numpy(self, name: str):
         """One of the arrays (weight, gmlos, amlos, listed, post_acute, special_pay) as numpy."""
         return container.as_numpy(getattr(self, name))
+
+
+class _Figures(Sequence):
+    """DRG -> (weight, GMLOS, AMLOS) as Python floats (None for a figure Table 5 leaves
+    blank), or None for a DRG Table 5 does not list; read from the arrays when asked for
+    (one claim needs one DRG's, not a list of all 1,000)."""
+
+    def __init__(self, w: FiscalYearWeights):
+        self._w = w
+
+    def __len__(self) -> int:
+        return len(self._w.weight)
+
+    def __getitem__(self, d):
+        if isinstance(d, slice):
+            return [self[i] for i in range(*d.indices(len(self)))]
+        w = self._w
+        if not w.listed[d]:
+            return None
+        return tuple(None if math.isnan(x) else float(x) for x in (w.weight[d], w.gmlos[d], w.amlos[d]))
 
 
 class VersionTables:
@@ -412,10 +446,6 @@ class VersionTables:
         self.formulas: dict[int, list[dict]] = {int(k): v for k, v in meta["formulas"].items()}
         self.hac_formulas: dict[int, str] = {int(k): v for k, v in meta["hac_formulas"].items()}
         self.hac_codes: dict[str, list] = meta["hac_codes"]
-        t = meta["titles"]
-        self.drg_titles = {int(k): v for k, v in t["drg"].items()}
-        self.mdc_titles = {int(k): v for k, v in t["mdc"].items()}
-        self.hac_titles = {int(k): v for k, v in t["hac"].items()}
         entry = next(v for v in tables.manifest["versions"] if v["version"] == version)
         self.fiscal_year: int = entry["fiscal_year"]
         self.effective_from = _dt.date.fromisoformat(entry["effective_from"])
@@ -423,6 +453,18 @@ class VersionTables:
 
     def __repr__(self):
         return f"<VersionTables v{self.label} FY{self.fiscal_year}>"
+
+    @cached_property
+    def drg_titles(self) -> dict[int, str]:
+        return {int(k): v for k, v in self.meta["titles"]["drg"].items()}
+
+    @cached_property
+    def mdc_titles(self) -> dict[int, str]:
+        return {int(k): v for k, v in self.meta["titles"]["mdc"].items()}
+
+    @cached_property
+    def hac_titles(self) -> dict[int, str]:
+        return {int(k): v for k, v in self.meta["titles"]["hac"].items()}
 
     def numpy(self, name: str):
         """One of the per-code arrays (``dx_mdc``, ``pr_attr`` ...) as a numpy array (zero copy)."""
