@@ -16,7 +16,6 @@ takes the same buffers as numpy arrays with :func:`as_numpy` (zero copy).
 from __future__ import annotations
 
 import json
-import struct
 import sys
 from collections.abc import Mapping
 from json.decoder import scanstring
@@ -51,7 +50,7 @@ def dumps(arrays: dict, meta: dict[str, Any] | None = None) -> bytes:
         offset += len(raw) + pad
     header = json.dumps({"arrays": index, "meta": meta or {}}, sort_keys=True,
                         separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    head = MAGIC + struct.pack("<Q", len(header)) + header
+    head = MAGIC + len(header).to_bytes(8, "little") + header
     head += b"\0" * ((-len(head)) % _ALIGN)
     return head + b"".join(chunks)
 
@@ -66,7 +65,7 @@ def loads(data: bytes, name: str = "<table>", lazy: frozenset[str] = frozenset()
     each member decoded when first asked for: one claim reads a few of thousands."""
     if len(data) < 16 or data[:8] != MAGIC:
         raise ContainerError(f"{name}: not a grouper table file (bad magic)")
-    (hlen,) = struct.unpack_from("<Q", data, 8)
+    hlen = int.from_bytes(data[8:16], "little")
     if 16 + hlen > len(data):
         raise ContainerError(f"{name}: truncated header")
     try:
@@ -90,7 +89,7 @@ def loads(data: bytes, name: str = "<table>", lazy: frozenset[str] = frozenset()
         count = 1
         for d in shape:
             count *= d
-        itemsize = struct.calcsize(fmt) if fmt else int(dtype[2:])
+        itemsize = int(dtype[2:])          # a dtype's text ends with its size in bytes
         start = base + off
         end = start + count * itemsize
         if end > len(data):

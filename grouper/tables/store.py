@@ -6,7 +6,6 @@ naming the file, never a wrong DRG.
 """
 from __future__ import annotations
 
-import math
 import os
 import threading
 from bisect import bisect_left
@@ -472,7 +471,7 @@ class _Figures(Sequence):
         w = self._w
         if not w.listed[d]:
             return None
-        return tuple(None if math.isnan(x) else float(x) for x in (w.weight[d], w.gmlos[d], w.amlos[d]))
+        return tuple(None if x != x else float(x) for x in (w.weight[d], w.gmlos[d], w.amlos[d]))   # x != x: NaN
 
 
 class VersionTables:
