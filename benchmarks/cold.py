@@ -53,6 +53,17 @@ def tree_hash(root: str = ROOT) -> str:
                               capture_output=True, text=True).stdout.strip()
 
 
+_TOP_LEVEL_SKIP = {".git", "benchmarks", "build", "dist", ".pytest_cache", ".hypothesis"}
+
+
+def _not_built(root: str, folder: str, names: list[str]) -> set[str]:
+    """What the copy of the tree leaves out: caches and earlier build output (``build/`` only
+    at the top: ``grouper/tables/build`` is a package)."""
+    top = os.path.samefile(folder, root)
+    return {n for n in names if n == "__pycache__" or n.endswith(".egg-info")
+            or (top and (n in _TOP_LEVEL_SKIP or n.startswith(".venv")))}
+
+
 def wheel_python(root: str = ROOT, log=print) -> str:
     """The interpreter of a clean venv holding the wheel of ``root``'s tree (built on first use)."""
     key = tree_hash(root)
@@ -66,9 +77,7 @@ def wheel_python(root: str = ROOT, log=print) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         # build from a copy of the tree: pip's in-tree build leaves build/ and *.egg-info behind
         src = os.path.join(tmp, "src")
-        shutil.copytree(root, src, ignore=shutil.ignore_patterns(
-            ".git", "benchmarks", "__pycache__", "*.egg-info", "build", "dist", ".venv*", ".pytest_cache",
-            ".hypothesis"))
+        shutil.copytree(root, src, ignore=lambda folder, names: _not_built(root, folder, names))
         wheels = os.path.join(home, "wheel")
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, src], check=True)
         subprocess.run([sys.executable, "-m", "venv", os.path.join(home, "venv")], check=True)
