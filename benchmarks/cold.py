@@ -84,7 +84,15 @@ def wheel_python(root: str = ROOT, log=print) -> str:
         wheel = [os.path.join(wheels, w) for w in os.listdir(wheels) if w.endswith(".whl")]
         subprocess.run([py, "-m", "pip", "install", "-q", *wheel, "attrs", "numpy"], check=True)
     open(os.path.join(home, "ok"), "w").close()
+    _prune(keep=home)
     return py
+
+
+def _prune(keep: str, n: int = 3) -> None:
+    """Remove all but the ``n`` newest environments (each holds numpy: ~100 MB)."""
+    homes = sorted((os.path.join(CACHE, d) for d in os.listdir(CACHE)), key=os.path.getmtime, reverse=True)
+    for old in [h for h in homes if h != keep][n - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def peer_python() -> str | None:

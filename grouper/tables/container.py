@@ -63,6 +63,27 @@ def loads(data: bytes, name: str = "<table>", lazy: frozenset[str] = frozenset()
     The metadata members named in ``lazy`` that are flat JSON objects (their values arrays,
     text or numbers: a look-up by code or pattern number) come as a :class:`JsonObject`,
     each member decoded when first asked for: one claim reads a few of thousands."""
+    header, located = _located(data, name, lazy)
+    buf = memoryview(data)
+    arrays = {}
+    for key, (dtype, shape, start, end) in located.items():
+        fmt = _FORMATS.get(dtype) if sys.byteorder == "little" else None
+        if fmt is not None and len(shape) == 1:
+            arrays[key] = buf[start:end].cast(fmt)
+        else:
+            import numpy as np
+            arrays[key] = np.frombuffer(buf[start:end], dtype=np.dtype(dtype)).reshape(shape)
+    return arrays, header["meta"]
+
+
+def spans(data: bytes, name: str = "<table>") -> dict[str, tuple[int, int]]:
+    """Where each array's bytes lie in ``data``: ``{name: (start, end)}`` (what a reader that
+    searches the bytes themselves, like the code universe's, needs instead of a copy)."""
+    return {key: (start, end) for key, (_, _, start, end) in _located(data, name, frozenset())[1].items()}
+
+
+def _located(data: bytes, name: str, lazy: frozenset[str]) -> tuple[dict, dict[str, tuple[str, list, int, int]]]:
+    """The header, and each array's (dtype, shape, start, end) in ``data``, checked to lie in it."""
     if len(data) < 16 or data[:8] != MAGIC:
         raise ContainerError(f"{name}: not a grouper table file (bad magic)")
     hlen = int.from_bytes(data[8:16], "little")
@@ -82,24 +103,17 @@ def loads(data: bytes, name: str = "<table>", lazy: frozenset[str] = frozenset()
         raise ContainerError(f"{name}: unreadable header ({exc})") from None
     base = 16 + hlen
     base += (-base) % _ALIGN
-    buf = memoryview(data)
-    arrays = {}
+    located = {}
     for key, (dtype, shape, off) in header["arrays"].items():
-        fmt = _FORMATS.get(dtype) if sys.byteorder == "little" else None
         count = 1
         for d in shape:
             count *= d
-        itemsize = int(dtype[2:])          # a dtype's text ends with its size in bytes
         start = base + off
-        end = start + count * itemsize
+        end = start + count * int(dtype[2:])          # a dtype's text ends with its size in bytes
         if end > len(data):
             raise ContainerError(f"{name}: truncated (array {key!r} runs past the end of the file)")
-        if fmt is not None and len(shape) == 1:
-            arrays[key] = buf[start:end].cast(fmt)
-        else:
-            import numpy as np
-            arrays[key] = np.frombuffer(buf[start:end], dtype=np.dtype(dtype)).reshape(shape)
-    return arrays, header["meta"]
+        located[key] = (dtype, shape, start, end)
+    return header, located
 
 
 def as_numpy(array):

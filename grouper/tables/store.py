@@ -99,11 +99,14 @@ class TableSet:
         return got
 
     def _read_checked(self, name: str):
-        data = read_checked(self.root, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
+        data = self._read_bytes(name)
         try:
             return container.loads(data, os.path.join(self.root, name), _BY_CODE)
         except container.ContainerError as exc:
             raise TableIntegrityError(str(exc)) from None
+
+    def _read_bytes(self, name: str) -> bytes:
+        return read_checked(self.root, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
 
     # -- versions ---------------------------------------------------------------
     @cached_property
@@ -195,8 +198,12 @@ class TableSet:
     # of many claims needs, built on first use).
     @cached_property
     def _code_universe(self) -> tuple[CodeIndex, CodeIndex]:
-        arrays, _ = self._read_checked("codes.tbl")        # not kept: the indexes hold the codes
-        return CodeIndex(arrays["dx_text"].tobytes()), CodeIndex(arrays["pr_text"].tobytes())
+        data = self._read_bytes("codes.tbl")            # not kept here: the indexes hold the file's bytes
+        try:
+            at = container.spans(data, os.path.join(self.root, "codes.tbl"))
+        except container.ContainerError as exc:
+            raise TableIntegrityError(str(exc)) from None
+        return CodeIndex(data, *at["dx_text"]), CodeIndex(data, *at["pr_text"])
 
     @property
     def dx_codes(self) -> list[str]:
@@ -354,15 +361,21 @@ class CodeIndex:
     costs a few microseconds more than a dict's look-up, so after ``SEARCHES`` searches (a
     process that groups many claims) a dict of every code is built once and used instead;
     ``raw`` (bytes per code) and ``codes`` (text) are built on first use, for the batch path
-    and for id -> code."""
+    and for id -> code.  The text is ``data[start:end]``, searched where it lies (the table
+    file as read: no copy)."""
 
     SEARCHES = 1_000
     BLOCK_BITS = 12
 
-    def __init__(self, text: bytes):
-        self.text = text
+    def __init__(self, data: bytes, start: int = 0, end: int | None = None):
+        self.data, self.start, self.end = data, start, len(data) if end is None else end
         self.searches = 0
         self._index: dict | None = None
+
+    @property
+    def text(self) -> bytes:
+        """The codes, one a line."""
+        return self.data[self.start:self.end]
 
     def __len__(self) -> int:
         return self.n
@@ -374,17 +387,17 @@ class CodeIndex:
 
     @property
     def _newlines_before_block(self) -> list[int]:
-        """Newlines before each block of 2 ** BLOCK_BITS bytes: a code's id counts only the
-        newlines of its own block (counting from the start costs ~0.1 ms per code)."""
+        """Newlines before each block of 2 ** BLOCK_BITS bytes of the text: a code's id counts
+        only the newlines of its own block (counting from the start costs ~0.1 ms per code)."""
         return self._blocks[0]
 
     @cached_property
     def _blocks(self) -> tuple[list[int], int]:
-        t, size = self.text, 1 << self.BLOCK_BITS
+        t, size, end = self.data, 1 << self.BLOCK_BITS, self.end
         out, n = [], 0
-        for start in range(0, len(t) + 1, size):
+        for start in range(self.start, end + 1, size):
             out.append(n)
-            n += t.count(b"\n", start, start + size)
+            n += t.count(b"\n", start, min(start + size, end))
         return out, n
 
     @cached_property
@@ -413,18 +426,18 @@ class CodeIndex:
         if type(code) is not str or not code.isascii():
             return None
         key = code.encode("ascii")
-        t = self.text
+        t, first, end = self.data, self.start, self.end
         # lo, hi: line starts (hi may be one past the end); the code, if present, starts in [lo, hi)
-        lo, hi = 0, len(t) + 1
+        lo, hi = first, end + 1
         while lo < hi:
             s = t.rfind(b"\n", lo, (lo + hi) // 2) + 1 or lo    # start of the line holding the middle
-            e = t.find(b"\n", s)
+            e = t.find(b"\n", s, end)
             if e < 0:
-                e = len(t)
+                e = end
             line = t[s:e]
             if line == key:                       # its id: the newlines before it
-                b = s >> self.BLOCK_BITS
-                return self._newlines_before_block[b] + t.count(b"\n", b << self.BLOCK_BITS, s)
+                b = (s - first) >> self.BLOCK_BITS
+                return self._newlines_before_block[b] + t.count(b"\n", first + (b << self.BLOCK_BITS), s)
             if line < key:
                 lo = e + 1
             else:
