@@ -1,6 +1,8 @@
 """Cold start: a new process that groups one claim loads only what that claim needs
-(no numpy, no look-up dict of every code, only the formula lists it evaluates), and the
-light look-ups it uses instead agree with the full ones on every code."""
+(no numpy, pathlib, datetime or stay module; no look-up dict of every code; only the formula
+lists it evaluates; only the entries of the tables' header look-ups that it reads), and the
+light look-ups it uses instead agree with the full ones on every code and entry.  No test
+here measures time (benchmarks/cold.py does)."""
 import subprocess
 import sys
 
