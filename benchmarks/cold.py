@@ -25,6 +25,7 @@ peak RSS, VmHWM, as e2e.py's cold-start rows):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import statistics
@@ -38,9 +39,13 @@ CACHE = os.path.join(HERE, "out", "cold")
 PATH = "cold start: new process, import, group one claim"
 
 
+WHEEL_SOURCES = ["grouper", "tables", "setup.py", "pyproject.toml", "README.md", "LICENSE"]
+
+
 def tree_hash(root: str = ROOT) -> str:
-    """The git hash of the working tree as it is now (tracked changes and untracked, not ignored,
-    files included): ``git add -A`` into a throw-away copy of the index, then ``git write-tree``."""
+    """A hash of the working tree's git hashes of what the wheel is built from (tracked
+    changes and untracked, not ignored, files included): ``git add -A`` into a throw-away copy
+    of the index, ``git write-tree``, then the entries of :data:`WHEEL_SOURCES` in that tree."""
     index = subprocess.run(["git", "rev-parse", "--git-path", "index"], cwd=root, check=True,
                            capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,8 +54,12 @@ def tree_hash(root: str = ROOT) -> str:
         if os.path.exists(src):
             shutil.copyfile(src, env["GIT_INDEX_FILE"])
         subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True, capture_output=True)
-        return subprocess.run(["git", "write-tree"], cwd=root, env=env, check=True,
+        tree = subprocess.run(["git", "write-tree"], cwd=root, env=env, check=True,
                               capture_output=True, text=True).stdout.strip()
+    # only what goes into the wheel: a change to the tests or benchmarks keeps the environment
+    parts = subprocess.run(["git", "ls-tree", tree, "--", *WHEEL_SOURCES], cwd=root, check=True,
+                           capture_output=True, text=True).stdout
+    return hashlib.sha1(parts.encode()).hexdigest()
 
 
 _TOP_LEVEL_SKIP = {".git", "benchmarks", "build", "dist", ".pytest_cache", ".hypothesis"}
