@@ -594,7 +594,7 @@ def main(argv=None) -> int:
         peer_py = peer_status.get("python") if msdrg_ok else None
         step("cold start: a new process importing the library and grouping one claim (11 runs each, interleaved: "
              "the installed wheel in a clean venv, the source tree, msdrg)")
-        import cold                 # builds the wheel and its venv once per source tree (benchmarks/out/cold/)
+        import cold  # builds the wheel and its venv once per source tree (benchmarks/out/cold/)
         more = cold.cold_rows(11, measure)
         raw["cold-start"] = more
         e2e_list += more
