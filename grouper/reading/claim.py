@@ -93,15 +93,18 @@ _SEPARATORS = frozenset(" ,;|\t\r\n")
 
 def check_code_text(field: str, value) -> None:
     """CODES_AS_TEXT when a code-list field is one text holding several codes (``"J9601,E119"``,
-    ``"J9601 E119"``): read as one code it would be one unknown code and the others silently
-    lost.  One code as text (``"J9601"``, blanks around it) is one entry, as before."""
+    ``"J9601 E119"``, ``"J9601,"``): read as one code it would be one unknown code and the codes
+    in it silently lost.  One code as text (``"J9601"``, blanks around it) is one entry, as
+    before."""
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     if not isinstance(text, str):
         return
     text = text.strip()
     if _SEPARATORS.isdisjoint(text):
         return
-    parts = [p for p in text.replace(",", " ").replace(";", " ").replace("|", " ").split() if p]
+    parts = text.replace(",", " ").replace(";", " ").replace("|", " ").split()
+    if not parts:             # separators only: no code to lose (read as one unknown code, warned)
+        return
     raise ClaimError("CODES_AS_TEXT", field, value,
                      f"{field} is one text holding several codes ({value!r}): give a list of codes, e.g. {parts!r}")
 
