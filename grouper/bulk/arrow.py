@@ -173,28 +173,26 @@ def _codes_as_read(arr):
 
 def code_ids(codes, tables, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """The id of every code of a string column in the code universe of ``tables`` (``kind``
-    "dx" or "pr"; -1: in no version; null: the code "null"): a hash look-up of the exact
-    spelling, then :func:`grouper.bulk.columns.code_id` once per distinct spelling not found;
-    and whether the exact spelling was found."""
+    "dx" or "pr"; -1: in no version; null: the code "null"): each distinct spelling (Arrow
+    dictionary encoding) looked up once, as spelled, else with
+    :func:`grouper.bulk.columns.code_id` (upper-cased, as CMS reads); and whether the exact
+    spelling was found."""
     pa = require_pyarrow()
-    pc = _pc()
     n = len(codes)
     if n == 0 or codes.null_count == n:
         return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool)
     if not pa.types.is_string(codes.type):
         codes = codes.cast(pa.string())
-    universe = tables.cached(("arrow_codes", kind), lambda: pa.array(tables.dx_codes if kind == "dx"
-                                                                      else tables.pr_codes, pa.string()))
-    found = pc.index_in(codes, value_set=universe)
-    ids = to_np(found, -1).astype(np.int64)
-    exact = ids >= 0
-    missed = np.flatnonzero(~exact)
-    if len(missed):                       # not as spelled: upper case, as CMS reads; null: no code
-        index = tables.dx_index if kind == "dx" else tables.pr_index
-        enc = pc.dictionary_encode(codes.take(pa.array(missed)))
-        lut = np.array([code_id(index, c) for c in enc.dictionary.to_pylist()] + [-1], dtype=np.int64)
-        ids[missed] = lut[to_np(enc.indices, len(lut) - 1)]
-    return ids, exact
+    index = tables.dx_index if kind == "dx" else tables.pr_index
+    enc = _pc().dictionary_encode(codes)
+    values = enc.dictionary.to_pylist()
+    get = index.get
+    lut = np.array([get(v, -1) for v in values] + [-1], dtype=np.int64)
+    exact_lut = lut >= 0
+    for k in np.flatnonzero(~exact_lut[:-1]).tolist():     # not as spelled: upper case, as CMS reads
+        lut[k] = code_id(index, values[k])
+    at = to_np(enc.indices, len(values))                   # a null: no code
+    return lut[at], exact_lut[at]
 
 
 # ------------------------------------------------------------------ code lists

@@ -120,17 +120,48 @@ def _id_array(chunk):
 
 def count(chunk, outcomes, warn_counts, stats) -> None:
     """Add a chunk's rows to the run's counts: outcome per row (return code or error), warnings
-    by code, and the rows per warning and error code (:class:`grouper.cli.inputs.RunStats`)."""
+    by code, and the rows per warning and error code with the first example of each
+    (:class:`grouper.cli.inputs.RunStats`, as its ``add`` counts a row).  The rows without error
+    or warning are counted a column at a time."""
+    bad = chunk.bad
     rc = chunk.result.return_code
-    for i, (err, ws) in enumerate(zip(chunk.errors, chunk.warnings)):
+    outcomes.update((rc[~bad] if bad.any() else rc).tolist())
+    ws_all, errs = chunk.warnings, chunk.errors
+    warned = np.fromiter(map(bool, ws_all), dtype=bool, count=chunk.n)
+    special = np.flatnonzero(bad | warned).tolist()
+    stats.rows += chunk.n - len(special)
+    codes: list = []           # every warning's code
+    row_codes: list = []       # each row's distinct warning codes
+    examples = stats.examples
+    for i in special:                    # in row order: the first example of each code is kept
+        err = errs[i]
         if err:
             outcomes["error:" + err["code"]] += 1
             stats.add({"error": err})
             continue
-        outcomes[rc[i]] += 1
-        if ws:
-            for w in ws:
-                warn_counts[w.code] += 1
-            stats.add({"warnings": [w.to_dict() for w in ws]})
-        else:
-            stats.rows += 1
+        stats.rows += 1
+        ws = ws_all[i]
+        if len(ws) == 1:
+            c = ws[0].code
+            codes.append(c)
+            row_codes.append(c)
+            if c not in examples:
+                examples[c] = _example(ws[0])
+            continue
+        seen = {}
+        for w in ws:
+            c = w.code
+            codes.append(c)
+            if c not in seen:
+                seen[c] = None
+                if c not in examples:
+                    examples[c] = _example(w)
+        row_codes.extend(seen)
+    warn_counts.update(codes)
+    stats.warning_rows.update(row_codes)
+
+
+def _example(w) -> str:
+    """A warning as the run's summary quotes it (``field=value``; RunStats.add's spelling)."""
+    v = w.to_dict()["value"]
+    return f"{w.field}={'' if v is None else v}"

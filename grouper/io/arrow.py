@@ -329,3 +329,37 @@ def _json_keys(raw: bytes):
     except ValueError:
         return ()
     return obj if isinstance(obj, dict) else ()
+
+
+# ------------------------------------------------------------------ pyarrow without pandas
+
+
+class _NoPandas:
+    """A module finder that says pandas is not installed (see :func:`without_pandas_probe`)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "pandas":
+            raise ModuleNotFoundError("pandas is not used here", name=name)
+        return None
+
+
+def without_pandas_probe() -> None:
+    """Spare a process that uses no pandas the import of it (0.2-0.3 s): pyarrow imports
+    pandas the first time it converts Python values (``pa.array``, ``pa.table``), to check
+    whether they are pandas objects.  Made to fail once, that check takes "no pandas" for
+    the values it is given; explicit conversions (``to_pandas``, ``Table.from_pandas``) still
+    import pandas when they are called.  For the command line, which gives pyarrow no pandas
+    objects; does nothing when pandas is already imported or pyarrow is missing."""
+    import sys
+    if "pandas" in sys.modules:
+        return
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return
+    sys.meta_path.insert(0, _NoPandas)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(_NoPandas)
