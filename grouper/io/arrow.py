@@ -38,10 +38,20 @@ def arrow_format(path: str) -> str | None:
     return ARROW_EXTENSIONS.get(ext)
 
 
+#: the claim columns whose text a Parquet file's batches give dictionary-encoded (the codes
+#: and POAs: few distinct values, each looked up once per row group, see
+#: :func:`grouper.bulk.arrow.code_ids`), unless the column is kept in the output
+DICTIONARY_COLUMNS = ("pdx", "admit_dx", "sdx", "procedures")
+
+
 class ArrowReader:
     """The record batches of a Parquet or Arrow IPC file, ``batch_size`` rows each (the last
     fewer); ``columns`` the file's column names, ``num_rows`` its rows; ``position`` the rows
-    read so far (for the progress bar)."""
+    read so far (for the progress bar).  A Parquet file's code and POA text columns
+    (:data:`DICTIONARY_COLUMNS`) come dictionary-encoded, except those named in ``keep``
+    (the columns the output keeps as the input had them)."""
+
+    keep: tuple = ()
 
     def __init__(self, path: str, *, batch_size: int = 100_000):
         pa = require_pyarrow()
@@ -74,7 +84,7 @@ class ArrowReader:
     def __iter__(self):
         pa = require_pyarrow()
         if self.format == "parquet":
-            batches = self._file.iter_batches(batch_size=self.batch_size)
+            batches = self._parquet_batches(pa)
         elif isinstance(self._file, pa.ipc.RecordBatchFileReader):
             batches = (self._file.get_batch(i) for i in range(self._file.num_record_batches))
         else:
@@ -89,10 +99,52 @@ class ArrowReader:
         if rows or (self.position == 0 and pending):
             yield self._table(pa, pending)
 
+    def _parquet_batches(self, pa):
+        """A Parquet file's batches, row group by row group (pyarrow cannot give a nested column
+        dictionary-encoded in a batch that spans row groups), the code columns dictionary-encoded;
+        a row group pyarrow cannot read so is read as plain text from where it stopped."""
+        paths = _dictionary_paths(self._file.schema, set(self.keep or ()))
+        if not paths:
+            yield from self._file.iter_batches(batch_size=self.batch_size)
+            return
+        import pyarrow.parquet as pq
+        file = pq.ParquetFile(self.path, read_dictionary=paths)
+        for g in range(file.num_row_groups):
+            done = 0
+            try:
+                for b in file.iter_batches(batch_size=self.batch_size, row_groups=[g]):
+                    done += b.num_rows
+                    yield b
+            except pa.ArrowNotImplementedError:
+                for b in self._file.iter_batches(batch_size=self.batch_size, row_groups=[g]):
+                    if done >= b.num_rows:
+                        done -= b.num_rows
+                        continue
+                    yield b.slice(done)
+                    done = 0
+
     def _table(self, pa, batches):
-        table = pa.Table.from_batches(batches).combine_chunks()
+        if any(b.schema != batches[0].schema for b in batches):     # dictionary and plain: plain
+            table = pa.concat_tables([pa.Table.from_batches([b]).cast(self.schema) for b in batches])
+            table = table.combine_chunks()
+        else:
+            table = pa.Table.from_batches(batches).combine_chunks()
         self.position += table.num_rows
         return table
+
+
+def _dictionary_paths(schema, keep) -> list[str]:
+    """The paths of the text leaves of a Parquet schema's :data:`DICTIONARY_COLUMNS` not in
+    ``keep`` (``pdx``, ``sdx.list.element.code``, ``sdx.list.element.poa``,
+    ``procedures.list.element`` ...)."""
+    out = []
+    for i in range(len(schema)):
+        c = schema.column(i)
+        root = c.path.split(".")[0]
+        if root in DICTIONARY_COLUMNS and root not in keep and c.physical_type == "BYTE_ARRAY" \
+                and c.logical_type.type == "STRING":
+            out.append(c.path)
+    return out
 
 
 class ArrowWriter:
