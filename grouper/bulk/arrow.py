@@ -30,7 +30,7 @@ from ..reading.errors import ClaimError
 from ..reading.layout import Layout, code_cell, is_blank, looks_wide, poa_cell, read_scalar
 from ..reading.stage import check_pdx, resolve_version
 from ..reading.values import POA_BLANK, read_code, read_discharge_status, read_hospital_status, read_poa, read_sex
-from .columns import Columns, code_id
+from .columns import Columns
 
 INSTALL_HINT = "pip install 'grouper[arrow]' (or pip install pyarrow)"
 
@@ -132,9 +132,13 @@ class Encoded:
         if arr.null_count == n or pa.types.is_null(arr.type):
             self.values, self.index = [None], np.zeros(n, dtype=np.int64)
             return
-        # a dictionary-encoded column (e.g. read so from Parquet) is taken as it is; its
-        # dictionary may hold values no row has, which are then simply not used
-        enc = arr if pa.types.is_dictionary(arr.type) else _pc().dictionary_encode(arr)
+        # a dictionary-encoded column (e.g. read so from Parquet) is taken as it is when its
+        # dictionary is not longer than the column (it may hold values no row has, which are
+        # then simply not used); else encoded afresh (e.g. a few rows taken from a row group)
+        if pa.types.is_dictionary(arr.type):
+            enc = arr if len(arr.dictionary) <= n else _pc().dictionary_encode(arr.dictionary_decode())
+        else:
+            enc = _pc().dictionary_encode(arr)
         self.values = enc.dictionary.to_pylist() + [None]
         self.index = to_np(enc.indices, len(self.values) - 1).astype(np.int64)
 
@@ -208,19 +212,33 @@ def spelling_ids(spellings, tables, kind: str) -> tuple[np.ndarray, np.ndarray]:
     pa = require_pyarrow()
     if not pa.types.is_string(spellings.type):
         spellings = spellings.cast(pa.string())
-    universe = tables.cached(("arrow_codes", kind), lambda: pa.array(tables.dx_codes if kind == "dx"
-                                                                      else tables.pr_codes, pa.string()))
-    where = to_np(_pc().index_in(universe, value_set=spellings), -1)   # code id -> its spelling's position
+    where = to_np(_pc().index_in(code_universe(tables, kind), value_set=spellings), -1)   # code id -> its spelling's position
     found = np.flatnonzero(where >= 0)
     lut = np.full(len(spellings) + 1, -1, dtype=np.int64)
     lut[where[found]] = found
     exact_lut = lut >= 0
     missed = np.flatnonzero(~exact_lut[:-1])
     if len(missed):                             # not as spelled: upper case, as CMS reads
-        index = tables.dx_index if kind == "dx" else tables.pr_index
+        find = code_finder(tables, kind)
         for k, v in zip(missed.tolist(), spellings.take(pa.array(missed)).to_pylist()):
-            lut[k] = code_id(index, v)
+            if type(v) is str and v.upper() != v:
+                got = find(v.upper())
+                if got is not None:
+                    lut[k] = got
     return lut, exact_lut
+
+
+def code_universe(tables, kind: str):
+    """The code universe of ``tables`` ("dx" or "pr") as an Arrow string array (position: id)."""
+    pa = require_pyarrow()
+    return tables.cached(("arrow_codes", kind), lambda: pa.array(tables.dx_codes if kind == "dx"
+                                                                  else tables.pr_codes, pa.string()))
+
+
+def code_finder(tables, kind: str):
+    """The tables' look-up of one code as spelled ("dx" or "pr"; None when in no version),
+    which searches the code text rather than building the index of every code for a few."""
+    return tables.dx_id if kind == "dx" else tables.pr_id
 
 
 def _dictionary_ids(dictionary, tables, kind: str, slot: str):
@@ -314,6 +332,8 @@ def _read_sdx(lists) -> CodeList | None:
         if not valid.all():
             codes = pc.if_else(pa.array(valid), codes, pa.nulls(m, codes.type))
             source = None
+        elif source is not None:            # the codes stay dictionary-encoded (not decoded)
+            codes = source
         text = _is_text(raw.type) or pa.types.is_null(raw.type)
         if "poa" in names:
             return CodeList(codes, off, text, pc.struct_field(flat, "poa"), valid, source)
@@ -360,8 +380,9 @@ def _read_procedures(lists) -> CodeList | None:
                         _is_text(raw.type) or pa.types.is_null(raw.type))
     if pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type) or pa.types.is_map(flat.type):
         return None
-    return CodeList(_codes_as_read(flat), off, _is_text(flat.type) or pa.types.is_null(flat.type),
-                    source=_text_dictionary(given))
+    source = _text_dictionary(given)
+    return CodeList(_codes_as_read(flat) if source is None else source, off,
+                    _is_text(flat.type) or pa.types.is_null(flat.type), source=source)
 
 
 # ------------------------------------------------------------------ the table
@@ -420,6 +441,8 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
         errors = [e if e is not None else errors[i] for i, e in enumerate(problems.tolist())]
         pdx = _codes_as_read(pdx)
         col.pdx_text = False
+    if pdx_source is not None:           # the principal diagnoses stay dictionary-encoded
+        pdx = pdx_source
     pdx_null = to_np(pdx.is_null())
 
     sdx = column("sdx")
@@ -487,7 +510,7 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
     col.pr_codes, col.pr_off = procs.codes, procs.off
     col.code_lists = (sdx, procs)
     col.error = errors
-    col.error_rows = [i for i, e in enumerate(errors) if e is not None]
+    col.error_rows = [] if errors.count(None) == n else [i for i, e in enumerate(errors) if e is not None]
     versions = versions.astype(np.int32)
     if col.error_rows:
         versions[col.error_rows] = -1

@@ -13,6 +13,7 @@ those of :func:`grouper.group`, claim by claim (tests check it on every labelled
 """
 from __future__ import annotations
 
+import bisect
 from operator import itemgetter
 
 import numpy as np
@@ -137,10 +138,10 @@ class _Columns:
         """Each code's comparison key in check_claim (``read_code(code).upper()``) as an int: the
         code's id when spelled as the tables spell it, else one per distinct upper-cased text;
         and the keys of "" and "NULL" (never equal to the principal diagnosis)."""
-        from .arrow import Encoded
-        index = self.ts.dx_index if kind == "dx" else self.ts.pr_index
+        from .arrow import Encoded, code_finder, code_universe
+        find = code_finder(self.ts, kind)
         extra: dict = {}
-        base = len(index)
+        base = len(code_universe(self.ts, kind))            # keys past the code ids
         out = []
         for arr, i, e in zip(arrays, ids, exact):
             key = np.where(e, i, -1)
@@ -150,7 +151,7 @@ class _Columns:
                 lut = np.empty(len(enc.values), dtype=np.int64)
                 for k, v in enumerate(enc.values):
                     u = "NULL" if v is None else v.upper()
-                    got = index.get(u)
+                    got = find(u)
                     if got is None:
                         got = extra.setdefault(u, base + len(extra))
                     lut[k] = got
@@ -332,9 +333,19 @@ def _distinct(values: np.ndarray) -> list[int]:
 
 
 def _pseudo_codes(tables) -> np.ndarray:
-    """Per procedure code id: whether it is a Z@ cluster pseudo-code (warned about even when valid)."""
-    return tables.cached(("pr_pseudo_codes",), lambda: np.array([c.upper().startswith("Z@") for c in tables.pr_codes]
-                                                                + [False], dtype=bool))
+    """Per procedure code id: whether it is a Z@ cluster pseudo-code (warned about even when valid;
+    the codes are sorted, so those starting Z@ or z@ are two runs of ids)."""
+    def build():
+        codes = tables.pr_codes
+        out = np.zeros(len(codes), dtype=bool)
+        for prefix in ("Z@", "z@"):
+            lo = bisect.bisect_left(codes, prefix)
+            hi = lo
+            while hi < len(codes) and codes[hi].startswith(prefix):
+                hi += 1
+            out[lo:hi] = True
+        return out
+    return tables.cached(("pr_pseudo_codes",), build)
 
 
 def _repeated(owner: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
