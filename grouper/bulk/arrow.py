@@ -296,6 +296,14 @@ def _is_text(t) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
+def _combined(arr):
+    """An array of one chunk (as it is: dictionary-encoded or not)."""
+    pa = require_pyarrow()
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr
+
+
 def _text_dictionary(arr):
     """``arr`` (combined) when it is a dictionary-encoded text column, else None."""
     pa = require_pyarrow()
@@ -423,6 +431,9 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
     def column(name):
         return plain_array(table.column(name)) if name in names else None
 
+    def encoded(name):             # as given (dictionary-encoded or not), for per_value
+        return _combined(table.column(name)) if name in names else None
+
     col = Columns(n)
     col.tables = ts
     col.arrow = table
@@ -490,11 +501,11 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
                 errors[k] = problems[inv[k]]
 
     # claim-level values, once per distinct value with the reading stage's functions
-    sex = column("sex")
-    ds = column("discharge_status")
-    hs = column("hospital_status")
-    pp = column("pdx_poa")
-    adx = column("admit_dx")
+    sex = encoded("sex")
+    ds = encoded("discharge_status")
+    hs = encoded("hospital_status")
+    pp = encoded("pdx_poa")
+    adx = encoded("admit_dx")
     col.sex = per_value(sex, read_sex, np.int8) if sex is not None else np.full(n, read_sex(None), np.int8)
     col.dstat = per_value(ds, _status_code, np.int16) if ds is not None else np.full(n, NO_STATUS, np.int16)
     col.hospital = (per_value(hs, _hospital_code, np.int8) if hs is not None

@@ -278,7 +278,7 @@ class _Columns:
         """The claim-level values' warnings, once per distinct value (and version where the
         check looks codes up); an admitting diagnosis spelled as the tables spell it and valid
         in the claim's version is not checked (it draws none)."""
-        from .arrow import Encoded, _text_dictionary, code_ids
+        from .arrow import Encoded, _combined, _text_dictionary, code_ids
         rows = np.flatnonzero(self.ok)
         if not len(rows):
             return
@@ -288,7 +288,7 @@ class _Columns:
                 ("discharge_status", _STATUS, None, False, None), ("pdx_poa", _PDX_POA, "Y", False, pdx_given),
                 ("hospital_status", _HOSPITAL, "NOT_EXEMPT", False, None),
                 ("discharge_date", _DATE, None, True, None), ("admit_dx", _ADMIT, None, True, None)):
-            col = self.column(name)
+            col = _combined(self.table.column(name)) if name in self.names else None
             at = rows if only is None else rows[only[rows]]
             if not len(at):
                 continue
@@ -297,9 +297,8 @@ class _Columns:
             else:
                 enc = Encoded(col)
                 values, index = enc.values, enc.index
-                if name == "admit_dx" and self.pa.types.is_string(col.type):
-                    given = _text_dictionary(self.table.column(name))
-                    ids, exact = code_ids(col if given is None else given, self.ts, "dx", "admit_dx")
+                if name == "admit_dx" and (self.pa.types.is_string(col.type) or _text_dictionary(col) is not None):
+                    ids, exact = code_ids(col, self.ts, "dx", "admit_dx")
                     clean = (exact & self._valid(ids, self.version, "dx")) | to_np(col.is_null())
                     at = at[~clean[at]]
                     if not len(at):

@@ -38,10 +38,10 @@ def arrow_format(path: str) -> str | None:
     return ARROW_EXTENSIONS.get(ext)
 
 
-#: the claim columns whose text a Parquet file's batches give dictionary-encoded (the codes
-#: and POAs: few distinct values, each looked up once per row group, see
+#: the claim columns whose text a Parquet file's batches give dictionary-encoded (codes, POAs,
+#: sex, hospital status: few distinct values, each read or looked up once per row group, see
 #: :func:`grouper.bulk.arrow.code_ids`), unless the column is kept in the output
-DICTIONARY_COLUMNS = ("pdx", "admit_dx", "sdx", "procedures")
+DICTIONARY_COLUMNS = ("pdx", "admit_dx", "sdx", "procedures", "pdx_poa", "sex", "hospital_status")
 
 
 class ArrowReader:
@@ -152,7 +152,11 @@ class ArrowWriter:
     into place when closed without error (an interrupted run leaves no file that looks finished,
     and an existing file as it was).  The schema is the first table's (``schema`` when no table
     is written: an empty file).  ``inputs``: paths the output must not overwrite.  ``deferred``:
-    the temporary file is made on ``__enter__`` (errors then come from the ``with``)."""
+    the temporary file is made on ``__enter__`` (errors then come from the ``with``).  Parquet
+    row groups hold at least :attr:`ROW_GROUP` rows (small tables are gathered first: fewer,
+    larger row groups are faster to write and to read)."""
+
+    ROW_GROUP = 100_000
 
     def __init__(self, path: str, fmt: str | None = None, *, schema=None, inputs=(), deferred: bool = False):
         require_pyarrow()
@@ -163,6 +167,8 @@ class ArrowWriter:
         self.existed = False
         self._tmp = None
         self._writer = None
+        self._pending: list = []        # Parquet: tables not yet written (fewer than ROW_GROUP rows)
+        self._pending_rows = 0
         self.rows = 0
         if not deferred:
             self._open()
@@ -204,8 +210,21 @@ class ArrowWriter:
             self._schema = table.schema
         if table.schema != self._schema:
             table = _conform(table, self._schema)
-        self._writer.write_table(table)
         self.rows += table.num_rows
+        if self.format != "parquet":
+            self._writer.write_table(table)
+            return
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= self.ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            pa = require_pyarrow()
+            table = self._pending[0] if len(self._pending) == 1 else pa.concat_tables(self._pending)
+            self._pending, self._pending_rows = [], 0
+            self._writer.write_table(table)
 
     def close(self, ok: bool = True) -> None:
         if self._tmp is None:
@@ -215,6 +234,8 @@ class ArrowWriter:
                 pa = require_pyarrow()
                 self.write((self.schema or pa.schema([])).empty_table())
             if self._writer is not None:
+                if ok:
+                    self._flush()
                 self._writer.close()
                 if self.format != "parquet":
                     self._sink.close()
