@@ -133,10 +133,10 @@ class Encoded:
             self.values, self.index = [None], np.zeros(n, dtype=np.int64)
             return
         # a dictionary-encoded column (e.g. read so from Parquet) is taken as it is when its
-        # dictionary is not longer than the column (it may hold values no row has, which are
-        # then simply not used); else encoded afresh (e.g. a few rows taken from a row group)
+        # dictionary is short (POAs, sex: it may hold values no row has, which are then simply
+        # not used); else encoded afresh (the row group's codes, or a few rows taken from it)
         if pa.types.is_dictionary(arr.type):
-            enc = arr if len(arr.dictionary) <= n else _pc().dictionary_encode(arr.dictionary_decode())
+            enc = arr if len(arr.dictionary) <= n // 8 else _pc().dictionary_encode(arr.dictionary_decode())
         else:
             enc = _pc().dictionary_encode(arr)
         self.values = enc.dictionary.to_pylist() + [None]
