@@ -203,3 +203,17 @@ def test_cli_jsonl_to_csv_equals_group_on_edited_claims(tmp_path, claims):
         assert row["weight"] == ("" if g.weight is None else repr(g.weight)), f"claim {rec['id']}: weight"
         want = "; ".join(columnar.warning_text(w.to_dict()) for w in g.warnings)
         assert row["warnings"] == want, f"claim {rec['id']}: warnings"
+
+
+def test_the_command_does_not_import_pandas(tmp_path):
+    """pyarrow imports pandas (0.2-0.3 s) on its first conversion only to ask whether values are
+    pandas objects; the command gives it none and is spared the import."""
+    pytest.importorskip("pandas")
+    src = tmp_path / "c.jsonl"
+    src.write_text(json.dumps({"id": "a", "version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"]]}) + "\n")
+    for out in ("out.csv", "out.parquet"):
+        r = subprocess.run([sys.executable, "-X", "importtime", "-m", "grouper", "group", str(src), "-o",
+                            str(tmp_path / out), "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert "pyarrow" in r.stderr, "the run used pyarrow"
+        assert "| pandas.core" not in r.stderr, f"{out}: pandas was imported"

@@ -423,11 +423,13 @@ def without_pandas_probe() -> None:
     pandas the first time it converts Python values (``pa.array``, ``pa.table``), to check
     whether they are pandas objects.  Made to fail once, that check takes "no pandas" for
     the values it is given; explicit conversions (``to_pandas``, ``Table.from_pandas``) still
-    import pandas when they are called.  For the command line, which gives pyarrow no pandas
-    objects; does nothing when pandas is already imported or pyarrow is missing."""
+    import pandas when they are called.  Only in the process of ``python -m grouper``, which
+    gives pyarrow no pandas objects (not when the command runs inside another program); does
+    nothing when pandas is already imported or pyarrow is missing."""
     import sys
-    if "pandas" in sys.modules:
-        return
+    main = sys.modules.get("__main__")
+    if "pandas" in sys.modules or getattr(getattr(main, "__spec__", None), "name", None) != "grouper.__main__":
+        return                                 # pandas there already, or not the command's own process
     try:
         import pyarrow as pa
     except ImportError:
