@@ -212,7 +212,8 @@ def spelling_ids(spellings, tables, kind: str) -> tuple[np.ndarray, np.ndarray]:
     pa = require_pyarrow()
     if not pa.types.is_string(spellings.type):
         spellings = spellings.cast(pa.string())
-    where = to_np(_pc().index_in(code_universe(tables, kind), value_set=spellings), -1)   # code id -> its spelling's position
+    # per code id: the position of its spelling (-1: not among them)
+    where = to_np(_pc().index_in(code_universe(tables, kind), value_set=spellings), -1)
     found = np.flatnonzero(where >= 0)
     lut = np.full(len(spellings) + 1, -1, dtype=np.int64)
     lut[where[found]] = found
