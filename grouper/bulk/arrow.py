@@ -297,7 +297,7 @@ def _is_text(t) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def _combined(arr):
+def one_chunk(arr):
     """An array of one chunk (as it is: dictionary-encoded or not)."""
     pa = require_pyarrow()
     if isinstance(arr, pa.ChunkedArray):
@@ -305,7 +305,7 @@ def _combined(arr):
     return arr
 
 
-def _text_dictionary(arr):
+def text_dictionary(arr):
     """``arr`` (combined) when it is a dictionary-encoded text column, else None."""
     pa = require_pyarrow()
     if isinstance(arr, pa.ChunkedArray):
@@ -335,7 +335,7 @@ def _read_sdx(lists) -> CodeList | None:
             return None
         valid = to_np(flat.is_valid())      # a null item reads as code null, POA Y
         given = pc.struct_field(flat, "code")
-        source = _text_dictionary(given)
+        source = text_dictionary(given)
         raw = plain_array(given)
         codes = _codes_as_read(raw)
         if not valid.all():
@@ -389,7 +389,7 @@ def _read_procedures(lists) -> CodeList | None:
                         _is_text(raw.type) or pa.types.is_null(raw.type))
     if pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type) or pa.types.is_map(flat.type):
         return None
-    source = _text_dictionary(given)
+    source = text_dictionary(given)
     return CodeList(_codes_as_read(flat) if source is None else source, off,
                     _is_text(flat.type) or pa.types.is_null(flat.type), source=source)
 
@@ -433,7 +433,7 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
         return plain_array(table.column(name)) if name in names else None
 
     def encoded(name):             # as given (dictionary-encoded or not), for per_value
-        return _combined(table.column(name)) if name in names else None
+        return one_chunk(table.column(name)) if name in names else None
 
     col = Columns(n)
     col.tables = ts
@@ -442,7 +442,7 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
 
     # principal diagnosis: text (or null: the code "null", POA blank); anything else PDX_NOT_TEXT
     pdx = column("pdx")
-    pdx_source = _text_dictionary(table.column("pdx")) if pdx is not None else None
+    pdx_source = text_dictionary(table.column("pdx")) if pdx is not None else None
     col.pdx_text = True            # the principal diagnoses are text (or null) as given
     if pdx is None:
         missing = ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")

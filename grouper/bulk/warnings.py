@@ -278,7 +278,7 @@ class _Columns:
         """The claim-level values' warnings, once per distinct value (and version where the
         check looks codes up); an admitting diagnosis spelled as the tables spell it and valid
         in the claim's version is not checked (it draws none)."""
-        from .arrow import Encoded, _combined, _text_dictionary, code_ids
+        from .arrow import Encoded, code_ids, one_chunk, text_dictionary
         rows = np.flatnonzero(self.ok)
         if not len(rows):
             return
@@ -288,7 +288,7 @@ class _Columns:
                 ("discharge_status", _STATUS, None, False, None), ("pdx_poa", _PDX_POA, "Y", False, pdx_given),
                 ("hospital_status", _HOSPITAL, "NOT_EXEMPT", False, None),
                 ("discharge_date", _DATE, None, True, None), ("admit_dx", _ADMIT, None, True, None)):
-            col = _combined(self.table.column(name)) if name in self.names else None
+            col = one_chunk(self.table.column(name)) if name in self.names else None
             at = rows if only is None else rows[only[rows]]
             if not len(at):
                 continue
@@ -297,7 +297,7 @@ class _Columns:
             else:
                 enc = Encoded(col)
                 values, index = enc.values, enc.index
-                if name == "admit_dx" and (self.pa.types.is_string(col.type) or _text_dictionary(col) is not None):
+                if name == "admit_dx" and (self.pa.types.is_string(col.type) or text_dictionary(col) is not None):
                     ids, exact = code_ids(col, self.ts, "dx", "admit_dx")
                     clean = (exact & self._valid(ids, self.version, "dx")) | to_np(col.is_null())
                     at = at[~clean[at]]
