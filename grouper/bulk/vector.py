@@ -176,8 +176,13 @@ class VectorTables:
             self.pat_tally[p], self.pat_presence[p] = procedure_tallies(a)
         self.pat_r = np.ascontiguousarray(self.pat_words[:, self.r_slice])    # procedures set R bits only
         self.pat_counted = self.pat_tally.any(axis=1)
+        # the procedures that take part in a cluster (the claims that may form one): a code
+        # outside them changes no cluster's formation
         self.pr_clustered = np.zeros(n_pr, dtype=bool)
         self.pr_clustered[list(cv.clusters_of)] = True
+        for cl in cv.clusters:
+            for ch in cl.choices:
+                self.pr_clustered[list(ch)] = True
 
         # formula lists: feature-word masks
         self.list_words = {lst: words_of(bits, F.n_words) for lst, (bits, _) in cv.list_plan.items()}
@@ -215,6 +220,13 @@ class VectorTables:
                                     for m in (0, 1) for i in (0, 1) for f in (0, 1) for c in (0, 1)],
                                    dtype=object).reshape(2, 2, 2, 2)
         self._column_preds: dict = {}
+        self._hac_inputs = None
+
+    def hac_inputs(self) -> _HacInputs:
+        """The HAC formulas' operands and the codes' HAC inputs (:class:`_HacInputs`, built on first use)."""
+        if self._hac_inputs is None:
+            self._hac_inputs = _HacInputs(self)
+        return self._hac_inputs
 
     def column_predicates(self, lst: int) -> list:
         """(row index, ``f(W, sev, Z)``, suppression set) of every formula of list ``lst`` that can
@@ -289,27 +301,40 @@ _MIX = U64(0x9E3779B97F4A7C15)
 def _distinct_rows(*parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(first, inv)`` of the distinct rows of uint64 arrays (2-D, or 1-D as one column)
     taken side by side: the index of one row per distinct value and, for every row, the
-    position of its value in ``first``.  Rows are hashed to one word and sorted by hash
-    (much faster than sorting whole rows); the result is checked row by row and recomputed
-    by whole-row sorting on a hash collision."""
+    position of its value in ``first``.  Several columns are hashed to one word and sorted
+    by hash (much faster than sorting whole rows); rows of equal hash are checked to be
+    equal, and on a hash collision the rows are sorted whole instead."""
     cols = [c for p in parts for c in ([p] if p.ndim == 1 else [p[:, j] for j in range(p.shape[1])])]
     n = len(cols[0])
     if not n:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    h = np.zeros(n, dtype=U64)
-    with np.errstate(over="ignore"):
+    if len(cols) == 1:
+        h = cols[0]
+    else:
+        h = np.zeros(n, dtype=U64)
+        with np.errstate(over="ignore"):
+            for c in cols:
+                h ^= c
+                h *= _MIX
+                h ^= h >> U64(29)
+    order = np.argsort(h)
+    hs = h[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(hs[1:], hs[:-1], out=new[1:])
+    if len(cols) > 1:
+        differ = np.zeros(n - 1, dtype=bool)
         for c in cols:
-            h ^= c
-            h *= _MIX
-            h ^= h >> U64(29)
-    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
-    inv = inv.ravel()
-    if not all(np.array_equal(p[first][inv], p) for p in parts):
-        rows = np.ascontiguousarray(np.stack(cols, axis=1))
-        void = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-        _, first, inv = np.unique(void, return_index=True, return_inverse=True)
-        inv = inv.ravel()
-    return first, inv
+            cs = c[order]
+            differ |= cs[1:] != cs[:-1]
+        if (differ & ~new[1:]).any():        # equal hashes, different rows
+            rows = np.ascontiguousarray(np.stack(cols, axis=1))
+            void = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+            _, first, inv = np.unique(void, return_index=True, return_inverse=True)
+            return first, inv.ravel()
+    inv = np.empty(n, dtype=np.int64)
+    inv[order] = np.cumsum(new) - 1
+    return order[new], inv
 
 
 # ----------------------------------------------------------------- the kernel
@@ -357,16 +382,23 @@ def preprocess_columns(vtab: VectorTables, b: Batch) -> Preprocessed:
     pr_claim = np.repeat(np.arange(n), np.diff(b.pr_off))
     sdx_valid, pr_valid, pdx_valid = sdx_id >= 0, pr_id >= 0, pdx_id >= 0
 
-    # claims that form a procedure cluster: per-claim engine
+    # claims that form a procedure cluster: per-claim engine.  Whether a claim's procedures
+    # form one depends on its cluster components only (every code of a cluster's choices is
+    # one of them, VectorTables.pr_clustered): once per distinct set of components.
     fallback = np.zeros(n, dtype=bool)
     if pr_valid.any():
-        clus = np.zeros(len(pr_id), dtype=bool)
-        clus[pr_valid] = vtab.pr_clustered[pr_id[pr_valid]]
-        cands = np.unique(pr_claim[clus]).tolist()
-        if cands:
-            ids, offs = pr_id.tolist(), b.pr_off.tolist()
-            for c in cands:
-                fallback[c] = bool(formed_clusters(cv, [i for i in ids[offs[c]:offs[c + 1]] if i >= 0]))
+        clus = np.flatnonzero(pr_valid & vtab.pr_clustered[np.maximum(pr_id, 0)])
+        if len(clus):
+            owner = pr_claim[clus]
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]).tolist() + [len(clus)]
+            ids, owners = pr_id[clus].tolist(), owner.tolist()
+            forms: dict = {}
+            for a, z in zip(starts[:-1], starts[1:]):
+                key = frozenset(ids[a:z])
+                got = forms.get(key)
+                if got is None:
+                    got = forms[key] = bool(formed_clusters(cv, key))
+                fallback[owners[a]] = got
 
     # attribute words: the principal diagnosis' P bits, the OR of the secondary diagnoses' S
     # bits and of the procedures' R bits
@@ -475,12 +507,13 @@ class _Walk:
         self.vtab, self.b, self.n = vtab, b, b.n
         self.words, self.pdx_mdc, self.fallback = pre.words, pre.pdx_mdc, pre.fallback
         self.sdx_claim, self.count_sev, self.sup = pre.sdx_claim, count_sev, sup
-        self._packed = None       # (levels, packed levels) last packed
 
-    def levels(self, removed: np.ndarray) -> np.ndarray:
-        """(n, K) level of every claim for every suppression set of the version, without the
-        ``removed`` secondary diagnoses: grouper.engine.severity.level_for_set of each claim's
-        (MCC, CC) suppression summary, computed once per distinct summary."""
+    def levels(self, removed: np.ndarray, claims: np.ndarray | None = None) -> tuple:
+        """The level of every claim (or of the ``claims`` given) for every suppression set of the
+        version, without the ``removed`` secondary diagnoses: grouper.engine.severity.level_for_set
+        of each claim's (MCC, CC) suppression summary, computed once per distinct summary.
+        Returns ``(table, inv, packed)``: the (d, K) levels of the distinct summaries, each
+        claim's row of ``table`` and each claim's levels in one word, two bits per set."""
         K = len(self.vtab.cv.supp_sets)
         cs, sup, owner = self.count_sev, self.sup, self.sdx_claim
         counting = (cs > 0) & ~removed
@@ -488,24 +521,29 @@ class _Walk:
         cc = np.flatnonzero(counting & (cs == severity.CC))
         mcc_sup = _runs_reduce(np.bitwise_and, sup[mcc], owner[mcc], self.n, np.int64(severity.ALL_SETS))
         cc_sup = _runs_reduce(np.bitwise_and, sup[cc], owner[cc], self.n, np.int64(severity.ALL_SETS))
-        first, inv = _distinct_rows(mcc_sup.view(U64), cc_sup.view(U64))
+        if claims is not None:
+            mcc_sup, cc_sup = mcc_sup[claims], cc_sup[claims]
+        if K <= 31:          # level_for_set reads bits 0..K-1: both summaries in one word
+            low = np.int64((1 << K) - 1)
+            mcc_sup, cc_sup = mcc_sup & low, cc_sup & low
+            first, inv = _distinct_rows((mcc_sup << K | cc_sup).view(U64))
+        else:
+            first, inv = _distinct_rows(mcc_sup.view(U64), cc_sup.view(U64))
         ks = np.arange(K, dtype=np.int64)[None, :]
-        distinct = severity.level_for_set(mcc_sup[first][:, None], cc_sup[first][:, None], ks)
-        return distinct.astype(np.int8)[inv]
-
-    def packed_levels(self, lv: np.ndarray) -> np.ndarray:
-        """Every claim's levels in one word, two bits per suppression set."""
-        if self._packed is None or self._packed[0] is not lv:
-            shifts = (2 * np.arange(lv.shape[1])).astype(U64)
-            self._packed = (lv, np.bitwise_or.reduce(lv.astype(U64) << shifts, axis=1))
-        return self._packed[1]
+        table = severity.level_for_set(mcc_sup[first][:, None], cc_sup[first][:, None], ks).astype(np.int8)
+        packed = np.bitwise_or.reduce(table.astype(U64) << (2 * np.arange(K)).astype(U64), axis=1)
+        if claims is not None:
+            full = np.zeros(self.n, dtype=np.int64)
+            full[claims] = inv
+            inv = full
+        return table, inv, packed[inv]
 
     def assign(self, removed: np.ndarray, only: np.ndarray | None = None) -> dict:
         """Pre-MDC, MDC and reroutes for every claim (or the ``only`` subset), until no
         claim is pending: (drg, mdc, return-code number, row index, level the row saw)."""
         vtab = self.vtab
         n = self.n
-        lv = self.levels(removed)
+        lv = self.levels(removed, None if only is None else np.flatnonzero(only & ~self.fallback))
         drg = np.zeros(n, dtype=np.int32)
         mdc = np.zeros(n, dtype=np.int16)
         rc = np.full(n, RC_PENDING, dtype=np.int16)
@@ -564,25 +602,25 @@ class _Walk:
         plan = cv.list_plan.get(lst)
         if plan is None:
             return np.full(len(sel), -1, dtype=np.int32), np.zeros(len(sel), dtype=np.int8)
-        supp_idx = np.asarray(plan[1], dtype=np.intp)
+        table, lv_inv, packed = lv
         cols, lw = self.vtab.list_cols[lst]          # the feature words the list reads
-        masked = self.words[np.ix_(sel, cols)] & lw
+        words = self.words[sel]
+        masked = [words[:, c] & w for c, w in zip(cols.tolist(), lw)]
         # the levels the list's formulas read, two bits per suppression set
-        packed = self.packed_levels(lv)[sel] & self.vtab.list_level_mask[lst]
-        first, inv = _distinct_rows(masked, packed)
-        inv = inv.ravel()
+        first, inv = _distinct_rows(*masked, packed[sel] & self.vtab.list_level_mask[lst])
+        levels = table[lv_inv[sel[first]]]
         if len(first) > VECTOR_EVAL_MIN:
-            res_ri, res_lv = self._eval_columns(lst, masked[first], cols, lv[sel[first]])
+            res_ri, res_lv = self._eval_columns(lst, [m[first] for m in masked], cols, levels)
             return res_ri[inv], res_lv[inv]
         row_index = self.vtab.row_index
         res_ri = np.empty(len(first), dtype=np.int32)
         res_lv = np.empty(len(first), dtype=np.int8)
         shifts = [64 * c for c in cols.tolist()]
-        supp = supp_idx.tolist()
-        for u, f in enumerate(first.tolist()):
-            m = sum(w << sh for w, sh in zip(masked[f].tolist(), shifts))
-            lvt = tuple(lv[sel[f], supp].tolist())
-            row, lvl = grouping.evaluate_list(cv, lst, m, lvt)
+        supp = list(plan[1])
+        rows_m = list(zip(*(m[first].tolist() for m in masked)))
+        for u, (ws, lvr) in enumerate(zip(rows_m, levels[:, supp].tolist())):
+            m = sum(w << sh for w, sh in zip(ws, shifts))
+            row, lvl = grouping.evaluate_list(cv, lst, m, tuple(lvr))
             res_ri[u] = -1 if row is None else row_index[id(row)]
             res_lv[u] = lvl
         return res_ri[inv], res_lv[inv]
@@ -591,10 +629,10 @@ class _Walk:
         """:func:`grouper.engine.grouping.evaluate_list` for many distinct (feature words, levels)
         at once: the list's formulas in order, each compiled over columns
         (:func:`grouper.engine.formula.compile_column_predicate`), first match wins."""
-        d = len(masked)
+        d = len(lv)
         W = [None] * self.vtab.n_words
-        for j, c in enumerate(cols.tolist()):
-            W[c] = np.ascontiguousarray(masked[:, j])
+        for m, c in zip(masked, cols.tolist()):
+            W[c] = m
         Z = np.zeros(d, dtype=bool)
         res_ri = np.full(d, -1, dtype=np.int32)
         res_lv = np.zeros(d, dtype=np.int8)
@@ -613,12 +651,17 @@ class _Walk:
 
 def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, excluded: np.ndarray) -> dict:
     """HAC/POA processing (:func:`grouper.engine.hac.evaluate`) of every claim of the batch
-    that has a HAC-listed secondary diagnosis."""
+    that has a HAC-listed secondary diagnosis.
+
+    A HAC formula reads only its own operands, so each claim's inputs are cut to the
+    operands that some HAC formula tests (:class:`_HacInputs`): claims whose cut inputs are
+    equal get one evaluation, and its outcome (met HACs, return code, removed positions)."""
     cv = vtab.cv
     n = b.n
     sdx_id = pre.sdx_id
     out = {"num": np.zeros(n, dtype=np.int16), "removed": np.zeros(len(sdx_id), dtype=bool),
-           "has_removed": np.zeros(n, dtype=bool), "error": np.full(n, None, dtype=object)}
+           "has_removed": np.zeros(n, dtype=bool), "error": np.full(n, None, dtype=object),
+           "has_error": np.zeros(n, dtype=bool)}
     if not len(sdx_id):
         return out
     listed = pre.sdx_valid & vtab.dx_hac_listed[np.maximum(sdx_id, 0)]
@@ -627,47 +670,118 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
     maybe = listed & (pclass != hac.PoaClass.YES)
     if not maybe.any():
         return out
-    ts = cv.tables
-    x_items = vtab.x_items
-    x_of: dict = {}                                  # X word -> its atoms (few distinct words)
-    xw_all = pre.words[:, vtab.x0]
-    rc = initial["rc"]
-    offs, pr_offs, hospitals = b.sdx_off.tolist(), b.pr_off.tolist(), b.hospital.tolist()
-    for c in np.unique(pre.sdx_claim[maybe]).tolist():
-        if pre.fallback[c]:
+    claims = np.unique(pre.sdx_claim[maybe])
+    claims = claims[~pre.fallback[claims] & (initial["rc"][claims] == RC_OK)]
+    if not len(claims):
+        return out
+    hi = vtab.hac_inputs()
+    # the claims' procedures whose attributes a HAC formula tests
+    pr_claim = np.repeat(np.arange(n), np.diff(b.pr_off))
+    wanted = np.zeros(n, dtype=bool)
+    wanted[claims] = True
+    pr_ok = (pre.pr_id >= 0) & wanted[pr_claim]
+    pr_rows = np.flatnonzero(pr_ok & hi.pat_tested[np.where(pr_ok, vtab.pr_pat[np.maximum(pre.pr_id, 0)], 0)])
+    R_of: dict = {}
+    for c, i in zip(pr_claim[pr_rows].tolist(), pre.pr_id[pr_rows].tolist()):
+        R_of[c] = R_of.get(c, _EMPTY) | hi.pr_attrs(cv, i)
+    x_of: dict = {}                                  # X word -> its tested atoms (few distinct words)
+    xw_all = pre.words[claims, vtab.x0].tolist()
+    hospitals = b.hospital[claims].tolist()
+    rows, sub_off = segment_rows(b.sdx_off, claims)  # the claims' secondary diagnoses
+    first_l = b.sdx_off[claims].tolist()
+    offs = sub_off.tolist()
+    sdx_l, listed_l, pclass_l, excl_l = sdx_id[rows].tolist(), listed[rows].tolist(), pclass[rows].tolist(), \
+        excluded[rows].tolist()
+    pdx_l = pre.pdx_id[claims].tolist()
+    dx_codes = cv.tables.dx_codes
+    memo: dict = {}
+    num, error, removed, has_removed, has_error = out["num"], out["error"], out["removed"], out["has_removed"], \
+        out["has_error"]
+    for u, (c, xw, pdx, hcode, first) in enumerate(zip(claims.tolist(), xw_all, pdx_l, hospitals, first_l)):
+        a, z = offs[u], offs[u + 1]
+        hospital = HOSPITAL_OF_CODE[hcode]
+        on, pcs = listed_l[a:z], pclass_l[a:z]
+        if not hac.needs_evaluation(True, hospital, zip(on, pcs)):
             continue
-        a, z = offs[c], offs[c + 1]
-        hospital = HOSPITAL_OF_CODE[hospitals[c]]
-        pcs = pclass[a:z].tolist()
-        on = listed[a:z].tolist()
-        if not hac.needs_evaluation(rc[c] == RC_OK, hospital, zip(on, pcs)):
-            continue
-        # (HAC lists, POA class, attributes) per SDX: a code on no HAC list needs no look-up
-        sdx = [_hac_input(cv, ts.dx_codes[i], pc) if listed_k else ((), pc, _EMPTY)
-               for i, listed_k, pc in zip(sdx_id[a:z].tolist(), on, pcs)]
-        pdx = int(pre.pdx_id[c])
-        P = cv.dx_info(ts.dx_codes[pdx]).attrs if pdx >= 0 else _EMPTY
-        R = frozenset().union(*(cv.pr_attrs(i) for i in pre.pr_id[pr_offs[c]:pr_offs[c + 1]].tolist() if i >= 0))
-        xw = int(xw_all[c])
+        # (HAC lists, POA class, tested attributes) per SDX: a code on no HAC list is one
+        # that HAC processing does not check, whatever its POA
+        sdx = tuple(hi.sdx_input(cv, dx_codes[i], pc) if on_k else _UNLISTED
+                    for i, on_k, pc in zip(sdx_l[a:z], on, pcs))
+        P = hi.pdx_attrs(cv, dx_codes[pdx]) if pdx >= 0 else _EMPTY
         X = x_of.get(xw)
         if X is None:
-            X = x_of[xw] = frozenset(name for name, bit in x_items if xw & bit)
-        excl = {k + 1 for k in np.flatnonzero(excluded[a:z]).tolist()}
-        outcome = hac.evaluate(cv, hospital, P, R, X, sdx, excl, True)
-        out["num"][c] = len(outcome.met_numbers)
-        out["error"][c] = outcome.error
+            X = x_of[xw] = hi.x_atoms(vtab, xw)
+        excl = frozenset(k for k, (e, o) in enumerate(zip(excl_l[a:z], on), start=1) if e and o)
+        key = (hospital, P, R_of.get(c, _EMPTY), X, sdx, excl)
+        outcome = memo.get(key)
+        if outcome is None:
+            outcome = memo[key] = hac.evaluate(cv, hospital, P, key[2], X, sdx, excl, True)
+        num[c] = len(outcome.met_numbers)
+        if outcome.error is not None:
+            error[c] = outcome.error
+            has_error[c] = True
         if outcome.removed:
-            out["removed"][[a + pos - 1 for pos in outcome.removed]] = True
-            out["has_removed"][c] = True
+            for pos in outcome.removed:
+                removed[first + pos - 1] = True
+            has_removed[c] = True
     return out
 
 
 _EMPTY = frozenset()
+_UNLISTED = ((), hac.PoaClass.YES, _EMPTY)
 
 
-def _hac_input(cv, code: str, pclass: int) -> tuple:
-    info = cv.dx_info(code)
-    return info.hac_lists, pclass, info.attrs
+class _HacInputs:
+    """The operands the HAC formulas of a version test (:attr:`Compiled.hac_nodes`), and each
+    code's inputs to :func:`grouper.engine.hac.evaluate` cut to them (filled on first use)."""
+
+    def __init__(self, vtab: VectorTables):
+        cv = vtab.cv
+        P, S, R, X = set(), set(), set(), set()
+        for node in cv.hac_nodes.values():
+            for a in formula_atoms(node):
+                k, name = a.kind, a.name
+                if k in ("PDX", "ANY"):
+                    P.add(name)
+                if k in ("SDX", "ANY"):
+                    S.add(name)
+                if k == "PROC":
+                    R.add(name)
+                if k == "ONLY":
+                    X.add("ONLY:" + name)
+                elif k == "SPECIAL":
+                    X.add(name)
+        self.P, self.S, self.R, self.X = frozenset(P), frozenset(S), frozenset(R), frozenset(X)
+        ts = cv.tables
+        self.pat_tested = np.zeros(len(vtab.pat_or), dtype=bool)
+        for p, a in ts.pr_patterns.items():
+            self.pat_tested[p] = bool(self.R.intersection(a))
+        self._sdx: dict = {}
+        self._pdx: dict = {}
+        self._pr: dict = {}
+
+    def sdx_input(self, cv, code: str, pclass: int) -> tuple:
+        got = self._sdx.get((code, pclass))
+        if got is None:
+            info = cv.dx_info(code)
+            got = self._sdx[(code, pclass)] = (info.hac_lists, pclass, info.attrs & self.S)
+        return got
+
+    def pdx_attrs(self, cv, code: str) -> frozenset:
+        got = self._pdx.get(code)
+        if got is None:
+            info = cv.dx_info(code)
+            got = self._pdx[code] = info.attrs & self.P if info is not None else _EMPTY
+        return got
+
+    def pr_attrs(self, cv, i: int) -> frozenset:
+        got = self._pr.get(i)
+        if got is None:
+            got = self._pr[i] = cv.pr_attrs(i) & self.R
+        return got
+
+    def x_atoms(self, vtab: VectorTables, xw: int) -> frozenset:
+        return frozenset(name for name, bit in vtab.x_items if xw & bit and name in self.X)
 
 
 def group_vectors(vtab: VectorTables, b: Batch) -> dict:
@@ -680,14 +794,16 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     initial = walk.assign(np.zeros(len(pre.sdx_id), dtype=bool))
     hacs = hac_columns(vtab, b, pre, initial, excluded)
     final = dict(initial)
-    has_err = np.array([e is not None for e in hacs["error"]], dtype=bool)
+    has_err = hacs["has_error"]
     redo = hacs["has_removed"] & ~has_err
     if redo.any():
         again = walk.assign(hacs["removed"], only=redo)
         for k in ("drg", "mdc", "rc", "row", "level"):
             final[k] = np.where(redo, again[k], final[k])
     if has_err.any():
-        codes = np.array([vtab.rc_code.get(e, -1) if e is not None else -1 for e in hacs["error"]], dtype=np.int16)
+        codes = np.full(len(has_err), -1, dtype=np.int16)
+        errs = np.flatnonzero(has_err)
+        codes[errs] = [vtab.rc_code.get(e, -1) for e in hacs["error"][errs].tolist()]
         final["drg"] = np.where(has_err, UNGROUPABLE_DRG, final["drg"])
         final["mdc"] = np.where(has_err, 0, final["mdc"])
         final["rc"] = np.where(has_err, codes, final["rc"])
