@@ -220,13 +220,51 @@ class VectorTables:
                                     for m in (0, 1) for i in (0, 1) for f in (0, 1) for c in (0, 1)],
                                    dtype=object).reshape(2, 2, 2, 2)
         self._column_preds: dict = {}
+        self._bitset_plans: dict = {}
         self._hac_inputs = None
+        self._exclusions = None
+        self.formed: dict = {}         # set of cluster components -> whether they form a cluster
 
     def hac_inputs(self) -> _HacInputs:
         """The HAC formulas' operands and the codes' HAC inputs (:class:`_HacInputs`, built on first use)."""
         if self._hac_inputs is None:
             self._hac_inputs = _HacInputs(self)
         return self._hac_inputs
+
+    def exclusion_bitmap(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The tables' CC-exclusion pairs (:func:`grouper.engine.severity.exclusion_key`) of the
+        version's CC/MCC codes as a bitmap, built on first use: ``(bitmap, cc_index, n_cc)``, the
+        pair (exclusion list L, code i) at bit ``L * n_cc + cc_index[i]``."""
+        if self._exclusions is None:
+            ts = self.cv.tables
+            n_dx = len(ts.dx_codes)
+            cc = self.dx_sev > 0
+            cc_index = np.cumsum(cc) - 1
+            n_cc = int(cc.sum())
+            keys = ts.exclusion_keys_sorted
+            lists, code = np.divmod(keys, n_dx)
+            assert (severity.exclusion_key(lists, code, n_dx) == keys).all()
+            keep = cc[code]
+            at = lists[keep] * n_cc + cc_index[code[keep]]
+            n_lists = max(int(lists.max(initial=0)), int(self.dx_excl.max(initial=0))) + 1
+            bitmap = np.zeros(n_lists * n_cc // 8 + 1, dtype=np.uint8)
+            np.bitwise_or.at(bitmap, at >> 3, (1 << (at & 7)).astype(np.uint8))
+            self._exclusions = (bitmap, cc_index, n_cc)
+        return self._exclusions
+
+    def bitset_plan(self, lst: int) -> tuple:
+        """For :meth:`_Walk._eval_bitsets`: per feature word the list reads, the positions of
+        the bits it tests; and (row index, ``f(B, V2, V1)``, suppression set) of every formula
+        of list ``lst`` that can assign, reroute or error, in list order (compiled on first use)."""
+        got = self._bitset_plans.get(lst)
+        if got is None:
+            bit = self.cv.features.bit
+            cols, lw = self.list_cols[lst]
+            positions = [np.flatnonzero((w >> np.arange(64, dtype=U64)) & U64(1)) for w in lw.tolist()]
+            preds = [(self.row_index[id(r)], fm.compile_bitset_predicate(r.node, bit), r.supp_index)
+                     for r in self.cv.lists[lst] if r.drg or r.reroute_mdc or r.error]
+            got = self._bitset_plans[lst] = (positions, preds)
+        return got
 
     def column_predicates(self, lst: int) -> list:
         """(row index, ``f(W, sev, Z)``, suppression set) of every formula of list ``lst`` that can
@@ -368,6 +406,10 @@ class Preprocessed:
         self.__dict__.update(columns)
 
 
+#: the sets of cluster components remembered per version (VectorTables.formed)
+FORMED_LIMIT = 100_000
+
+
 def preprocess_columns(vtab: VectorTables, b: Batch) -> Preprocessed:
     """Codes valid in the version, the claims that form a procedure cluster (``fallback``:
     the per-claim engine groups them), the claim's MDC and every claim's feature mask
@@ -392,7 +434,9 @@ def preprocess_columns(vtab: VectorTables, b: Batch) -> Preprocessed:
             owner = pr_claim[clus]
             starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]).tolist() + [len(clus)]
             ids, owners = pr_id[clus].tolist(), owner.tolist()
-            forms: dict = {}
+            forms = vtab.formed
+            if len(forms) > FORMED_LIMIT:
+                forms.clear()
             for a, z in zip(starts[:-1], starts[1:]):
                 key = frozenset(ids[a:z])
                 got = forms.get(key)
@@ -469,7 +513,6 @@ def _counter_bits(vtab, pr_valid, pr_pat, pr_claim, n) -> np.ndarray:
 def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per secondary diagnosis: the severity it counts at, its suppression-set bits, and
     whether the principal diagnosis excludes it (grouper.engine.severity)."""
-    ts = vtab.cv.tables
     sdx_id, sdx_valid, sdx_claim = pre.sdx_id, pre.sdx_valid, pre.sdx_claim
     sev = np.where(sdx_valid, vtab.dx_sev[np.maximum(sdx_id, 0)], 0).astype(np.int8)
     excluded = np.zeros(len(sdx_id), dtype=bool)
@@ -479,10 +522,10 @@ def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[n
     lists = pdx_excl[sdx_claim]
     pairs = (lists > 0) & (sev > 0)
     if pairs.any():
-        keys = severity.exclusion_key(lists[pairs], sdx_id[pairs], len(ts.dx_codes))
-        ek = ts.exclusion_keys_sorted
-        pos = np.minimum(np.searchsorted(ek, keys), len(ek) - 1)
-        excluded[pairs] = severity.excluded_by_pdx(ek[pos] == keys, b.sdx_lower[pairs])
+        bitmap, cc_index, n_cc = vtab.exclusion_bitmap()
+        at = lists[pairs] * n_cc + cc_index[sdx_id[pairs]]
+        on_list = ((bitmap[at >> 3] >> (at & 7).astype(np.uint8)) & 1).astype(bool)
+        excluded[pairs] = severity.excluded_by_pdx(on_list, b.sdx_lower[pairs])
     died_mccalive = (b.dstat[sdx_claim] == severity.DIED_STATUS) & vtab.prof_mccalive[pre.sdx_prof]
     count_sev = severity.counted_severity(sev, excluded, died_mccalive).astype(np.int8)
     sup = np.where(count_sev > 0, vtab.prof_sup[pre.sdx_prof], 0)
@@ -492,7 +535,7 @@ def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[n
 RC_OK, RC_UNGROUPABLE, RC_PENDING = 0, 1, -1
 #: a list is evaluated over columns when more than this many distinct feature rows reach it
 #: (fewer: one memoized per-claim evaluation per distinct row is cheaper)
-VECTOR_EVAL_MIN = 48
+VECTOR_EVAL_MIN = 16
 
 
 def _list_bit(lst):
@@ -610,7 +653,7 @@ class _Walk:
         first, inv = _distinct_rows(*masked, packed[sel] & self.vtab.list_level_mask[lst])
         levels = table[lv_inv[sel[first]]]
         if len(first) > VECTOR_EVAL_MIN:
-            res_ri, res_lv = self._eval_columns(lst, [m[first] for m in masked], cols, levels)
+            res_ri, res_lv = self._eval_bitsets(lst, [m[first] for m in masked], cols, levels)
             return res_ri[inv], res_lv[inv]
         row_index = self.vtab.row_index
         res_ri = np.empty(len(first), dtype=np.int32)
@@ -624,6 +667,48 @@ class _Walk:
             res_ri[u] = -1 if row is None else row_index[id(row)]
             res_lv[u] = lvl
         return res_ri[inv], res_lv[inv]
+
+    def _eval_bitsets(self, lst, masked, cols, lv):
+        """:func:`grouper.engine.grouping.evaluate_list` for many distinct (feature words, levels)
+        at once: the list's formulas in order, each compiled over the rows as the bits of
+        integers (:func:`grouper.engine.formula.compile_bitset_predicate`), first match wins."""
+        d = len(lv)
+        positions, preds = self.vtab.bitset_plan(lst)
+        nb = (d + 7) // 8
+        B = [0] * (64 * self.vtab.n_words)
+        for m, c, pos in zip(masked, cols.tolist(), positions):
+            if not len(pos):
+                continue
+            planes = np.unpackbits(m.astype("<u8", copy=False).view(np.uint8).reshape(d, 8), axis=1, bitorder="little")
+            data = np.packbits(planes.T[pos], axis=1, bitorder="little").tobytes()
+            for j, p in enumerate((64 * c + pos).tolist()):
+                B[p] = int.from_bytes(data[j * nb:(j + 1) * nb], "little")
+        supp = sorted({k for _, _, k in preds})
+        lvs = lv[:, supp].T
+        data2, data1 = (np.packbits(lvs == v, axis=1, bitorder="little").tobytes() for v in (2, 1))
+        V2 = {k: int.from_bytes(data2[j * nb:(j + 1) * nb], "little") for j, k in enumerate(supp)}
+        V1 = {k: int.from_bytes(data1[j * nb:(j + 1) * nb], "little") for j, k in enumerate(supp)}
+        pending = (1 << d) - 1
+        hits, rows, ks = [], [], []
+        for ri, pred, k in preds:
+            hit = pred(B, V2[k], V1[k]) & pending
+            if hit:
+                hits.append(hit.to_bytes(nb, "little"))
+                rows.append(ri)
+                ks.append(k)
+                pending ^= hit
+                if not pending:
+                    break
+        res_ri = np.full(d, -1, dtype=np.int32)
+        res_lv = np.zeros(d, dtype=np.int8)
+        if hits:
+            planes = np.unpackbits(np.frombuffer(b"".join(hits), dtype=np.uint8).reshape(len(hits), nb), axis=1,
+                                   bitorder="little")[:, :d]
+            matched = planes.any(axis=0)
+            which = planes.argmax(axis=0)[matched]        # the hits are disjoint
+            res_ri[matched] = np.asarray(rows, dtype=np.int32)[which]
+            res_lv[matched] = lv[np.flatnonzero(matched), np.asarray(ks, dtype=np.intp)[which]]
+        return res_ri, res_lv
 
     def _eval_columns(self, lst, masked, cols, lv):
         """:func:`grouper.engine.grouping.evaluate_list` for many distinct (feature words, levels)

@@ -298,6 +298,45 @@ def compile_column_predicate(node, bit):
     return eval(f"lambda W, sev, Z: {_column_py(node, bit)} | Z", {"__builtins__": {}, "U": np.uint64})
 
 
+def _bitset_py(node, bit) -> str:
+    """Python source of ``node`` over claims as bits of integers: ``B[g]`` has bit ``u`` set when
+    claim ``u`` has feature bit ``g``, ``V2``/``V1`` when its level is MCC/CC; the same operands
+    as :func:`_mask_py`.  ``~`` gives a negative int (two's complement: every claim outside the
+    operand), so the caller masks the result to its claims."""
+    if isinstance(node, Atom):
+        k, n = node.kind, node.name
+        if k == "PDX":
+            return _bit_ref(bit("P", n))
+        if k == "SDX":
+            return _bit_ref(bit("S", n))
+        if k == "ANY":
+            return f"({_bit_ref(bit('P', n))} | {_bit_ref(bit('S', n))})"
+        if k == "ONLY":
+            return _bit_ref(bit("X", "ONLY:" + n))
+        if k == "SEV":
+            return "V2" if n == "MCC" else "V1"
+        if k == "SPECIAL":
+            return _bit_ref(bit("X", n))
+        if k == "PROC":
+            return _bit_ref(bit("R", n))
+        return "0"
+    if isinstance(node, Not):
+        return f"(~{_bitset_py(node.child, bit)})"
+    op = " & " if isinstance(node, And) else " | "
+    return "(" + op.join(_bitset_py(c, bit) for c in node.children) + ")"
+
+
+def _bit_ref(b: int) -> str:
+    return f"B[{b.bit_length() - 1}]"
+
+
+def compile_bitset_predicate(node, bit):
+    """``f(B, V2, V1) -> int``: the formula over many claims at once, claim ``u`` as bit ``u``
+    of integers (see :func:`_bitset_py`); Python's integer operators do the work of numpy's
+    on boolean columns at a fraction of the cost per operation, for the vectorized path."""
+    return eval(f"lambda B, V2, V1: {_bitset_py(node, bit)}", {"__builtins__": {}})
+
+
 def operand_bits(node, bit) -> int:
     """Every feature bit a formula can test (``node``: a parse tree, or its list of atoms)."""
     out = 0
