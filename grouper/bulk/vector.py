@@ -128,6 +128,17 @@ class VectorTables:
         self.prof_p = np.ascontiguousarray(self.prof_words[:, self.p_slice])
         self.prof_s = np.ascontiguousarray(self.prof_words[:, self.s_slice])
         self.fall_bit = U64(F.index[("S", FALLTHROUGH)] >> (64 * s0))
+        # what a secondary diagnosis adds to its claim, ORed over the claim in one pass: its
+        # S words, then a word of flags (bit 0: a code of the version that is not a normal
+        # newborn's, bits 8-15: its trauma sites)
+        self.prof_s_flags = np.zeros((n_prof, sn + 1), dtype=U64)
+        self.prof_s_flags[:, :sn] = self.prof_s
+        known = np.zeros(n_prof, dtype=bool)
+        known[:n_prof - 1] = uniq >= 0
+        self.prof_s_flags[:, sn] = ((known & ~self.prof_newborn).astype(U64)
+                                    | (self.prof_sites.astype(U64) << U64(8)))
+        # profile by code id, the last entry (id -1) for a code that is not one of the version
+        self.dx_prof_ext = np.append(self.dx_prof, self.invalid_profile).astype(np.int32)
         # diagnoses taken together: (PDX newborn, every SDX newborn, trauma sites) -> atoms' bits
         self.diag_x = np.zeros((2, 2, 256), dtype=U64)
         for a in (0, 1):
@@ -175,6 +186,11 @@ class VectorTables:
             self.pat_or[p] = is_or_procedure(a)
             self.pat_tally[p], self.pat_presence[p] = procedure_tallies(a)
         self.pat_r = np.ascontiguousarray(self.pat_words[:, self.r_slice])    # procedures set R bits only
+        # a procedure's R words and a word of flags (bit 0: an OR procedure), and whether it has any
+        self.pat_r_flags = np.zeros((n_pat, rn + 1), dtype=U64)
+        self.pat_r_flags[:, :rn] = self.pat_r
+        self.pat_r_flags[:, rn] = self.pat_or.astype(U64)
+        self.pat_nonzero = self.pat_r_flags.any(axis=1)
         self.pat_counted = self.pat_tally.any(axis=1)
         # the procedures that take part in a cluster (the claims that may form one): a code
         # outside them changes no cluster's formation
@@ -301,9 +317,10 @@ def _seg_or(values: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
     shape = (n,) + values.shape[1:]
     out = np.zeros(shape, dtype=values.dtype)
     nonempty = off[1:] > off[:-1]
+    if len(values) and nonempty.all():
+        return np.bitwise_or.reduceat(values, off[:-1], axis=0)
     if len(values) and nonempty.any():
-        red = np.bitwise_or.reduceat(values, off[:-1][nonempty], axis=0)
-        out[nonempty] = red
+        out[nonempty] = np.bitwise_or.reduceat(values, off[:-1][nonempty], axis=0)
     return out
 
 
@@ -446,18 +463,28 @@ def preprocess_columns(vtab: VectorTables, b: Batch) -> Preprocessed:
 
     # attribute words: the principal diagnosis' P bits, the OR of the secondary diagnoses' S
     # bits and of the procedures' R bits
-    pdx_prof = np.where(pdx_valid, vtab.dx_prof[np.maximum(pdx_id, 0)], vtab.invalid_profile)
-    sdx_prof = np.where(sdx_valid, vtab.dx_prof[np.maximum(sdx_id, 0)], vtab.invalid_profile)
+    pdx_prof = vtab.dx_prof_ext[pdx_id]
+    sdx_prof = vtab.dx_prof_ext[sdx_id]
     pr_pat = np.where(pr_valid, vtab.pr_pat[np.maximum(pr_id, 0)], 0)
     words = np.zeros((n, vtab.n_words), dtype=U64)
-    words[:, vtab.p_slice] = vtab.prof_p[pdx_prof]
+    words[:, vtab.p_slice] = np.take(vtab.prof_p, pdx_prof, axis=0)
+    sn = vtab.s_slice.stop - vtab.s_slice.start
     if len(sdx_id):
-        words[:, vtab.s_slice] = _seg_or(vtab.prof_s[sdx_prof], b.sdx_off, n)
-    if len(pr_id):
-        words[:, vtab.r_slice] = _seg_or(vtab.pat_r[pr_pat], b.pr_off, n)
+        red = _seg_or(np.take(vtab.prof_s_flags, sdx_prof, axis=0), b.sdx_off, n)
+        words[:, vtab.s_slice] = red[:, :sn]
+        flags = red[:, sn]
+    else:
+        flags = np.zeros(n, dtype=U64)
+    any_or = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(pr_valid & vtab.pat_nonzero[pr_pat])
+    if len(rows):                        # the procedures with R bits or flags, by claim
+        owner = pr_claim[rows]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        red = np.bitwise_or.reduceat(np.take(vtab.pat_r_flags, pr_pat[rows], axis=0), starts, axis=0)
+        words[owner[starts], vtab.r_slice] = red[:, :-1]
+        any_or[owner[starts]] = (red[:, -1] & U64(1)) != 0
     # the newborn fall-through operand (grouper.engine.atoms.FALLTHROUGH_RULE)
-    not_newborn = sdx_valid & ~vtab.prof_newborn[sdx_prof]
-    any_not_newborn = _seg_reduce(np.logical_or, not_newborn, b.sdx_off, n, False)
+    any_not_newborn = (flags & U64(1)) != 0
     s0 = vtab.s_slice.start
     words[:, s0] = np.where(any_not_newborn, words[:, s0] | vtab.fall_bit, words[:, s0] & ~vtab.fall_bit)
 
@@ -466,14 +493,11 @@ def preprocess_columns(vtab: VectorTables, b: Batch) -> Preprocessed:
     pdx_class = np.where(pdx_valid, vtab.dx_pdx_class[np.maximum(pdx_id, 0)], vtab.invalid_pdx_class)
     pdx_mdc = vtab.class_mdc[pdx_class, sex].astype(np.int16)
     x = vtab.x_anydx | vtab.status_x[b.dstat.astype(np.intp) + 1] | vtab.class_x[pdx_class, sex]
-    sites = np.where(pdx_valid, vtab.prof_sites[pdx_prof], 0).astype(np.uint8)
-    if len(sdx_id):
-        sites |= _seg_or(np.where(sdx_valid, vtab.prof_sites[sdx_prof], 0).astype(np.uint8), b.sdx_off, n)
+    sites = vtab.prof_sites[pdx_prof] | ((flags >> U64(8)) & U64(0xFF)).astype(np.uint8)
     pdx_newborn = (pdx_valid & vtab.prof_newborn[pdx_prof]).astype(np.intp)
     x |= vtab.diag_x[pdx_newborn, (~any_not_newborn).astype(np.intp), sites]
+    x |= np.where(any_or, vtab.x_orproc, U64(0))
     if len(pr_id):
-        any_or = _seg_reduce(np.logical_or, pr_valid & vtab.pat_or[pr_pat], b.pr_off, n, False)
-        x |= np.where(any_or, vtab.x_orproc, U64(0))
         x |= _counter_bits(vtab, pr_valid, pr_pat, pr_claim, n)
     words[:, vtab.x0] |= x
     return Preprocessed(pdx_id=pdx_id, sdx_id=sdx_id, pr_id=pr_id, sdx_claim=sdx_claim, sdx_valid=sdx_valid,
@@ -647,7 +671,7 @@ class _Walk:
             return np.full(len(sel), -1, dtype=np.int32), np.zeros(len(sel), dtype=np.int8)
         table, lv_inv, packed = lv
         cols, lw = self.vtab.list_cols[lst]          # the feature words the list reads
-        words = self.words[sel]
+        words = np.take(self.words, sel, axis=0)
         masked = [words[:, c] & w for c, w in zip(cols.tolist(), lw)]
         # the levels the list's formulas read, two bits per suppression set
         first, inv = _distinct_rows(*masked, packed[sel] & self.vtab.list_level_mask[lst])
@@ -933,7 +957,7 @@ def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict, claims:
     sevj = okj[vtab.row_has_sev[a["row"][okj]]] if len(okj) else okj
     if len(sevj):
         rows = a["row"][sevj]
-        masked = words[sevj] & vtab.row_words[rows]
+        masked = np.take(words, sevj, axis=0) & np.take(vtab.row_words, rows, axis=0)
         lvl = a["level"][sevj]
         first, inv = _distinct_rows(masked, rows.astype(U64), lvl.astype(U64))
         vals = np.empty(len(first), dtype=object)
