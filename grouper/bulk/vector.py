@@ -73,7 +73,7 @@ class VectorTables:
         vt = cv.vt
         F = cv.features
         self.n_words = F.n_words
-        n_dx, n_pr = len(ts.dx_codes), len(ts.pr_codes)
+        n_dx, n_pr = ts.n_dx, ts.n_pr
         K = len(cv.supp_sets)
         assert 2 * K <= 64, "two bits per suppression set in one word (packed levels)"
 
@@ -114,7 +114,7 @@ class VectorTables:
         for p in range(n_prof - 1):
             if uniq[p] < 0:
                 continue
-            info = cv.dx_info(ts.dx_codes[int(first[p])])
+            info = cv.dx_info_by_id(int(first[p]))
             self.prof_words[p] = words_of(info.pbits | info.sbits, F.n_words)
             self.prof_sup[p] = info.supbits
             self.prof_newborn[p] = info.newborn
@@ -151,26 +151,31 @@ class VectorTables:
         gender = np.full((n_dx, 2), -1, dtype=np.int64)
         for i, (m, f) in vt.gender_mdc.items():
             gender[i] = (m, f)
-        key = np.stack([np.where(valid, vt.numpy("dx_mdc"), NO_MDC).astype(np.int64), gender[:, 0], gender[:, 1]],
-                       axis=1)
-        classes, cls_inv = np.unique(key, axis=0, return_inverse=True)
+        mdcs = np.where(valid, vt.numpy("dx_mdc"), NO_MDC).astype(np.int64)
+        # the three small integers (MDC numbers or -1) as one key, 20 bits each
+        key = ((mdcs + 1) << 40) | ((gender[:, 0] + 1) << 20) | (gender[:, 1] + 1)
+        classes, cls_inv = np.unique(key, return_inverse=True)
         n_cls = len(classes) + 1
         self.dx_pdx_class = cls_inv.ravel().astype(np.int32)
         self.invalid_pdx_class = n_cls - 1
         self.class_mdc = np.zeros((n_cls, 3), dtype=np.int16)
         self.class_x = np.zeros((n_cls, 3), dtype=U64)
         for c in range(n_cls):
-            mdc, gm, gf = (int(x) for x in classes[c]) if c < n_cls - 1 else (NO_MDC, -1, -1)
+            k = int(classes[c]) if c < n_cls - 1 else None
+            mdc, gm, gf = ((k >> 40) - 1, ((k >> 20) & 0xFFFFF) - 1, (k & 0xFFFFF) - 1) if k is not None \
+                else (NO_MDC, -1, -1)
             for sex in SEXES:
                 pdx_mdc, atoms = principal_atoms(mdc, (gm, gf) if gm >= 0 else None, sex)
                 self.class_mdc[c, sex], self.class_x[c, sex] = pdx_mdc, xbits(atoms)
 
         # HAC: the codes on a HAC list as a secondary diagnosis
         self.dx_hac_listed = np.zeros(n_dx, dtype=bool)
+        index = ts.dx_index
         for code in cv.hac_code_info:
-            i = ts.dx_index.get(code)
-            if i is not None and valid[i]:
-                self.dx_hac_listed[i] = cv.dx_info(code).hac
+            if cv.hac_lists(code):
+                i = index.get(code)
+                if i is not None and valid[i]:
+                    self.dx_hac_listed[i] = True
 
         # procedures: facts per attribute pattern
         self.pr_pat = vt.numpy("pr_attr").astype(np.int32)
@@ -196,9 +201,7 @@ class VectorTables:
         # outside them changes no cluster's formation
         self.pr_clustered = np.zeros(n_pr, dtype=bool)
         self.pr_clustered[list(cv.clusters_of)] = True
-        for cl in cv.clusters:
-            for ch in cl.choices:
-                self.pr_clustered[list(ch)] = True
+        self.pr_clustered[vt.numpy("ch_codes")] = True     # every code of every cluster's choices
 
         # formula lists: feature-word masks
         self.list_words = {lst: words_of(bits, F.n_words) for lst, (bits, _) in cv.list_plan.items()}
@@ -583,13 +586,17 @@ class _Walk:
         claim's row of ``table`` and each claim's levels in one word, two bits per set."""
         K = len(self.vtab.cv.supp_sets)
         cs, sup, owner = self.count_sev, self.sup, self.sdx_claim
+        n = self.n
+        if claims is not None:        # the claims' secondary diagnoses only, the claims numbered 0..
+            rows, sub_off = segment_rows(self.b.sdx_off, claims)
+            cs, sup, removed = cs[rows], sup[rows], removed[rows]
+            owner = np.repeat(np.arange(len(claims)), np.diff(sub_off))
+            n = len(claims)
         counting = (cs > 0) & ~removed
         mcc = np.flatnonzero(counting & (cs == severity.MCC))
         cc = np.flatnonzero(counting & (cs == severity.CC))
-        mcc_sup = _runs_reduce(np.bitwise_and, sup[mcc], owner[mcc], self.n, np.int64(severity.ALL_SETS))
-        cc_sup = _runs_reduce(np.bitwise_and, sup[cc], owner[cc], self.n, np.int64(severity.ALL_SETS))
-        if claims is not None:
-            mcc_sup, cc_sup = mcc_sup[claims], cc_sup[claims]
+        mcc_sup = _runs_reduce(np.bitwise_and, sup[mcc], owner[mcc], n, np.int64(severity.ALL_SETS))
+        cc_sup = _runs_reduce(np.bitwise_and, sup[cc], owner[cc], n, np.int64(severity.ALL_SETS))
         if K <= 31:          # level_for_set reads bits 0..K-1: both summaries in one word
             low = np.int64((1 << K) - 1)
             mcc_sup, cc_sup = mcc_sup & low, cc_sup & low

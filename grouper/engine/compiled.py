@@ -254,7 +254,23 @@ class Compiled:
         got = self._dx_info.get(code, self)
         if got is not self:
             return got
-        i = self.tables.dx_id(code)
+        info = self._new_dx_info(self.tables.dx_id(code), code)
+        if len(self._dx_info) < _INFO_CACHE_LIMIT:
+            self._dx_info[code] = info
+        return info
+
+    def dx_info_by_id(self, i: int) -> DxInfo | None:
+        """:meth:`dx_info` of the diagnosis code with id ``i`` in the code universe."""
+        code = self.tables.dx_code(i)
+        got = self._dx_info.get(code, self)
+        if got is not self:
+            return got
+        info = self._new_dx_info(i, code)
+        if len(self._dx_info) < _INFO_CACHE_LIMIT:
+            self._dx_info[code] = info
+        return info
+
+    def _new_dx_info(self, i: int | None, code: str) -> DxInfo | None:
         vt = self.vt
         if i is None or vt.dx_mdc[i] < 0:
             info = None
@@ -269,8 +285,6 @@ class Compiled:
                 bits = self._dx_bits[a] = (f.mask("P", a), f.mask("S", a), sup)
             info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), bits[0], bits[1],
                           bits[2], self.hac_lists(code), vt.gender_mdc.get(i))
-        if len(self._dx_info) < _INFO_CACHE_LIMIT:
-            self._dx_info[code] = info
         return info
 
     def pr_info(self, code: str) -> PrInfo | None:
