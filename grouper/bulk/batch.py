@@ -28,7 +28,7 @@ from ..reading.columns import records_of
 from ..tables import default as _default_tables
 from .arrow import as_arrow, columns_from_arrow
 from .columns import Columns
-from .vector import drg_weights, group_vectors, vector_tables
+from .vector import drg_weights, group_vectors, objects, vector_tables
 
 COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
            "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
@@ -159,11 +159,11 @@ def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=Fals
     for k in ("return_code", "initial_return_code", "initial_med_surg", "final_med_surg", "initial_severity",
               "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status", "error",
               "error_message"):
-        out[k] = np.full(n, None, dtype=object)
+        out[k] = objects(n)
     for k in ("weight", "gmlos", "amlos"):
         out[k] = np.full(n, np.nan)
     for k in ("initial_drg_description", "final_drg_description"):
-        out[k] = np.full(n, None, dtype=object)
+        out[k] = objects(n)
     out["id"] = cols.id_array()
     out["version"] = cols.version.copy()
     fallback_rows: list[int] = []

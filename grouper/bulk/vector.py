@@ -298,6 +298,14 @@ class VectorTables:
         return got
 
 
+def objects(n: int, value=None) -> np.ndarray:
+    """An object array of ``n`` times ``value`` (np.full converts object by object: 30 times slower)."""
+    out = np.empty(n, dtype=object)          # all None
+    if value is not None:
+        out.fill(value)
+    return out
+
+
 def words_of(mask: int, n_words: int) -> np.ndarray:
     """A feature mask (int) as a row of uint64 words."""
     return np.frombuffer(mask.to_bytes(8 * n_words, "little"), dtype="<u8").astype(U64)
@@ -577,6 +585,7 @@ class _Walk:
         self.vtab, self.b, self.n = vtab, b, b.n
         self.words, self.pdx_mdc, self.fallback = pre.words, pre.pdx_mdc, pre.fallback
         self.sdx_claim, self.count_sev, self.sup = pre.sdx_claim, count_sev, sup
+        self._groups = 0          # groups of claims alike to a list numbered so far
 
     def levels(self, removed: np.ndarray, claims: np.ndarray | None = None) -> tuple:
         """The level of every claim (or of the ``claims`` given) for every suppression set of the
@@ -623,6 +632,7 @@ class _Walk:
         rc = np.full(n, RC_PENDING, dtype=np.int16)
         row_out = np.full(n, -1, dtype=np.int32)
         level_row = np.zeros(n, dtype=np.int8)
+        group = np.full(n, -1, dtype=np.int64)
         report = np.where(self.pdx_mdc != NO_MDC, self.pdx_mdc, 0).astype(np.int16)
         cur = np.full(n, PRE_MDC, dtype=np.int16)           # current formula list
         visited = np.zeros(n, dtype=np.int64)               # lists evaluated (_list_bit)
@@ -649,13 +659,13 @@ class _Walk:
             for lst in np.unique(cur[idx]).tolist():
                 sel = idx[cur[idx] == lst]
                 visited[sel] |= _list_bit(np.int64(lst))
-                ri, lvls = self._eval_list(lst, sel, lv)
+                ri, lvls, grp = self._eval_list(lst, sel, lv)
                 none = ri < 0
                 # no formula matched: grouping.next_list
                 j = sel[none]
                 go(j, np.broadcast_to(np.asarray(grouping.next_list(lst, self.pdx_mdc[j]), dtype=np.int64), j.shape))
                 hit = ~none
-                j, r, lvl = sel[hit], ri[hit], lvls[hit]
+                j, r, lvl, g = sel[hit], ri[hit], lvls[hit], grp[hit]
                 err = vtab.row_rc[r] >= 0
                 assigned = ~err & (vtab.row_drg[r] > 0)
                 reroute = ~err & ~assigned
@@ -663,19 +673,20 @@ class _Walk:
                 stop(je, vtab.row_rc[r[err]])
                 row_out[je], level_row[je] = r[err], lvl[err]
                 ja = j[assigned]
-                drg[ja], mdc[ja], rc[ja], row_out[ja], level_row[ja], active[ja] = \
-                    vtab.row_drg[r[assigned]], report[ja], RC_OK, r[assigned], lvl[assigned], False
+                drg[ja], mdc[ja], rc[ja], row_out[ja], level_row[ja], active[ja], group[ja] = \
+                    vtab.row_drg[r[assigned]], report[ja], RC_OK, r[assigned], lvl[assigned], False, g[assigned]
                 jr, rr = j[reroute], r[reroute]
                 nxt = vtab.row_reroute[rr].astype(np.int64)
                 report[jr] = np.where(vtab.row_reports_mdc[rr], nxt, report[jr])
                 go(jr, nxt)
-        return {"drg": drg, "mdc": mdc, "rc": rc, "row": row_out, "level": level_row}
+        return {"drg": drg, "mdc": mdc, "rc": rc, "row": row_out, "level": level_row, "group": group}
 
     def _eval_list(self, lst, sel, lv):
         cv = self.vtab.cv
         plan = cv.list_plan.get(lst)
         if plan is None:
-            return np.full(len(sel), -1, dtype=np.int32), np.zeros(len(sel), dtype=np.int8)
+            return np.full(len(sel), -1, dtype=np.int32), np.zeros(len(sel), dtype=np.int8), \
+                np.zeros(len(sel), dtype=np.int64)
         table, lv_inv, packed = lv
         cols, lw = self.vtab.list_cols[lst]          # the feature words the list reads
         words = np.take(self.words, sel, axis=0)
@@ -683,9 +694,12 @@ class _Walk:
         # the levels the list's formulas read, two bits per suppression set
         first, inv = _distinct_rows(*masked, packed[sel] & self.vtab.list_level_mask[lst])
         levels = table[lv_inv[sel[first]]]
+        # the claims' group: claims alike to the list (ids unique over the walks of the batch)
+        group = inv + self._groups
+        self._groups += len(first)
         if len(first) > VECTOR_EVAL_MIN:
             res_ri, res_lv = self._eval_bitsets(lst, [m[first] for m in masked], cols, levels)
-            return res_ri[inv], res_lv[inv]
+            return res_ri[inv], res_lv[inv], group
         row_index = self.vtab.row_index
         res_ri = np.empty(len(first), dtype=np.int32)
         res_lv = np.empty(len(first), dtype=np.int8)
@@ -697,7 +711,7 @@ class _Walk:
             row, lvl = grouping.evaluate_list(cv, lst, m, tuple(lvr))
             res_ri[u] = -1 if row is None else row_index[id(row)]
             res_lv[u] = lvl
-        return res_ri[inv], res_lv[inv]
+        return res_ri[inv], res_lv[inv], group
 
     def _eval_bitsets(self, lst, masked, cols, lv):
         """:func:`grouper.engine.grouping.evaluate_list` for many distinct (feature words, levels)
@@ -776,7 +790,7 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
     n = b.n
     sdx_id = pre.sdx_id
     out = {"num": np.zeros(n, dtype=np.int16), "removed": np.zeros(len(sdx_id), dtype=bool),
-           "has_removed": np.zeros(n, dtype=bool), "error": np.full(n, None, dtype=object),
+           "has_removed": np.zeros(n, dtype=bool), "error": objects(n),
            "has_error": np.zeros(n, dtype=bool)}
     if not len(sdx_id):
         return out
@@ -914,7 +928,7 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
     redo = hacs["has_removed"] & ~has_err
     if redo.any():
         again = walk.assign(hacs["removed"], only=redo)
-        for k in ("drg", "mdc", "rc", "row", "level"):
+        for k in ("drg", "mdc", "rc", "row", "level", "group"):
             final[k] = np.where(redo, again[k], final[k])
     if has_err.any():
         codes = np.full(len(has_err), -1, dtype=np.int16)
@@ -957,20 +971,28 @@ def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict, claims:
     r = np.where(grouped, a["row"], len(vtab.rows))           # the last facts: not grouped
     reports = grouped & vtab.row_reports[np.minimum(r, len(vtab.rows) - 1)]
     claim_sev = vtab.claim_severity[grouped.astype(np.intp), reports.astype(np.intp), a["level"].astype(np.intp)]
-    # the level the assigning formula used (grouping.row_severity_used), once per distinct
-    # (row, masked features, level)
-    sev_used = np.full(n, Severity.NON_CC, dtype=object)
+    # the level the assigning formula used (grouping.row_severity_used), once per group of
+    # claims alike to the list where the formula matched (_Walk._eval_list: the same row,
+    # level and features of the list)
+    sev_used = objects(n, Severity.NON_CC)
     okj = np.flatnonzero(grouped)
     sevj = okj[vtab.row_has_sev[a["row"][okj]]] if len(okj) else okj
     if len(sevj):
-        rows = a["row"][sevj]
-        masked = np.take(words, sevj, axis=0) & np.take(vtab.row_words, rows, axis=0)
-        lvl = a["level"][sevj]
-        first, inv = _distinct_rows(masked, rows.astype(U64), lvl.astype(U64))
-        vals = np.empty(len(first), dtype=object)
-        for u, f in enumerate(first.tolist()):
-            vals[u] = grouping.row_severity_used(cv, vtab.rows[int(rows[f])], mask_of(masked[f]), int(lvl[f]))
-        sev_used[sevj] = vals[inv.ravel()]
+        g = a["group"][sevj]
+        at = np.full(int(g.max()) + 1, -1, dtype=np.int64)
+        at[g[::-1]] = np.arange(len(g) - 1, -1, -1)          # a claim of each group
+        first = at[at >= 0]
+        code = np.full(len(at), -1, dtype=np.int64)
+        code[g[first]] = np.arange(len(first))
+        # then once per distinct (row, its features, level) among the groups
+        claims_f = sevj[first]
+        rows, lvl = a["row"][claims_f], a["level"][claims_f]
+        masked = np.take(words, claims_f, axis=0) & np.take(vtab.row_words, rows, axis=0)
+        first2, inv2 = _distinct_rows(masked, rows.astype(U64), lvl.astype(U64))
+        vals = np.empty(len(first2), dtype=object)
+        for u, (row, m, lv) in enumerate(zip(rows[first2].tolist(), masked[first2], lvl[first2].tolist())):
+            vals[u] = grouping.row_severity_used(cv, vtab.rows[row], mask_of(m), lv)
+        sev_used[sevj] = vals[inv2[code[g]]]
     return {"drg": a["drg"], "mdc": a["mdc"], "return_code": return_code, "base_drg": vtab.row_base[r],
             "med_surg": vtab.row_med_surg[r], "severity": sev_used, "claim_severity": claim_sev}
 
