@@ -823,7 +823,6 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
     sdx_l, listed_l, pclass_l, excl_l = sdx_id[rows].tolist(), listed[rows].tolist(), pclass[rows].tolist(), \
         excluded[rows].tolist()
     pdx_l = pre.pdx_id[claims].tolist()
-    dx_codes = cv.tables.dx_codes
     memo: dict = {}
     num, error, removed, has_removed, has_error = out["num"], out["error"], out["removed"], out["has_removed"], \
         out["has_error"]
@@ -833,15 +832,19 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
         on, pcs = listed_l[a:z], pclass_l[a:z]
         if not hac.needs_evaluation(True, hospital, zip(on, pcs)):
             continue
-        # (HAC lists, POA class, tested attributes) per SDX: a code on no HAC list is one
-        # that HAC processing does not check, whatever its POA
-        sdx = tuple(hi.sdx_input(cv, dx_codes[i], pc) if on_k else _UNLISTED
-                    for i, on_k, pc in zip(sdx_l[a:z], on, pcs))
-        P = hi.pdx_attrs(cv, dx_codes[pdx]) if pdx >= 0 else _EMPTY
+        # (HAC lists, POA class, tested attributes) of the HAC-listed SDX: HAC processing
+        # checks no other (hac.evaluate marks them POA_NOT_CHECKED and reads nothing else of
+        # them), save for their number when one SDX is listed: its return codes tell a claim
+        # of one SDX from others (an unlisted SDX stands for the rest)
+        pos = [k for k, on_k in enumerate(on) if on_k]
+        sdx = tuple([hi.sdx_input(cv, sdx_l[a + k], pcs[k]) for k in pos])
+        if len(pos) == 1 and z - a > 1:
+            sdx += (_UNLISTED,)
+        P = hi.pdx_attrs(cv, pdx) if pdx >= 0 else _EMPTY
         X = x_of.get(xw)
         if X is None:
             X = x_of[xw] = hi.x_atoms(vtab, xw)
-        excl = frozenset(k for k, (e, o) in enumerate(zip(excl_l[a:z], on), start=1) if e and o)
+        excl = frozenset([j for j, k in enumerate(pos, start=1) if excl_l[a + k]])
         key = (hospital, P, R_of.get(c, _EMPTY), X, sdx, excl)
         outcome = memo.get(key)
         if outcome is None:
@@ -851,8 +854,8 @@ def hac_columns(vtab: VectorTables, b: Batch, pre: Preprocessed, initial: dict, 
             error[c] = outcome.error
             has_error[c] = True
         if outcome.removed:
-            for pos in outcome.removed:
-                removed[first + pos - 1] = True
+            for p in outcome.removed:
+                removed[first + pos[p - 1]] = True
             has_removed[c] = True
     return out
 
@@ -890,18 +893,20 @@ class _HacInputs:
         self._pdx: dict = {}
         self._pr: dict = {}
 
-    def sdx_input(self, cv, code: str, pclass: int) -> tuple:
-        got = self._sdx.get((code, pclass))
+    def sdx_input(self, cv, i: int, pclass: int) -> tuple:
+        """(HAC lists, POA class, tested attributes) of the secondary diagnosis with code id ``i``."""
+        got = self._sdx.get((i, pclass))
         if got is None:
-            info = cv.dx_info(code)
-            got = self._sdx[(code, pclass)] = (info.hac_lists, pclass, info.attrs & self.S)
+            info = cv.dx_info_by_id(i)
+            got = self._sdx[(i, pclass)] = (info.hac_lists, pclass, info.attrs & self.S)
         return got
 
-    def pdx_attrs(self, cv, code: str) -> frozenset:
-        got = self._pdx.get(code)
+    def pdx_attrs(self, cv, i: int) -> frozenset:
+        """The tested attributes of the principal diagnosis with code id ``i``."""
+        got = self._pdx.get(i)
         if got is None:
-            info = cv.dx_info(code)
-            got = self._pdx[code] = info.attrs & self.P if info is not None else _EMPTY
+            info = cv.dx_info_by_id(i)
+            got = self._pdx[i] = info.attrs & self.P if info is not None else _EMPTY
         return got
 
     def pr_attrs(self, cv, i: int) -> frozenset:
