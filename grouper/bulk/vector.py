@@ -96,6 +96,9 @@ class VectorTables:
         self.dx_valid = valid
         self.dx_sev = np.where(valid, vt.numpy("dx_sev"), 0).astype(np.int8)
         self.dx_excl = vt.numpy("dx_excl").astype(np.int64)
+        # by code id, the last entry (id -1) for a code that is not one of the version
+        self.dx_sev_ext = np.append(self.dx_sev, 0).astype(np.int8)
+        self.dx_excl_ext = np.append(np.where(valid, self.dx_excl, 0), 0)
         combo = ((vt.numpy("dx_attr").astype(np.int64) << 32) | (vt.numpy("dx_hac").astype(np.int64) << 16)
                  | vt.numpy("dx_dxcat"))
         combo = np.where(valid, combo, -1)
@@ -548,22 +551,26 @@ def _counter_bits(vtab, pr_valid, pr_pat, pr_claim, n) -> np.ndarray:
 def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per secondary diagnosis: the severity it counts at, its suppression-set bits, and
     whether the principal diagnosis excludes it (grouper.engine.severity)."""
-    sdx_id, sdx_valid, sdx_claim = pre.sdx_id, pre.sdx_valid, pre.sdx_claim
-    sev = np.where(sdx_valid, vtab.dx_sev[np.maximum(sdx_id, 0)], 0).astype(np.int8)
+    sdx_id, sdx_claim = pre.sdx_id, pre.sdx_claim
+    sev = vtab.dx_sev_ext[sdx_id]
     excluded = np.zeros(len(sdx_id), dtype=bool)
     if not len(sdx_id):
         return sev, np.zeros(0, np.int64), excluded
-    pdx_excl = np.where(pre.pdx_valid, vtab.dx_excl[np.maximum(pre.pdx_id, 0)], 0)
-    lists = pdx_excl[sdx_claim]
-    pairs = (lists > 0) & (sev > 0)
-    if pairs.any():
+    pdx_excl = vtab.dx_excl_ext[pre.pdx_id]
+    # the CC/MCC codes of claims whose principal diagnosis has an exclusion list
+    pairs = np.flatnonzero((sev > 0) & (pdx_excl[sdx_claim] > 0))
+    if len(pairs):
         bitmap, cc_index, n_cc = vtab.exclusion_bitmap()
-        at = lists[pairs] * n_cc + cc_index[sdx_id[pairs]]
+        at = pdx_excl[sdx_claim[pairs]] * n_cc + cc_index[sdx_id[pairs]]
         on_list = ((bitmap[at >> 3] >> (at & 7).astype(np.uint8)) & 1).astype(bool)
         excluded[pairs] = severity.excluded_by_pdx(on_list, b.sdx_lower[pairs])
-    died_mccalive = (b.dstat[sdx_claim] == severity.DIED_STATUS) & vtab.prof_mccalive[pre.sdx_prof]
+    died_mccalive = np.zeros(len(sdx_id), dtype=bool)
+    alive = np.flatnonzero(vtab.prof_mccalive[pre.sdx_prof])
+    died_mccalive[alive] = b.dstat[sdx_claim[alive]] == severity.DIED_STATUS
     count_sev = severity.counted_severity(sev, excluded, died_mccalive).astype(np.int8)
-    sup = np.where(count_sev > 0, vtab.prof_sup[pre.sdx_prof], 0)
+    sup = np.zeros(len(sdx_id), dtype=np.int64)            # read only where the code counts
+    counts = np.flatnonzero(count_sev)
+    sup[counts] = vtab.prof_sup[pre.sdx_prof[counts]]
     return count_sev, sup, excluded
 
 
