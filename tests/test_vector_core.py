@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import pytest
+from test_batch import assert_row_equals_single
 
 import grouper
 from grouper.bulk import vector as V
@@ -13,7 +14,6 @@ from grouper.engine.compiled import compiled
 from grouper.tables import default
 
 from conftest import SAMPLE, read_jsonl
-from test_batch import assert_row_equals_single
 
 TS = default()
 VERSION = 431
