@@ -16,11 +16,15 @@ own function, called either on a column at once or once per distinct value:
    claim's level per suppression set with ``level_for_set``, once per distinct
    (MCC, CC) suppression summary;
 3. grouping (:meth:`_Walk.assign`): each formula list is evaluated once per *distinct*
-   (masked feature row, levels) among the claims that reach it, with the per-claim path's
-   memoized :func:`grouper.engine.grouping.evaluate_list`; the walk follows the rows'
-   reroutes and :func:`grouper.engine.grouping.next_list` until no claim is pending;
+   (masked feature row, levels) among the claims that reach it: with the per-claim path's
+   memoized :func:`grouper.engine.grouping.evaluate_list` when they are few, else every
+   formula at once over all of them, compiled over bit sets (one bit per distinct row,
+   :func:`grouper.engine.formula.compile_bitset_predicate`), first match wins; the walk
+   follows the rows' reroutes and :func:`grouper.engine.grouping.next_list` until no claim
+   is pending;
 4. HAC/POA (:func:`hac_columns`): :func:`grouper.engine.hac.evaluate` for each claim that
-   has a HAC-listed secondary diagnosis;
+   has a HAC-listed secondary diagnosis whose POA is not Y/W, its inputs cut to what the
+   HAC formulas read (claims alike share one evaluation);
 5. results (:func:`_outcome`): base DRG, medical/surgical, claim severity and HAC status
    from the engine's functions, tabulated over their small domains.
 
@@ -241,7 +245,6 @@ class VectorTables:
         self.hac_status = np.array([hac.hac_status(*map(bool, (m, i, f, c)))
                                     for m in (0, 1) for i in (0, 1) for f in (0, 1) for c in (0, 1)],
                                    dtype=object).reshape(2, 2, 2, 2)
-        self._column_preds: dict = {}
         self._bitset_plans: dict = {}
         self._hac_inputs = None
         self._exclusions = None
@@ -286,18 +289,6 @@ class VectorTables:
             preds = [(self.row_index[id(r)], fm.compile_bitset_predicate(r.node, bit), r.supp_index)
                      for r in self.cv.lists[lst] if r.drg or r.reroute_mdc or r.error]
             got = self._bitset_plans[lst] = (positions, preds)
-        return got
-
-    def column_predicates(self, lst: int) -> list:
-        """(row index, ``f(W, sev, Z)``, suppression set) of every formula of list ``lst`` that can
-        assign, reroute or error (as :func:`grouper.engine.grouping.evaluate_list` considers them),
-        in list order; compiled on first use."""
-        got = self._column_preds.get(lst)
-        if got is None:
-            bit = self.cv.features.bit
-            got = self._column_preds[lst] = [
-                (self.row_index[id(r)], fm.compile_column_predicate(r.node, bit), r.supp_index)
-                for r in self.cv.lists[lst] if r.drg or r.reroute_mdc or r.error]
         return got
 
 
@@ -345,14 +336,6 @@ def segment_rows(off: np.ndarray, claims: np.ndarray) -> tuple[np.ndarray, np.nd
     np.cumsum(lens, out=sub_off[1:])
     rows = np.repeat(off[claims] - sub_off[:-1], lens) + np.arange(sub_off[-1])
     return rows, sub_off
-
-
-def _seg_reduce(ufunc, values: np.ndarray, off: np.ndarray, n: int, empty):
-    out = np.full(n, empty, dtype=values.dtype)
-    nonempty = off[1:] > off[:-1]
-    if len(values) and nonempty.any():
-        out[nonempty] = ufunc.reduceat(values, off[:-1][nonempty])
-    return out
 
 
 def _runs_reduce(ufunc, values: np.ndarray, owner: np.ndarray, n: int, empty):
@@ -575,7 +558,7 @@ def severity_columns(vtab: VectorTables, b: Batch, pre: Preprocessed) -> tuple[n
 
 
 RC_OK, RC_UNGROUPABLE, RC_PENDING = 0, 1, -1
-#: a list is evaluated over columns when more than this many distinct feature rows reach it
+#: a list is evaluated over bit sets when more than this many distinct feature rows reach it
 #: (fewer: one memoized per-claim evaluation per distinct row is cheaper)
 VECTOR_EVAL_MIN = 16
 
@@ -760,29 +743,6 @@ class _Walk:
             which = planes.argmax(axis=0)[matched]        # the hits are disjoint
             res_ri[matched] = np.asarray(rows, dtype=np.int32)[which]
             res_lv[matched] = lv[np.flatnonzero(matched), np.asarray(ks, dtype=np.intp)[which]]
-        return res_ri, res_lv
-
-    def _eval_columns(self, lst, masked, cols, lv):
-        """:func:`grouper.engine.grouping.evaluate_list` for many distinct (feature words, levels)
-        at once: the list's formulas in order, each compiled over columns
-        (:func:`grouper.engine.formula.compile_column_predicate`), first match wins."""
-        d = len(lv)
-        W = [None] * self.vtab.n_words
-        for m, c in zip(masked, cols.tolist()):
-            W[c] = m
-        Z = np.zeros(d, dtype=bool)
-        res_ri = np.full(d, -1, dtype=np.int32)
-        res_lv = np.zeros(d, dtype=np.int8)
-        pending = np.ones(d, dtype=bool)
-        for ri, pred, k in self.vtab.column_predicates(lst):
-            sev = lv[:, k]
-            hit = pending & pred(W, sev, Z)
-            if hit.any():
-                res_ri[hit] = ri
-                res_lv[hit] = sev[hit]
-                pending &= ~hit
-                if not pending.any():
-                    break
         return res_ri, res_lv
 
 

@@ -259,45 +259,6 @@ def compile_mask_predicate(node, bit):
     return eval(f"lambda m, sev: bool({_mask_py(node, bit)})", {"__builtins__": {"bool": bool}})
 
 
-def _word_test(b: int) -> str:
-    """Source testing feature bit ``b`` (an int with one bit set) in the word columns ``W``."""
-    g = b.bit_length() - 1
-    return f"((W[{g // 64}] & U({1 << (g % 64)})) != 0)"
-
-
-def _column_py(node, bit) -> str:
-    """Python source of ``node`` over columns: ``W[k]`` the k-th feature word of every claim (uint64
-    arrays), ``sev`` every claim's level, ``Z`` all false; the same operands as :func:`_mask_py`."""
-    if isinstance(node, Atom):
-        k, n = node.kind, node.name
-        if k == "PDX":
-            return _word_test(bit("P", n))
-        if k == "SDX":
-            return _word_test(bit("S", n))
-        if k == "ANY":
-            return f"({_word_test(bit('P', n))} | {_word_test(bit('S', n))})"
-        if k == "ONLY":
-            return _word_test(bit("X", "ONLY:" + n))
-        if k == "SEV":
-            return "(sev == 2)" if n == "MCC" else "(sev == 1)"
-        if k == "SPECIAL":
-            return _word_test(bit("X", n))
-        if k == "PROC":
-            return _word_test(bit("R", n))
-        return "Z"
-    if isinstance(node, Not):
-        return f"(~{_column_py(node.child, bit)})"
-    op = " & " if isinstance(node, And) else " | "
-    return "(" + op.join(_column_py(c, bit) for c in node.children) + ")"
-
-
-def compile_column_predicate(node, bit):
-    """``f(W, sev, Z) -> bool array``: the formula over many claims at once (see :func:`_column_py`);
-    for the vectorized path (imports numpy)."""
-    import numpy as np
-    return eval(f"lambda W, sev, Z: {_column_py(node, bit)} | Z", {"__builtins__": {}, "U": np.uint64})
-
-
 def _bitset_py(node, bit) -> str:
     """Python source of ``node`` over claims as bits of integers: ``B[g]`` has bit ``u`` set when
     claim ``u`` has feature bit ``g``, ``V2``/``V1`` when its level is MCC/CC; the same operands
