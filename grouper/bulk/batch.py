@@ -111,7 +111,7 @@ def _warn_missing_weights(out: BatchResult, ts) -> None:
     """One UserWarning per grouper version whose fiscal year has no Table 5 in the tables (the
     claims' WEIGHTS_UNAVAILABLE warning, with the number of rows): their weight, GMLOS and
     AMLOS are NaN."""
-    grouped = np.fromiter((e is None for e in out.error), dtype=bool, count=len(out.error))
+    grouped = np.equal(out.error, None)
     for v in np.unique(out.version[grouped]).tolist():
         for w in version_warnings(int(v), ts):
             n = int((grouped & (out.version == v)).sum())
@@ -126,6 +126,14 @@ def _group_batch(claims, version, tables, details: bool, columns=None, convert_c
             raise ValueError("convert_codes needs the claims themselves, not Columns already read")
         return BatchResult(*_group_columns(claims, version, ts, details))
     table = None if convert_codes else as_arrow(claims, columns)
+    if table is not None and table.num_rows > CHUNK and not details:
+        # Arrow, pandas, polars, a chunk at a time: each chunk's results are written straight
+        # into the whole table's columns (concatenating the chunks' columns cost more)
+        out = _new_columns(table.num_rows)
+        for a in range(0, table.num_rows, CHUNK):
+            _group_columns(_arrow_chunk(table.slice(a, CHUNK), version, ts), version, ts, details,
+                           out={k: v[a:a + CHUNK] for k, v in out.items()})
+        return BatchResult(out)
     if table is not None:              # Arrow, pandas, polars: read a whole column at a time
         parts = [_group_columns(_arrow_chunk(table.slice(a, CHUNK), version, ts), version, ts, details)
                  for a in range(0, table.num_rows, CHUNK)]
@@ -151,8 +159,8 @@ def _arrow_chunk(table, version, ts) -> Columns:
     return cols if cols is not None else Columns.from_records(table.to_pylist(), version=version, tables=ts)
 
 
-def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False) -> tuple[dict, list | None]:
-    n = cols.n
+def _new_columns(n: int) -> dict:
+    """The result columns of ``n`` rows, before grouping."""
     out = {k: np.zeros(n, dtype=np.int32) for k in ("version", "initial_drg", "initial_mdc", "final_drg",
                                                     "final_mdc", "initial_base_drg", "final_base_drg",
                                                     "num_hac_categories_satisfied")}
@@ -162,10 +170,20 @@ def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=Fals
         out[k] = objects(n)
     for k in ("weight", "gmlos", "amlos"):
         out[k] = np.full(n, np.nan)
-    for k in ("initial_drg_description", "final_drg_description"):
+    for k in ("initial_drg_description", "final_drg_description", "id"):
         out[k] = objects(n)
-    out["id"] = cols.id_array()
-    out["version"] = cols.version.copy()
+    return out
+
+
+def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False,
+                   out: dict | None = None) -> tuple[dict, list | None]:
+    """Group the claims of ``cols`` into result columns: new ones, or ``out`` (views of a larger
+    result's columns, filled in place)."""
+    n = cols.n
+    if out is None:
+        out = _new_columns(n)
+    out["id"][:] = cols.id_array()
+    out["version"][:] = cols.version
     fallback_rows: list[int] = []
     versions = np.unique(cols.version[cols.version > 0]).tolist()
     if versions:
