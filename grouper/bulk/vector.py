@@ -681,8 +681,11 @@ class _Walk:
         cols, lw = self.vtab.list_cols[lst]          # the feature words the list reads
         words = np.take(self.words, sel, axis=0)
         masked = [words[:, c] & w for c, w in zip(cols.tolist(), lw)]
-        # the levels the list's formulas read, two bits per suppression set
-        first, inv = _distinct_rows(*masked, packed[sel] & self.vtab.list_level_mask[lst])
+        if len(sel) <= VECTOR_EVAL_MIN:      # a few claims: each its own row (the memo dedups)
+            first = inv = np.arange(len(sel))
+        else:
+            # the levels the list's formulas read, two bits per suppression set
+            first, inv = _distinct_rows(*masked, packed[sel] & self.vtab.list_level_mask[lst])
         levels = table[lv_inv[sel[first]]]
         # the claims' group: claims alike to the list (ids unique over the walks of the batch)
         group = inv + self._groups
