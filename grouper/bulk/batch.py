@@ -217,23 +217,24 @@ def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, f
     cv = compiled(ts, v)
     vtab = vector_tables(cv)
     res = group_vectors(vtab, cols.batch(idx, ids, poa))
+    rows = slice(None) if len(idx) == cols.n else idx     # one version: every row, written as a slice
     for prefix, a in (("initial_", res["initial"]), ("final_", res["final"])):
-        out[prefix + "drg"][idx] = a["drg"]
-        out[prefix + "mdc"][idx] = a["mdc"]
-        out[prefix + "base_drg"][idx] = a["base_drg"]
-        out[prefix + "med_surg"][idx] = a["med_surg"]
-        out[prefix + "severity"][idx] = a["severity"]
-        out[prefix + "claim_severity"][idx] = a["claim_severity"]
-    out["return_code"][idx] = res["final"]["return_code"]
-    out["initial_return_code"][idx] = res["initial"]["return_code"]
-    out["hac_status"][idx] = res["hac_status"]
+        out[prefix + "drg"][rows] = a["drg"]
+        out[prefix + "mdc"][rows] = a["mdc"]
+        out[prefix + "base_drg"][rows] = a["base_drg"]
+        out[prefix + "med_surg"][rows] = a["med_surg"]
+        out[prefix + "severity"][rows] = a["severity"]
+        out[prefix + "claim_severity"][rows] = a["claim_severity"]
+    out["return_code"][rows] = res["final"]["return_code"]
+    out["initial_return_code"][rows] = res["initial"]["return_code"]
+    out["hac_status"][rows] = res["hac_status"]
     titles = _titles(ts, v)
-    out["initial_drg_description"][idx] = titles[res["initial"]["drg"]]
-    out["final_drg_description"][idx] = titles[res["final"]["drg"]]
-    out["num_hac_categories_satisfied"][idx] = res["num_hac"]
+    out["initial_drg_description"][rows] = titles[res["initial"]["drg"]]
+    out["final_drg_description"][rows] = titles[res["final"]["drg"]]
+    out["num_hac_categories_satisfied"][rows] = res["num_hac"]
     figures = drg_weights(cv, res["final"]["drg"])
     if figures is not None:
-        out["weight"][idx], out["gmlos"][idx], out["amlos"][idx] = figures
+        out["weight"][rows], out["gmlos"][rows], out["amlos"][rows] = figures
     fallback_rows.extend(idx[res["fallback"]].tolist())
 
 
