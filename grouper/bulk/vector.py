@@ -42,12 +42,15 @@ from ..engine.atoms import (
     COMPOSITE,
     COUNTERS,
     FALLTHROUGH,
+    MCC_ALIVE,
     NO_MDC,
+    NORMAL_NEWBORN,
     ORPROC,
     diagnosis_atoms,
     is_or_procedure,
     principal_atoms,
     procedure_tallies,
+    site_bits,
     status_atoms,
 )
 from ..engine.codes import PRE_MDC, UNGROUPABLE_DRG, ReturnCode, Severity
@@ -121,12 +124,13 @@ class VectorTables:
         for p in range(n_prof - 1):
             if uniq[p] < 0:
                 continue
-            info = cv.dx_info_by_id(int(first[p]))
-            self.prof_words[p] = words_of(info.pbits | info.sbits, F.n_words)
-            self.prof_sup[p] = info.supbits
-            self.prof_newborn[p] = info.newborn
-            self.prof_mccalive[p] = info.mccalive
-            self.prof_sites[p] = info.sites
+            # DxInfo's facts, from the attributes the profile's codes share
+            a = cv.dx_attrs(int(first[p]))
+            pbits, sbits, self.prof_sup[p] = cv.attr_bits(a)
+            self.prof_words[p] = words_of(pbits | sbits, F.n_words)
+            self.prof_newborn[p] = NORMAL_NEWBORN in a
+            self.prof_mccalive[p] = MCC_ALIVE in a
+            self.prof_sites[p] = site_bits(a)
         p0, pn = F.words["P"]
         s0, sn = F.words["S"]
         r0, rn = F.words["R"]
@@ -178,8 +182,8 @@ class VectorTables:
         # HAC: the codes on a HAC list as a secondary diagnosis
         self.dx_hac_listed = np.zeros(n_dx, dtype=bool)
         index = ts.dx_index
-        for code in cv.hac_code_info:
-            if cv.hac_lists(code):
+        for code, entry in cv.hac_code_info.items():
+            if cv.hac_lists_of(entry):
                 i = index.get(code)
                 if i is not None and valid[i]:
                     self.dx_hac_listed[i] = True
@@ -860,23 +864,27 @@ class _HacInputs:
         for p, a in ts.pr_patterns.items():
             self.pat_tested[p] = bool(self.R.intersection(a))
         self._sdx: dict = {}
+        self._lists: dict = {}
         self._pdx: dict = {}
         self._pr: dict = {}
 
     def sdx_input(self, cv, i: int, pclass: int) -> tuple:
-        """(HAC lists, POA class, tested attributes) of the secondary diagnosis with code id ``i``."""
+        """(HAC lists, POA class, tested attributes) of the secondary diagnosis with code id ``i``
+        (a code of the version): ``DxInfo.hac_lists`` and ``attrs``, from the version's HAC code
+        table read whole (its look-up by code searches the table's text)."""
         got = self._sdx.get((i, pclass))
         if got is None:
-            info = cv.dx_info_by_id(i)
-            got = self._sdx[(i, pclass)] = (info.hac_lists, pclass, info.attrs & self.S)
+            lists = self._lists.get(i)
+            if lists is None:
+                lists = self._lists[i] = cv.hac_lists_of(cv.hac_code_info.get(cv.tables.dx_code(i)))
+            got = self._sdx[(i, pclass)] = (lists, pclass, cv.dx_attrs(i) & self.S)
         return got
 
     def pdx_attrs(self, cv, i: int) -> frozenset:
-        """The tested attributes of the principal diagnosis with code id ``i``."""
+        """The tested attributes of the principal diagnosis with code id ``i`` (a code of the version)."""
         got = self._pdx.get(i)
         if got is None:
-            info = cv.dx_info_by_id(i)
-            got = self._pdx[i] = info.attrs & self.P if info is not None else _EMPTY
+            got = self._pdx[i] = cv.dx_attrs(i) & self.P
         return got
 
     def pr_attrs(self, cv, i: int) -> frozenset:
