@@ -30,7 +30,7 @@ from ..reading.errors import ClaimError
 from ..reading.layout import Layout, code_cell, is_blank, looks_wide, poa_cell, read_scalar
 from ..reading.stage import check_pdx, resolve_version
 from ..reading.values import POA_BLANK, read_code, read_discharge_status, read_hospital_status, read_poa, read_sex
-from .columns import Columns, code_id
+from .columns import Columns
 
 INSTALL_HINT = "pip install 'grouper[arrow]' (or pip install pyarrow)"
 
@@ -126,11 +126,19 @@ class Encoded:
 
     def __init__(self, arr):
         pa = require_pyarrow()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
         n = len(arr)
         if arr.null_count == n or pa.types.is_null(arr.type):
             self.values, self.index = [None], np.zeros(n, dtype=np.int64)
             return
-        enc = _pc().dictionary_encode(arr)
+        # a dictionary-encoded column (e.g. read so from Parquet) is taken as it is when its
+        # dictionary is short (POAs, sex: it may hold values no row has, which are then simply
+        # not used); else encoded afresh (the row group's codes, or a few rows taken from it)
+        if pa.types.is_dictionary(arr.type):
+            enc = arr if len(arr.dictionary) <= n // 8 else _pc().dictionary_encode(arr.dictionary_decode())
+        else:
+            enc = _pc().dictionary_encode(arr)
         self.values = enc.dictionary.to_pylist() + [None]
         self.index = to_np(enc.indices, len(self.values) - 1).astype(np.int64)
 
@@ -171,30 +179,79 @@ def _codes_as_read(arr):
     return pa.array(read.tolist(), type=pa.string())
 
 
-def code_ids(codes, tables, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """The id of every code of a string column in the code universe of ``tables`` (``kind``
-    "dx" or "pr"; -1: in no version; null: the code "null"): a hash look-up of the exact
-    spelling, then :func:`grouper.bulk.columns.code_id` once per distinct spelling not found;
-    and whether the exact spelling was found."""
+def code_ids(codes, tables, kind: str, slot: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The id of every code of a string column (or a dictionary-encoded one) in the code
+    universe of ``tables`` (``kind`` "dx" or "pr"; -1: in no version; null: the code "null"),
+    and whether the exact spelling was found.  Each distinct spelling is looked up once
+    (:func:`spelling_ids`); a dictionary-encoded column (Parquet read with dictionaries) is
+    looked up once per dictionary, which the batches of a row group share (``slot`` names the
+    column, e.g. "sdx", whose last dictionary is kept)."""
     pa = require_pyarrow()
-    pc = _pc()
     n = len(codes)
     if n == 0 or codes.null_count == n:
         return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool)
-    if not pa.types.is_string(codes.type):
-        codes = codes.cast(pa.string())
-    universe = tables.cached(("arrow_codes", kind), lambda: pa.array(tables.dx_codes if kind == "dx"
-                                                                      else tables.pr_codes, pa.string()))
-    found = pc.index_in(codes, value_set=universe)
-    ids = to_np(found, -1).astype(np.int64)
-    exact = ids >= 0
-    missed = np.flatnonzero(~exact)
-    if len(missed):                       # not as spelled: upper case, as CMS reads; null: no code
-        index = tables.dx_index if kind == "dx" else tables.pr_index
-        enc = pc.dictionary_encode(codes.take(pa.array(missed)))
-        lut = np.array([code_id(index, c) for c in enc.dictionary.to_pylist()] + [-1], dtype=np.int64)
-        ids[missed] = lut[to_np(enc.indices, len(lut) - 1)]
-    return ids, exact
+    if pa.types.is_dictionary(codes.type) and _is_text(codes.type.value_type):
+        spellings, indices = codes.dictionary, codes.indices
+        lut, exact_lut = _dictionary_ids(spellings, tables, kind, slot or kind)
+    else:
+        if not pa.types.is_string(codes.type):
+            codes = codes.cast(pa.string())
+        enc = _pc().dictionary_encode(codes)
+        spellings, indices = enc.dictionary, enc.indices
+        lut, exact_lut = spelling_ids(spellings, tables, kind)
+    at = to_np(indices, len(spellings))                    # a null: the last entry, no code
+    return lut[at], exact_lut[at]
+
+
+def spelling_ids(spellings, tables, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """For distinct spellings (a string array): each one's code id (-1: in no version) and
+    whether it was found as spelled, plus a last entry (-1, False) for a null.  Found by
+    Arrow's hashing -- the universe looked up in the hash of the spellings, which is small,
+    rather than the reverse, which would hash the whole universe each time; a spelling not
+    found is looked up with :func:`grouper.bulk.columns.code_id` (upper-cased, as CMS reads)."""
+    pa = require_pyarrow()
+    if not pa.types.is_string(spellings.type):
+        spellings = spellings.cast(pa.string())
+    # per code id: the position of its spelling (-1: not among them)
+    where = to_np(_pc().index_in(code_universe(tables, kind), value_set=spellings), -1)
+    found = np.flatnonzero(where >= 0)
+    lut = np.full(len(spellings) + 1, -1, dtype=np.int64)
+    lut[where[found]] = found
+    exact_lut = lut >= 0
+    missed = np.flatnonzero(~exact_lut[:-1])
+    if len(missed):                             # not as spelled: upper case, as CMS reads
+        find = code_finder(tables, kind)
+        for k, v in zip(missed.tolist(), spellings.take(pa.array(missed)).to_pylist()):
+            if type(v) is str and v.upper() != v:
+                got = find(v.upper())
+                if got is not None:
+                    lut[k] = got
+    return lut, exact_lut
+
+
+def code_universe(tables, kind: str):
+    """The code universe of ``tables`` ("dx" or "pr") as an Arrow string array (position: id)."""
+    pa = require_pyarrow()
+    return tables.cached(("arrow_codes", kind), lambda: pa.array(tables.dx_codes if kind == "dx"
+                                                                  else tables.pr_codes, pa.string()))
+
+
+def code_finder(tables, kind: str):
+    """The tables' look-up of one code as spelled ("dx" or "pr"; None when in no version),
+    which searches the code text rather than building the index of every code for a few."""
+    return tables.dx_id if kind == "dx" else tables.pr_id
+
+
+def _dictionary_ids(dictionary, tables, kind: str, slot: str):
+    """:func:`spelling_ids` of a dictionary, kept for the next batch of the same row group
+    (one per column ``slot``; its dictionary is equal, compared byte for byte)."""
+    last = tables.cached(("arrow_last_dictionary", kind, slot), dict)
+    got = last.get("ids")                       # (dictionary, lut, exact), replaced whole
+    if got is not None and len(got[0]) == len(dictionary) and got[0].equals(dictionary):
+        return got[1], got[2]
+    lut, exact = spelling_ids(dictionary, tables, kind)
+    last["ids"] = (dictionary, lut, exact)
+    return lut, exact
 
 
 # ------------------------------------------------------------------ code lists
@@ -212,16 +269,19 @@ class CodeList:
     """A code-list column (``sdx`` or ``procedures``) as read: ``codes`` (text as written; null
     for a missing code, read as "null"), CSR ``off``; for diagnoses the POA as read, its
     HAC/POA class, and the POA as given (``poa_raw``, Y where ``poa_given`` is false).
-    ``text`` is false when the codes were not all text (read with ``read_code``)."""
+    ``text`` is false when the codes were not all text (read with ``read_code``).  ``source``:
+    the same codes dictionary-encoded when they came so (Parquet), for :func:`code_ids`."""
 
-    def __init__(self, codes, off, text=True, poa_raw=None, poa_given=None):
+    def __init__(self, codes, off, text=True, poa_raw=None, poa_given=None, source=None):
         self.codes, self.off, self.text = codes, off, text
+        self.source = codes if source is None else source
         m = len(codes)
         self.poa_raw, self.poa_given = poa_raw, poa_given
+        self.poa_enc = None            # the POA as given, encoded (for the warnings)
         if poa_raw is None:
             self.poa_read, self.poa_class = _fill(m, "Y"), np.full(m, POA_CLASS["Y"], dtype=np.int8)
         else:
-            enc = Encoded(poa_raw)
+            enc = self.poa_enc = Encoded(poa_raw)
             self.poa_read, self.poa_class = enc.map(read_poa), enc.map(_poa_class_of, np.int8)
             if poa_given is not None and not poa_given.all():
                 self.poa_read[~poa_given] = "Y"
@@ -235,6 +295,24 @@ class CodeList:
 def _is_text(t) -> bool:
     pa = require_pyarrow()
     return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def one_chunk(arr):
+    """An array of one chunk (as it is: dictionary-encoded or not)."""
+    pa = require_pyarrow()
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr
+
+
+def text_dictionary(arr):
+    """``arr`` (combined) when it is a dictionary-encoded text column, else None."""
+    pa = require_pyarrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if pa.types.is_dictionary(arr.type) and _is_text(arr.type.value_type):
+        return arr
+    return None
 
 
 def _read_sdx(lists) -> CodeList | None:
@@ -256,14 +334,19 @@ def _read_sdx(lists) -> CodeList | None:
         if "code" not in names:
             return None
         valid = to_np(flat.is_valid())      # a null item reads as code null, POA Y
-        raw = plain_array(pc.struct_field(flat, "code"))
+        given = pc.struct_field(flat, "code")
+        source = text_dictionary(given)
+        raw = plain_array(given)
         codes = _codes_as_read(raw)
         if not valid.all():
             codes = pc.if_else(pa.array(valid), codes, pa.nulls(m, codes.type))
+            source = None
+        elif source is not None:            # the codes stay dictionary-encoded (not decoded)
+            codes = source
         text = _is_text(raw.type) or pa.types.is_null(raw.type)
         if "poa" in names:
-            return CodeList(codes, off, text, plain_array(pc.struct_field(flat, "poa")), valid)
-        return CodeList(codes, off, text)                    # {"code": c}: POA Y
+            return CodeList(codes, off, text, pc.struct_field(flat, "poa"), valid, source)
+        return CodeList(codes, off, text, source=source)     # {"code": c}: POA Y
     if _is_text(t) or pa.types.is_null(t):                   # bare codes: POA Y
         return CodeList(_codes_as_read(flat), off)
     if pa.types.is_list(t) or pa.types.is_large_list(t):      # [code, poa] pairs
@@ -294,7 +377,8 @@ def _read_procedures(lists) -> CodeList | None:
     if not (pa.types.is_list(lists.type) or pa.types.is_large_list(lists.type)):
         return None
     off = _offsets(lists)
-    flat = plain_array(pc.list_flatten(lists))
+    given = pc.list_flatten(lists)
+    flat = plain_array(given)
     if pa.types.is_struct(flat.type):
         if flat.type.get_field_index("code") < 0:
             return None
@@ -305,7 +389,9 @@ def _read_procedures(lists) -> CodeList | None:
                         _is_text(raw.type) or pa.types.is_null(raw.type))
     if pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type) or pa.types.is_map(flat.type):
         return None
-    return CodeList(_codes_as_read(flat), off, _is_text(flat.type) or pa.types.is_null(flat.type))
+    source = text_dictionary(given)
+    return CodeList(_codes_as_read(flat) if source is None else source, off,
+                    _is_text(flat.type) or pa.types.is_null(flat.type), source=source)
 
 
 # ------------------------------------------------------------------ the table
@@ -346,6 +432,9 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
     def column(name):
         return plain_array(table.column(name)) if name in names else None
 
+    def encoded(name):             # as given (dictionary-encoded or not), for per_value
+        return one_chunk(table.column(name)) if name in names else None
+
     col = Columns(n)
     col.tables = ts
     col.arrow = table
@@ -353,6 +442,7 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
 
     # principal diagnosis: text (or null: the code "null", POA blank); anything else PDX_NOT_TEXT
     pdx = column("pdx")
+    pdx_source = text_dictionary(table.column("pdx")) if pdx is not None else None
     col.pdx_text = True            # the principal diagnoses are text (or null) as given
     if pdx is None:
         missing = ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
@@ -363,6 +453,8 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
         errors = [e if e is not None else errors[i] for i, e in enumerate(problems.tolist())]
         pdx = _codes_as_read(pdx)
         col.pdx_text = False
+    if pdx_source is not None:           # the principal diagnoses stay dictionary-encoded
+        pdx = pdx_source
     pdx_null = to_np(pdx.is_null())
 
     sdx = column("sdx")
@@ -410,11 +502,11 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
                 errors[k] = problems[inv[k]]
 
     # claim-level values, once per distinct value with the reading stage's functions
-    sex = column("sex")
-    ds = column("discharge_status")
-    hs = column("hospital_status")
-    pp = column("pdx_poa")
-    adx = column("admit_dx")
+    sex = encoded("sex")
+    ds = encoded("discharge_status")
+    hs = encoded("hospital_status")
+    pp = encoded("pdx_poa")
+    adx = encoded("admit_dx")
     col.sex = per_value(sex, read_sex, np.int8) if sex is not None else np.full(n, read_sex(None), np.int8)
     col.dstat = per_value(ds, _status_code, np.int16) if ds is not None else np.full(n, NO_STATUS, np.int16)
     col.hospital = (per_value(hs, _hospital_code, np.int8) if hs is not None
@@ -430,12 +522,13 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
     col.pr_codes, col.pr_off = procs.codes, procs.off
     col.code_lists = (sdx, procs)
     col.error = errors
-    col.error_rows = [i for i, e in enumerate(errors) if e is not None]
+    col.error_rows = [] if errors.count(None) == n else [i for i, e in enumerate(errors) if e is not None]
     versions = versions.astype(np.int32)
     if col.error_rows:
         versions[col.error_rows] = -1
     col.version = versions
-    found = (code_ids(pdx, ts, "dx"), code_ids(sdx.codes, ts, "dx"), code_ids(procs.codes, ts, "pr"))
+    found = (code_ids(pdx if pdx_source is None else pdx_source, ts, "dx", "pdx"),
+             code_ids(sdx.source, ts, "dx", "sdx"), code_ids(procs.source, ts, "pr", "procedures"))
     col._ids = tuple(f[0] for f in found)
     col.exact = tuple(f[1] for f in found)          # spelled exactly as the tables (for the warnings)
     col._poa_class = sdx.poa_class

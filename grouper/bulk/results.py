@@ -109,36 +109,54 @@ def group_arrow(data, *, version=None, tables=None, columns=None, warnings: bool
 def result_arrays(chunk, *, warnings: bool = False) -> dict:
     """The result columns of a :class:`grouper.bulk.summary.SummaryChunk` as Arrow arrays."""
     pa = require_pyarrow()
-    n = chunk.n
-    bad = np.fromiter((e is not None for e in chunk.errors), dtype=bool, count=n)
+    bad = chunk.bad
     res = chunk.result
-    cols = {"version": pa.array([None if b else f"{v // 10}.{v % 10}"
-                                 for v, b in zip(res.version.tolist(), bad.tolist())], pa.string())}
+    cols = {"version": version_labels(res.version, bad)}
+    any_bad = bool(bad.any())
+    mask = bad if any_bad else None
     for f in SUMMARY_FIELDS[1:] + ("final_drg_description",):
         a = getattr(res, f)
         if f in INT_FIELDS:
-            cols[f] = pa.array(a.astype(np.int32), pa.int32(), mask=bad)
+            cols[f] = pa.array(a.astype(np.int32, copy=False), pa.int32(), mask=mask)
         elif f in FLOAT_FIELDS:
-            cols[f] = pa.array(a, pa.float64(), mask=bad | np.isnan(a))
+            nan = np.isnan(a)
+            cols[f] = pa.array(a, pa.float64(), mask=(bad | nan) if any_bad or nan.any() else None)
         else:
-            cols[f] = pa.array(a, pa.string(), mask=bad)
+            cols[f] = pa.array(a, pa.string(), mask=mask)
+    rows = np.flatnonzero(bad).tolist()
     errs = chunk.errors
-    cols["error_code"] = pa.array([e["code"] if e else None for e in errs], pa.string())
-    cols["error_message"] = pa.array([e["message"] if e else None for e in errs], pa.string())
-    cols["error_field"] = pa.array([e["field"] if e else None for e in errs], pa.string())
+    for name, key in (("error_code", "code"), ("error_message", "message"), ("error_field", "field")):
+        if rows:
+            vals = [None] * chunk.n
+            for i in rows:
+                vals[i] = errs[i][key]
+            cols[name] = pa.array(vals, pa.string())
+        else:
+            cols[name] = pa.nulls(chunk.n, pa.string())
     if warnings:
         cols["warnings"] = warnings_array(chunk.warnings)
     return cols
+
+
+def version_labels(versions: np.ndarray, bad: np.ndarray):
+    """The grouper version of each row as its label ("43.1"; null on error rows), as an Arrow
+    string array, labelled once per distinct version."""
+    pa = require_pyarrow()
+    uniq, inv = np.unique(versions, return_inverse=True)
+    labels = pa.array([f"{v // 10}.{v % 10}" for v in uniq.tolist()], pa.string())
+    return labels.take(pa.array(inv.ravel().astype(np.int32), mask=bad if bad.any() else None))
 
 
 def warnings_array(warnings: list):
     """Per row its warnings as ``list<struct<code, field, value, message>>`` (value as text)."""
     pa = require_pyarrow()
     item = warning_type().value_type
-    lengths = np.fromiter((len(ws) if ws else 0 for ws in warnings), dtype=np.int32, count=len(warnings))
-    off = np.zeros(len(warnings) + 1, dtype=np.int32)
+    n = len(warnings)
+    lengths = np.fromiter(map(len, warnings), dtype=np.int32, count=n) if None not in warnings else \
+        np.fromiter((len(ws) if ws else 0 for ws in warnings), dtype=np.int32, count=n)
+    off = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=off[1:])
-    flat = [w for ws in warnings if ws for w in ws]
+    flat = [w for i in np.flatnonzero(lengths).tolist() for w in warnings[i]]
     fields = [pa.array([w.code for w in flat], pa.string()), pa.array([w.field for w in flat], pa.string()),
               pa.array([None if w.value is None else str(w.value) for w in flat], pa.string()),
               pa.array([w.message for w in flat], pa.string())]

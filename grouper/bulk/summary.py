@@ -39,6 +39,22 @@ class SummaryChunk:
         self.n = len(errors)
         self.id_array = None         # the ids as the input's Arrow column, when it was one
         self.kept_table = None       # the kept input columns as an Arrow table, when the input was one
+        self._bad = None
+
+    @property
+    def bad(self) -> np.ndarray:
+        """Whether each row carries an error (a bool array)."""
+        if self._bad is None:
+            errs = self.errors
+            if errs.count(None) == len(errs):
+                self._bad = np.zeros(self.n, dtype=bool)
+            else:
+                self._bad = np.array([e is not None for e in errs], dtype=bool)
+        return self._bad
+
+    def error_rows(self) -> list[int]:
+        """The positions of the rows that carry an error."""
+        return np.flatnonzero(self.bad).tolist()
 
     @classmethod
     def concat(cls, chunks: list) -> SummaryChunk:

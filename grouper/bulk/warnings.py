@@ -13,6 +13,9 @@ those of :func:`grouper.group`, claim by claim (tests check it on every labelled
 """
 from __future__ import annotations
 
+import bisect
+from operator import itemgetter
+
 import numpy as np
 
 from ..reading import Claim, claim_warnings, quick_clean, read_claim
@@ -35,7 +38,8 @@ def column_warnings(cols, tables) -> list:
     :class:`~grouper.ClaimWarning`; none for rows that cannot be grouped)."""
     n = cols.n
     out = [NO_WARNINGS] * n
-    ok = np.fromiter((e is None for e in cols.error), dtype=bool, count=n)
+    ok = np.ones(n, dtype=bool)
+    ok[list(cols.error_rows)] = False
     if cols.arrow is None:
         _records_warnings(cols, tables, np.flatnonzero(ok), out)
         return out
@@ -52,7 +56,7 @@ def column_warnings(cols, tables) -> list:
     w.procedure_entries(entries)
     w.value_entries(entries)
     w.version_entries(entries)
-    entries.sort(key=lambda e: (e[0], e[1]))
+    entries.sort(key=itemgetter(0, 1))        # (row, order) is unique: check_claim's order per row
     for row, _, ws in entries:
         out[row] = out[row] + tuple(ws) if out[row] else tuple(ws)
     _claim_warnings(cols, tables, np.flatnonzero(whole), out)
@@ -104,6 +108,7 @@ class _Columns:
         self.sdx_owner = np.repeat(np.arange(self.n), np.diff(self.sdx.off))
         self.pr_owner = np.repeat(np.arange(self.n), np.diff(self.procs.off))
         self.version = cols.version.astype(np.int64)
+        self._placed: dict = {}
 
     def column(self, name):
         from .arrow import plain_array
@@ -133,10 +138,10 @@ class _Columns:
         """Each code's comparison key in check_claim (``read_code(code).upper()``) as an int: the
         code's id when spelled as the tables spell it, else one per distinct upper-cased text;
         and the keys of "" and "NULL" (never equal to the principal diagnosis)."""
-        from .arrow import Encoded
-        index = self.ts.dx_index if kind == "dx" else self.ts.pr_index
+        from .arrow import Encoded, code_finder, code_universe
+        find = code_finder(self.ts, kind)
         extra: dict = {}
-        base = len(index)
+        base = len(code_universe(self.ts, kind))            # keys past the code ids
         out = []
         for arr, i, e in zip(arrays, ids, exact):
             key = np.where(e, i, -1)
@@ -146,7 +151,7 @@ class _Columns:
                 lut = np.empty(len(enc.values), dtype=np.int64)
                 for k, v in enumerate(enc.values):
                     u = "NULL" if v is None else v.upper()
-                    got = index.get(u)
+                    got = find(u)
                     if got is None:
                         got = extra.setdefault(u, base + len(extra))
                     lut[k] = got
@@ -155,13 +160,28 @@ class _Columns:
         never = [extra[u] for u in ("", "NULL") if u in extra]
         return out, np.array(never, dtype=np.int64)
 
+    def placed(self, ws, key, k: int, field: str) -> list:
+        """``_placed(ws, field)``, made once per (template ``key``, position ``k``): the warnings
+        are immutable, and rows with the same value at the same position share them."""
+        got = self._placed.get((key, k))
+        if got is None:
+            got = self._placed[(key, k)] = _placed(ws, field)
+        return got
+
     # -- codes
     def _valid(self, ids, versions, kind: str) -> np.ndarray:
         """Whether each code id is valid in the version of its claim."""
+        present = _distinct(versions)
+        name = "dx_mdc" if kind == "dx" else "pr_attr"
+        if len(present) == 1 and present[0] > 0:             # one version: no selection
+            arr = self.ts.version(present[0]).numpy(name)
+            return (ids >= 0) & (arr[np.maximum(ids, 0)] >= 0)
         out = np.zeros(len(ids), dtype=bool)
-        for v in np.unique(versions[versions > 0]).tolist():
+        for v in present:
+            if v <= 0:
+                continue
             sel = versions == v
-            arr = self.ts.version(v).numpy("dx_mdc" if kind == "dx" else "pr_attr")
+            arr = self.ts.version(v).numpy(name)
             out[sel] = (ids[sel] >= 0) & (arr[np.maximum(ids[sel], 0)] >= 0)
         return out
 
@@ -172,9 +192,7 @@ class _Columns:
         versions = self.version[owner]
         clean = exact & self._valid(ids, versions, kind)
         if kind == "pr" and len(codes):            # Z@ cluster pseudo-codes draw a warning even when valid
-            import pyarrow.compute as pc
-            z = pc.starts_with(pc.utf8_upper(codes.cast(self.pa.string())), "Z@")
-            clean &= ~to_np(z, False)
+            clean &= ~_pseudo_codes(self.ts)[np.maximum(ids, 0)]     # (clean codes: spelled as the tables)
         at = np.flatnonzero(~clean & self.ok[owner])
         if not len(at):
             return
@@ -187,7 +205,7 @@ class _Columns:
             ws = templates[t]
             if ws:
                 row = int(owner[j])
-                entries.append(field(row, j, ws))
+                entries.append(field(row, j, ws, t))
 
     def pdx_entries(self, entries) -> None:
         from .arrow import Encoded
@@ -208,38 +226,41 @@ class _Columns:
     def sdx_entries(self, entries) -> None:
         off, owner = self.sdx.off, self.sdx_owner
 
-        def code_entry(row, j, ws):
+        def code_entry(row, j, ws, t):
             k = j - int(off[row]) + 1
-            return row, _SDX + 2 * k, _placed(ws, f"sdx[{k}]")
+            return row, _SDX + 2 * k, self.placed(ws, ("sdx", t), k, f"sdx[{k}]")
 
         self._code_entries(entries, self.sdx.codes, owner, self.cols.exact[1], self.cols._ids[1], "dx", code_entry)
         raw, given = self.sdx.poa_raw, self.sdx.poa_given
         if raw is None or not len(raw):
             return
         from .arrow import Encoded
-        enc = Encoded(raw)
+        enc = self.sdx.poa_enc or Encoded(raw)
         plain = np.array([v in _PLAIN_POA if type(v) is str else False for v in enc.values], dtype=bool)
         clean = plain[enc.index]
         if given is not None:
             clean |= ~given
         at = np.flatnonzero(~clean & self.ok[owner])
-        templates = {}
-        for j in at.tolist():
-            u = int(enc.index[j])
-            ws = templates.get(u)
-            if ws is None:
-                ws = templates[u] = field_warnings("poa", _FIELD + ".poa", enc.values[u])
-            if ws:
-                row = int(owner[j])
-                k = j - int(off[row]) + 1
-                entries.append((row, _SDX + 2 * k + 1, _placed(ws, f"sdx[{k}]")))
+        if not len(at):
+            return
+        u = enc.index[at]
+        templates = [None] * len(enc.values)
+        for t in _distinct(u):
+            templates[t] = field_warnings("poa", _FIELD + ".poa", enc.values[t])
+        warns = np.array([bool(ws) for ws in templates], dtype=bool)
+        hit = np.flatnonzero(warns[u])
+        at, u = at[hit], u[hit]
+        rows = owner[at]
+        ks = at - off[rows] + 1
+        for row, k, t in zip(rows.tolist(), ks.tolist(), u.tolist()):
+            entries.append((row, _SDX + 2 * k + 1, self.placed(templates[t], ("poa", t), k, f"sdx[{k}]")))
 
     def procedure_entries(self, entries) -> None:
         off = self.procs.off
 
-        def code_entry(row, j, ws):
+        def code_entry(row, j, ws, t):
             k = j - int(off[row]) + 1
-            return row, _PR + k, _placed(ws, f"procedures[{k}]")
+            return row, _PR + k, self.placed(ws, ("pr", t), k, f"procedures[{k}]")
 
         self._code_entries(entries, self.procs.codes, self.pr_owner, self.cols.exact[2], self.cols._ids[2], "pr",
                            code_entry)
@@ -247,14 +268,17 @@ class _Columns:
     # -- the version's own warnings (WEIGHTS_UNAVAILABLE), last
     def version_entries(self, entries) -> None:
         rows = np.flatnonzero(self.ok)
-        for v in np.unique(self.version[rows]).tolist():
+        for v in _distinct(self.version[rows]):
             ws = version_warnings(int(v), self.ts)
             if ws:
                 entries.extend((row, _VERSION, ws) for row in rows[self.version[rows] == v].tolist())
 
     # -- claim-level values
     def value_entries(self, entries) -> None:
-        from .arrow import Encoded
+        """The claim-level values' warnings, once per distinct value (and version where the
+        check looks codes up); an admitting diagnosis spelled as the tables spell it and valid
+        in the claim's version is not checked (it draws none)."""
+        from .arrow import Encoded, code_ids, one_chunk, text_dictionary
         rows = np.flatnonzero(self.ok)
         if not len(rows):
             return
@@ -264,24 +288,63 @@ class _Columns:
                 ("discharge_status", _STATUS, None, False, None), ("pdx_poa", _PDX_POA, "Y", False, pdx_given),
                 ("hospital_status", _HOSPITAL, "NOT_EXEMPT", False, None),
                 ("discharge_date", _DATE, None, True, None), ("admit_dx", _ADMIT, None, True, None)):
-            col = self.column(name)
+            col = one_chunk(self.table.column(name)) if name in self.names else None
             at = rows if only is None else rows[only[rows]]
             if not len(at):
                 continue
             if col is None:
-                values, index = [absent], np.zeros(len(at), dtype=np.int64)
+                values, index = [absent], np.zeros(self.n, dtype=np.int64)
             else:
-                enc = Encoded(col.take(self.pa.array(at)))
-                values, index = enc.values, enc.index.astype(np.int64)
-            key = index * 4096 + (self.version[at] if by_version else 0)
-            uniq, inv = np.unique(key, return_inverse=True)
-            found = [field_warnings(name, name, values[u // 4096], int(u % 4096) if by_version else None, self.ts)
-                     for u in uniq.tolist()]
-            if not any(found):
+                enc = Encoded(col)
+                values, index = enc.values, enc.index
+                if name == "admit_dx" and (self.pa.types.is_string(col.type) or text_dictionary(col) is not None):
+                    ids, exact = code_ids(col, self.ts, "dx", "admit_dx")
+                    clean = (exact & self._valid(ids, self.version, "dx")) | to_np(col.is_null())
+                    at = at[~clean[at]]
+                    if not len(at):
+                        continue
+            if by_version:
+                key = index[at] * 4096 + self.version[at]
+                uniq, inv = np.unique(key, return_inverse=True)
+                found = [field_warnings(name, name, values[u // 4096], int(u % 4096), self.ts)
+                         for u in uniq.tolist()]
+                inv = inv.ravel()
+            else:                                    # the values present among the rows
+                present = np.flatnonzero(np.bincount(index[at], minlength=len(values)))
+                found = [None] * len(values)
+                for k in present.tolist():
+                    found[k] = field_warnings(name, name, values[k], None, self.ts)
+                inv = index[at]
+            warns = np.array([bool(f) for f in found], dtype=bool)
+            hit = np.flatnonzero(warns[inv])
+            if not len(hit):
                 continue
-            for row, t in zip(at.tolist(), inv.ravel().tolist()):
-                if found[t]:
-                    entries.append((row, order, found[t]))
+            for row, t in zip(at[hit].tolist(), inv[hit].tolist()):
+                entries.append((row, order, found[t]))
+
+
+def _distinct(values: np.ndarray) -> list[int]:
+    """The distinct values of an array of small integers (versions, positions), in order."""
+    if not len(values):
+        return []
+    lo = int(values.min())
+    return (np.flatnonzero(np.bincount(values - lo)) + lo).tolist()
+
+
+def _pseudo_codes(tables) -> np.ndarray:
+    """Per procedure code id: whether it is a Z@ cluster pseudo-code (warned about even when valid;
+    the codes are sorted, so those starting Z@ or z@ are two runs of ids)."""
+    def build():
+        codes = tables.pr_codes
+        out = np.zeros(len(codes), dtype=bool)
+        for prefix in ("Z@", "z@"):
+            lo = bisect.bisect_left(codes, prefix)
+            hi = lo
+            while hi < len(codes) and codes[hi].startswith(prefix):
+                hi += 1
+            out[lo:hi] = True
+        return out
+    return tables.cached(("pr_pseudo_codes",), build)
 
 
 def _repeated(owner: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:

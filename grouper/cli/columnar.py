@@ -31,21 +31,42 @@ def warning_text(w: dict) -> str:
 
 
 def _labels(versions: np.ndarray, ok: np.ndarray) -> list:
-    return [version_label(v) if good else None for v, good in zip(versions.tolist(), ok.tolist())]
+    """Each row's version label (None on error rows), labelled once per distinct version."""
+    uniq, inv = np.unique(versions, return_inverse=True)
+    lut = np.array([version_label(v) for v in uniq.tolist()] + [None], dtype=object)
+    inv = inv.ravel()
+    if not ok.all():
+        inv[~ok] = len(uniq)
+    return lut[inv].tolist()
 
 
 def _column(chunk, name: str, ok: np.ndarray) -> list:
     a = getattr(chunk.result, name)
-    vals = a.tolist()
     if a.dtype.kind == "f":
-        vals = [None if x != x else x for x in vals]
+        return _floats(a, ok)
+    vals = a.tolist()
     if not ok.all():
         vals = [x if good else None for x, good in zip(vals, ok.tolist())]
     return vals
 
 
+def _floats(a: np.ndarray, ok: np.ndarray) -> list:
+    """A float column as the CSV writer writes each value (``str``; NaN and error rows: None),
+    formatted once per distinct value."""
+    zero = a == 0
+    if zero.any() and np.signbit(a[zero]).any():          # -0.0 and 0.0 are one value to unique
+        vals = [None if x != x else x for x in a.tolist()]
+        return vals if ok.all() else [x if good else None for x, good in zip(vals, ok.tolist())]
+    uniq, inv = np.unique(a, return_inverse=True)
+    lut = np.array([None if x != x else str(x) for x in uniq.tolist()] + [None], dtype=object)
+    inv = inv.ravel()
+    if not ok.all():
+        inv[~ok] = len(uniq)
+    return lut[inv].tolist()
+
+
 def _ok(chunk) -> np.ndarray:
-    return np.fromiter((e is None for e in chunk.errors), dtype=bool, count=chunk.n)
+    return ~chunk.bad
 
 
 def kept_columns(chunk, names: list[str]) -> list[list]:
@@ -63,10 +84,14 @@ def csv_rows(chunk, kept_names=()) -> list[tuple]:
     cols = [chunk.id, chunk.line, _labels(chunk.result.version, ok)]
     for f in CSV_FIELDS[3:15]:
         cols.append(_column(chunk, f, ok))
-    errs = chunk.errors
-    cols.append([e["code"] if e else "" for e in errs])
-    cols.append([e["message"] if e else "" for e in errs])
-    cols.append(["; ".join(warning_text(w.to_dict()) for w in ws) if ws else "" for ws in chunk.warnings])
+    errs, n = chunk.errors, chunk.n
+    codes, messages, texts = [""] * n, [""] * n, [""] * n
+    for i in np.flatnonzero(~ok).tolist():
+        codes[i], messages[i] = errs[i]["code"], errs[i]["message"]
+    ws_all = chunk.warnings
+    for i in np.flatnonzero(np.fromiter(map(bool, ws_all), dtype=bool, count=n)).tolist():
+        texts[i] = "; ".join(warning_text(w.to_dict()) for w in ws_all[i])
+    cols += [codes, messages, texts]
     cols.extend(kept_columns(chunk, kept_names))
     return list(zip(*cols))
 
@@ -120,17 +145,48 @@ def _id_array(chunk):
 
 def count(chunk, outcomes, warn_counts, stats) -> None:
     """Add a chunk's rows to the run's counts: outcome per row (return code or error), warnings
-    by code, and the rows per warning and error code (:class:`grouper.cli.inputs.RunStats`)."""
+    by code, and the rows per warning and error code with the first example of each
+    (:class:`grouper.cli.inputs.RunStats`, as its ``add`` counts a row).  The rows without error
+    or warning are counted a column at a time."""
+    bad = chunk.bad
     rc = chunk.result.return_code
-    for i, (err, ws) in enumerate(zip(chunk.errors, chunk.warnings)):
+    outcomes.update((rc[~bad] if bad.any() else rc).tolist())
+    ws_all, errs = chunk.warnings, chunk.errors
+    warned = np.fromiter(map(bool, ws_all), dtype=bool, count=chunk.n)
+    special = np.flatnonzero(bad | warned).tolist()
+    stats.rows += chunk.n - len(special)
+    codes: list = []           # every warning's code
+    row_codes: list = []       # each row's distinct warning codes
+    examples = stats.examples
+    for i in special:                    # in row order: the first example of each code is kept
+        err = errs[i]
         if err:
             outcomes["error:" + err["code"]] += 1
             stats.add({"error": err})
             continue
-        outcomes[rc[i]] += 1
-        if ws:
-            for w in ws:
-                warn_counts[w.code] += 1
-            stats.add({"warnings": [w.to_dict() for w in ws]})
-        else:
-            stats.rows += 1
+        stats.rows += 1
+        ws = ws_all[i]
+        if len(ws) == 1:
+            c = ws[0].code
+            codes.append(c)
+            row_codes.append(c)
+            if c not in examples:
+                examples[c] = _example(ws[0])
+            continue
+        seen = {}
+        for w in ws:
+            c = w.code
+            codes.append(c)
+            if c not in seen:
+                seen[c] = None
+                if c not in examples:
+                    examples[c] = _example(w)
+        row_codes.extend(seen)
+    warn_counts.update(codes)
+    stats.warning_rows.update(row_codes)
+
+
+def _example(w) -> str:
+    """A warning as the run's summary quotes it (``field=value``; RunStats.add's spelling)."""
+    v = w.to_dict()["value"]
+    return f"{w.field}={'' if v is None else v}"

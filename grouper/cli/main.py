@@ -273,12 +273,16 @@ def cmd_group(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     arrow_in = getattr(rows, "format", None) in ARROW_FORMATS
+    columnar_jsonl = not arrow_in and _columnar_jsonl(rows, options)
+    if arrow_in or columnar_jsonl or fmt_out in ARROW_FORMATS:     # pyarrow, given no pandas objects
+        from ..io.arrow import without_pandas_probe
+        without_pandas_probe()
     if arrow_in:
         options["layout"], options["keep"] = rows.layout, tuple(rows.keep)
         progress.total = rows.num_rows
         chunks = _arrow_chunks(rows)
         kept = list(rows.keep)
-    elif _columnar_jsonl(rows, options):
+    elif columnar_jsonl:
         chunks = (JsonlBlock(b) for b in rows.blocks(max(args.chunk, JSONL_BLOCK)))
         kept = []
     else:

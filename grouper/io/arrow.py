@@ -38,10 +38,20 @@ def arrow_format(path: str) -> str | None:
     return ARROW_EXTENSIONS.get(ext)
 
 
+#: the claim columns whose text a Parquet file's batches give dictionary-encoded (codes, POAs,
+#: sex, hospital status: few distinct values, each read or looked up once per row group, see
+#: :func:`grouper.bulk.arrow.code_ids`), unless the column is kept in the output
+DICTIONARY_COLUMNS = ("pdx", "admit_dx", "sdx", "procedures", "pdx_poa", "sex", "hospital_status")
+
+
 class ArrowReader:
     """The record batches of a Parquet or Arrow IPC file, ``batch_size`` rows each (the last
     fewer); ``columns`` the file's column names, ``num_rows`` its rows; ``position`` the rows
-    read so far (for the progress bar)."""
+    read so far (for the progress bar).  A Parquet file's code and POA text columns
+    (:data:`DICTIONARY_COLUMNS`) come dictionary-encoded, except those named in ``keep``
+    (the columns the output keeps as the input had them)."""
+
+    keep: tuple = ()
 
     def __init__(self, path: str, *, batch_size: int = 100_000):
         pa = require_pyarrow()
@@ -74,7 +84,7 @@ class ArrowReader:
     def __iter__(self):
         pa = require_pyarrow()
         if self.format == "parquet":
-            batches = self._file.iter_batches(batch_size=self.batch_size)
+            batches = self._parquet_batches(pa)
         elif isinstance(self._file, pa.ipc.RecordBatchFileReader):
             batches = (self._file.get_batch(i) for i in range(self._file.num_record_batches))
         else:
@@ -89,10 +99,52 @@ class ArrowReader:
         if rows or (self.position == 0 and pending):
             yield self._table(pa, pending)
 
+    def _parquet_batches(self, pa):
+        """A Parquet file's batches, row group by row group (pyarrow cannot give a nested column
+        dictionary-encoded in a batch that spans row groups), the code columns dictionary-encoded;
+        a row group pyarrow cannot read so is read as plain text from where it stopped."""
+        paths = _dictionary_paths(self._file.schema, set(self.keep or ()))
+        if not paths:
+            yield from self._file.iter_batches(batch_size=self.batch_size)
+            return
+        import pyarrow.parquet as pq
+        file = pq.ParquetFile(self.path, read_dictionary=paths)
+        for g in range(file.num_row_groups):
+            done = 0
+            try:
+                for b in file.iter_batches(batch_size=self.batch_size, row_groups=[g]):
+                    done += b.num_rows
+                    yield b
+            except pa.ArrowNotImplementedError:
+                for b in self._file.iter_batches(batch_size=self.batch_size, row_groups=[g]):
+                    if done >= b.num_rows:
+                        done -= b.num_rows
+                        continue
+                    yield b.slice(done)
+                    done = 0
+
     def _table(self, pa, batches):
-        table = pa.Table.from_batches(batches).combine_chunks()
+        if any(b.schema != batches[0].schema for b in batches):     # dictionary and plain: plain
+            table = pa.concat_tables([pa.Table.from_batches([b]).cast(self.schema) for b in batches])
+            table = table.combine_chunks()
+        else:
+            table = pa.Table.from_batches(batches).combine_chunks()
         self.position += table.num_rows
         return table
+
+
+def _dictionary_paths(schema, keep) -> list[str]:
+    """The paths of the text leaves of a Parquet schema's :data:`DICTIONARY_COLUMNS` not in
+    ``keep`` (``pdx``, ``sdx.list.element.code``, ``sdx.list.element.poa``,
+    ``procedures.list.element`` ...)."""
+    out = []
+    for i in range(len(schema)):
+        c = schema.column(i)
+        root = c.path.split(".")[0]
+        if root in DICTIONARY_COLUMNS and root not in keep and c.physical_type == "BYTE_ARRAY" \
+                and c.logical_type.type == "STRING":
+            out.append(c.path)
+    return out
 
 
 class ArrowWriter:
@@ -100,7 +152,11 @@ class ArrowWriter:
     into place when closed without error (an interrupted run leaves no file that looks finished,
     and an existing file as it was).  The schema is the first table's (``schema`` when no table
     is written: an empty file).  ``inputs``: paths the output must not overwrite.  ``deferred``:
-    the temporary file is made on ``__enter__`` (errors then come from the ``with``)."""
+    the temporary file is made on ``__enter__`` (errors then come from the ``with``).  Parquet
+    row groups hold at least :attr:`ROW_GROUP` rows (small tables are gathered first: fewer,
+    larger row groups are faster to write and to read)."""
+
+    ROW_GROUP = 100_000
 
     def __init__(self, path: str, fmt: str | None = None, *, schema=None, inputs=(), deferred: bool = False):
         require_pyarrow()
@@ -111,6 +167,8 @@ class ArrowWriter:
         self.existed = False
         self._tmp = None
         self._writer = None
+        self._pending: list = []        # Parquet: tables not yet written (fewer than ROW_GROUP rows)
+        self._pending_rows = 0
         self.rows = 0
         if not deferred:
             self._open()
@@ -152,8 +210,21 @@ class ArrowWriter:
             self._schema = table.schema
         if table.schema != self._schema:
             table = _conform(table, self._schema)
-        self._writer.write_table(table)
         self.rows += table.num_rows
+        if self.format != "parquet":
+            self._writer.write_table(table)
+            return
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= self.ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            pa = require_pyarrow()
+            table = self._pending[0] if len(self._pending) == 1 else pa.concat_tables(self._pending)
+            self._pending, self._pending_rows = [], 0
+            self._writer.write_table(table)
 
     def close(self, ok: bool = True) -> None:
         if self._tmp is None:
@@ -163,6 +234,8 @@ class ArrowWriter:
                 pa = require_pyarrow()
                 self.write((self.schema or pa.schema([])).empty_table())
             if self._writer is not None:
+                if ok:
+                    self._flush()
                 self._writer.close()
                 if self.format != "parquet":
                     self._sink.close()
@@ -270,11 +343,12 @@ def jsonl_table(block, *, max_line: int):
     if not raws:
         return None
     data = b"".join(raws)
+    longest = max(map(len, raws))          # parsed in blocks of whole lines, on every core
     if b"\\u" in data:
         return None
     try:
         table = pj.read_json(pa.BufferReader(data),
-                             read_options=pj.ReadOptions(block_size=max(len(data) + 1, 1 << 20), use_threads=False),
+                             read_options=pj.ReadOptions(block_size=max(1 << 20, 2 * longest), use_threads=True),
                              parse_options=pj.ParseOptions(newlines_in_values=False, explicit_schema=_text_fields(),
                                                            unexpected_field_behavior="infer"))
     except (pa.ArrowException, ValueError):
@@ -329,3 +403,39 @@ def _json_keys(raw: bytes):
     except ValueError:
         return ()
     return obj if isinstance(obj, dict) else ()
+
+
+# ------------------------------------------------------------------ pyarrow without pandas
+
+
+class _NoPandas:
+    """A module finder that says pandas is not installed (see :func:`without_pandas_probe`)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "pandas":
+            raise ModuleNotFoundError("pandas is not used here", name=name)
+        return None
+
+
+def without_pandas_probe() -> None:
+    """Spare a process that uses no pandas the import of it (0.2-0.3 s): pyarrow imports
+    pandas the first time it converts Python values (``pa.array``, ``pa.table``), to check
+    whether they are pandas objects.  Made to fail once, that check takes "no pandas" for
+    the values it is given; explicit conversions (``to_pandas``, ``Table.from_pandas``) still
+    import pandas when they are called.  Only in the process of ``python -m grouper``, which
+    gives pyarrow no pandas objects (not when the command runs inside another program); does
+    nothing when pandas is already imported or pyarrow is missing."""
+    import sys
+    main = sys.modules.get("__main__")
+    if "pandas" in sys.modules or getattr(getattr(main, "__spec__", None), "name", None) != "grouper.__main__":
+        return                                 # pandas there already, or not the command's own process
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return
+    sys.meta_path.insert(0, _NoPandas)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(_NoPandas)
