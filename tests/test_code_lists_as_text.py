@@ -63,3 +63,16 @@ def test_the_command_line_writes_the_error_row(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["error"] and r["error"]["code"] for r in rows] == [None, "CODES_AS_TEXT"]
     assert "CODES_AS_TEXT" in (tmp_path / "out.csv").read_text().splitlines()[2]
+
+
+@pytest.mark.parametrize("name", ["sdx", "procedures", "Secondary Diagnoses", "diagnosis_codes"])
+def test_a_csv_column_of_codes_in_one_cell_is_refused_not_ignored(tmp_path, capsys, name):
+    """The CSV layout reads one column per code (DX2, PX1 ...): a column holding a code list
+    would be ignored and every claim grouped without its codes; the run stops and says so."""
+    from grouper.cli.main import main
+    src = tmp_path / "claims.csv"
+    src.write_text(f'id,version,pdx,"{name}"\na,431,I5022,"J9601,E119"\n')
+    assert main(["group", str(src), "-o", str(tmp_path / "out.csv"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"column {name!r}" in err and "one column per code" in err
+    assert not (tmp_path / "out.csv").exists()
