@@ -55,6 +55,7 @@ ERROR_EXAMPLES = {
     "NOT_A_CLAIM": "just text",
     "MISSING_PDX": {"version": 431, "sdx": []},
     "PDX_NOT_TEXT": {"version": 431, "pdx": 5022},
+    "CODES_AS_TEXT": {"version": 431, "pdx": "I5022", "sdx": "J9601,E119"},
     "NO_VERSION": {"pdx": "I5022"},
     "UNKNOWN_VERSION": {"version": "39.1", "pdx": "I5022"},
     "DATE_OUT_OF_RANGE": {"discharge_date": "2021-01-01", "pdx": "I5022"},

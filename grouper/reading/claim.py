@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from .errors import ClaimError
+
 
 def plain(value):
     """A numpy scalar or array as the Python value it holds (``np.int64(20)`` -> 20,
@@ -84,7 +86,31 @@ def entries(value) -> list:
         return [value]
 
 
+#: characters no code holds: a code-list field given as one text with any of them inside
+#: holds several codes
+_SEPARATORS = frozenset(" ,;|\t\r\n")
+
+
+def check_code_text(field: str, value) -> None:
+    """CODES_AS_TEXT when a code-list field is one text holding several codes (``"J9601,E119"``,
+    ``"J9601 E119"``, ``"J9601,"``): read as one code it would be one unknown code and the codes
+    in it silently lost.  One code as text (``"J9601"``, blanks around it) is one entry, as
+    before."""
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if not isinstance(text, str):
+        return
+    text = text.strip()
+    if _SEPARATORS.isdisjoint(text):
+        return
+    parts = text.replace(",", " ").replace(";", " ").replace("|", " ").split()
+    if not parts:             # separators only: no code to lose (read as one unknown code, warned)
+        return
+    raise ClaimError("CODES_AS_TEXT", field, value,
+                     f"{field} is one text holding several codes ({value!r}): give a list of codes, e.g. {parts!r}")
+
+
 def _sdx(value) -> tuple[Diagnosis, ...]:
+    check_code_text("sdx", value)
     return tuple(map(to_diagnosis, entries(value)))
 
 
@@ -95,6 +121,7 @@ def procedure_code(item):
 
 
 def _procs(value) -> tuple:
+    check_code_text("procedures", value)
     return tuple(map(procedure_code, entries(value)))
 
 

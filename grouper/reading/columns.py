@@ -18,7 +18,7 @@ import numpy as np
 from .claim import no_codes, plain, to_diagnosis
 from .errors import ClaimError
 from .layout import Layout, looks_wide
-from .stage import check_mapping_pdx, read, resolve_version
+from .stage import check_code_lists, check_mapping_pdx, read, resolve_version
 from .stay import read_age, read_date, read_los, read_status_number, read_stay
 from .values import (
     POA_BLANK,
@@ -129,6 +129,9 @@ class ReadColumns:
                     pdx_poa = POA_READ.get(p) if type(p) is str else None
                     if pdx_poa is None:
                         pdx_poa = read_poa(p)
+                x = rec.get("sdx")
+                if type(x) is str or type(x) is bytes or type(rec.get("procedures")) in (str, bytes):
+                    check_code_lists(rec)         # CODES_AS_TEXT, after the pdx, as the reading stage
                 if not resolve:
                     v = -1
                 elif version is None:

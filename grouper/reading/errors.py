@@ -20,6 +20,7 @@ ERROR_CODES = {
     "NOT_A_CLAIM": "the input is not a claim object/mapping",
     "MISSING_PDX": "the claim has no principal-diagnosis field at all",
     "PDX_NOT_TEXT": "the principal diagnosis is not text (a number, a list, ...)",
+    "CODES_AS_TEXT": "a code list (sdx, procedures) is one text holding several codes ('J9601,E119'): give a list",
     "NO_VERSION": "neither a grouper version nor a discharge date is given",
     "UNKNOWN_VERSION": "the grouper version is not in the compiled tables",
     "DATE_OUT_OF_RANGE": "the discharge date is outside the compiled tables' range",

@@ -90,6 +90,13 @@ class LayoutError(ValueError):
     """A column mapping that cannot be used: unknown field, missing column, no diagnosis column."""
 
 
+#: column names (as :func:`column_key` makes them) of a code list in one cell -- the JSON-lines
+#: fields ``sdx`` and ``procedures`` and their usual spellings: a table in the wide layout that
+#: has one and does not map it would group every claim without those codes
+CODE_LIST_COLUMNS = frozenset({"sdx", "procedures", "secondarydiagnoses", "secondarydx", "diagnoses",
+                               "diagnosiscodes", "procedurecodes", "icdprocedures", "otherdiagnoses"})
+
+
 def column_key(name) -> str:
     """A column name as matched: lower case, letters, digits and ``{n}`` only."""
     s = str(name).lower().replace("{n}", "\x00")
@@ -222,6 +229,14 @@ class Layout:
                 hint = "; the header is one column: is the delimiter right (--delimiter)?"
             raise LayoutError(f"no diagnosis column: none matches {pats} in the header ({show_header(header)}); "
                               f"map them with --column dx=NAME{{n}} (or pdx=NAME for the principal one){hint}")
+        for i, k in enumerate(keys):
+            if i not in used and k in CODE_LIST_COLUMNS:
+                raise LayoutError(
+                    f"column {header[i]!r} (column {i + 1}) looks like a list of codes in one cell, which this "
+                    f"layout does not read (it would be ignored: every claim grouped without those codes); "
+                    f"give one column per code (DX2, DX3 ... / PX1, PX2 ..., mapped with --column dx=NAME{{n}} "
+                    f"--column pr=NAME{{n}}), or give the claims as JSON lines or Parquet, where sdx and "
+                    f"procedures are lists")
         return BoundLayout(self, header, scalar, indexed, tuple(i for i in range(len(header)) if i not in used))
 
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import attrs
 
 from ..tables.versions import VersionError
-from .claim import MISSING, Claim, plain
+from .claim import MISSING, Claim, check_code_text, plain
 from .errors import ClaimError
 from .normalize import normalize_claim
 from .values import (
@@ -79,6 +79,7 @@ def read(claim, tables, *, version=None, normalize: bool = False, convert_codes:
         # the common input: read the mapping directly (no Claim object is built)
         if type(claim.get("pdx")) is not str:
             check_mapping_pdx(claim)
+        check_code_lists(claim)
         v = resolve_version(tables, claim.get("version"), claim.get("discharge_date"), version) if resolve else None
         return Reading(claim, read_mapping(claim, v), ())
     claim = as_claim(claim)
@@ -100,6 +101,8 @@ def as_claim(claim) -> Claim:
     if isinstance(claim, Mapping):
         try:
             return Claim.from_dict(claim)
+        except ClaimError:        # a converter's own specific error (CODES_AS_TEXT)
+            raise
         except Exception as exc:  # a mapping whose values break the converters
             raise ClaimError("NOT_A_CLAIM", "claim", None, f"cannot read the claim: {exc}") from None
     raise ClaimError("NOT_A_CLAIM", "claim", type(claim).__name__,
@@ -124,6 +127,15 @@ def check_mapping_pdx(d: dict) -> None:
     pdx = d["pdx"]
     if pdx is not None and not isinstance(pdx, (str, bytes)):
         check_pdx(as_claim(d).pdx)
+
+
+def check_code_lists(d: dict) -> None:
+    """CODES_AS_TEXT for a claim mapping whose ``sdx`` or ``procedures`` is one text holding
+    several codes (:func:`~grouper.reading.claim.check_code_text`)."""
+    for field in ("sdx", "procedures"):
+        value = d.get(field)
+        if type(value) is str or type(value) is bytes:
+            check_code_text(field, value)
 
 
 def resolve_version(tables, version=None, discharge_date=None, override=None) -> int:
