@@ -120,18 +120,18 @@ def usage(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset
     An ungroupable claim (``grouped`` false) reports NEITHER for every code."""
     if not grouped:
         return [SeverityUsage.NEITHER] * len(state.sdx)
-    label_logic = state.cv.version >= FIRST_VERSION_LABELLING_DRG_LOGIC
+    label_logic = suppression and state.cv.version >= FIRST_VERSION_LABELLING_DRG_LOGIC
+    neither = SeverityUsage.NEITHER
     out = []
     for d, (sev, why) in zip(state.sdx, cand):
-        table = LEVEL_USAGE[d.severity] if d.valid else SeverityUsage.NEITHER
-        if why == EXCLUDED:
-            out.append(EXCLUDED_USAGE[table])
-        elif sev == NCC:
-            out.append(SeverityUsage.NEITHER)
-        elif suppression and d.attrs & suppression and label_logic:
-            out.append(DRG_LOGIC_USAGE[table])
+        if sev == NCC and why != EXCLUDED:         # most codes: neither CC nor MCC
+            out.append(neither)
+        elif why == EXCLUDED:
+            out.append(EXCLUDED_USAGE[LEVEL_USAGE[d.severity] if d.valid else neither])
+        elif label_logic and d.attrs & suppression:
+            out.append(DRG_LOGIC_USAGE[LEVEL_USAGE[d.severity] if d.valid else neither])
         elif d.position in removed:
-            out.append(SeverityUsage.NEITHER)
+            out.append(neither)
         else:
             out.append(LEVEL_USAGE[sev])
     return out
