@@ -66,23 +66,24 @@ class _Pieces:
         return [{"hac_number": number, "hac_list": op, "hac_status": status, "description": titles.get(n, "")}
                 for number, op, status, n in raw]
 
-    def dx_text(self, d, affects, iu, fu, poa_error, raw) -> str:
+    def dx_text(self, code, poa, info, affects, iu, fu, poa_error, raw) -> str:
         """A diagnosis' object: the code's own members (code, POA, recognized; table MDC and
         severity) around the flags', each memoized (codes repeat less than flags do)."""
-        code = self.dx_code.get((d.code, d.poa))
-        if code is None:
-            valid = d.valid
-            text = _dumps({"code": d.code, "poa": d.poa, "recognized": valid, "affects_drg": "",
-                           "table_mdc": d.mdc if valid else None,
-                           "table_severity": self.severity[d.severity] if valid else None})
+        key = (code, poa)
+        got = self.dx_code.get(key)
+        if got is None:
+            valid = info is not None
+            text = _dumps({"code": code, "poa": poa, "recognized": valid, "affects_drg": "",
+                           "table_mdc": info.mdc if valid else None,
+                           "table_severity": self.severity[info.severity] if valid else None})
             cut = text.index('"affects_drg":""')
-            code = self.dx_code[(d.code, d.poa)] = (text[:cut], text[cut + len('"affects_drg":"",'):])
+            got = self.dx_code[key] = (text[:cut], text[cut + len('"affects_drg":"",'):])
         flags = self.dx_flags.get((affects, iu, fu, poa_error, raw))
         if flags is None:
             flags = self.dx_flags[(affects, iu, fu, poa_error, raw)] = _dumps({
                 "affects_drg": affects, "initial_severity_usage": iu, "final_severity_usage": fu,
                 "poa_error": poa_error, "hacs": self.hacs(raw)})[1:-1] + ","
-        return code[0] + flags + code[1]
+        return got[0] + flags + got[1]
 
     def pr_text(self, p, affects, is_or, usage) -> str:
         key = (p.code, p.valid, affects, is_or, usage)

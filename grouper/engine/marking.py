@@ -111,15 +111,17 @@ class _Walker:
         self.lst = lst
         self.level = level
         self.supp = suppression
-        self.R = state.R(lst)
         self.dx: set = set()
         self.needs: list = []            # (list, operand attributes) of true procedure operands
         self.counters: list = []         # (list, counter name) of true counter operands
+        self._sorted = None
 
     # tie-break order of secondary diagnoses: table severity MCC, CC, NCC, then by code as
     # written (a lower-case code sorts after every upper-case one; inferred, A3)
-    def sdx_sorted(self):
-        return sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code))
+    def sdx_sorted(self) -> list:
+        if self._sorted is None:
+            self._sorted = sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code))
+        return self._sorted
 
     def eval(self, node) -> bool:
         if isinstance(node, fm.Atom):
@@ -138,7 +140,7 @@ class _Walker:
 
     def atom(self, node: fm.Atom) -> bool:
         st = self.state
-        if not fm.evaluate(node, st.P, st.S, self.R, st.X, self.level):
+        if not fm.evaluate(node, st.P, st.S, st.R(self.lst), st.X, self.level):
             return False
         self.mark_atom(node)
         return True
@@ -208,7 +210,7 @@ class _Tracer(_Walker):
 
     def atom(self, node: fm.Atom) -> bool:
         st = self.state
-        if fm.evaluate(node, st.P, st.S, self.R, st.X, self.level):
+        if fm.evaluate(node, st.P, st.S, st.R(self.lst), st.X, self.level):
             self.true.append(node)
             return True
         return False
@@ -271,6 +273,8 @@ def _cover(state: ClaimState, needs: list, code_order: bool = False) -> list:
     """Procedures marked for the true procedure operands: repeatedly the procedure (in
     tie order, or plain code order) that satisfies most of the operands not yet satisfied."""
     out = []
+    if not needs:                 # no procedure operand was true (most medical DRGs)
+        return out
     left = list(dict.fromkeys(needs))
     procs = sorted(state.procs, key=_code_order if code_order else _tie_order(state))
 

@@ -107,11 +107,12 @@ def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
     cv = state.cv
     pdx_part, sdx_parts, proc_parts = detail_parts(state, cand, initial, final, hacs)
 
-    def dx_result(d, affects, iu, fu, poa_error, raw_hacs):
-        return DxResult(code=d.code, poa=d.poa, recognized=d.valid, affects_drg=affects,
+    def dx_result(code, poa, info, affects, iu, fu, poa_error, raw_hacs):
+        valid = info is not None
+        return DxResult(code=code, poa=poa, recognized=valid, affects_drg=affects,
                         initial_severity_usage=iu, final_severity_usage=fu, poa_error=poa_error,
-                        hacs=hac.entries_of(cv, raw_hacs), table_mdc=d.mdc if d.valid else None,
-                        table_severity=TABLE_SEVERITY[d.severity] if d.valid else None)
+                        hacs=hac.entries_of(cv, raw_hacs), table_mdc=info.mdc if valid else None,
+                        table_severity=TABLE_SEVERITY[info.severity] if valid else None)
 
     procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=affects, is_or=is_or, hac_usage=usage)
                   for p, affects, is_or, usage in proc_parts)
@@ -122,10 +123,11 @@ def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
 def detail_parts(state, cand, initial, final, hacs) -> tuple:
     """The per-code results of a grouped claim as plain values, what :func:`_details` builds its
     :class:`DxResult` and :class:`ProcResult` from (and the full-detail output writes,
-    :mod:`grouper.bulk.detail`): ``(pdx, sdx, procedures)``, a diagnosis as (its :class:`Dx`,
-    affects DRG, initial and final severity usage, POA error, HAC entries as
-    :attr:`HacOutcome.entries` holds them), a procedure as (its :class:`Proc`, affects DRG,
-    is OR, HAC usage)."""
+    :mod:`grouper.bulk.detail`): ``(pdx, sdx, procedures)``, a diagnosis as (code and POA as
+    read, its table facts -- :class:`~grouper.engine.compiled.DxInfo`, None when the code is
+    not one of the version --, affects DRG, initial and final severity usage, POA error, HAC
+    entries as :attr:`HacOutcome.entries` holds them), a procedure as (its :class:`Proc`,
+    affects DRG, is OR, HAC usage)."""
     cv = state.cv
     grouped = initial.return_code == OK
     if hacs is hac.NO_HAC:
@@ -143,10 +145,13 @@ def detail_parts(state, cand, initial, final, hacs) -> tuple:
         use_f = severity.usage(state, cand, supp_f, removed)
     mk_i = marking.mark(state, initial, cand, frozenset())
     mk_f = marking.mark_final(state, initial, final, cand, removed, proc_hacs) if final is not initial else mk_i
-    dx_flags, pr_flags = marking.flags(mk_i, mk_f, 1 + len(state.sdx), len(state.all_procs))
-    pdx = (state.pdx, dx_flags[0], SeverityUsage.NEITHER, SeverityUsage.NEITHER, PoaError.POA_NOT_CHECKED,
-           hacs.pdx_entries)
-    sdx = list(zip(state.sdx, dx_flags[1:], use_i, use_f, hacs.poa_error, hacs.entries))
+    sdx_read = state.read.sdx
+    dx_flags, pr_flags = marking.flags(mk_i, mk_f, 1 + len(sdx_read), len(state.all_procs))
+    p = state.pdx
+    pdx = (p.code, p.poa, p.info, dx_flags[0], SeverityUsage.NEITHER, SeverityUsage.NEITHER,
+           PoaError.POA_NOT_CHECKED, hacs.pdx_entries)
+    sdx = [(code, poa, *rest) for (code, poa), *rest in
+           zip(sdx_read, state.sdx_info, dx_flags[1:], use_i, use_f, hacs.poa_error, hacs.entries)]
     version = cv.version
     procs = list(zip(state.all_procs, pr_flags, [_is_or(p, version) for p in state.all_procs], proc_hacs))
     return pdx, sdx, procs
