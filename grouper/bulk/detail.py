@@ -31,6 +31,11 @@ PIECES_LIMIT = 200_000
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
+def _text(s) -> str:
+    """The JSON text of a string (a code, a POA): quoted as is when it is letters and digits."""
+    return f'"{s}"' if type(s) is str and s.isascii() and s.isalnum() else _dumps(s)
+
+
 class DetailRows:
     """The full-detail output of a chunk of rows: per row its JSON line (``lines``, with its
     newline; None for a row left to the caller), and for the rows written here their return
@@ -72,12 +77,12 @@ class _Pieces:
         key = (code, poa)
         got = self.dx_code.get(key)
         if got is None:
-            valid = info is not None
-            text = _dumps({"code": code, "poa": poa, "recognized": valid, "affects_drg": "",
-                           "table_mdc": info.mdc if valid else None,
-                           "table_severity": self.severity[info.severity] if valid else None})
-            cut = text.index('"affects_drg":""')
-            got = self.dx_code[key] = (text[:cut], text[cut + len('"affects_drg":"",'):])
+            if info is None:
+                after = '"table_mdc":null,"table_severity":null}'
+            else:
+                after = f'"table_mdc":{_dumps(info.mdc)},"table_severity":{_dumps(self.severity[info.severity])}}}'
+            got = self.dx_code[key] = (f'{{"code":{_text(code)},"poa":{_text(poa)},"recognized":'
+                                       f'{"false" if info is None else "true"},', after)
         flags = self.dx_flags.get((affects, iu, fu, poa_error, raw))
         if flags is None:
             flags = self.dx_flags[(affects, iu, fu, poa_error, raw)] = _dumps({
