@@ -77,7 +77,7 @@ def group_rows(rows: list, options: dict) -> list[dict]:
 
     ``detail`` "full": every field of the CMS output, per code (per-claim engine);
     "summary": the claim-level fields, grouped by the vectorized batch path."""
-    got = group_chunk(rows, options)
+    got = group_chunk(rows, dict(options, lines=False))
     return got if isinstance(got, list) else columnar.json_records(got, _kept)
 
 
@@ -87,8 +87,9 @@ def _kept(kept: dict) -> dict:
 
 def group_chunk(chunk, options: dict):
     """Group a chunk of input: a list of :class:`grouper.io.Row`, or ``(first line, Arrow table)``.
-    ``detail`` "full": a list of output dicts (per-claim engine, every CMS output field);
-    "summary": a :class:`grouper.bulk.summary.SummaryChunk` (the vectorized batch path)."""
+    ``detail`` "full": a list of output dicts (per-claim engine, every CMS output field), or with
+    ``lines`` (JSON-lines output) a :class:`grouper.bulk.detail.DetailRows` of the same rows as
+    text; "summary": a :class:`grouper.bulk.summary.SummaryChunk` (the vectorized batch path)."""
     from ..bulk.records import group_record, tableset_at
     from ..bulk.summary import summarize_arrow, summarize_rows
     opts = dict(options)
