@@ -10,7 +10,9 @@ Jobs per round, on the first ``n`` claims of the benchmark file:
 * ``msdrg script JSONL->CSV``       ``peer_msdrg_e2e.py claims.jsonl out.csv`` (read, group each claim, write)
 * ``grouper JSONL->JSONL (full)``   ``python -m grouper group claims.jsonl -o out.jsonl`` (default: full detail)
 * ``msdrg script JSONL->JSONL``     msdrg's whole result per claim (its per-code flags included)
-* ``grouper Parquet->Parquet``      ``python -m grouper group claims.parquet -o out.parquet`` (summary columns)
+* ``grouper Parquet->Parquet``      ``python -m grouper group claims.parquet -o out.parquet`` (summary columns),
+  on ``--parquet-n`` claims (the benchmark file repeated; run.py: the peak-RSS file, 1,000,000),
+  and with ``--jobs N`` too when run.py runs with ``--jobs N``
 * ``msdrg per-claim``               ``peer_msdrg.py`` (the claims converted first; one timed pass): the
   denominator of the Parquet row's ratio
 
@@ -114,15 +116,26 @@ def _ok(m) -> bool:
     return m["rc"] in (0, 1) and not m["timed_out"]
 
 
-def e2e_rows(big: str, n: int, rounds: int, timeout: float, measure, run_worker, peer_python: str | None) -> tuple:
-    """(rows, raw) of the end-to-end jobs on the first ``n`` claims of ``big``."""
+def e2e_rows(big: str, n: int, rounds: int, timeout: float, measure, run_worker, peer_python: str | None,
+             parquet_n: int | None = None, jobs_n: int = 1) -> tuple:
+    """(rows, raw) of the end-to-end jobs on the first ``n`` claims of ``big``; the Parquet rows
+    on ``parquet_n`` claims (``big`` repeated; default ``n``): a columnar job is measured where
+    a columnar user runs it, on a file large enough that the process start is not the figure
+    (the rate is claims / (process start to file written) all the same); with ``jobs_n`` > 1
+    also the same job with ``--jobs jobs_n``."""
     py = sys.executable
     src = head(big, n)
-    pq_in = to_parquet(src, os.path.join(OUT, f"e2e-first{n}.parquet"))
+    parquet_n = parquet_n or n
+    pq_src = src if parquet_n == n else repeated(big, parquet_n)
+    pq_in = to_parquet(pq_src, os.path.join(OUT, f"e2e-{'first' if parquet_n == n else 'repeated'}{parquet_n}.parquet"))
     o = lambda name: os.path.join(OUT, f"e2e-out-{name}")  # noqa: E731
     jobs = [("grouper JSONL->CSV", [py, "-m", "grouper", "group", src, "-o", o("g.csv"), "--quiet"]),
             ("grouper JSONL->JSONL (full detail)", [py, "-m", "grouper", "group", src, "-o", o("g.jsonl"), "--quiet"]),
             ("grouper Parquet->Parquet", [py, "-m", "grouper", "group", pq_in, "-o", o("g.parquet"), "--quiet"])]
+    if jobs_n > 1:
+        jobs.append((f"grouper Parquet->Parquet --jobs {jobs_n}",
+                     [py, "-m", "grouper", "group", pq_in, "-o", o("g2.parquet"), "--quiet", "--jobs", str(jobs_n)]))
+    size = {name: parquet_n if "Parquet" in name else n for name, _ in jobs}
     if peer_python:
         script = os.path.join(HERE, "peer_msdrg_e2e.py")
         jobs += [("msdrg script JSONL->CSV", [peer_python, script, src, o("m.csv")]),
@@ -143,13 +156,13 @@ def e2e_rows(big: str, n: int, rounds: int, timeout: float, measure, run_worker,
     rate = {}
     for name, ts in times.items():
         good = [t for t in ts if t]
-        rate[name] = n / statistics.median(good) if len(good) == len(ts) and good else None
+        rate[name] = size.get(name, n) / statistics.median(good) if len(good) == len(ts) and good else None
     msdrg_single = statistics.median(per_claim) if per_claim else None
     ratios = {"grouper JSONL->CSV": "msdrg script JSONL->CSV",
               "grouper JSONL->JSONL (full detail)": "msdrg script JSONL->JSONL"}
     rows = []
     for name, _ in jobs:
-        row = {"library": name.split()[0], "path": "end to end: " + name.split(" ", 1)[1], "n": n,
+        row = {"library": name.split()[0], "path": "end to end: " + name.split(" ", 1)[1], "n": size.get(name, n),
                "single_claims_per_s": rate[name], "e2e_times_s": times[name],
                "peak_rss_kb": max((x for x in rss[name] if x), default=None),
                "note": f"process start to file written; median of {rounds} interleaved rounds"}
@@ -158,7 +171,7 @@ def e2e_rows(big: str, n: int, rounds: int, timeout: float, measure, run_worker,
             per_round = [b / a for a, b in zip(times[name], times[ref]) if a and b]
             row["vs_msdrg"] = statistics.median(per_round)
             row["note"] += f"; x{row['vs_msdrg']:.2f} the msdrg script (median of per-round ratios)"
-        if name == "grouper Parquet->Parquet" and msdrg_single and rate[name]:
+        if name.startswith("grouper Parquet->Parquet") and msdrg_single and rate[name]:
             row["vs_msdrg"] = rate[name] / msdrg_single
             row["note"] += (f"; x{row['vs_msdrg']:.1f} msdrg per-claim ({msdrg_single:,.0f} claims/s, "
                             f"same rounds)")
@@ -244,6 +257,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--rss-n", type=int, default=0, help="also stream this many claims for the peak RSS (0: skip)")
+    ap.add_argument("--parquet-n", type=int, help="claims for the Parquet rows (default --n)")
+    ap.add_argument("--jobs", type=int, default=1, help="also the Parquet row with --jobs N")
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args(argv)
     big = args.claims
@@ -254,7 +269,8 @@ def main(argv=None) -> int:
     status = peers_env.status()
     peer_python = status.get("python") if status.get("peers", {}).get("msdrg", {}).get("ok") else None
     rows, raw = cold_start_rows(args.cold_runs, args.timeout, run.measure, peer_python)
-    more, raw["e2e"] = e2e_rows(big, args.n, args.rounds, args.timeout, run.measure, run.run_worker, peer_python)
+    more, raw["e2e"] = e2e_rows(big, args.n, args.rounds, args.timeout, run.measure, run.run_worker, peer_python,
+                                parquet_n=args.parquet_n, jobs_n=args.jobs)
     rows += more
     if args.rss_n:
         more, raw["rss"] = rss_rows(big, args.rss_n, args.timeout, run.measure)

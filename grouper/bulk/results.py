@@ -70,14 +70,18 @@ def result_schema(input_schema, *, warnings: bool = False):
     return pa.schema([f.with_name(input_name(f.name, taken)) for f in input_schema] + res)
 
 
-def group_arrow(data, *, version=None, tables=None, columns=None, warnings: bool = False):
+def group_arrow(data, *, version=None, tables=None, columns=None, warnings: bool = False,
+                convert_codes: bool = False):
     """Group every row of an Arrow table or record batch (or a pandas / polars DataFrame) in the
     JSON-lines schema (``pdx``, ``pdx_poa``, ``sdx`` as ``list<struct<code, poa>>``,
     ``procedures`` as ``list<string>``, ``version`` or ``discharge_date``, ``sex``, ``age``,
     ``discharge_status`` ...; the wide layout ``DX1``, ``POA1``, ``PX1`` ... mapped with
     ``columns`` as in :func:`grouper.group_batch`).  Returns a ``pyarrow.Table``: the input
     columns, then the result columns (module docstring; :func:`result_schema`).  Read a whole
-    column at a time; rows that cannot be grouped carry ``error_code``; nothing is dropped."""
+    column at a time; rows that cannot be grouped carry ``error_code``; nothing is dropped.
+    ``convert_codes`` converts each claim's codes to the code set of the version used, as
+    :func:`grouper.group` does (row by row; with ``warnings=True`` each conversion is a
+    CODE_CONVERSION warning of its row)."""
     pa = require_pyarrow()
     if isinstance(data, pa.RecordBatch):
         table = pa.Table.from_batches([data])
@@ -96,7 +100,7 @@ def group_arrow(data, *, version=None, tables=None, columns=None, warnings: bool
     for a in range(0, max(table.num_rows, 1), SLICE):
         part = table.slice(a, SLICE)
         chunk = summarize_arrow(part, first_line=a + 1, version=version, tables=tables, warnings=warnings,
-                                layout=columns)
+                                layout=columns, convert_codes=convert_codes)
         arrays = list(part.columns) + list(result_arrays(chunk, warnings=warnings).values())
         parts.append(pa.Table.from_arrays(arrays, schema=schema))
     return parts[0] if len(parts) == 1 else pa.concat_tables(parts)

@@ -1,4 +1,4 @@
-"""Group a Dask DataFrame: one :func:`grouper.group_batch` per partition.
+"""Group a Dask DataFrame: one :func:`grouper.group_arrow` per partition.
 
     >>> import dask.dataframe as dd, pandas as pd
     >>> from grouper.integrations.dask import group_dataframe
@@ -29,7 +29,8 @@ def group_dataframe(ddf, **options):
     ``options`` are those of :func:`grouper.group_batch`: ``version``, ``tables`` (a folder or
     a TableSet; each worker process loads it once), ``columns`` (the wide layout),
     ``convert_codes`` (adds ``conversions``: each row's CODE_CONVERSION warnings), ``edits``,
-    ``los``, ``mce_release``.  A claim that cannot be grouped has an ``error`` code in its row."""
+    ``los``, ``mce_release``; ``warnings`` adds each row's warnings.  A claim that cannot be grouped
+    has an ``error_code`` in its row."""
     if not hasattr(ddf, "map_partitions") or not hasattr(ddf, "_meta"):
         raise TypeError(f"group_dataframe takes a Dask DataFrame, got {type(ddf).__name__} (a pandas DataFrame or "
                         f"Arrow table in memory: grouper.group_batch)")

@@ -1,4 +1,4 @@
-"""Group a Spark DataFrame: one :func:`grouper.group_batch` per Arrow batch (``mapInArrow``).
+"""Group a Spark DataFrame: one :func:`grouper.group_arrow` per Arrow batch (``mapInArrow``).
 
     >>> from grouper.integrations.spark import group_dataframe
     >>> claims = spark.createDataFrame([("a", 431, "I5022", [("J9601", "Y")], [])],
@@ -33,7 +33,7 @@ def group_dataframe(sdf, **options):
     readable by every executor, or None for the tables installed with the package),
     ``columns`` (the wide layout), ``convert_codes`` (adds ``conversions``: each row's
     CODE_CONVERSION warnings), ``edits``, ``los``, ``mce_release``.  A claim that cannot be
-    grouped has an ``error`` code in its row; the job does not fail."""
+    grouped has an ``error_code`` in its row; the job does not fail."""
     if not hasattr(sdf, "mapInArrow"):
         raise TypeError(f"group_dataframe takes a Spark DataFrame, got {type(sdf).__name__} (a pandas DataFrame or "
                         f"Arrow table in memory: grouper.group_batch)")

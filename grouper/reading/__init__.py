@@ -30,7 +30,6 @@ from .claim import Claim, Diagnosis
 from .errors import ERROR_CODES, ClaimError
 from .normalize import normalize_claim
 from .stage import ReadClaim, Reading, read, read_claim, read_mapping, resolve_version
-from .stay import Stay, read_stay
 from .values import HospitalStatus
 
 __all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "ERROR_CODES", "HospitalStatus", "ReadClaim",
@@ -39,12 +38,16 @@ __all__ = ["Claim", "ClaimError", "ClaimWarning", "Diagnosis", "ERROR_CODES", "H
            "records_of", "read_stay", "resolve_version", "version_warnings"]
 
 # the columnar reading stage needs numpy: it is imported when first used, so reading one
-# claim (grouper.group) never loads numpy
+# claim (grouper.group) never loads numpy; nor does grouping read the stay (the MCE does)
 _COLUMNAR = frozenset({"ReadColumns", "arrays_to_records", "records_of"})
+_STAY = frozenset({"Stay", "read_stay"})
 
 
 def __getattr__(name):
     if name in _COLUMNAR:
         from . import columns
         return getattr(columns, name)
+    if name in _STAY:
+        from . import stay
+        return getattr(stay, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

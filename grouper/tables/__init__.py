@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from .store import TableIntegrityError, TableSet, VersionTables, default_tables_dir
+from .store import TableIntegrityError, TableSet, VersionTables, default_tables_path
+from .store import default_tables_dir as default_tables_dir  # re-exported (benchmarks/tables_load.py)
 from .versions import VersionError, effective_ranges, fiscal_year, label, parse_version
 
 
@@ -32,7 +33,7 @@ def _default(directory: str) -> TableSet:
 
 @cache
 def _resolved(env: str | None) -> str:
-    return str(default_tables_dir())
+    return default_tables_path()
 
 
 def default() -> TableSet:

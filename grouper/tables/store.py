@@ -6,17 +6,20 @@ naming the file, never a wrong DRG.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import os
 import threading
 from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from functools import cached_property
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import container
 from .files import read_checked, read_manifest
 from .versions import VersionError, label, parse_date, parse_version
+
+if TYPE_CHECKING:
+    import datetime as _dt
+    from pathlib import Path
 
 
 class TableIntegrityError(RuntimeError):
@@ -26,24 +29,36 @@ class TableIntegrityError(RuntimeError):
 def default_tables_dir() -> Path:
     """``$GROUPER_TABLES``; else the tables shipped in the installed package (``grouper/_tables``,
     see setup.py); else the ``tables/`` folder of a source checkout (editable installs, tests)."""
+    from pathlib import Path
+    return Path(default_tables_path())
+
+
+def default_tables_path() -> str:
+    """:func:`default_tables_dir` as text (``os.path`` only: grouping a claim never imports
+    ``pathlib``)."""
     env = os.environ.get("GROUPER_TABLES")
     if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for cand in (here.parent / "_tables", here.parents[1] / "tables"):
-        if (cand / "MANIFEST.json").exists():
+        return env
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))     # .../grouper
+    checkout = os.path.join(os.path.dirname(package), "tables")
+    for cand in (os.path.join(package, "_tables"), checkout):
+        if os.path.exists(os.path.join(cand, "MANIFEST.json")):
             return cand
-    return here.parents[1] / "tables"
+    return checkout
 
 
 _PLAIN_KEY = (int, str, type(None))
+# header members looked up by code or pattern number: decoded a member at a time
+# (container.JsonObject); one claim reads a few of their thousands of entries
+_BY_CODE = frozenset({"hac_codes", "dx_patterns", "pr_patterns"})
 
 
 class TableSet:
     """All compiled tables in one folder.  Files are read on first use and cached."""
 
     def __init__(self, directory: str | os.PathLike | None = None):
-        self.dir = Path(directory) if directory is not None else default_tables_dir()
+        # the folder as text; :attr:`dir` is it as a Path (made when asked for)
+        self.root: str = os.fspath(directory) if directory is not None else default_tables_path()
         self._lock = threading.Lock()
         self._files: dict[str, tuple[dict, dict]] = {}
         self._versions: dict[int, VersionTables] = {}
@@ -60,12 +75,18 @@ class TableSet:
                 got = self._derived.setdefault(key, value)
         return got
 
+    @cached_property
+    def dir(self) -> Path:
+        """The tables' folder."""
+        from pathlib import Path
+        return Path(self.root)
+
     # -- manifest and raw files ------------------------------------------------
     @cached_property
     def manifest(self) -> dict:
-        return read_manifest(self.dir, TableIntegrityError,
+        return read_manifest(self.root, TableIntegrityError,
                              f"compiled tables here; build them with "
-                             f"'python -m grouper.tables build msdrg_combined.bin fy*.tsv --out {self.dir}'")
+                             f"'python -m grouper.tables build msdrg_combined.bin fy*.tsv --out {self.root}'")
 
     def read(self, name: str) -> tuple[dict, dict]:
         got = self._files.get(name)
@@ -78,12 +99,14 @@ class TableSet:
         return got
 
     def _read_checked(self, name: str):
-        data = read_checked(self.dir, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
-        path = self.dir / name
+        data = self._read_bytes(name)
         try:
-            return container.loads(data, str(path))
+            return container.loads(data, os.path.join(self.root, name), _BY_CODE)
         except container.ContainerError as exc:
             raise TableIntegrityError(str(exc)) from None
+
+    def _read_bytes(self, name: str) -> bytes:
+        return read_checked(self.root, self.manifest, name, TableIntegrityError, "python -m grouper.tables build")
 
     # -- versions ---------------------------------------------------------------
     @cached_property
@@ -92,6 +115,7 @@ class TableSet:
 
     @cached_property
     def version_ranges(self) -> dict[int, tuple[_dt.date, _dt.date]]:
+        import datetime as _dt
         return {v["version"]: (_dt.date.fromisoformat(v["effective_from"]),
                                _dt.date.fromisoformat(v["effective_to"]))
                 for v in self.manifest["versions"]}
@@ -174,8 +198,12 @@ class TableSet:
     # of many claims needs, built on first use).
     @cached_property
     def _code_universe(self) -> tuple[CodeIndex, CodeIndex]:
-        arrays, _ = self._read_checked("codes.tbl")        # not kept: the indexes hold the codes
-        return CodeIndex(arrays["dx_text"].tobytes()), CodeIndex(arrays["pr_text"].tobytes())
+        data = self._read_bytes("codes.tbl")            # not kept here: the indexes hold the file's bytes
+        try:
+            at = container.spans(data, os.path.join(self.root, "codes.tbl"))
+        except container.ContainerError as exc:
+            raise TableIntegrityError(str(exc)) from None
+        return CodeIndex(data, *at["dx_text"]), CodeIndex(data, *at["pr_text"])
 
     @property
     def dx_codes(self) -> list[str]:
@@ -247,12 +275,14 @@ class TableSet:
         return self.read("common.tbl")
 
     @cached_property
-    def dx_patterns(self) -> dict[int, tuple[str, ...]]:
-        return {int(k): tuple(v) for k, v in self._common[1]["dx_patterns"].items()}
+    def dx_patterns(self) -> Mapping[int, tuple[str, ...]]:
+        """Attribute pattern number -> the attribute names of a diagnosis pattern."""
+        return _Patterns(self._common[1]["dx_patterns"])
 
     @cached_property
-    def pr_patterns(self) -> dict[int, tuple[str, ...]]:
-        return {int(k): tuple(v) for k, v in self._common[1]["pr_patterns"].items()}
+    def pr_patterns(self) -> Mapping[int, tuple[str, ...]]:
+        """Attribute pattern number -> the attribute names of a procedure pattern."""
+        return _Patterns(self._common[1]["pr_patterns"])
 
     @property
     def ccx_off(self):
@@ -294,6 +324,36 @@ class TableSet:
         return [self.dx_code(i) for i in self.ccx_dx[off[number]:off[number + 1]]]
 
 
+class _Patterns(Mapping):
+    """Pattern number -> attribute names (a tuple), from the header's object keyed by the
+    number as text: each pattern read when first asked for (a plain dict of all of them is
+    built on iteration)."""
+
+    def __init__(self, members: Mapping[str, list]):
+        self._members = members
+        self._got: dict[int, tuple[str, ...]] = {}
+        self._all: dict[int, tuple[str, ...]] | None = None
+
+    def _every(self) -> dict[int, tuple[str, ...]]:
+        if self._all is None:
+            self._all = {int(k): tuple(v) for k, v in self._members.items()}
+        return self._all
+
+    def __getitem__(self, number):
+        got = self._got.get(number) if type(number) is int else None
+        if got is None:
+            if self._all is not None or type(number) is not int:
+                return self._every()[number]
+            got = self._got[number] = tuple(self._members[str(number)])
+        return got
+
+    def __iter__(self):
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
+
+
 class CodeIndex:
     """A sorted code universe kept as its newline-separated text: a code's id by binary
     search over the bytes themselves, with no object per code (which one claim does not
@@ -301,30 +361,44 @@ class CodeIndex:
     costs a few microseconds more than a dict's look-up, so after ``SEARCHES`` searches (a
     process that groups many claims) a dict of every code is built once and used instead;
     ``raw`` (bytes per code) and ``codes`` (text) are built on first use, for the batch path
-    and for id -> code."""
+    and for id -> code.  The text is ``data[start:end]``, searched where it lies (the table
+    file as read: no copy)."""
 
     SEARCHES = 1_000
     BLOCK_BITS = 12
 
-    def __init__(self, text: bytes):
-        self.text = text
-        self.n = text.count(b"\n") + 1
+    def __init__(self, data: bytes, start: int = 0, end: int | None = None):
+        self.data, self.start, self.end = data, start, len(data) if end is None else end
         self.searches = 0
         self._index: dict | None = None
+
+    @property
+    def text(self) -> bytes:
+        """The codes, one a line."""
+        return self.data[self.start:self.end]
 
     def __len__(self) -> int:
         return self.n
 
     @cached_property
+    def n(self) -> int:
+        """The number of codes (counted with the blocks' newlines: one pass over the text)."""
+        return self._blocks[1] + 1
+
+    @property
     def _newlines_before_block(self) -> list[int]:
-        """Newlines before each block of 2 ** BLOCK_BITS bytes: a code's id counts only the
-        newlines of its own block (counting from the start costs ~0.1 ms per code)."""
-        t, size = self.text, 1 << self.BLOCK_BITS
+        """Newlines before each block of 2 ** BLOCK_BITS bytes of the text: a code's id counts
+        only the newlines of its own block (counting from the start costs ~0.1 ms per code)."""
+        return self._blocks[0]
+
+    @cached_property
+    def _blocks(self) -> tuple[list[int], int]:
+        t, size, end = self.data, 1 << self.BLOCK_BITS, self.end
         out, n = [], 0
-        for start in range(0, len(t) + 1, size):
+        for start in range(self.start, end + 1, size):
             out.append(n)
-            n += t.count(b"\n", start, start + size)
-        return out
+            n += t.count(b"\n", start, min(start + size, end))
+        return out, n
 
     @cached_property
     def raw(self) -> list[bytes]:
@@ -352,18 +426,18 @@ class CodeIndex:
         if type(code) is not str or not code.isascii():
             return None
         key = code.encode("ascii")
-        t = self.text
+        t, first, end = self.data, self.start, self.end
         # lo, hi: line starts (hi may be one past the end); the code, if present, starts in [lo, hi)
-        lo, hi = 0, len(t) + 1
+        lo, hi = first, end + 1
         while lo < hi:
             s = t.rfind(b"\n", lo, (lo + hi) // 2) + 1 or lo    # start of the line holding the middle
-            e = t.find(b"\n", s)
+            e = t.find(b"\n", s, end)
             if e < 0:
-                e = len(t)
+                e = end
             line = t[s:e]
             if line == key:                       # its id: the newlines before it
-                b = s >> self.BLOCK_BITS
-                return self._newlines_before_block[b] + t.count(b"\n", b << self.BLOCK_BITS, s)
+                b = (s - first) >> self.BLOCK_BITS
+                return self._newlines_before_block[b] + t.count(b"\n", first + (b << self.BLOCK_BITS), s)
             if line < key:
                 lo = e + 1
             else:
@@ -386,15 +460,31 @@ class FiscalYearWeights:
         self.post_acute = arrays["post_acute"]
         self.special_pay = arrays["special_pay"]
         # per-DRG (weight, gmlos, amlos) as Python floats, None where Table 5 has none
-        self.figures: list = [None] * len(self.weight)
-        for d, listed in enumerate(self.listed):
-            if listed:
-                self.figures[d] = tuple(None if math.isnan(x) else float(x)
-                                        for x in (self.weight[d], self.gmlos[d], self.amlos[d]))
+        self.figures: Sequence[tuple | None] = _Figures(self)
 
     def numpy(self, name: str):
         """One of the arrays (weight, gmlos, amlos, listed, post_acute, special_pay) as numpy."""
         return container.as_numpy(getattr(self, name))
+
+
+class _Figures(Sequence):
+    """DRG -> (weight, GMLOS, AMLOS) as Python floats (None for a figure Table 5 leaves
+    blank), or None for a DRG Table 5 does not list; read from the arrays when asked for
+    (one claim needs one DRG's, not a list of all 1,000)."""
+
+    def __init__(self, w: FiscalYearWeights):
+        self._w = w
+
+    def __len__(self) -> int:
+        return len(self._w.weight)
+
+    def __getitem__(self, d):
+        if isinstance(d, slice):
+            return [self[i] for i in range(*d.indices(len(self)))]
+        w = self._w
+        if not w.listed[d]:
+            return None
+        return tuple(None if x != x else float(x) for x in (w.weight[d], w.gmlos[d], w.amlos[d]))   # x != x: NaN
 
 
 class VersionTables:
@@ -412,17 +502,35 @@ class VersionTables:
         self.formulas: dict[int, list[dict]] = {int(k): v for k, v in meta["formulas"].items()}
         self.hac_formulas: dict[int, str] = {int(k): v for k, v in meta["hac_formulas"].items()}
         self.hac_codes: dict[str, list] = meta["hac_codes"]
-        t = meta["titles"]
-        self.drg_titles = {int(k): v for k, v in t["drg"].items()}
-        self.mdc_titles = {int(k): v for k, v in t["mdc"].items()}
-        self.hac_titles = {int(k): v for k, v in t["hac"].items()}
         entry = next(v for v in tables.manifest["versions"] if v["version"] == version)
         self.fiscal_year: int = entry["fiscal_year"]
-        self.effective_from = _dt.date.fromisoformat(entry["effective_from"])
-        self.effective_to = _dt.date.fromisoformat(entry["effective_to"])
+        self._entry = entry
 
     def __repr__(self):
         return f"<VersionTables v{self.label} FY{self.fiscal_year}>"
+
+    @cached_property
+    def effective_from(self) -> _dt.date:
+        """The first discharge date the version is in force for."""
+        import datetime as _dt
+        return _dt.date.fromisoformat(self._entry["effective_from"])
+
+    @cached_property
+    def effective_to(self) -> _dt.date:
+        import datetime as _dt
+        return _dt.date.fromisoformat(self._entry["effective_to"])
+
+    @cached_property
+    def drg_titles(self) -> dict[int, str]:
+        return {int(k): v for k, v in self.meta["titles"]["drg"].items()}
+
+    @cached_property
+    def mdc_titles(self) -> dict[int, str]:
+        return {int(k): v for k, v in self.meta["titles"]["mdc"].items()}
+
+    @cached_property
+    def hac_titles(self) -> dict[int, str]:
+        return {int(k): v for k, v in self.meta["titles"]["hac"].items()}
 
     def numpy(self, name: str):
         """One of the per-code arrays (``dx_mdc``, ``pr_attr`` ...) as a numpy array (zero copy)."""

@@ -7,8 +7,13 @@ from October 1, the ``.1`` release (new ICD-10 codes) from April 1.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as _dt
+
+# datetime is imported where a date is made: grouping one claim by its version needs none
 
 _VERSION_TEXT = re.compile(r"^\s*v?(\d{2})(?:\.(\d))?\s*$", re.IGNORECASE)
 
@@ -29,6 +34,7 @@ def label(version: int) -> str:
 
 def effective_start(version: int) -> _dt.date:
     """First discharge date on which a version is in force."""
+    import datetime as _dt
     fy = fiscal_year(version)
     return _dt.date(fy - 1, 10, 1) if version % 10 == 0 else _dt.date(fy, 4, 1)
 
@@ -36,6 +42,7 @@ def effective_start(version: int) -> _dt.date:
 def effective_ranges(versions) -> dict[int, tuple[_dt.date, _dt.date]]:
     """Discharge-date range (inclusive) of each version: each runs until the day
     before the next one starts; the last one until the end of its fiscal year."""
+    import datetime as _dt
     vs = sorted(versions)
     out = {}
     for i, v in enumerate(vs):
@@ -74,6 +81,7 @@ def parse_version(value) -> int:
 
 def parse_date(value) -> _dt.date:
     """A discharge date from a date, datetime or ISO text ('2026-03-31', '20260331')."""
+    import datetime as _dt
     if isinstance(value, _dt.datetime):
         return value.date()
     if isinstance(value, _dt.date):
