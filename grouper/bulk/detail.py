@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import json
 
-from ..engine.compiled import compiled
-from ..engine.pipeline import _result, _stages, detail_parts
-from ..engine.result import TOP_FIELDS, _top_fields
+from ..engine.pipeline import detail_parts, group_stages
+from ..engine.result import TOP_FIELDS, top_values
 from ..reading import ClaimError, claim_warnings
-from ..reading import read as read_input
 
 #: memoized pieces per version: at most this many, then started again
 PIECES_LIMIT = 200_000
@@ -101,7 +99,7 @@ class _Pieces:
     def top_text(self, result) -> str:
         """``"version":..,`` and the claim-level fields up to ``final_mdc_description``, with the
         comma before ``"pdx"``."""
-        values = _top_fields(result)
+        values = top_values(result)
         got = self.top.get(values)
         if got is None:
             d = {"version": self.label}
@@ -155,13 +153,10 @@ def detail_rows(rows, *, tables, label, version=None) -> DetailRows:
 
 def _line(claim: dict, line, tables, version, label):
     """(JSON line, return code, warnings) of one claim mapping."""
-    raw, read, changes, conversions = read_input(claim, tables, version=version)
-    cv = compiled(tables, read.version)
-    run = _stages(cv, read)
-    result = _result(raw, read, run, (changes, conversions), False)
-    pieces = _pieces(cv, label)
+    read, edits, result, run = group_stages(claim, tables, version)
+    pieces = _pieces(run[0].cv, label)
     pdx, sdx, procs = detail_parts(*run)
-    ws = claim_warnings(claim, read, tables, changes, conversions)
+    ws = claim_warnings(claim, read, tables, *edits)
     dx_text, pr_text = pieces.dx_text, pieces.pr_text
     parts = ['{"id":', _dumps(claim.get("id")), ",", pieces.top_text(result), '"pdx":', dx_text(*pdx),
              ',"sdx":[', ",".join([dx_text(*x) for x in sdx]), '],"procedures":[',

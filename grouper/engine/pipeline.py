@@ -45,6 +45,18 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
     return _result(raw, read, _stages(cv, read), (changes, conversions), details)
 
 
+def group_stages(claim, tables, version=None) -> tuple:
+    """One claim mapping through the stages, for writers of the full detail
+    (:mod:`grouper.bulk.detail`): ``(claim as read, the reading's edits, Result, stages)``, the
+    stages as :func:`detail_parts` takes them; unusable input raises ClaimError as
+    :func:`group` does."""
+    raw, read, changes, conversions = read_input(claim, tables, version=version)
+    cv = compiled(tables, read.version)
+    run = _stages(cv, read)
+    edits = (changes, conversions)
+    return read, edits, _result(raw, read, run, edits, False), run
+
+
 def _stages(cv, read) -> tuple:
     """The grouping stages for a claim as read: preprocessing, CC/MCC candidates, initial
     DRG, HAC/POA, final DRG.  Returns (state, candidates, initial, final, hacs)."""
