@@ -111,8 +111,9 @@ def _header(path):
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "tables").glob("*.tbl")))
-def test_every_entry_read_lazily_is_the_one_the_whole_header_gives(name):
+def test_every_entry_read_lazily_is_the_one_the_whole_header_gives(name, monkeypatch):
     from grouper.tables.container import JsonObject
+    monkeypatch.setattr(JsonObject, "SEARCHES", 10**9)          # every key searched, never decoded whole
     full, lazy = _header(ROOT / "tables" / name)
     assert set(lazy) == set(full)
     for member, value in full.items():
@@ -188,3 +189,20 @@ def test_a_key_is_searched_only_where_a_match_can_only_be_that_key():
     text = '{"A1":["a,",[":","v"]]}'           # '",[":' occurs, at the end of the text "a,"
     obj = JsonObject(text, 0, len(text))
     assert obj.get(",[") is None and obj.get("A1") == ["a,", [":", "v"]]
+
+
+def test_many_look_ups_decode_the_object_once_and_answer_the_same():
+    """A search reads the object's whole text: a run that looks up thousands of codes (most of
+    them absent, e.g. from the HAC code table) must not search each time; after
+    JsonObject.SEARCHES searches the object is decoded whole, with the same answers."""
+    import json
+
+    from grouper.tables.container import JsonObject
+    members = {f"K{i:04d}": [i, "x"] for i in range(0, 400, 2)}
+    text = json.dumps(members, separators=(",", ":"))
+    obj = JsonObject(text, 0, len(text))
+    keys = [f"K{i:04d}" for i in range(400)]
+    for n, key in enumerate(keys):
+        assert obj.get(key) == members.get(key), key
+        assert (obj._all is None) == (n + 1 < JsonObject.SEARCHES), n    # decoded at the SEARCHES-th search
+    assert [obj.get(k) for k in keys] == [members.get(k) for k in keys]

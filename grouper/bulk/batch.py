@@ -28,7 +28,7 @@ from ..reading.columns import records_of
 from ..tables import default as _default_tables
 from .arrow import as_arrow, columns_from_arrow
 from .columns import Columns
-from .vector import drg_weights, group_vectors, vector_tables
+from .vector import drg_weights, group_vectors, objects, vector_tables
 
 COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_code",
            "initial_return_code", "initial_base_drg", "final_base_drg", "initial_med_surg", "final_med_surg",
@@ -111,7 +111,7 @@ def _warn_missing_weights(out: BatchResult, ts) -> None:
     """One UserWarning per grouper version whose fiscal year has no Table 5 in the tables (the
     claims' WEIGHTS_UNAVAILABLE warning, with the number of rows): their weight, GMLOS and
     AMLOS are NaN."""
-    grouped = np.fromiter((e is None for e in out.error), dtype=bool, count=len(out.error))
+    grouped = np.equal(out.error, None)
     for v in np.unique(out.version[grouped]).tolist():
         for w in version_warnings(int(v), ts):
             n = int((grouped & (out.version == v)).sum())
@@ -126,6 +126,14 @@ def _group_batch(claims, version, tables, details: bool, columns=None, convert_c
             raise ValueError("convert_codes needs the claims themselves, not Columns already read")
         return BatchResult(*_group_columns(claims, version, ts, details))
     table = None if convert_codes else as_arrow(claims, columns)
+    if table is not None and table.num_rows > CHUNK and not details:
+        # Arrow, pandas, polars, a chunk at a time: each chunk's results are written straight
+        # into the whole table's columns (concatenating the chunks' columns cost more)
+        out = _new_columns(table.num_rows)
+        for a in range(0, table.num_rows, CHUNK):
+            _group_columns(_arrow_chunk(table.slice(a, CHUNK), version, ts), version, ts, details,
+                           out={k: v[a:a + CHUNK] for k, v in out.items()})
+        return BatchResult(out)
     if table is not None:              # Arrow, pandas, polars: read a whole column at a time
         parts = [_group_columns(_arrow_chunk(table.slice(a, CHUNK), version, ts), version, ts, details)
                  for a in range(0, table.num_rows, CHUNK)]
@@ -151,21 +159,31 @@ def _arrow_chunk(table, version, ts) -> Columns:
     return cols if cols is not None else Columns.from_records(table.to_pylist(), version=version, tables=ts)
 
 
-def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False) -> tuple[dict, list | None]:
-    n = cols.n
+def _new_columns(n: int) -> dict:
+    """The result columns of ``n`` rows, before grouping."""
     out = {k: np.zeros(n, dtype=np.int32) for k in ("version", "initial_drg", "initial_mdc", "final_drg",
                                                     "final_mdc", "initial_base_drg", "final_base_drg",
                                                     "num_hac_categories_satisfied")}
     for k in ("return_code", "initial_return_code", "initial_med_surg", "final_med_surg", "initial_severity",
               "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status", "error",
               "error_message"):
-        out[k] = np.full(n, None, dtype=object)
+        out[k] = objects(n)
     for k in ("weight", "gmlos", "amlos"):
         out[k] = np.full(n, np.nan)
-    for k in ("initial_drg_description", "final_drg_description"):
-        out[k] = np.full(n, None, dtype=object)
-    out["id"] = cols.id_array()
-    out["version"] = cols.version.copy()
+    for k in ("initial_drg_description", "final_drg_description", "id"):
+        out[k] = objects(n)
+    return out
+
+
+def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False,
+                   out: dict | None = None) -> tuple[dict, list | None]:
+    """Group the claims of ``cols`` into result columns: new ones, or ``out`` (views of a larger
+    result's columns, filled in place)."""
+    n = cols.n
+    if out is None:
+        out = _new_columns(n)
+    out["id"][:] = cols.id_array()
+    out["version"][:] = cols.version
     fallback_rows: list[int] = []
     versions = np.unique(cols.version[cols.version > 0]).tolist()
     if versions:
@@ -199,23 +217,24 @@ def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, f
     cv = compiled(ts, v)
     vtab = vector_tables(cv)
     res = group_vectors(vtab, cols.batch(idx, ids, poa))
+    rows = slice(None) if len(idx) == cols.n else idx     # one version: every row, written as a slice
     for prefix, a in (("initial_", res["initial"]), ("final_", res["final"])):
-        out[prefix + "drg"][idx] = a["drg"]
-        out[prefix + "mdc"][idx] = a["mdc"]
-        out[prefix + "base_drg"][idx] = a["base_drg"]
-        out[prefix + "med_surg"][idx] = a["med_surg"]
-        out[prefix + "severity"][idx] = a["severity"]
-        out[prefix + "claim_severity"][idx] = a["claim_severity"]
-    out["return_code"][idx] = res["final"]["return_code"]
-    out["initial_return_code"][idx] = res["initial"]["return_code"]
-    out["hac_status"][idx] = res["hac_status"]
+        out[prefix + "drg"][rows] = a["drg"]
+        out[prefix + "mdc"][rows] = a["mdc"]
+        out[prefix + "base_drg"][rows] = a["base_drg"]
+        out[prefix + "med_surg"][rows] = a["med_surg"]
+        out[prefix + "severity"][rows] = a["severity"]
+        out[prefix + "claim_severity"][rows] = a["claim_severity"]
+    out["return_code"][rows] = res["final"]["return_code"]
+    out["initial_return_code"][rows] = res["initial"]["return_code"]
+    out["hac_status"][rows] = res["hac_status"]
     titles = _titles(ts, v)
-    out["initial_drg_description"][idx] = titles[res["initial"]["drg"]]
-    out["final_drg_description"][idx] = titles[res["final"]["drg"]]
-    out["num_hac_categories_satisfied"][idx] = res["num_hac"]
+    out["initial_drg_description"][rows] = titles[res["initial"]["drg"]]
+    out["final_drg_description"][rows] = titles[res["final"]["drg"]]
+    out["num_hac_categories_satisfied"][rows] = res["num_hac"]
     figures = drg_weights(cv, res["final"]["drg"])
     if figures is not None:
-        out["weight"][idx], out["gmlos"][idx], out["amlos"][idx] = figures
+        out["weight"][rows], out["gmlos"][rows], out["amlos"][rows] = figures
     fallback_rows.extend(idx[res["fallback"]].tolist())
 
 

@@ -111,6 +111,8 @@ MULTIPLE_SITES = 2               # MULTST: significant trauma in this many body 
 
 def site_bits(attrs_: frozenset) -> int:
     """The trauma sites of a diagnosis' attributes, one bit per TRAUMA_SITES entry."""
+    if attrs_.isdisjoint(TRAUMA_SITES):
+        return 0
     return sum(1 << k for k, s in enumerate(TRAUMA_SITES) if s in attrs_)
 
 
@@ -243,8 +245,15 @@ FUSION_ATOMS = frozenset(c.atom for c in COUNTERS if c.fusion) | frozenset(
 assert all(len(c.units) <= 8 for c in COUNTERS if c.distinct)     # bit_count of uint8
 
 
+#: Every attribute some counter reads (a procedure without any counts for none).
+COUNTED_ATTRS = frozenset().union(*(c.kinds | frozenset(c.units) | c.each for c in COUNTERS))
+_NO_TALLIES = ((0,) * len(COUNTERS), (0,) * len(COUNTERS))
+
+
 def procedure_tallies(attrs_: frozenset) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(tally, presence) of one procedure for every counter, in COUNTERS order."""
+    if attrs_.isdisjoint(COUNTED_ATTRS):
+        return _NO_TALLIES
     return tuple(c.tally(attrs_) for c in COUNTERS), tuple(c.presence(attrs_) for c in COUNTERS)
 
 

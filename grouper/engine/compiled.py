@@ -260,18 +260,23 @@ class Compiled:
             info = None
         else:
             a = self.dx_attrs(i)
-            bits = self._dx_bits.get(a)
-            if bits is None:                 # per attribute set: codes share them
-                f = self.features
-                sup = 0
-                for name in a:
-                    sup |= self.supp_attr_bits.get(name, 0)
-                bits = self._dx_bits[a] = (f.mask("P", a), f.mask("S", a), sup)
+            bits = self.attr_bits(a)
             info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), bits[0], bits[1],
                           bits[2], self.hac_lists(code), vt.gender_mdc.get(i))
         if len(self._dx_info) < _INFO_CACHE_LIMIT:
             self._dx_info[code] = info
         return info
+
+    def attr_bits(self, a: frozenset) -> tuple[int, int, int]:
+        """(P feature bits, S feature bits, suppression-set bits) of a diagnosis' attributes."""
+        bits = self._dx_bits.get(a)
+        if bits is None:                 # per attribute set: codes share them
+            f = self.features
+            sup = 0
+            for name in a:
+                sup |= self.supp_attr_bits.get(name, 0)
+            bits = self._dx_bits[a] = (f.mask("P", a), f.mask("S", a), sup)
+        return bits
 
     def pr_info(self, code: str) -> PrInfo | None:
         """Table facts of a procedure code (upper case) in this version; None if invalid."""
@@ -356,7 +361,10 @@ class Compiled:
         """The HAC lists a diagnosis code (upper case) is on as a secondary diagnosis: (HAC
         number, SDX operand of its formula) for each of the code's HAC operands that the
         formula tests as a secondary diagnosis, by HAC number."""
-        hi = self.vt.hac_codes.get(code)
+        return self.hac_lists_of(self.vt.hac_codes.get(code))
+
+    def hac_lists_of(self, hi) -> tuple[tuple[int, str], ...]:
+        """:meth:`hac_lists` of a code's entry in the HAC code table (operands, HAC numbers)."""
         if hi is None:
             return ()
         operands = set(hi[0])

@@ -190,12 +190,18 @@ class JsonObject(Mapping):
     follow the end of a text, so the match starts at its opening quote; where the span holds
     no blank and no backslash, every key is written that way, so no match means no such key.
     Anything else (other keys, a span with blanks or escapes, iterating, ``len``) decodes the
-    whole object once."""
+    whole object once; so does the :data:`SEARCHES`-th search (a search reads the span, a
+    look-up in the decoded object does not: one claim's few codes are searched, a batch's or a
+    long run's thousands are not)."""
 
-    __slots__ = ("_text", "_start", "_end", "_found", "_all")
+    __slots__ = ("_text", "_start", "_end", "_found", "_all", "_searches")
+
+    #: searches after which the whole object is decoded
+    SEARCHES = 64
 
     def __init__(self, text: str, start: int, end: int):
         self._text, self._start, self._end = text, start, end
+        self._searches = 0
         self._found: dict = {}
         self._all: dict | None = None
         if any(text.find(c, start, end) >= 0 for c in " \t\n\r\\"):
@@ -209,7 +215,11 @@ class JsonObject(Mapping):
     def __getitem__(self, key):
         got = self._found.get(key, _ABSENT) if self._all is None else self._all.get(key, _ABSENT)
         if got is _ABSENT and self._all is None:
-            got = self._found[key] = self._search(key)
+            self._searches += 1
+            if self._searches >= self.SEARCHES:
+                got = self._decoded().get(key, _ABSENT)
+            else:
+                got = self._found[key] = self._search(key)
         if got is _ABSENT:
             raise KeyError(key)
         return got
