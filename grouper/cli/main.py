@@ -68,6 +68,7 @@ def _options(args, fmt_out: str) -> dict:
             "tables": getattr(args, "tables", None),
             "detail": detail,
             "warnings": not getattr(args, "no_warnings", False),
+            "lines": fmt_out == "jsonl",   # the output takes JSON lines (full detail written as text)
             "edits": None}      # with --edits: the MCE release folder (cmd_group)
 
 
@@ -76,7 +77,7 @@ def group_rows(rows: list, options: dict) -> list[dict]:
 
     ``detail`` "full": every field of the CMS output, per code (per-claim engine);
     "summary": the claim-level fields, grouped by the vectorized batch path."""
-    got = group_chunk(rows, options)
+    got = group_chunk(rows, dict(options, lines=False))
     return got if isinstance(got, list) else columnar.json_records(got, _kept)
 
 
@@ -86,8 +87,9 @@ def _kept(kept: dict) -> dict:
 
 def group_chunk(chunk, options: dict):
     """Group a chunk of input: a list of :class:`grouper.io.Row`, or ``(first line, Arrow table)``.
-    ``detail`` "full": a list of output dicts (per-claim engine, every CMS output field);
-    "summary": a :class:`grouper.bulk.summary.SummaryChunk` (the vectorized batch path)."""
+    ``detail`` "full": a list of output dicts (per-claim engine, every CMS output field), or with
+    ``lines`` (JSON-lines output) a :class:`grouper.bulk.detail.DetailRows` of the same rows as
+    text; "summary": a :class:`grouper.bulk.summary.SummaryChunk` (the vectorized batch path)."""
     from ..bulk.records import group_record, tableset_at
     from ..bulk.summary import summarize_arrow, summarize_rows
     opts = dict(options)
@@ -96,6 +98,7 @@ def group_chunk(chunk, options: dict):
     layout = opts.pop("layout", None)
     keep = opts.pop("keep", ())
     mce = opts.pop("edits", None)         # the MCE release folder with --edits
+    as_lines = opts.pop("lines", False)
     if isinstance(chunk, JsonlBlock):                     # JSON lines, parsed by Arrow when it reads them exactly
         ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
         parts = []
@@ -128,6 +131,8 @@ def group_chunk(chunk, options: dict):
             got.kept_table = kept
             return got
     if detail == "full":
+        if as_lines and mce is None and not opts.get("normalize") and not opts.get("convert_codes"):
+            return _detail_lines(chunk, opts)
         recs = [group_record(row.claim, line=row.line, read_error=row.error, **opts) for row in chunk]
     else:
         ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
@@ -145,6 +150,59 @@ def group_chunk(chunk, options: dict):
         if row.kept:
             rec.update(_kept(row.kept))
     return recs
+
+
+def _detail_lines(chunk: list, opts: dict):
+    """Full detail as JSON lines (:func:`grouper.bulk.detail.detail_rows`); the rows it leaves
+    (errors, kept columns, values written otherwise) as output dicts, as :func:`group_chunk`
+    makes them."""
+    from ..bulk.detail import detail_rows
+    from ..bulk.records import group_record, tableset_at
+    from ..tables import default
+    tables = opts.get("tables")
+    ts = tableset_at(tables) if isinstance(tables, str) else (tables or default())
+    got = detail_rows(chunk, tables=ts, label=version_label, version=opts.get("version"))
+    lines = got.lines
+    for k, text in enumerate(lines):
+        if text is None:
+            row = chunk[k]
+            rec = group_record(row.claim, line=row.line, read_error=row.error, **opts)
+            if isinstance(rec.get("version"), int):
+                rec["version"] = version_label(rec["version"])
+            if row.kept:
+                rec.update(_kept(row.kept))
+            lines[k] = rec
+    return got
+
+
+def _is_lines(got) -> bool:
+    from ..bulk.detail import DetailRows
+    return isinstance(got, DetailRows)
+
+
+def _count_record(rec: dict, outcomes: Counter, warn_counts: Counter, stats) -> None:
+    if rec.get("error"):
+        outcomes["error:" + rec["error"]["code"]] += 1
+    else:
+        outcomes[rec.get("return_code", "?")] += 1
+    for w in rec.get("warnings") or ():
+        warn_counts[w["code"]] += 1
+    stats.add(rec)
+
+
+def _count_lines(got, outcomes: Counter, warn_counts: Counter, stats) -> None:
+    """The counts of a chunk of full-detail lines (:class:`grouper.bulk.detail.DetailRows`)."""
+    for text, rc, ws in zip(got.lines, got.return_code, got.warnings):
+        if type(text) is not str:
+            _count_record(text, outcomes, warn_counts, stats)
+            continue
+        outcomes[rc] += 1
+        if ws:
+            for w in ws:
+                warn_counts[w.code] += 1
+            stats.add({"warnings": [w.to_dict() for w in ws]})
+        else:
+            stats.rows += 1
 
 
 def _chunks(it, n):
@@ -298,14 +356,11 @@ def cmd_group(args) -> int:
             for got in results:
                 if isinstance(got, list):                 # one dict per row
                     for rec in got:
-                        if rec.get("error"):
-                            outcomes["error:" + rec["error"]["code"]] += 1
-                        else:
-                            outcomes[rec.get("return_code", "?")] += 1
-                        for w in rec.get("warnings") or ():
-                            warn_counts[w["code"]] += 1
-                        stats.add(rec)
+                        _count_record(rec, outcomes, warn_counts, stats)
                     n += len(got)
+                elif _is_lines(got):                      # full detail as JSON lines
+                    _count_lines(got, outcomes, warn_counts, stats)
+                    n += len(got.lines)
                 else:                                     # a summary chunk, as columns
                     columnar.count(got, outcomes, warn_counts, stats)
                     n += got.n
@@ -457,6 +512,8 @@ class _Output:
                 self.csv.writerows([_csv_row(rec).get(f) for f in fields] for rec in got)
             else:
                 self.csv.writerows(columnar.csv_rows(got, self.kept))
+        elif _is_lines(got):
+            self.f.write("".join([x if type(x) is str else gio.json_line(x) for x in got.lines]))
         else:
             recs = got if isinstance(got, list) else columnar.json_records(got, _kept)
             self.f.write("".join(map(gio.json_line, recs)))      # one write per chunk

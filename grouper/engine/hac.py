@@ -180,6 +180,11 @@ def _excluded_main(position: int, lists, excluded, sdx_ops) -> bool:
 NO_HAC = HacOutcome((), (), _EMPTY, _EMPTY, _EMPTY, None)
 
 
+def entries_of(cv, raw) -> tuple[HacEntry, ...]:
+    """HAC entries as :attr:`HacOutcome.entries` holds them for one code, with the HACs' titles."""
+    return _entries(cv, raw) if raw else ()
+
+
 def hac_entries(cv, outcome: HacOutcome) -> tuple[tuple[HacEntry, ...], ...]:
     """The per-SDX HAC entries of an outcome, with the HACs' titles."""
     return tuple(_entries(cv, sdx) for sdx in outcome.entries)
@@ -202,7 +207,11 @@ def claim_inputs(state: ClaimState) -> list[tuple]:
 
 
 def evaluate_claim(state: ClaimState, excluded, grouped: bool = True) -> HacOutcome:
-    """:func:`evaluate` for a preprocessed claim."""
+    """:func:`evaluate` for a preprocessed claim (without evaluating anything when no secondary
+    diagnosis is on a HAC list: what :func:`evaluate` gives then, every code unchecked)."""
+    if not any(info is not None and info.hac_lists for info in state.sdx_info):
+        n = len(state.sdx_info)
+        return HacOutcome((PoaError.POA_NOT_CHECKED,) * n, ((),) * n, _EMPTY, _EMPTY, _EMPTY, None)
     return evaluate(state.cv, state.read.hospital_status, state.P, state.R(-1), state.X,
                     claim_inputs(state), excluded, grouped)
 
@@ -210,6 +219,8 @@ def evaluate_claim(state: ClaimState, excluded, grouped: bool = True) -> HacOutc
 def procedure_usage(state: ClaimState, outcome: HacOutcome) -> tuple[tuple[str, ...], ...]:
     """Per input procedure: the HAC_nn lists whose met criteria it takes part in (its
     ``hacNN_proc`` attributes for the met HAC numbers)."""
+    if not outcome.met_numbers:
+        return ((),) * len(state.all_procs)
     names = {n: (f"hac{n:02d}_proc", f"HAC_{n:02d}") for n in outcome.met_numbers}
     out = []
     for p in state.all_procs:

@@ -62,7 +62,7 @@ from .atoms import (
     Counter,
 )
 from .codes import Affects, ReturnCode
-from .grouping import Assignment
+from .grouping import MEMO_LIMIT, Assignment
 from .preprocess import ClaimState
 
 
@@ -111,15 +111,17 @@ class _Walker:
         self.lst = lst
         self.level = level
         self.supp = suppression
-        self.R = state.R(lst)
         self.dx: set = set()
         self.needs: list = []            # (list, operand attributes) of true procedure operands
         self.counters: list = []         # (list, counter name) of true counter operands
+        self._sorted = None
 
     # tie-break order of secondary diagnoses: table severity MCC, CC, NCC, then by code as
     # written (a lower-case code sorts after every upper-case one; inferred, A3)
-    def sdx_sorted(self):
-        return sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code))
+    def sdx_sorted(self) -> list:
+        if self._sorted is None:
+            self._sorted = sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code))
+        return self._sorted
 
     def eval(self, node) -> bool:
         if isinstance(node, fm.Atom):
@@ -138,8 +140,14 @@ class _Walker:
 
     def atom(self, node: fm.Atom) -> bool:
         st = self.state
-        if not fm.evaluate(node, st.P, st.S, self.R, st.X, self.level):
+        if not fm.evaluate(node, st.P, st.S, st.R(self.lst), st.X, self.level):
             return False
+        self.mark_atom(node)
+        return True
+
+    def mark_atom(self, node: fm.Atom) -> None:
+        """Mark the code(s) that made a true operand true."""
+        st = self.state
         k, n = node.kind, node.name
         if k == "PDX" or k == "ONLY":
             self.dx.add(0)
@@ -165,7 +173,6 @@ class _Walker:
             self.needs.append((self.lst, frozenset((n,))))
         elif k == "SPECIAL":
             self.special(n)
-        return True
 
     def mark_fallthrough(self) -> None:
         for d in self.sdx_sorted():
@@ -192,6 +199,40 @@ class _Walker:
             self.needs.append((self.lst, OR_ATTRS))
         elif n in COUNTER_ATOMS:
             self.counters.append((self.lst, n))
+
+
+class _Tracer(_Walker):
+    """Evaluates a formula as :class:`_Walker` does, recording the operands found true."""
+
+    def __init__(self, state: ClaimState, lst: int, level: int):
+        super().__init__(state, None, lst, level, frozenset())
+        self.true: list = []
+
+    def atom(self, node: fm.Atom) -> bool:
+        st = self.state
+        if fm.evaluate(node, st.P, st.S, st.R(self.lst), st.X, self.level):
+            self.true.append(node)
+            return True
+        return False
+
+
+def _true_operands(state: ClaimState, row, lst: int, level: int) -> tuple:
+    """The operands of formula ``row`` found true, in evaluation order (left to right, with
+    short-circuit), when list ``lst`` is evaluated at CC/MCC ``level``: what the walker marks
+    codes for.  Each operand's truth is decided by the feature bits the formula tests (the
+    claim's mask for the list, as grouping reads it) and the level, so the answer is memoized
+    per version on those: claims that look alike to the formula share it."""
+    key = ("true operands", id(row), lst, level, state.mask(lst) & row.bits)
+    memo = state.cv.memo
+    got = memo.get(key)
+    if got is None:
+        t = _Tracer(state, lst, level)
+        t.eval(row.node)
+        got = tuple(t.true)
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        memo[key] = got
+    return got
 
 
 def _shown(state: ClaimState, p, lst: int) -> bool:
@@ -232,6 +273,8 @@ def _cover(state: ClaimState, needs: list, code_order: bool = False) -> list:
     """Procedures marked for the true procedure operands: repeatedly the procedure (in
     tie order, or plain code order) that satisfies most of the operands not yet satisfied."""
     out = []
+    if not needs:                 # no procedure operand was true (most medical DRGs)
+        return out
     left = list(dict.fromkeys(needs))
     procs = sorted(state.procs, key=_code_order if code_order else _tie_order(state))
 
@@ -374,7 +417,8 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
             summary = summary or sv.severity_summary(state, cand, removed)
             lvl = sv.level_for_set(summary[0], summary[1], row.supp_index)
         w = _Walker(state, cand, lst, lvl, row.suppression)
-        w.eval(row.node)
+        for node in _true_operands(state, row, lst, lvl):
+            w.mark_atom(node)
         out.dx |= w.dx
         needs += w.needs
         counters += w.counters
@@ -408,8 +452,14 @@ def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, 
 
 
 def flags(initial: Marks, final: Marks, n_dx: int, n_pr: int):
-    def one(a: bool, b: bool) -> Affects:
-        return Affects.BOTH if a and b else Affects.INITIAL if a else Affects.FINAL if b else Affects.NONE
-    dx = [one(i in initial.dx, i in final.dx) for i in range(n_dx)]
-    pr = [one(i in initial.pr, i in final.pr) for i in range(n_pr)]
-    return dx, pr
+    """Per diagnosis position (0: PDX) and per input procedure: INITIAL, FINAL, BOTH or NONE."""
+    def one(i, a: set, b: set) -> Affects:
+        return Affects.BOTH if i in a and i in b else Affects.INITIAL if i in a else Affects.FINAL
+
+    def fill(n: int, a: set, b: set) -> list:
+        out = [Affects.NONE] * n          # most codes are marked for neither DRG
+        for i in a | b:
+            if 0 <= i < n:
+                out[i] = one(i, a, b)
+        return out
+    return fill(n_dx, initial.dx, final.dx), fill(n_pr, initial.pr, final.pr)

@@ -45,6 +45,18 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
     return _result(raw, read, _stages(cv, read), (changes, conversions), details)
 
 
+def group_stages(claim, tables, version=None) -> tuple:
+    """One claim mapping through the stages, for writers of the full detail
+    (:mod:`grouper.bulk.detail`): ``(claim as read, the reading's edits, Result, stages)``, the
+    stages as :func:`detail_parts` takes them; unusable input raises ClaimError as
+    :func:`group` does."""
+    raw, read, changes, conversions = read_input(claim, tables, version=version)
+    cv = compiled(tables, read.version)
+    run = _stages(cv, read)
+    edits = (changes, conversions)
+    return read, edits, _result(raw, read, run, edits, False), run
+
+
 def _stages(cv, read) -> tuple:
     """The grouping stages for a claim as read: preprocessing, CC/MCC candidates, initial
     DRG, HAC/POA, final DRG.  Returns (state, candidates, initial, final, hacs)."""
@@ -105,6 +117,30 @@ def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
     reading's code changes and conversions, reported first)."""
     from ..tables.lookup import SEVERITY as TABLE_SEVERITY  # not needed for the claim-level fields
     cv = state.cv
+    pdx_part, sdx_parts, proc_parts = detail_parts(state, cand, initial, final, hacs)
+
+    def dx_result(code, poa, info, affects, iu, fu, poa_error, raw_hacs):
+        valid = info is not None
+        return DxResult(code=code, poa=poa, recognized=valid, affects_drg=affects,
+                        initial_severity_usage=iu, final_severity_usage=fu, poa_error=poa_error,
+                        hacs=hac.entries_of(cv, raw_hacs), table_mdc=info.mdc if valid else None,
+                        table_severity=TABLE_SEVERITY[info.severity] if valid else None)
+
+    procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=affects, is_or=is_or, hac_usage=usage)
+                  for p, affects, is_or, usage in proc_parts)
+    return Details(dx_result(*pdx_part), tuple(dx_result(*x) for x in sdx_parts), procs,
+                   claim_warnings(claim, state.read, cv.tables, *edits))
+
+
+def detail_parts(state, cand, initial, final, hacs) -> tuple:
+    """The per-code results of a grouped claim as plain values, what :func:`_details` builds its
+    :class:`DxResult` and :class:`ProcResult` from (and the full-detail output writes,
+    :mod:`grouper.bulk.detail`): ``(pdx, sdx, procedures)``, a diagnosis as (code and POA as
+    read, its table facts -- :class:`~grouper.engine.compiled.DxInfo`, None when the code is
+    not one of the version --, affects DRG, initial and final severity usage, POA error, HAC
+    entries as :attr:`HacOutcome.entries` holds them), a procedure as (its :class:`Proc`,
+    affects DRG, is OR, HAC usage)."""
+    cv = state.cv
     grouped = initial.return_code == OK
     if hacs is hac.NO_HAC:
         hacs = hac.evaluate_claim(state, _excluded(cand), grouped)
@@ -121,23 +157,16 @@ def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
         use_f = severity.usage(state, cand, supp_f, removed)
     mk_i = marking.mark(state, initial, cand, frozenset())
     mk_f = marking.mark_final(state, initial, final, cand, removed, proc_hacs) if final is not initial else mk_i
-    dx_flags, pr_flags = marking.flags(mk_i, mk_f, 1 + len(state.sdx), len(state.all_procs))
-
-    def dx_result(d, k, iu, fu, poa_error, hac_entries):
-        return DxResult(code=d.code, poa=d.poa, recognized=d.valid, affects_drg=dx_flags[k],
-                        initial_severity_usage=iu, final_severity_usage=fu, poa_error=poa_error,
-                        hacs=hac_entries, table_mdc=d.mdc if d.valid else None,
-                        table_severity=TABLE_SEVERITY[d.severity] if d.valid else None)
-
-    pdx = dx_result(state.pdx, 0, SeverityUsage.NEITHER, SeverityUsage.NEITHER, PoaError.POA_NOT_CHECKED,
-                    hac.pdx_hac_entries(cv, hacs))
-    entries = hac.hac_entries(cv, hacs)
-    sdx = tuple(dx_result(d, k + 1, use_i[k], use_f[k], hacs.poa_error[k], entries[k])
-                for k, d in enumerate(state.sdx))
-    procs = tuple(ProcResult(code=p.code, recognized=p.valid, affects_drg=pr_flags[k],
-                             is_or=_is_or(p, cv.version),
-                             hac_usage=proc_hacs[k]) for k, p in enumerate(state.all_procs))
-    return Details(pdx, sdx, procs, claim_warnings(claim, state.read, cv.tables, *edits))
+    sdx_read = state.read.sdx
+    dx_flags, pr_flags = marking.flags(mk_i, mk_f, 1 + len(sdx_read), len(state.all_procs))
+    p = state.pdx
+    pdx = (p.code, p.poa, p.info, dx_flags[0], SeverityUsage.NEITHER, SeverityUsage.NEITHER,
+           PoaError.POA_NOT_CHECKED, hacs.pdx_entries)
+    sdx = [(code, poa, *rest) for (code, poa), *rest in
+           zip(sdx_read, state.sdx_info, dx_flags[1:], use_i, use_f, hacs.poa_error, hacs.entries)]
+    version = cv.version
+    procs = list(zip(state.all_procs, pr_flags, [_is_or(p, version) for p in state.all_procs], proc_hacs))
+    return pdx, sdx, procs
 
 
 def _drg_facts(cv, a) -> tuple:

@@ -179,16 +179,6 @@ def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
             clustered = True
 
     pinfo = pdx.info
-    if pinfo is None:
-        pdx_mdc, p_atoms = principal_atoms(NO_MDC, None, read.sex)
-    else:
-        pdx_mdc, p_atoms = principal_atoms(pinfo.mdc, pinfo.gender, read.sex)
-    X = {ANYDX}
-    X |= status_atoms(read.discharge_status)
-    X |= p_atoms
-    if any(p.info.is_or for p in procs):
-        X.add(ORPROC)
-
     s_mask = 0
     sites = pinfo.sites if pinfo is not None else 0
     all_newborn = True
@@ -201,9 +191,37 @@ def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
     # the secondary-diagnosis operand "falls through the normal-newborn logic" (atoms.FALLTHROUGH_RULE)
     fall = cv.features.index.get(("S", FALLTHROUGH), 0)
     s_mask = (s_mask & ~fall) | (0 if all_newborn else fall)
-    X |= diagnosis_atoms(pinfo is not None and pinfo.newborn, all_newborn, sites)
+    any_or = any(p.info.is_or for p in procs)
     if any(p.info.counted for p in procs):
-        X |= counter_atoms(*claim_tallies((p.info.tallies, p.info.presences) for p in procs))
-    X = frozenset(X)
-    base = (pinfo.pbits if pinfo is not None else 0) | s_mask | cv.features.mask("X", X)
+        pdx_mdc, X, x_mask = _claim_atoms(cv, pinfo, read, any_or, all_newborn, sites,
+                                          claim_tallies((p.info.tallies, p.info.presences) for p in procs))
+    else:
+        # the claim-level atoms depend on these few values only: memoized per version
+        key = ("claim atoms", None if pinfo is None else (pinfo.mdc, pinfo.gender, pinfo.newborn), read.sex,
+               read.discharge_status, any_or, all_newborn, sites)
+        got = cv.memo.get(key)
+        if got is None:
+            got = cv.memo[key] = _claim_atoms(cv, pinfo, read, any_or, all_newborn, sites, None)
+        pdx_mdc, X, x_mask = got
+    base = (pinfo.pbits if pinfo is not None else 0) | s_mask | x_mask
     return ClaimState(read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base, clustered)
+
+
+def _claim_atoms(cv: Compiled, pinfo, read: ReadClaim, any_or: bool, all_newborn: bool, sites: int, tallies):
+    """(the principal diagnosis' MDC, the claim-level atoms, their feature bits) of a claim:
+    from its principal diagnosis, sex, discharge status, OR procedures, newborn codes, trauma
+    sites and procedure counters' ``tallies`` (None: no counted procedure)."""
+    if pinfo is None:
+        pdx_mdc, p_atoms = principal_atoms(NO_MDC, None, read.sex)
+    else:
+        pdx_mdc, p_atoms = principal_atoms(pinfo.mdc, pinfo.gender, read.sex)
+    X = {ANYDX}
+    X |= status_atoms(read.discharge_status)
+    X |= p_atoms
+    if any_or:
+        X.add(ORPROC)
+    X |= diagnosis_atoms(pinfo is not None and pinfo.newborn, all_newborn, sites)
+    if tallies is not None:
+        X |= counter_atoms(*tallies)
+    X = frozenset(X)
+    return pdx_mdc, X, cv.features.mask("X", X)

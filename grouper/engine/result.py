@@ -90,7 +90,8 @@ TOP_FIELDS = ("initial_drg", "initial_mdc", "final_drg", "final_mdc", "return_co
               "num_hac_categories_satisfied", "admit_dx_flag", "initial_drg_description",
               "final_drg_description", "initial_mdc_description", "final_mdc_description")
 
-_top_fields = operator.attrgetter(*TOP_FIELDS)
+#: a result's values of TOP_FIELDS, as a tuple
+top_values = operator.attrgetter(*TOP_FIELDS)
 
 
 @attrs.frozen(eq=False)
@@ -151,7 +152,7 @@ class Result:
 
     def to_dict(self) -> dict:
         d = {"id": self.id, "version": self.version}
-        d.update(zip(TOP_FIELDS, _top_fields(self)))
+        d.update(zip(TOP_FIELDS, top_values(self)))
         details = self._details.get()
         d["pdx"] = details.pdx.to_dict()
         d["sdx"] = [x.to_dict() for x in details.sdx]

@@ -118,20 +118,22 @@ def usage(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset
     """Per SDX: MCC / CC / NEITHER / *_EXCLUDED / *_EXCLUDED_BY_DRG_LOGIC for the matched formula.
 
     An ungroupable claim (``grouped`` false) reports NEITHER for every code."""
+    neither = SeverityUsage.NEITHER
     if not grouped:
-        return [SeverityUsage.NEITHER] * len(state.sdx)
-    label_logic = state.cv.version >= FIRST_VERSION_LABELLING_DRG_LOGIC
+        return [neither] * len(state.sdx_info)
+    label_logic = suppression and state.cv.version >= FIRST_VERSION_LABELLING_DRG_LOGIC
     out = []
-    for d, (sev, why) in zip(state.sdx, cand):
-        table = LEVEL_USAGE[d.severity] if d.valid else SeverityUsage.NEITHER
-        if why == EXCLUDED:
-            out.append(EXCLUDED_USAGE[table])
-        elif sev == NCC:
-            out.append(SeverityUsage.NEITHER)
-        elif suppression and d.attrs & suppression and label_logic:
-            out.append(DRG_LOGIC_USAGE[table])
-        elif d.position in removed:
-            out.append(SeverityUsage.NEITHER)
+    # per SDX its table facts (None: not a code of the version) and candidate; a code that
+    # counts (sev > 0) or is excluded is a valid one
+    for position, (info, (sev, why)) in enumerate(zip(state.sdx_info, cand), start=1):
+        if sev == NCC and why != EXCLUDED:         # most codes: neither CC nor MCC
+            out.append(neither)
+        elif why == EXCLUDED:
+            out.append(EXCLUDED_USAGE[LEVEL_USAGE[info.severity]])
+        elif label_logic and info.attrs & suppression:
+            out.append(DRG_LOGIC_USAGE[LEVEL_USAGE[info.severity]])
+        elif position in removed:
+            out.append(neither)
         else:
             out.append(LEVEL_USAGE[sev])
     return out

@@ -1,0 +1,172 @@
+"""Full-detail output rows (every CMS output field, per-code flags) written straight as JSON
+lines: what ``python -m grouper group claims.jsonl -o out.jsonl`` writes by default.
+
+Each claim goes through the per-claim engine's stages (:func:`grouper.engine.pipeline.detail_parts`:
+the same functions as :func:`grouper.group`), but its output line is put together from
+pieces of JSON text memoized per version instead of result objects turned into dicts and
+encoded whole: a secondary diagnosis ``{"code": .., "poa": .., ..., "table_severity": ..}``
+with the same flags is the same text in every claim that has it, and so are the claim-level
+fields of claims grouped alike.  JSON encoding is compositional (an object's text is its
+members' texts joined), so a line is, byte for byte, the encoding of the record
+``grouper.group(claim, details=True).to_dict()`` that the command line writes otherwise
+(``tests/test_detail_lines.py`` checks it on every labelled claim).
+
+A row this module does not write (an unreadable row or claim, kept input columns, a claim id
+or value JSON cannot spell as is) is left to the caller: :func:`detail_rows` gives None in its
+place.
+"""
+from __future__ import annotations
+
+import json
+
+from ..engine.pipeline import detail_parts, group_stages
+from ..engine.result import TOP_FIELDS, top_values
+from ..reading import ClaimError, claim_warnings
+
+#: memoized pieces per version: at most this many, then started again
+PIECES_LIMIT = 200_000
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _text(s) -> str:
+    """The JSON text of a string (a code, a POA): quoted as is when it is letters and digits."""
+    return f'"{s}"' if type(s) is str and s.isascii() and s.isalnum() else _dumps(s)
+
+
+class DetailRows:
+    """The full-detail output of a chunk of rows: per row its JSON line (``lines``, with its
+    newline; None for a row left to the caller), and for the rows written here their return
+    code (``return_code``) and warnings (``warnings``, a tuple of :class:`~grouper.ClaimWarning`),
+    for the run's counts."""
+
+    __slots__ = ("lines", "return_code", "warnings")
+
+    def __init__(self, lines: list, return_code: list, warnings: list):
+        self.lines, self.return_code, self.warnings = lines, return_code, warnings
+
+
+class _Pieces:
+    """The memoized JSON texts of one version's output pieces."""
+
+    def __init__(self, cv, label):
+        from ..tables.lookup import SEVERITY
+        self.cv = cv
+        # a run of many claims looks up most codes' HAC lists: the table's whole look-up read
+        # at once (taking its length decodes it) rather than searched code by code, which
+        # costs a fifth of a 50,000-claim run (grouper.tables.container.JsonObject)
+        len(cv.vt.hac_codes)
+        self.label = label(cv.version)
+        self.severity = SEVERITY
+        self.titles = cv.vt.hac_titles
+        self.top: dict = {}
+        self.dx_code: dict = {}        # (code, POA) -> the object's text before and after the flags
+        self.dx_flags: dict = {}       # the flags -> their members' text
+        self.pr: dict = {}
+        self.tail: dict = {}
+
+    def full(self) -> bool:
+        return len(self.top) + len(self.dx_code) + len(self.dx_flags) + len(self.pr) + len(self.tail) > PIECES_LIMIT
+
+    def hacs(self, raw) -> list:
+        titles = self.titles
+        return [{"hac_number": number, "hac_list": op, "hac_status": status, "description": titles.get(n, "")}
+                for number, op, status, n in raw]
+
+    def dx_text(self, code, poa, info, affects, iu, fu, poa_error, raw) -> str:
+        """A diagnosis' object: the code's own members (code, POA, recognized; table MDC and
+        severity) around the flags', each memoized (codes repeat less than flags do)."""
+        key = (code, poa)
+        got = self.dx_code.get(key)
+        if got is None:
+            if info is None:
+                after = '"table_mdc":null,"table_severity":null}'
+            else:
+                after = f'"table_mdc":{_dumps(info.mdc)},"table_severity":{_dumps(self.severity[info.severity])}}}'
+            got = self.dx_code[key] = (f'{{"code":{_text(code)},"poa":{_text(poa)},"recognized":'
+                                       f'{"false" if info is None else "true"},', after)
+        flags = self.dx_flags.get((affects, iu, fu, poa_error, raw))
+        if flags is None:
+            flags = self.dx_flags[(affects, iu, fu, poa_error, raw)] = _dumps({
+                "affects_drg": affects, "initial_severity_usage": iu, "final_severity_usage": fu,
+                "poa_error": poa_error, "hacs": self.hacs(raw)})[1:-1] + ","
+        return got[0] + flags + got[1]
+
+    def pr_text(self, p, affects, is_or, usage) -> str:
+        key = (p.code, p.valid, affects, is_or, usage)
+        got = self.pr.get(key)
+        if got is None:
+            got = self.pr[key] = _dumps({"code": p.code, "recognized": p.valid, "affects_drg": affects,
+                                         "is_or": is_or, "hac_usage": list(usage)})
+        return got
+
+    def top_text(self, result) -> str:
+        """``"version":..,`` and the claim-level fields up to ``final_mdc_description``, with the
+        comma before ``"pdx"``."""
+        values = top_values(result)
+        got = self.top.get(values)
+        if got is None:
+            d = {"version": self.label}
+            d.update(zip(TOP_FIELDS, values))
+            got = self.top[values] = _dumps(d)[1:-1] + ","
+        return got
+
+    def tail_text(self, result) -> str:
+        """``"fiscal_year":..,"weight":..,"gmlos":..,"amlos":..`` with the commas around it."""
+        key = (result.fiscal_year, result.weight, result.gmlos, result.amlos)
+        got = self.tail.get(key)
+        if got is None:
+            got = self.tail[key] = "," + _dumps({"fiscal_year": key[0], "weight": key[1], "gmlos": key[2],
+                                                 "amlos": key[3]})[1:-1] + ","
+        return got
+
+
+def _pieces(cv, label) -> _Pieces:
+    key = ("detail pieces", cv.version, label)
+    got = cv.memo.get(key)
+    if got is None or got.full():
+        got = cv.memo[key] = _Pieces(cv, label)
+    return got
+
+
+def detail_rows(rows, *, tables, label, version=None) -> DetailRows:
+    """The full-detail JSON lines of a chunk of :class:`grouper.io.Row` (claim mappings read
+    as they are: no code normalization or conversion), ``tables`` a TableSet, ``label`` the
+    spelling of a version number in the output (431 -> "43.1")."""
+    lines: list = []
+    rcs: list = []
+    warns: list = []
+    for row in rows:
+        got = None
+        claim = row.claim
+        if row.error is None and not row.kept and type(claim) is dict:
+            try:
+                got = _line(claim, row.line, tables, version, label)
+            except (ClaimError, ValueError, TypeError):    # the caller reports it, or writes it its way
+                got = None
+        if got is None:
+            lines.append(None)
+            rcs.append(None)
+            warns.append(None)
+        else:
+            lines.append(got[0])
+            rcs.append(got[1])
+            warns.append(got[2])
+    return DetailRows(lines, rcs, warns)
+
+
+def _line(claim: dict, line, tables, version, label):
+    """(JSON line, return code, warnings) of one claim mapping."""
+    read, edits, result, run = group_stages(claim, tables, version)
+    pieces = _pieces(run[0].cv, label)
+    pdx, sdx, procs = detail_parts(*run)
+    ws = claim_warnings(claim, read, tables, *edits)
+    dx_text, pr_text = pieces.dx_text, pieces.pr_text
+    parts = ['{"id":', _dumps(claim.get("id")), ",", pieces.top_text(result), '"pdx":', dx_text(*pdx),
+             ',"sdx":[', ",".join([dx_text(*x) for x in sdx]), '],"procedures":[',
+             ",".join([pr_text(*x) for x in procs]), "]", pieces.tail_text(result),
+             '"warnings":', _dumps([w.to_dict() for w in ws]) if ws else "[]"]
+    if line is not None:
+        parts.append(f',"line":{_dumps(line)}')
+    parts.append(',"error":null}\n')
+    return "".join(parts), result.return_code, ws
