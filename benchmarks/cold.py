@@ -127,7 +127,7 @@ def _slug(name: str) -> str:
 
 
 def cold_rows(runs: int, measure, timeout: float = 60.0) -> list[dict]:
-    """Rows of e2e.cold_start_rows's shape (library, path, cold_start_s, peak_rss_kb, note): each
+    """Rows (library, path, cold_start_s, peak_rss_kb, note) for run.py and e2e.py: each
     job ``runs`` times, interleaved; ``measure(cmd, log_name, timeout)`` is run.measure's."""
     sys.path.insert(0, HERE)
     import e2e

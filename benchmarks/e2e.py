@@ -2,7 +2,7 @@
 in time (every round runs every job once, interleaved).
 
     python benchmarks/e2e.py --n 50000 --rounds 3 [--rss-n 1000000]   # on its own
-    (run.py calls :func:`e2e_rows` and :func:`cold_start_rows`)
+    (run.py calls :func:`e2e_rows`; the cold-start rows are benchmarks/cold.py's)
 
 Jobs per round, on the first ``n`` claims of the benchmark file:
 
@@ -16,8 +16,9 @@ Jobs per round, on the first ``n`` claims of the benchmark file:
 * ``msdrg per-claim``               ``peer_msdrg.py`` (the claims converted first; one timed pass): the
   denominator of the Parquet row's ratio
 
-Cold start: a new process that imports the library and groups one claim, ``runs`` times each,
-interleaved with msdrg doing the same (wall time and peak RSS of the whole process; medians).
+Cold start (benchmarks/cold.py's rows): a new process that imports the library and groups one
+claim, ``--cold-runs`` times each, interleaved: the wheel installed in a clean venv, the source
+tree, msdrg (wall time and peak RSS of the whole process; medians).
 
 Peak RSS streaming ``--rss-n`` claims (the benchmark file repeated): JSONL->CSV and
 Parquet->Parquet, one run each.
@@ -191,31 +192,6 @@ def e2e_rows(big: str, n: int, rounds: int, timeout: float, measure, run_worker,
     return rows, raw
 
 
-def cold_start_rows(runs: int, timeout: float, measure, peer_python: str | None) -> tuple:
-    """(rows, raw): a new process importing the library and grouping one claim, ``runs`` times
-    each, interleaved with msdrg (wall seconds, peak RSS; medians)."""
-    jobs = [("grouper", [sys.executable, "-c", GROUPER_COLD])]
-    if peer_python:
-        jobs.append(("msdrg", [peer_python, "-c", MSDRG_COLD]))
-    res: dict = {name: {"wall_s": [], "rss_kb": []} for name, _ in jobs}
-    for r in range(runs):
-        for name, cmd in jobs:
-            m = measure(cmd, f"cold-{name}-{r + 1}", timeout)
-            if m["rc"] == 0:
-                res[name]["wall_s"].append(m["wall_s"])
-                res[name]["rss_kb"].append(_hwm_kb(m["log_tail"]))
-    rows = []
-    for name, v in res.items():
-        if not v["wall_s"]:
-            rows.append({"library": name, "path": "cold start", "note": "failed"})
-            continue
-        rows.append({"library": name, "path": "cold start: new process, import, group one claim",
-                     "cold_start_s": statistics.median(v["wall_s"]),
-                     "peak_rss_kb": statistics.median([x for x in v["rss_kb"] if x] or [0]) or None,
-                     "note": f"median of {len(v['wall_s'])} runs, interleaved; whole process"})
-    return rows, res
-
-
 def rss_rows(big: str, n: int, timeout: float, measure) -> tuple:
     """(rows, raw): peak RSS streaming ``n`` claims JSONL->CSV and Parquet->Parquet (one run each)."""
     py = sys.executable
@@ -268,7 +244,9 @@ def main(argv=None) -> int:
         big = cands[-1]
     status = peers_env.status()
     peer_python = status.get("python") if status.get("peers", {}).get("msdrg", {}).get("ok") else None
-    rows, raw = cold_start_rows(args.cold_runs, args.timeout, run.measure, peer_python)
+    import cold
+    rows = cold.cold_rows(args.cold_runs, run.measure)
+    raw = {"cold-start": list(rows)}
     more, raw["e2e"] = e2e_rows(big, args.n, args.rounds, args.timeout, run.measure, run.run_worker, peer_python,
                                 parquet_n=args.parquet_n, jobs_n=args.jobs)
     rows += more

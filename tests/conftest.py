@@ -39,6 +39,15 @@ needs_oracle = pytest.mark.skipif(not ORACLE.exists(),
 _SAMPLE_BY_ID: dict = {}
 
 
+def group_or_error(rec):
+    """grouper.group(rec), or the ClaimError it raises (what a batch row must then carry)."""
+    import grouper
+    try:
+        return grouper.group(rec)
+    except grouper.ClaimError as exc:
+        return exc
+
+
 def labelled(claim_id: str) -> tuple[dict, dict]:
     """A CMS-labelled claim of the committed sample: (the claim, CMS's expected output)."""
     if not _SAMPLE_BY_ID:

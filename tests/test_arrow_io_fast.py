@@ -21,7 +21,7 @@ from grouper.cli.inputs import RunStats  # noqa: E402
 from grouper.io.arrow import ArrowReader  # noqa: E402
 from grouper.tables import default  # noqa: E402
 
-from conftest import ROOT, SAMPLE, read_jsonl  # noqa: E402
+from conftest import ROOT, SAMPLE, group_or_error, read_jsonl  # noqa: E402
 
 
 def _edited(c: dict, k: int) -> dict:
@@ -63,13 +63,6 @@ def claims():
     rows = base + [_edited(c, k) for k, c in enumerate(base)]
     table = claims_table(rows)
     return table, table.to_pylist()
-
-
-def _per_claim(rec):
-    try:
-        return grouper.group(rec)
-    except grouper.ClaimError as exc:
-        return exc
 
 
 def test_a_parquet_file_reads_the_same_claims_with_dictionary_codes(tmp_path, claims):
@@ -174,7 +167,7 @@ def test_cli_parquet_to_parquet_equals_group_on_edited_claims(tmp_path, claims):
     out = pq.read_table(dst).to_pylist()
     assert len(out) == len(rows)
     for rec, row in zip(rows, out):
-        g = _per_claim(rec)
+        g = group_or_error(rec)
         if isinstance(g, grouper.ClaimError):
             assert row["error_code"] == g.code, f"claim {rec['id']}: error_code"
             continue
@@ -196,7 +189,7 @@ def test_cli_jsonl_to_csv_equals_group_on_edited_claims(tmp_path, claims):
         out = list(csv.DictReader(f))
     assert len(out) == len(rows)
     for rec, row in zip(rows, out):
-        g = _per_claim(rec)
+        g = group_or_error(rec)
         if isinstance(g, grouper.ClaimError):
             assert row["error_code"] == g.code, f"claim {rec['id']}: error_code"
             continue

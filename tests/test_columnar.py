@@ -16,7 +16,7 @@ from grouper.bulk.arrow import claims_table, columns_from_arrow  # noqa: E402
 from grouper.bulk.results import RESULT_COLUMNS, group_arrow, result_schema  # noqa: E402
 from grouper.bulk.summary import summarize_arrow  # noqa: E402
 
-from conftest import ROOT, SAMPLE, read_jsonl  # noqa: E402
+from conftest import ROOT, SAMPLE, group_or_error, read_jsonl  # noqa: E402
 
 DROP = ("expected", "scenario")
 
@@ -27,13 +27,6 @@ def sample():
     claims = [{k: v for k, v in c.items() if k not in DROP} for c in read_jsonl(SAMPLE)]
     table = claims_table(claims)
     return table, table.to_pylist()
-
-
-def _per_claim(rec):
-    try:
-        return grouper.group(rec)
-    except grouper.ClaimError as exc:
-        return exc
 
 
 def test_the_sample_reads_a_column_at_a_time(sample):
@@ -48,7 +41,7 @@ def test_group_batch_of_an_arrow_table_equals_group_on_every_labelled_claim(samp
     out = grouper.group_batch(table)
     assert len(out) == len(rows)
     for i, rec in enumerate(rows):
-        r = _per_claim(rec)
+        r = group_or_error(rec)
         row = out[i]
         if isinstance(r, grouper.ClaimError):
             assert row["error"] == r.code, f"claim {rec['id']}: error {row['error']!r} != {r.code!r}"
@@ -62,7 +55,7 @@ def test_warnings_read_a_column_at_a_time_equal_group_on_every_labelled_claim(sa
     table, rows = sample
     chunk = summarize_arrow(table)
     for i, rec in enumerate(rows):
-        r = _per_claim(rec)
+        r = group_or_error(rec)
         if isinstance(r, grouper.ClaimError):
             assert chunk.errors[i]["code"] == r.code, f"claim {rec['id']}"
             continue
@@ -113,7 +106,7 @@ def test_a_principal_diagnosis_that_is_not_text_is_a_row_error():
     t = pa.table({"version": [431, 431], "pdx": [5022, 1]})
     out = grouper.group_batch(t)
     for i, rec in enumerate(t.to_pylist()):
-        r = _per_claim(rec)
+        r = group_or_error(rec)
         assert out[i]["error"] == (r.code if isinstance(r, grouper.ClaimError) else None)
 
 
@@ -177,7 +170,7 @@ def test_cli_parquet_in_parquet_out_equals_group(tmp_path, sample):
     assert out.column("line").to_pylist() == list(range(1, 3001))
     ids, drg, ws = (out.column(k).to_pylist() for k in ("id", "final_drg", "warnings"))
     for i, rec in enumerate(rows[:3000]):
-        g = _per_claim(rec)
+        g = group_or_error(rec)
         assert ids[i] == rec["id"]
         if isinstance(g, grouper.ClaimError):
             assert out.column("error_code")[i].as_py() == g.code
@@ -284,7 +277,7 @@ def test_cli_full_detail_to_parquet_has_the_per_code_flags_of_group(tmp_path):
     assert len(got) == len(rows)
     for g, c in zip(got, rows):
         claim = {k: v for k, v in c.items() if k not in DROP}
-        res = _per_claim(claim)
+        res = group_or_error(claim)
         if isinstance(res, grouper.ClaimError):
             assert g["error_code"] == res.code, c["id"]
             continue

@@ -52,10 +52,6 @@ class _Pieces:
     def __init__(self, cv, label):
         from ..tables.lookup import SEVERITY
         self.cv = cv
-        # a run of many claims looks up most codes' HAC lists: the table's whole look-up read
-        # at once (taking its length decodes it) rather than searched code by code, which
-        # costs a fifth of a 50,000-claim run (grouper.tables.container.JsonObject)
-        len(cv.vt.hac_codes)
         self.label = label(cv.version)
         self.severity = SEVERITY
         self.titles = cv.vt.hac_titles
