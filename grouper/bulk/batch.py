@@ -40,11 +40,15 @@ COLUMNS = ("id", "version", "initial_drg", "initial_mdc", "final_drg", "final_md
 class BatchResult:
     """Columns aligned with the input rows (numpy arrays; object arrays for text)."""
 
-    def __init__(self, columns: dict, details=None):
+    def __init__(self, columns: dict, details=None, codes: dict | None = None):
         for k, v in columns.items():
             setattr(self, k, v)
         self.columns = tuple(columns)
         self.details = details          # list of grouper.Result (details=True), else None
+        #: text columns also as integer codes, when grouped so: ``{name: (codes, texts)}``, the
+        #: value of row ``i`` being ``texts[codes[i]]``, or where ``codes[i]`` is -1 the text
+        #: column's own (rows not grouped by the vector core: errors, formed clusters ...)
+        self.codes = codes or {}
 
     def __len__(self):
         return len(self.final_drg)
@@ -124,7 +128,9 @@ def _group_batch(claims, version, tables, details: bool, columns=None, convert_c
     if isinstance(claims, Columns):
         if convert_codes:
             raise ValueError("convert_codes needs the claims themselves, not Columns already read")
-        return BatchResult(*_group_columns(claims, version, ts, details))
+        coded = None if details else {}
+        out, results = _group_columns(claims, version, ts, details, coded=coded)
+        return BatchResult(out, results, _codes(coded))
     table = None if convert_codes else as_arrow(claims, columns)
     if table is not None and table.num_rows > CHUNK and not details:
         # Arrow, pandas, polars, a chunk at a time: each chunk's results are written straight
@@ -175,13 +181,37 @@ def _new_columns(n: int) -> dict:
     return out
 
 
+#: the text columns given also as integer codes (BatchResult.codes): result column -> the
+#: vector core's coded column (grouper.bulk.vector.CODED, "hac_status", "drg_description")
+CODED_COLUMNS = {"return_code": "return_code", "initial_return_code": "return_code",
+                 "initial_med_surg": "med_surg", "final_med_surg": "med_surg", "initial_severity": "severity",
+                 "final_severity": "severity", "initial_claim_severity": "claim_severity",
+                 "final_claim_severity": "claim_severity", "hac_status": "hac_status",
+                 "initial_drg_description": "drg_description", "final_drg_description": "drg_description"}
+
+
+def _codes(coded: dict | None) -> dict | None:
+    """BatchResult.codes from what :func:`_group_columns` gathered: each column's codes and its
+    texts (the versions' texts one after the other)."""
+    if not coded:
+        return None
+    out = {}
+    for name, (codes, texts) in coded.items():
+        out[name] = (codes, texts[0] if len(texts) == 1 else np.concatenate(texts or [objects(0)]))
+    return out
+
+
 def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=False,
-                   out: dict | None = None) -> tuple[dict, list | None]:
+                   out: dict | None = None, coded: dict | None = None) -> tuple[dict, list | None]:
     """Group the claims of ``cols`` into result columns: new ones, or ``out`` (views of a larger
-    result's columns, filled in place)."""
+    result's columns, filled in place); with ``coded`` (an empty dict) the text columns'
+    integer codes are put there too (:data:`CODED_COLUMNS`, see :func:`_codes`)."""
     n = cols.n
     if out is None:
         out = _new_columns(n)
+    if coded is not None:
+        for name in CODED_COLUMNS:
+            coded[name] = (np.full(n, -1, dtype=np.int32), [])
     out["id"][:] = cols.id_array()
     out["version"][:] = cols.version
     fallback_rows: list[int] = []
@@ -190,7 +220,10 @@ def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=Fals
         ids, poa = cols.code_ids(ts), cols.sdx_poa_class()
     for v in versions:
         idx = np.flatnonzero(cols.version == v)
-        _group_version(ts, v, cols, ids, poa, idx, out, fallback_rows)
+        _group_version(ts, v, cols, ids, poa, idx, out, fallback_rows, coded)
+    if coded is not None and fallback_rows:            # grouped again below, row by row
+        for codes, _ in coded.values():
+            codes[fallback_rows] = -1
     for i in cols.error_rows:
         e = cols.error[i]
         out["error"][i] = e.code
@@ -213,7 +246,8 @@ def _group_columns(cols: Columns, version, ts, details: bool, convert_codes=Fals
     return out, None
 
 
-def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, fallback_rows: list) -> None:
+def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, fallback_rows: list,
+                   coded: dict | None = None) -> None:
     cv = compiled(ts, v)
     vtab = vector_tables(cv)
     res = group_vectors(vtab, cols.batch(idx, ids, poa))
@@ -236,6 +270,21 @@ def _group_version(ts, v, cols: Columns, ids, poa, idx: np.ndarray, out: dict, f
     if figures is not None:
         out["weight"][rows], out["gmlos"][rows], out["amlos"][rows] = figures
     fallback_rows.extend(idx[res["fallback"]].tolist())
+    if coded is not None:
+        vocab = dict(vtab.vocab, drg_description=titles)
+        sides = {"initial": res["initial"], "final": res["final"]}
+        for name, key in CODED_COLUMNS.items():
+            codes, texts = coded[name]
+            side, _, field = name.partition("_")
+            if key == "hac_status":
+                got = res["hac_status_code"]
+            elif key == "drg_description":
+                got = sides[side]["drg"]
+            else:
+                got = sides["final" if name == "return_code" else side][key + "_code"]
+            start = sum(map(len, texts))
+            codes[rows] = np.where(got >= 0, got + start, -1)
+            texts.append(vocab[key])
 
 
 def _titles(ts, v) -> np.ndarray:

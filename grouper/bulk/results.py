@@ -121,6 +121,8 @@ def result_arrays(chunk, *, warnings: bool = False) -> dict:
         elif f in FLOAT_FIELDS:
             nan = np.isnan(a)
             cols[f] = pa.array(a, pa.float64(), mask=(bad | nan) if any_bad or nan.any() else None)
+        elif f in res.codes:
+            cols[f] = coded_texts(a, *res.codes[f], bad if any_bad else None)
         else:
             cols[f] = pa.array(a, pa.string(), mask=mask)
     rows = np.flatnonzero(bad).tolist()
@@ -136,6 +138,23 @@ def result_arrays(chunk, *, warnings: bool = False) -> dict:
     if warnings:
         cols["warnings"] = warnings_array(chunk.warnings)
     return cols
+
+
+def coded_texts(values: np.ndarray, codes: np.ndarray, texts: np.ndarray, mask):
+    """A text column as an Arrow string array from its integer codes (``texts[codes]``; where a
+    code is -1, the row's own value in ``values``), null where ``mask``: each distinct text
+    converted once, the rows taken from them by Arrow."""
+    pa = require_pyarrow()
+    own = np.flatnonzero(codes < 0) if mask is None else np.flatnonzero((codes < 0) & ~mask)
+    if len(own):
+        texts = np.concatenate([texts, values[own]])
+        codes = codes.copy()
+        codes[own] = np.arange(len(texts) - len(own), len(texts), dtype=codes.dtype)
+    if mask is not None:
+        codes = np.where(mask, 0, codes)
+        if not len(texts):
+            texts = np.array([None], dtype=object)
+    return pa.array(texts, pa.string()).take(pa.array(codes, pa.int32(), mask=mask))
 
 
 def version_labels(versions: np.ndarray, bad: np.ndarray):

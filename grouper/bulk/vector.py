@@ -65,6 +65,13 @@ U64 = np.uint64
 HOSPITAL_OF_CODE = {code: status for status, code in HOSPITAL_CODE.items()}
 MAX_STATUS = 99                       # discharge statuses are two digits
 SEXES = (SEX_UNKNOWN, SEX_MALE, SEX_FEMALE)
+#: the levels a formula can use, as the ``severity`` column's codes index them
+SEVERITY_VOCAB = np.array(list(Severity), dtype=object)
+_SEVERITY_CODE = {s: k for k, s in enumerate(SEVERITY_VOCAB.tolist())}
+#: result columns given also as integer codes (``<name>_code`` in :func:`group_vectors`'
+#: results): the row's value is ``VectorTables.vocab[name][code]``, or, where the code is -1,
+#: only in the text column (a HAC return code the formula rows do not name)
+CODED = ("return_code", "med_surg", "severity", "claim_severity")
 
 
 # ----------------------------------------------------------- per-version arrays
@@ -249,6 +256,10 @@ class VectorTables:
         self.hac_status = np.array([hac.hac_status(*map(bool, (m, i, f, c)))
                                     for m in (0, 1) for i in (0, 1) for f in (0, 1) for c in (0, 1)],
                                    dtype=object).reshape(2, 2, 2, 2)
+        # the texts a result column's integer codes index (:data:`CODED`)
+        self.vocab = {"return_code": np.array(self.rc_names + [None], dtype=object),
+                      "med_surg": self.row_med_surg, "severity": SEVERITY_VOCAB,
+                      "claim_severity": self.claim_severity.ravel(), "hac_status": self.hac_status.ravel()}
         self._bitset_plans: dict = {}
         self._hac_inputs = None
         self._exclusions = None
@@ -930,10 +941,11 @@ def group_vectors(vtab: VectorTables, b: Batch) -> dict:
         for k, v in sub.items():
             fin[k][changed] = v
     met = hacs["num"] > 0
-    status = vtab.hac_status[met.astype(np.intp), (initial["rc"] == RC_OK).astype(np.intp),
-                             (final["rc"] == RC_OK).astype(np.intp),
-                             (final["drg"] != initial["drg"]).astype(np.intp)]
-    return {"initial": ini, "final": fin, "hac_status": status, "num_hac": hacs["num"], "fallback": pre.fallback}
+    # HAC status by (criteria met, initial grouped, final grouped, DRG changed), flattened
+    status_code = (((met.astype(np.intp) * 2 + (initial["rc"] == RC_OK)) * 2 + (final["rc"] == RC_OK)) * 2
+                   + (final["drg"] != initial["drg"]))
+    return {"initial": ini, "final": fin, "hac_status": vtab.vocab["hac_status"][status_code],
+            "hac_status_code": status_code, "num_hac": hacs["num"], "fallback": pre.fallback}
 
 
 def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict, claims: np.ndarray | None = None) -> dict:
@@ -948,16 +960,21 @@ def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict, claims:
     rc_index = np.where(a["rc"] >= 0, a["rc"], len(vtab.rc_names))
     return_code = names[rc_index]
     extra = np.flatnonzero(a["rc"] < 0)                  # HAC return codes the rows do not name
+    rc_code = rc_index.astype(np.intp)
+    rc_code[extra] = -1
     for i in extra.tolist():
         return_code[i] = errors[i]
     grouped = (a["rc"] == RC_OK) & (a["row"] >= 0)
     r = np.where(grouped, a["row"], len(vtab.rows))           # the last facts: not grouped
     reports = grouped & vtab.row_reports[np.minimum(r, len(vtab.rows) - 1)]
-    claim_sev = vtab.claim_severity[grouped.astype(np.intp), reports.astype(np.intp), a["level"].astype(np.intp)]
+    # claim severity by (grouped, the row reports one, level), flattened
+    claim_sev_code = (grouped.astype(np.intp) * 2 + reports) * 3 + a["level"]
+    claim_sev = vtab.vocab["claim_severity"][claim_sev_code]
     # the level the assigning formula used (grouping.row_severity_used), once per group of
     # claims alike to the list where the formula matched (_Walk._eval_list: the same row,
     # level and features of the list)
     sev_used = objects(n, Severity.NON_CC)
+    sev_code = np.full(n, _SEVERITY_CODE[Severity.NON_CC], dtype=np.intp)
     okj = np.flatnonzero(grouped)
     sevj = okj[vtab.row_has_sev[a["row"][okj]]] if len(okj) else okj
     if len(sevj):
@@ -975,9 +992,13 @@ def _outcome(vtab: VectorTables, pre: Preprocessed, a: dict, hacs: dict, claims:
         vals = np.empty(len(first2), dtype=object)
         for u, (row, m, lv) in enumerate(zip(rows[first2].tolist(), masked[first2], lvl[first2].tolist())):
             vals[u] = grouping.row_severity_used(cv, vtab.rows[row], mask_of(m), lv)
-        sev_used[sevj] = vals[inv2[code[g]]]
+        pick = inv2[code[g]]
+        sev_used[sevj] = vals[pick]
+        sev_code[sevj] = np.array([_SEVERITY_CODE[x] for x in vals.tolist()], dtype=np.intp)[pick]
     return {"drg": a["drg"], "mdc": a["mdc"], "return_code": return_code, "base_drg": vtab.row_base[r],
-            "med_surg": vtab.row_med_surg[r], "severity": sev_used, "claim_severity": claim_sev}
+            "med_surg": vtab.row_med_surg[r], "severity": sev_used, "claim_severity": claim_sev,
+            "return_code_code": rc_code, "med_surg_code": r, "severity_code": sev_code,
+            "claim_severity_code": claim_sev_code}
 
 
 def drg_weights(cv: Compiled, drg: np.ndarray):

@@ -154,9 +154,18 @@ class ArrowWriter:
     is written: an empty file).  ``inputs``: paths the output must not overwrite.  ``deferred``:
     the temporary file is made on ``__enter__`` (errors then come from the ``with``).  Parquet
     row groups hold at least :attr:`ROW_GROUP` rows (small tables are gathered first: fewer,
-    larger row groups are faster to write and to read)."""
+    larger row groups are faster to write and to read).  The tables are encoded and written by a
+    thread of their own (Arrow releases the interpreter's lock while it does), at most
+    :attr:`QUEUE` tables behind the caller, so the caller groups the next chunk meanwhile; an
+    error of that thread (disk full ...) is raised by the next :meth:`write` or by
+    :meth:`close`.  The ``id`` and ``line`` columns are written without Parquet's dictionary
+    encoding (their values are mostly distinct: it costs time for a larger file); the values
+    and types read back are the same."""
 
     ROW_GROUP = 100_000
+    QUEUE = 2
+    #: columns written to Parquet without dictionary encoding
+    PLAIN_COLUMNS = ("id", "line")
 
     def __init__(self, path: str, fmt: str | None = None, *, schema=None, inputs=(), deferred: bool = False):
         require_pyarrow()
@@ -169,6 +178,9 @@ class ArrowWriter:
         self._writer = None
         self._pending: list = []        # Parquet: tables not yet written (fewer than ROW_GROUP rows)
         self._pending_rows = 0
+        self._thread = None             # the thread that writes (started by the first table)
+        self._queue = None
+        self._error = None              # what the writing thread raised
         self.rows = 0
         if not deferred:
             self._open()
@@ -200,10 +212,12 @@ class ArrowWriter:
 
     def write(self, table) -> None:
         pa = require_pyarrow()
+        self._check()
         if self._writer is None:
             if self.format == "parquet":
                 import pyarrow.parquet as pq
-                self._writer = pq.ParquetWriter(self._tmp, table.schema)
+                self._writer = pq.ParquetWriter(self._tmp, table.schema,
+                                                use_dictionary=_dictionary_leaves(table.schema, self.PLAIN_COLUMNS))
             else:
                 self._sink = pa.OSFile(self._tmp, "wb")
                 self._writer = pa.ipc.new_file(self._sink, table.schema)
@@ -212,7 +226,7 @@ class ArrowWriter:
             table = _conform(table, self._schema)
         self.rows += table.num_rows
         if self.format != "parquet":
-            self._writer.write_table(table)
+            self._put(table)
             return
         self._pending.append(table)
         self._pending_rows += table.num_rows
@@ -224,18 +238,61 @@ class ArrowWriter:
             pa = require_pyarrow()
             table = self._pending[0] if len(self._pending) == 1 else pa.concat_tables(self._pending)
             self._pending, self._pending_rows = [], 0
-            self._writer.write_table(table)
+            self._put(table)
+
+    def _put(self, table) -> None:
+        """Hand a table to the writing thread (started on the first), waiting while it is
+        :attr:`QUEUE` tables behind."""
+        if self._thread is None:
+            import queue
+            import threading
+            self._queue = queue.Queue(self.QUEUE)
+            self._thread = threading.Thread(target=self._run, name="grouper-arrow-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(table)
+        self._check()
+
+    def _run(self) -> None:
+        """The writing thread: each table in turn until None; after an error, the tables are
+        taken and dropped (the caller sees the error at its next call)."""
+        while True:
+            table = self._queue.get()
+            if table is None:
+                return
+            if self._error is None:
+                try:
+                    self._writer.write_table(table)
+                except BaseException as exc:
+                    self._error = exc
+
+    def _check(self) -> None:
+        if self._error is not None:
+            exc, self._error = self._error, _Reported()
+            if not isinstance(exc, _Reported):
+                raise exc
+
+    def _join(self) -> None:
+        """Wait for the writing thread to have written every table handed to it."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
 
     def close(self, ok: bool = True) -> None:
         if self._tmp is None:
             return
         try:
+            if not ok and self._error is None and self._thread is not None:
+                self._error = _Reported()          # failed: what is still queued is not written
             if self._writer is None and ok:
                 pa = require_pyarrow()
                 self.write((self.schema or pa.schema([])).empty_table())
             if self._writer is not None:
                 if ok:
                     self._flush()
+                self._join()
+                if ok:
+                    self._check()
                 self._writer.close()
                 if self.format != "parquet":
                     self._sink.close()
@@ -243,6 +300,7 @@ class ArrowWriter:
             ok = False
             raise
         finally:
+            self._join()
             if ok:
                 os.replace(self._tmp, self.path)
             else:
@@ -260,6 +318,22 @@ class ArrowWriter:
     def __exit__(self, exc_type, exc, tb):
         self.close(ok=exc_type is None)
         return False
+
+
+def _dictionary_leaves(schema, plain) -> list[str]:
+    """The Parquet column paths of ``schema`` (``warnings.list.element.code`` ...) except those
+    of the top-level columns ``plain``: what ``use_dictionary`` takes."""
+    pa = require_pyarrow()
+    import pyarrow.parquet as pq
+    buf = pa.BufferOutputStream()
+    pq.write_table(schema.empty_table(), buf)
+    file = pq.ParquetFile(pa.BufferReader(buf.getvalue()))
+    paths = [file.schema.column(i).path for i in range(len(file.schema))]
+    return [p for p in paths if p.split(".")[0] not in plain]
+
+
+class _Reported(Exception):
+    """The writing thread's error, once raised in the caller's thread (later tables are dropped)."""
 
 
 def _conform(table, schema):

@@ -1,0 +1,184 @@
+"""The Parquet / Arrow output's fast paths give what the per-claim engine gives: text result
+columns built from the vector core's integer codes (BatchResult.codes), and the output file
+written by a thread of its own (its errors still the run's) with the ``id`` and ``line``
+columns not dictionary-encoded (the values and types read back unchanged)."""
+import collections
+import errno
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+pa = pytest.importorskip("pyarrow", reason="pyarrow (the 'arrow' extra) is not installed")
+import pyarrow.parquet as pq  # noqa: E402
+from test_arrow_io_fast import _edited  # noqa: E402
+
+import grouper  # noqa: E402
+from grouper import cli  # noqa: E402
+from grouper.bulk.arrow import claims_table, columns_from_arrow  # noqa: E402
+from grouper.bulk.batch import CODED_COLUMNS, WeightsUnavailableWarning  # noqa: E402
+from grouper.bulk.results import result_arrays  # noqa: E402
+from grouper.bulk.summary import summarize_arrow  # noqa: E402
+from grouper.io.arrow import ArrowWriter  # noqa: E402
+
+from conftest import SAMPLE, group_or_error, read_jsonl  # noqa: E402
+
+PREVIOUS = b"previous output, must survive\n"
+
+
+@pytest.fixture(scope="module")
+def claims():
+    """Labelled claims of every scenario (30 each) and the same claims edited to draw errors
+    and other versions; the claims as group() reads them from the Arrow table."""
+    per: dict = collections.defaultdict(list)
+    for c in read_jsonl(SAMPLE):
+        if len(per[c["scenario"]]) < 30:
+            per[c["scenario"]].append({k: v for k, v in c.items() if k not in ("expected", "scenario")})
+    base = [c for cs in per.values() for c in cs]
+    table = claims_table(base + [_edited(c, k) for k, c in enumerate(base)])
+    return table, table.to_pylist()
+
+
+def test_coded_text_columns_are_those_of_group(claims):
+    """Every text column written from codes (return codes, medical/surgical, severities, HAC
+    status, DRG titles) has, claim by claim, the value group() gives; the claims include error
+    rows, several versions in one chunk, claims the per-claim engine groups (formed clusters)
+    and HAC return codes the formula rows do not name (the codes' -1 rows)."""
+    table, rows = claims
+    chunk = summarize_arrow(table)
+    codes = chunk.result.codes
+    assert set(codes) == set(CODED_COLUMNS), "every text column has codes"
+    own = (codes["return_code"][0] < 0) & ~chunk.bad
+    assert own.sum() > (codes["hac_status"][0] < 0).sum() - chunk.bad.sum() > 0, \
+        "claims grouped row by row, and HAC return codes that only the text column holds"
+    assert len(np.unique(chunk.result.version[~chunk.bad])) > 1, "several versions in one chunk"
+    got = {k: v.to_pylist() for k, v in result_arrays(chunk).items()}
+    n_err = 0
+    for i, rec in enumerate(rows):
+        g = group_or_error(rec)
+        if isinstance(g, grouper.ClaimError):
+            n_err += 1
+            assert got["error_code"][i] == g.code, f"claim {rec['id']}: error_code"
+            assert got["hac_status"][i] is None and got["final_drg_description"][i] is None, \
+                f"claim {rec['id']}: result fields of an error row are null"
+            continue
+        for f in ("return_code", "initial_return_code", "initial_med_surg", "final_med_surg", "initial_severity",
+                  "final_severity", "initial_claim_severity", "final_claim_severity", "hac_status",
+                  "final_drg_description"):
+            assert got[f][i] == getattr(g, f), f"claim {rec['id']}: {f}"
+    assert n_err, "the claims have error rows"
+
+
+def test_codes_index_the_text_columns(claims):
+    """BatchResult.codes: where a code is not -1, the text it indexes is the text column's."""
+    table, _ = claims
+    with warnings.catch_warnings():          # v44.0 claims: the FY2027 weights may be missing
+        warnings.simplefilter("ignore", WeightsUnavailableWarning)
+        res = grouper.group_batch(columns_from_arrow(table))
+    for name, (codes, texts) in res.codes.items():
+        col = getattr(res, name)
+        at = np.flatnonzero(codes >= 0)
+        assert len(at) > len(col) // 2, name
+        assert texts[codes[at]].tolist() == col[at].tolist(), f"{name}: the texts its codes index"
+
+
+def test_a_chunk_of_error_rows_only_has_null_results():
+    table = claims_table([{"id": "a", "version": 999, "pdx": "I5022"}, {"id": "b", "pdx": "I5022"}])
+    chunk = summarize_arrow(table)
+    assert chunk.bad.all()
+    got = result_arrays(chunk)
+    for f in CODED_COLUMNS:
+        if f in got:
+            assert got[f].to_pylist() == [None, None], f
+
+
+# ------------------------------------------------------------------ the writer
+
+
+def _table(n: int, start: int = 0):
+    return pa.table({"id": [f"c{i}" for i in range(start, start + n)], "line": pa.array(range(start, start + n)),
+                     "final_drg": pa.array([291 + i % 3 for i in range(n)], pa.int32()),
+                     "return_code": ["OK"] * n,
+                     "warnings": pa.array([[{"code": "X", "field": "pdx"}] if i % 2 else [] for i in range(n)],
+                                          pa.list_(pa.struct([("code", pa.string()), ("field", pa.string())])))})
+
+
+def test_id_and_line_are_written_without_dictionary_and_read_back_the_same(tmp_path):
+    out = tmp_path / "out.parquet"
+    tables = [_table(700, k * 700) for k in range(3)]
+    with ArrowWriter(str(out)) as w:
+        for t in tables:
+            w.write(t)
+    back = pq.read_table(out)
+    want = pa.concat_tables(tables)
+    assert back.schema.equals(want.schema) and back.equals(want), "values and types as written"
+    meta = pq.ParquetFile(out).metadata.row_group(0)
+    enc = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    assert set(enc) == {"id", "line", "final_drg", "return_code", "warnings.list.element.code",
+                        "warnings.list.element.field"}
+    for path, used in enc.items():
+        assert ("RLE_DICTIONARY" in used) == (path not in ("id", "line")), f"{path}: {used}"
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "arrow"])
+def test_an_error_of_the_writing_thread_fails_the_output(tmp_path, monkeypatch, fmt):
+    """The second table fails to write (disk full): the error comes out of ``close`` (or the
+    next ``write``), the previous file is left as it was and no temporary file remains."""
+    out = tmp_path / f"out.{fmt}"
+    out.write_bytes(PREVIOUS)
+    w = ArrowWriter(str(out))
+    w.ROW_GROUP = 1
+    w.write(_table(10))
+    real, calls = w._writer.write_table, []
+
+    def failing(table, *a, **kw):
+        calls.append(table.num_rows)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(table, *a, **kw)
+    monkeypatch.setattr(w._writer, "write_table", failing)
+    with pytest.raises(OSError, match="No space left on device"):
+        for k in range(1, 50):
+            w.write(_table(10, 10 * k))
+        w.close()
+    w.close(ok=False)
+    assert out.read_bytes() == PREVIOUS
+    assert [p.name for p in tmp_path.iterdir()] == [out.name], "no temporary file"
+    assert len(calls) < 10, "nothing more is written after the error"
+
+
+def test_disk_full_in_the_writing_thread_is_the_commands_error(tmp_path, monkeypatch, capsys):
+    table = claims_table([{"id": f"c{i}", "version": 431, "pdx": "I5022", "sdx": [["J9601", "Y"]]}
+                          for i in range(300)])
+    src, out = tmp_path / "c.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, src)
+    out.write_bytes(PREVIOUS)
+    monkeypatch.setattr(ArrowWriter, "ROW_GROUP", 50)
+    real = pq.ParquetWriter.write_table
+    calls = []
+
+    def failing(self, table, *a, **kw):
+        calls.append(table.num_rows)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, table, *a, **kw)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
+    capsys.readouterr()
+    status = cli.main(["group", str(src), "-o", str(out), "--quiet", "--chunk", "50"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert err == f"error: cannot write {out}: No space left on device; nothing written, {out} is as it was"
+    assert out.read_bytes() == PREVIOUS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.parquet", "out.parquet"], "no temporary file"
+
+
+def test_an_interrupted_write_leaves_no_file(tmp_path):
+    out = tmp_path / "out.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        with ArrowWriter(str(out)) as w:
+            w.ROW_GROUP = 1
+            for k in range(5):
+                w.write(_table(100, 100 * k))
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
