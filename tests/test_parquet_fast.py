@@ -5,6 +5,8 @@ columns not dictionary-encoded (the values and types read back unchanged)."""
 import collections
 import errno
 import os
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -20,7 +22,7 @@ from grouper.bulk.arrow import claims_table, columns_from_arrow  # noqa: E402
 from grouper.bulk.batch import CODED_COLUMNS, WeightsUnavailableWarning  # noqa: E402
 from grouper.bulk.results import result_arrays  # noqa: E402
 from grouper.bulk.summary import summarize_arrow  # noqa: E402
-from grouper.io.arrow import ArrowWriter  # noqa: E402
+from grouper.io.arrow import ArrowReader, ArrowWriter  # noqa: E402
 
 from conftest import SAMPLE, group_or_error, read_jsonl  # noqa: E402
 
@@ -182,3 +184,61 @@ def test_an_interrupted_write_leaves_no_file(tmp_path):
                 w.write(_table(100, 100 * k))
             raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ the reader
+
+
+def _reader_threads() -> list:
+    return [t for t in threading.enumerate() if t.name == "grouper-arrow-reader"]
+
+
+def test_batches_read_ahead_come_in_order_and_count_as_taken(tmp_path, claims):
+    table, rows = claims
+    src = tmp_path / "c.parquet"
+    pq.write_table(table, src, row_group_size=500)
+    reader = ArrowReader(str(src), batch_size=400)
+    got, positions, given = [], [], 0
+    for t in reader:
+        got.extend(t.to_pylist())
+        given += t.num_rows
+        time.sleep(0.01)                       # the thread reads ahead meanwhile
+        positions.append((reader.position, given))
+    assert got == rows, "every row once, in order"
+    assert all(p == g for p, g in positions), "position: the rows given so far, not those read ahead"
+
+
+def test_an_error_while_reading_ahead_is_raised_where_its_batch_would_come(tmp_path, claims, monkeypatch):
+    table, _ = claims
+    src = tmp_path / "c.parquet"
+    pq.write_table(table, src, row_group_size=500)
+    real = pq.ParquetFile
+
+    class Failing(real):
+        def iter_batches(self, *a, row_groups=None, **kw):
+            if row_groups == [3]:
+                raise pa.ArrowInvalid("corrupt row group 3")
+            yield from super().iter_batches(*a, row_groups=row_groups, **kw)
+    monkeypatch.setattr(pq, "ParquetFile", Failing)
+    reader = ArrowReader(str(src), batch_size=500)
+    taken = []
+    with pytest.raises(pa.ArrowInvalid, match="corrupt row group 3"):
+        for t in reader:
+            taken.append(t.num_rows)
+    assert taken == [500, 500, 500], "the row groups before the failing one"
+    assert not _reader_threads()
+
+
+def test_a_reader_left_early_stops_its_thread(tmp_path, claims):
+    table, _ = claims
+    src = tmp_path / "c.parquet"
+    pq.write_table(table, src, row_group_size=100)
+    it = iter(ArrowReader(str(src), batch_size=100))
+    next(it)
+    assert _reader_threads(), "the batches are read by a thread"
+    it.close()
+    for _ in range(50):
+        if not _reader_threads():
+            break
+        time.sleep(0.05)
+    assert not _reader_threads(), "the thread ends when the caller stops reading"

@@ -49,7 +49,10 @@ class ArrowReader:
     fewer); ``columns`` the file's column names, ``num_rows`` its rows; ``position`` the rows
     read so far (for the progress bar).  A Parquet file's code and POA text columns
     (:data:`DICTIONARY_COLUMNS`) come dictionary-encoded, except those named in ``keep``
-    (the columns the output keeps as the input had them)."""
+    (the columns the output keeps as the input had them).  The batches are read and decoded
+    by a thread of their own, :attr:`AHEAD` batches ahead of the caller (Arrow decodes
+    without the interpreter's lock): the caller groups one batch while the next is read; an
+    error of that thread is raised where the caller takes the batch it would have given."""
 
     keep: tuple = ()
 
@@ -81,7 +84,53 @@ class ArrowReader:
             raise ValueError(f"{path}: not a readable {self.format} file ({exc})") from None
         self.columns = list(self.schema.names)
 
+    #: tables read ahead by a thread of their own (0: none, read when asked for)
+    AHEAD = 2
+
     def __iter__(self):
+        if not self.AHEAD:
+            for table in self._tables():
+                self.position += table.num_rows
+                yield table
+            return
+        import queue
+        import threading
+        q: queue.Queue = queue.Queue(self.AHEAD)
+        stop = threading.Event()
+
+        def put(item) -> bool:          # False once the caller stopped reading
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def read() -> None:             # the reading thread: the tables, then the end or the error
+            try:
+                for table in self._tables():
+                    if not put(("table", table)):
+                        return
+                put(("end", None))
+            except BaseException as exc:       # raised again in the caller's thread
+                put(("error", exc))
+        thread = threading.Thread(target=read, name="grouper-arrow-reader", daemon=True)
+        thread.start()
+        try:
+            while True:
+                kind, got = q.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise got
+                self.position += got.num_rows
+                yield got
+        finally:
+            stop.set()
+
+    def _tables(self):
+        """The file's tables of about ``batch_size`` rows, in order."""
         pa = require_pyarrow()
         if self.format == "parquet":
             batches = self._parquet_batches(pa)
@@ -89,14 +138,15 @@ class ArrowReader:
             batches = (self._file.get_batch(i) for i in range(self._file.num_record_batches))
         else:
             batches = iter(self._file)
-        pending, rows = [], 0
+        pending, rows, first = [], 0, True
         for b in batches:                     # small batches are joined up to about batch_size rows
             pending.append(b)
             rows += b.num_rows
             if rows >= self.batch_size:
                 yield self._table(pa, pending)
                 pending, rows = [], 0
-        if rows or (self.position == 0 and pending):
+                first = False
+        if rows or (first and pending):
             yield self._table(pa, pending)
 
     def _parquet_batches(self, pa):
@@ -129,7 +179,6 @@ class ArrowReader:
             table = table.combine_chunks()
         else:
             table = pa.Table.from_batches(batches).combine_chunks()
-        self.position += table.num_rows
         return table
 
 
