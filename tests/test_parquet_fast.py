@@ -5,6 +5,8 @@ columns not dictionary-encoded (the values and types read back unchanged)."""
 import collections
 import errno
 import os
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -24,7 +26,7 @@ from grouper.bulk.results import result_arrays  # noqa: E402
 from grouper.bulk.summary import summarize_arrow  # noqa: E402
 from grouper.io.arrow import ArrowReader, ArrowWriter  # noqa: E402
 
-from conftest import SAMPLE, group_or_error, read_jsonl  # noqa: E402
+from conftest import ROOT, SAMPLE, group_or_error, read_jsonl  # noqa: E402
 
 PREVIOUS = b"previous output, must survive\n"
 
@@ -242,3 +244,44 @@ def test_a_reader_left_early_stops_its_thread(tmp_path, claims):
             break
         time.sleep(0.05)
     assert not _reader_threads(), "the thread ends when the caller stops reading"
+
+
+# ------------------------------------------------------------------ the command's memory pool
+
+_POOL_SCRIPT = """
+import runpy, sys
+import pyarrow as pa
+sys.argv = ["grouper", "group", sys.argv[1], "-o", sys.argv[2], "--quiet"]
+try:
+    runpy.run_module("grouper", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+print(pa.default_memory_pool().backend_name)
+"""
+
+
+def _pool_after(tmp_path, *, library: bool = False, env=None) -> str:
+    src, out = tmp_path / "c.parquet", tmp_path / "out.parquet"
+    pq.write_table(claims_table([{"id": "a", "version": 431, "pdx": "I5022"}]), src)
+    if library:
+        code = ("import sys, pyarrow as pa\nfrom grouper.io.arrow import ArrowReader, ArrowWriter\n"
+                "list(ArrowReader(sys.argv[1]))\nArrowWriter(sys.argv[2], deferred=True)\n"
+                "print(pa.default_memory_pool().backend_name)\n")
+    else:
+        code = _POOL_SCRIPT
+    r = subprocess.run([sys.executable, "-c", code, str(src), str(out)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=300, env={**os.environ, **(env or {})})
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout.strip().splitlines()[-1]
+
+
+def test_the_command_takes_arrow_memory_from_jemalloc(tmp_path):
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow build has no jemalloc (the command then uses the system pool)")
+    env = {"ARROW_DEFAULT_MEMORY_POOL": ""}
+    default = pa.default_memory_pool().backend_name
+    assert _pool_after(tmp_path, env=env) == "jemalloc", "the command's own process"
+    assert _pool_after(tmp_path, library=True, env=env) == default, "inside another program: its own pool"
+    assert _pool_after(tmp_path, env={"ARROW_DEFAULT_MEMORY_POOL": "system"}) == "system", "the user's choice"

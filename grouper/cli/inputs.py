@@ -16,7 +16,7 @@ from .. import io as gio
 from ..reading.layout import FIELD_HELP, FIELDS, PRESET_HELP, PRESETS, Layout, LayoutError
 
 #: rows per record batch read from Parquet / Arrow files
-ARROW_BATCH = 20_000
+ARROW_BATCH = 50_000
 #: exit status of a run that --strict fails for a fixable pattern
 STRICT_EXIT = 3
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
