@@ -285,3 +285,37 @@ def test_the_command_takes_arrow_memory_from_jemalloc(tmp_path):
     assert _pool_after(tmp_path, env=env) == "jemalloc", "the command's own process"
     assert _pool_after(tmp_path, library=True, env=env) == default, "inside another program: its own pool"
     assert _pool_after(tmp_path, env={"ARROW_DEFAULT_MEMORY_POOL": "system"}) == "system", "the user's choice"
+
+
+# ------------------------------------------------------------------ dictionary-encoded codes
+
+
+def test_dictionary_encoded_codes_are_read_without_decoding(tmp_path, claims, monkeypatch):
+    """A Parquet file's code columns come dictionary-encoded (ArrowReader): pdx, sdx and
+    procedures are looked up a dictionary at a time, never decoded row by row, and group as
+    the plain text columns do."""
+    table, _ = claims
+    plain = table.filter(pa.array([v == 431 for v in table.column("version").to_pylist()]))
+    src = tmp_path / "c.parquet"
+    pq.write_table(plain, src)
+    read = pa.concat_tables(list(ArrowReader(str(src), batch_size=10_000)))
+    assert pa.types.is_dictionary(read.schema.field("pdx").type)
+    assert pa.types.is_dictionary(read.schema.field("procedures").type.value_type)
+    assert pa.types.is_dictionary(read.schema.field("sdx").type.value_type.field("code").type)
+
+    import grouper.bulk.arrow as bulk_arrow
+    real = bulk_arrow.plain_array
+
+    def no_decoding(arr):
+        assert not pa.types.is_dictionary(arr.type), "a code column was decoded"
+        return real(arr)
+    monkeypatch.setattr(bulk_arrow, "plain_array", no_decoding)
+    cols = columns_from_arrow(read)
+    monkeypatch.undo()
+    got = summarize_arrow(read)
+    assert got.result.final_drg.tolist() == grouper.group_batch(cols).final_drg.tolist()
+    want = summarize_arrow(plain)
+    for f in ("final_drg", "initial_drg", "return_code", "final_severity", "hac_status"):
+        assert getattr(got.result, f).tolist() == getattr(want.result, f).tolist(), f
+    assert [[w.to_dict() for w in ws] for ws in got.warnings] == [[w.to_dict() for w in ws] for ws in want.warnings]
+    assert got.errors == want.errors

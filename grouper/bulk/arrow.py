@@ -336,14 +336,15 @@ def _read_sdx(lists) -> CodeList | None:
         valid = to_np(flat.is_valid())      # a null item reads as code null, POA Y
         given = pc.struct_field(flat, "code")
         source = text_dictionary(given)
-        raw = plain_array(given)
-        codes = _codes_as_read(raw)
-        if not valid.all():
-            codes = pc.if_else(pa.array(valid), codes, pa.nulls(m, codes.type))
-            source = None
-        elif source is not None:            # the codes stay dictionary-encoded (not decoded)
-            codes = source
-        text = _is_text(raw.type) or pa.types.is_null(raw.type)
+        if source is not None and valid.all():      # the codes stay dictionary-encoded (not decoded)
+            codes, text = source, True
+        else:
+            raw = plain_array(given)
+            codes = _codes_as_read(raw)
+            if not valid.all():
+                codes = pc.if_else(pa.array(valid), codes, pa.nulls(m, codes.type))
+                source = None
+            text = _is_text(raw.type) or pa.types.is_null(raw.type)
         if "poa" in names:
             return CodeList(codes, off, text, pc.struct_field(flat, "poa"), valid, source)
         return CodeList(codes, off, text, source=source)     # {"code": c}: POA Y
@@ -378,6 +379,9 @@ def _read_procedures(lists) -> CodeList | None:
         return None
     off = _offsets(lists)
     given = pc.list_flatten(lists)
+    source = text_dictionary(given)
+    if source is not None:                  # dictionary-encoded text: kept so (not decoded)
+        return CodeList(source, off, True, source=source)
     flat = plain_array(given)
     if pa.types.is_struct(flat.type):
         if flat.type.get_field_index("code") < 0:
@@ -389,9 +393,7 @@ def _read_procedures(lists) -> CodeList | None:
                         _is_text(raw.type) or pa.types.is_null(raw.type))
     if pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type) or pa.types.is_map(flat.type):
         return None
-    source = text_dictionary(given)
-    return CodeList(_codes_as_read(flat) if source is None else source, off,
-                    _is_text(flat.type) or pa.types.is_null(flat.type), source=source)
+    return CodeList(_codes_as_read(flat), off, _is_text(flat.type) or pa.types.is_null(flat.type))
 
 
 # ------------------------------------------------------------------ the table
@@ -441,14 +443,16 @@ def columns_from_arrow(table, *, version=None, tables=None) -> Columns | None:
     errors = [None] * n
 
     # principal diagnosis: text (or null: the code "null", POA blank); anything else PDX_NOT_TEXT
-    pdx = column("pdx")
-    pdx_source = text_dictionary(table.column("pdx")) if pdx is not None else None
+    # (a dictionary-encoded column is not decoded: its dictionary is what is read)
+    pdx_source = text_dictionary(table.column("pdx")) if "pdx" in names else None
+    pdx = pdx_source if pdx_source is not None else column("pdx")
     col.pdx_text = True            # the principal diagnoses are text (or null) as given
     if pdx is None:
         missing = ClaimError("MISSING_PDX", "pdx", None, "the claim has no 'pdx' field")
         errors = [missing] * n
         pdx = pa.nulls(n, pa.string())
-    elif not (pa.types.is_string(pdx.type) or pa.types.is_large_string(pdx.type) or pa.types.is_null(pdx.type)):
+    elif pdx_source is None and not (pa.types.is_string(pdx.type) or pa.types.is_large_string(pdx.type)
+                                     or pa.types.is_null(pdx.type)):
         problems = per_value(pdx, _pdx_problem)
         errors = [e if e is not None else errors[i] for i, e in enumerate(problems.tolist())]
         pdx = _codes_as_read(pdx)
