@@ -319,3 +319,22 @@ def test_dictionary_encoded_codes_are_read_without_decoding(tmp_path, claims, mo
         assert getattr(got.result, f).tolist() == getattr(want.result, f).tolist(), f
     assert [[w.to_dict() for w in ws] for ws in got.warnings] == [[w.to_dict() for w in ws] for ws in want.warnings]
     assert got.errors == want.errors
+
+
+def test_the_line_column_is_each_claims_line_in_the_input(tmp_path):
+    """JSON lines to Parquet: ``line`` is the line of the claim in the file (blank lines
+    counted, across the blocks the file is parsed in), not its row number; Parquet to
+    Parquet: its row number from 1."""
+    from grouper.cli.main import JSONL_BLOCK
+    claim = '{"id": "%s", "version": 431, "pdx": "I5022"}\n'
+    src = tmp_path / "c.jsonl"
+    n = JSONL_BLOCK + 3
+    src.write_text(claim % "a" + "\n\n" + "".join(claim % k for k in range(n - 1)))
+    out = tmp_path / "out.parquet"
+    assert cli.main(["group", str(src), "-o", str(out), "--quiet"]) == 0
+    got = pq.read_table(out).column("line").to_pylist()
+    assert got == [1] + list(range(4, n + 3))
+    src2, back = tmp_path / "c.parquet", tmp_path / "back.parquet"
+    pq.write_table(claims_table([{"id": x, "version": 431, "pdx": "I5022"} for x in "abc"]), src2)
+    assert cli.main(["group", str(src2), "-o", str(back), "--quiet"]) == 0
+    assert pq.read_table(back).column("line").to_pylist() == [1, 2, 3]

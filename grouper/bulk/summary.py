@@ -42,6 +42,16 @@ class SummaryChunk:
         self._bad = None
 
     @property
+    def line(self) -> list:
+        """Each row's input line (or row number)."""
+        return self._line
+
+    @line.setter
+    def line(self, value) -> None:
+        self._line = value
+        self.line_array = None       # the lines as an int64 array, when given so (set after them)
+
+    @property
     def bad(self) -> np.ndarray:
         """Whether each row carries an error (a bool array)."""
         if self._bad is None:
@@ -186,9 +196,13 @@ def summarize_arrow(table, *, first_line: int = 1, version=None, tables=None, wa
         return summarize_rows(rows, normalize=normalize, version=version, tables=ts, warnings=warnings,
                               convert_codes=convert_codes)
     out = _quiet_batch(cols, version, ts)
-    errors = [None if e is None else _error_dict(e) for e in cols.error]
+    errors: list = [None] * n
+    for i in cols.error_rows:
+        errors[i] = _error_dict(cols.error[i])
     ws = column_warnings(cols, ts) if warnings else [None] * n
-    got = SummaryChunk(np.arange(first_line, first_line + n).tolist(), out.id.tolist(), out, errors, ws)
+    lines = np.arange(first_line, first_line + n, dtype=np.int64)
+    got = SummaryChunk(lines.tolist(), out.id.tolist(), out, errors, ws)
+    got.line_array = lines
     if "id" in table.column_names:
         col = table.column("id")
         got.id_array = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)

@@ -117,7 +117,8 @@ def arrow_table(chunk, kept_names=()):
     import pyarrow as pa
 
     from ..bulk.results import result_arrays
-    cols = {"id": _id_array(chunk), "line": pa.array(chunk.line, pa.int64())}
+    lines = getattr(chunk, "line_array", None)
+    cols = {"id": _id_array(chunk), "line": pa.array(chunk.line if lines is None else lines, pa.int64())}
     cols.update(result_arrays(chunk, warnings=True))
     input_table = getattr(chunk, "kept_table", None)
     if input_table is not None:
@@ -150,7 +151,17 @@ def count(chunk, outcomes, warn_counts, stats) -> None:
     or warning are counted a column at a time."""
     bad = chunk.bad
     rc = chunk.result.return_code
-    outcomes.update((rc[~bad] if bad.any() else rc).tolist())
+    any_bad = bool(bad.any())
+    coded = chunk.result.codes.get("return_code")
+    if coded is None:
+        outcomes.update((rc[~bad] if any_bad else rc).tolist())
+    else:                      # counted by code: each code's text once (-1: the row's own text)
+        codes, texts = coded
+        own = (codes < 0) & ~bad if any_bad else codes < 0
+        counted = np.bincount(codes[~(bad | own)], minlength=len(texts))
+        for k in np.flatnonzero(counted).tolist():
+            outcomes[texts[k]] += int(counted[k])
+        outcomes.update(rc[own].tolist())
     ws_all, errs = chunk.warnings, chunk.errors
     warned = np.fromiter(map(bool, ws_all), dtype=bool, count=chunk.n)
     special = np.flatnonzero(bad | warned).tolist()
