@@ -252,8 +252,12 @@ class _Columns:
         at, u = at[hit], u[hit]
         rows = owner[at]
         ks = at - off[rows] + 1
-        for row, k, t in zip(rows.tolist(), ks.tolist(), u.tolist()):
-            entries.append((row, _SDX + 2 * k + 1, self.placed(templates[t], ("poa", t), k, f"sdx[{k}]")))
+        # the placed warnings once per distinct (position, template), then each row's entry
+        span = len(templates)
+        pairs, which = np.unique(ks * span + u, return_inverse=True)
+        placed = [self.placed(templates[t], ("poa", t), k, f"sdx[{k}]")
+                  for k, t in zip((pairs // span).tolist(), (pairs % span).tolist())]
+        entries.extend(zip(rows.tolist(), (_SDX + 2 * ks + 1).tolist(), [placed[i] for i in which.ravel().tolist()]))
 
     def procedure_entries(self, entries) -> None:
         off = self.procs.off
