@@ -277,6 +277,12 @@ def _cover(state: ClaimState, needs: list, code_order: bool = False) -> list:
         return out
     left = list(dict.fromkeys(needs))
     procs = sorted(state.procs, key=_code_order if code_order else _tie_order(state))
+    if len(left) == 1:            # one operand (most surgical DRGs): its first holder in that order
+        lst, a = left[0]
+        for p in procs:
+            if p.attrs & a and _shown(state, p, lst):
+                return [p]
+        return out
 
     def hits(p, left):
         return [nd for nd in left if _shown(state, p, nd[0]) and p.attrs & nd[1]]
