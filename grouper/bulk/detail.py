@@ -30,8 +30,12 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 
 
 def _text(s) -> str:
-    """The JSON text of a string (a code, a POA): quoted as is when it is letters and digits."""
-    return f'"{s}"' if type(s) is str and s.isascii() and s.isalnum() else _dumps(s)
+    """The JSON text of a value (an id, a code, a POA): a string quoted as is when it has no
+    character JSON escapes (``"``, ``\\``, control characters: printable text without the first
+    two; ensure_ascii is off, so other characters are written as they are)."""
+    if type(s) is str and s.isprintable() and '"' not in s and "\\" not in s:
+        return f'"{s}"'
+    return _dumps(s)
 
 
 class DetailRows:
@@ -183,11 +187,11 @@ def _line(claim: dict, line, tables, version, label):
     pdx, sdx, procs = detail_columns(*run)
     ws = claim_warnings(claim, read, tables, *edits)
     dx_text, pr_text = pieces.dx_text, pieces.pr_text
-    parts = ['{"id":', _dumps(claim.get("id")), ",", pieces.top_text(values), '"pdx":', dx_text(*pdx),
+    parts = ['{"id":', _text(claim.get("id")), ",", pieces.top_text(values), '"pdx":', dx_text(*pdx),
              ',"sdx":[', pieces.sdx_text(sdx),
              '],"procedures":[', ",".join([pr_text(*x) for x in procs]), "]", pieces.tail_text(values),
              '"warnings":', _dumps([w.to_dict() for w in ws]) if ws else "[]"]
     if line is not None:
-        parts.append(f',"line":{_dumps(line)}')
+        parts.append(f',"line":{line}' if type(line) is int else f',"line":{_dumps(line)}')
     parts.append(',"error":null}\n')
     return "".join(parts), values[4], ws
