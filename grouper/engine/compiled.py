@@ -361,7 +361,7 @@ class Compiled:
         """The HAC lists a diagnosis code (upper case) is on as a secondary diagnosis: (HAC
         number, SDX operand of its formula) for each of the code's HAC operands that the
         formula tests as a secondary diagnosis, by HAC number."""
-        return self.hac_lists_of(self.hac_code_info.get(code))     # a plain dict: misses cost no KeyError
+        return self.hac_lists_of(self.vt.hac_codes.get(code))
 
     def hac_lists_of(self, hi) -> tuple[tuple[int, str], ...]:
         """:meth:`hac_lists` of a code's entry in the HAC code table (operands, HAC numbers)."""
