@@ -160,12 +160,13 @@ def detail_rows(rows, *, tables, label, version=None) -> DetailRows:
     lines: list = []
     rcs: list = []
     warns: list = []
+    chunk_pieces: dict = {}        # the chunk's pieces per compiled version (checked for size once a chunk)
     for row in rows:
         got = None
         claim = row.claim
         if row.error is None and not row.kept and type(claim) is dict:
             try:
-                got = _line(claim, row.line, tables, version, label)
+                got = _line(claim, row.line, tables, version, label, chunk_pieces)
             except (ClaimError, ValueError, TypeError):    # the caller reports it, or writes it its way
                 got = None
         if got is None:
@@ -179,10 +180,13 @@ def detail_rows(rows, *, tables, label, version=None) -> DetailRows:
     return DetailRows(lines, rcs, warns)
 
 
-def _line(claim: dict, line, tables, version, label):
+def _line(claim: dict, line, tables, version, label, chunk_pieces: dict):
     """(JSON line, return code, warnings) of one claim mapping."""
     read, edits, run = group_stages(claim, tables, version)
-    pieces = _pieces(run[0].cv, label)
+    cv = run[0].cv
+    pieces = chunk_pieces.get(cv)
+    if pieces is None:
+        pieces = chunk_pieces[cv] = _pieces(cv, label)
     values = claim_values(read, run)
     pdx, sdx, procs = detail_columns(*run)
     ws = claim_warnings(claim, read, tables, *edits)

@@ -469,4 +469,13 @@ def flags(initial: Marks, final: Marks, n_dx: int, n_pr: int):
             if 0 <= i < n:
                 out[i] = one(i, a, b)
         return out
+
+    def same(n: int, a: set) -> list:     # the same marks for both DRGs: BOTH where marked
+        out = [Affects.NONE] * n
+        for i in a:
+            if 0 <= i < n:
+                out[i] = Affects.BOTH
+        return out
+    if initial is final:
+        return same(n_dx, initial.dx), same(n_pr, initial.pr)
     return fill(n_dx, initial.dx, final.dx), fill(n_pr, initial.pr, final.pr)
