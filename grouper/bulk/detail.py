@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 
-from ..engine.pipeline import detail_parts, group_stages
-from ..engine.result import TOP_FIELDS, top_values
+from ..engine.pipeline import claim_values, detail_columns, group_stages
+from ..engine.result import TOP_FIELDS
 from ..reading import ClaimError, claim_warnings
 
 #: memoized pieces per version: at most this many, then started again
@@ -30,8 +30,12 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 
 
 def _text(s) -> str:
-    """The JSON text of a string (a code, a POA): quoted as is when it is letters and digits."""
-    return f'"{s}"' if type(s) is str and s.isascii() and s.isalnum() else _dumps(s)
+    """The JSON text of a value (an id, a code, a POA): a string quoted as is when it has no
+    character JSON escapes (``"``, ``\\``, control characters: printable text without the first
+    two; ensure_ascii is off, so other characters are written as they are)."""
+    if type(s) is str and s.isprintable() and '"' not in s and "\\" not in s:
+        return f'"{s}"'
+    return _dumps(s)
 
 
 class DetailRows:
@@ -55,6 +59,7 @@ class _Pieces:
         self.label = label(cv.version)
         self.severity = SEVERITY
         self.titles = cv.vt.hac_titles
+        self.fiscal_year = cv.vt.fiscal_year
         self.top: dict = {}
         self.dx_code: dict = {}        # (code, POA) -> the object's text before and after the flags
         self.dx_flags: dict = {}       # the flags -> their members' text
@@ -72,34 +77,57 @@ class _Pieces:
     def dx_text(self, code, poa, info, affects, iu, fu, poa_error, raw) -> str:
         """A diagnosis' object: the code's own members (code, POA, recognized; table MDC and
         severity) around the flags', each memoized (codes repeat less than flags do)."""
-        key = (code, poa)
-        got = self.dx_code.get(key)
+        got = self.dx_code.get((code, poa))
         if got is None:
-            if info is None:
-                after = '"table_mdc":null,"table_severity":null}'
-            else:
-                after = f'"table_mdc":{_dumps(info.mdc)},"table_severity":{_dumps(self.severity[info.severity])}}}'
-            got = self.dx_code[key] = (f'{{"code":{_text(code)},"poa":{_text(poa)},"recognized":'
-                                       f'{"false" if info is None else "true"},', after)
+            got = self.dx_code[(code, poa)] = self._dx_code(code, poa, info)
         flags = self.dx_flags.get((affects, iu, fu, poa_error, raw))
         if flags is None:
-            flags = self.dx_flags[(affects, iu, fu, poa_error, raw)] = _dumps({
-                "affects_drg": affects, "initial_severity_usage": iu, "final_severity_usage": fu,
-                "poa_error": poa_error, "hacs": self.hacs(raw)})[1:-1] + ","
+            flags = self._dx_flags(affects, iu, fu, poa_error, raw)
         return got[0] + flags + got[1]
+
+    def sdx_text(self, columns) -> str:
+        """The secondary diagnoses' objects, comma-separated, from
+        :func:`~grouper.engine.pipeline.detail_columns`' columns (:meth:`dx_text` of each)."""
+        code_get, flags_get = self.dx_code.get, self.dx_flags.get
+        out = []
+        for key, info, affects, iu, fu, poa_error, raw in zip(*columns):
+            got = code_get(key)
+            if got is None:
+                got = self.dx_code[key] = self._dx_code(key[0], key[1], info)
+            flags = flags_get((affects, iu, fu, poa_error, raw))
+            if flags is None:
+                flags = self._dx_flags(affects, iu, fu, poa_error, raw)
+            out += got[0], flags, got[1], ","
+        if out:
+            out.pop()
+        return "".join(out)
+
+    def _dx_flags(self, affects, iu, fu, poa_error, raw) -> str:
+        got = self.dx_flags[(affects, iu, fu, poa_error, raw)] = _dumps({
+            "affects_drg": affects, "initial_severity_usage": iu, "final_severity_usage": fu,
+            "poa_error": poa_error, "hacs": self.hacs(raw)})[1:-1] + ","
+        return got
+
+    def _dx_code(self, code, poa, info) -> tuple:
+        if info is None:
+            after = '"table_mdc":null,"table_severity":null}'
+        else:     # an int and one of the severity names: their JSON text is their str()
+            after = f'"table_mdc":{int(info.mdc)},"table_severity":"{self.severity[info.severity]}"}}'
+        return (f'{{"code":{_text(code)},"poa":{_text(poa)},"recognized":{"false" if info is None else "true"},',
+                after)
 
     def pr_text(self, p, affects, is_or, usage) -> str:
         key = (p.code, p.valid, affects, is_or, usage)
         got = self.pr.get(key)
         if got is None:
-            got = self.pr[key] = _dumps({"code": p.code, "recognized": p.valid, "affects_drg": affects,
-                                         "is_or": is_or, "hac_usage": list(usage)})
+            got = self.pr[key] = (f'{{"code":{_text(p.code)},"recognized":{"true" if p.valid else "false"},'
+                                  f'"affects_drg":"{affects}","is_or":{"true" if is_or else "false"},'
+                                  f'"hac_usage":{_dumps(list(usage)) if usage else "[]"}}}')
         return got
 
-    def top_text(self, result) -> str:
+    def top_text(self, values) -> str:
         """``"version":..,`` and the claim-level fields up to ``final_mdc_description``, with the
-        comma before ``"pdx"``."""
-        values = top_values(result)
+        comma before ``"pdx"``, of :func:`~grouper.engine.pipeline.claim_values`'s values."""
         got = self.top.get(values)
         if got is None:
             d = {"version": self.label}
@@ -107,13 +135,13 @@ class _Pieces:
             got = self.top[values] = _dumps(d)[1:-1] + ","
         return got
 
-    def tail_text(self, result) -> str:
+    def tail_text(self, values) -> str:
         """``"fiscal_year":..,"weight":..,"gmlos":..,"amlos":..`` with the commas around it."""
-        key = (result.fiscal_year, result.weight, result.gmlos, result.amlos)
+        key = values[-3:]
         got = self.tail.get(key)
         if got is None:
-            got = self.tail[key] = "," + _dumps({"fiscal_year": key[0], "weight": key[1], "gmlos": key[2],
-                                                 "amlos": key[3]})[1:-1] + ","
+            got = self.tail[key] = "," + _dumps({"fiscal_year": self.fiscal_year, "weight": key[0],
+                                                 "gmlos": key[1], "amlos": key[2]})[1:-1] + ","
         return got
 
 
@@ -132,12 +160,13 @@ def detail_rows(rows, *, tables, label, version=None) -> DetailRows:
     lines: list = []
     rcs: list = []
     warns: list = []
+    chunk_pieces: dict = {}        # the chunk's pieces per compiled version (checked for size once a chunk)
     for row in rows:
         got = None
         claim = row.claim
         if row.error is None and not row.kept and type(claim) is dict:
             try:
-                got = _line(claim, row.line, tables, version, label)
+                got = _line(claim, row.line, tables, version, label, chunk_pieces)
             except (ClaimError, ValueError, TypeError):    # the caller reports it, or writes it its way
                 got = None
         if got is None:
@@ -151,18 +180,22 @@ def detail_rows(rows, *, tables, label, version=None) -> DetailRows:
     return DetailRows(lines, rcs, warns)
 
 
-def _line(claim: dict, line, tables, version, label):
+def _line(claim: dict, line, tables, version, label, chunk_pieces: dict):
     """(JSON line, return code, warnings) of one claim mapping."""
-    read, edits, result, run = group_stages(claim, tables, version)
-    pieces = _pieces(run[0].cv, label)
-    pdx, sdx, procs = detail_parts(*run)
+    read, edits, run = group_stages(claim, tables, version)
+    cv = run[0].cv
+    pieces = chunk_pieces.get(cv)
+    if pieces is None:
+        pieces = chunk_pieces[cv] = _pieces(cv, label)
+    values = claim_values(read, run)
+    pdx, sdx, procs = detail_columns(*run)
     ws = claim_warnings(claim, read, tables, *edits)
     dx_text, pr_text = pieces.dx_text, pieces.pr_text
-    parts = ['{"id":', _dumps(claim.get("id")), ",", pieces.top_text(result), '"pdx":', dx_text(*pdx),
-             ',"sdx":[', ",".join([dx_text(*x) for x in sdx]), '],"procedures":[',
-             ",".join([pr_text(*x) for x in procs]), "]", pieces.tail_text(result),
+    parts = ['{"id":', _text(claim.get("id")), ",", pieces.top_text(values), '"pdx":', dx_text(*pdx),
+             ',"sdx":[', pieces.sdx_text(sdx),
+             '],"procedures":[', ",".join([pr_text(*x) for x in procs]), "]", pieces.tail_text(values),
              '"warnings":', _dumps([w.to_dict() for w in ws]) if ws else "[]"]
     if line is not None:
-        parts.append(f',"line":{_dumps(line)}')
+        parts.append(f',"line":{line}' if type(line) is int else f',"line":{_dumps(line)}')
     parts.append(',"error":null}\n')
-    return "".join(parts), result.return_code, ws
+    return "".join(parts), values[4], ws

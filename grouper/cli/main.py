@@ -275,12 +275,17 @@ def _usage_error(msg: str) -> int:
 def _few_collections(threshold: int = 10_000):
     """Cyclic garbage collection less often while a run lasts: a chunk's results are hundreds of
     thousands of small dicts and lists, freed by reference counting, that the default threshold
-    (700) makes the collector walk over and over (a fifth of the full-detail run's time)."""
+    (700) makes the collector walk over and over (a fifth of the full-detail run's time).  It
+    yields ``gc.freeze``, called after each chunk: what the run keeps (tables, memoized pieces:
+    millions of objects after a while) is then left out of the collections that the next
+    chunks' short-lived objects trigger (each full collection walked all of it); the
+    objects are handed back to the collector when the run ends."""
     old = gc.get_threshold()
     gc.set_threshold(threshold, 10, 10)
     try:
-        yield
+        yield gc.freeze
     finally:
+        gc.unfreeze()
         gc.set_threshold(*old)
 
 
@@ -352,7 +357,7 @@ def cmd_group(args) -> int:
     n = 0
     output = _Output(out_path, fmt_out, kept, edits=bool(args.edits), inputs=[args.input])
     try:
-        with output as out, _few_collections(), grouped_chunks(chunks, options, args.jobs) as results:
+        with output as out, _few_collections() as settle, grouped_chunks(chunks, options, args.jobs) as results:
             for got in results:
                 if isinstance(got, list):                 # one dict per row
                     for rec in got:
@@ -365,6 +370,8 @@ def cmd_group(args) -> int:
                     columnar.count(got, outcomes, warn_counts, stats)
                     n += got.n
                 out.write(got)
+                del got
+                settle()
                 progress.update(n, _tell(rows))
     except (KeyboardInterrupt, Terminated) as exc:
         progress.done()

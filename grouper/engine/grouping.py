@@ -63,14 +63,27 @@ def _run(state: ClaimState, lst: int, summary, cache: dict):
     if plan is None:
         return None, 0
     bits, supp_idx = plan
-    m = state.mask(lst)
-    levels = []
-    for k in supp_idx:
-        lv = cache.get(k)
-        if lv is None:
-            lv = cache[k] = sv.level_for_set(summary[0], summary[1], k)
-        levels.append(lv)
-    return evaluate_list(cv, lst, m & bits, tuple(levels))
+    m = state.mask(lst) & bits
+    # the levels of the list's sets depend only on the summary's bits of those sets: a claim
+    # alike to a memoized one in these finds its answer without computing the levels
+    memo = cv.memo
+    sets = memo.get(("list sets", lst))
+    if sets is None:
+        sets = memo[("list sets", lst)] = sum(1 << k for k in set(supp_idx))
+    key = ("run", lst, m, summary[0] & sets, summary[1] & sets)
+    hit = memo.get(key)
+    if hit is None:
+        levels = []
+        for k in supp_idx:
+            lv = cache.get(k)
+            if lv is None:
+                lv = cache[k] = sv.level_for_set(summary[0], summary[1], k)
+            levels.append(lv)
+        hit = evaluate_list(cv, lst, m, tuple(levels))
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        memo[key] = hit
+    return hit
 
 
 def evaluate_list(cv, lst: int, m: int, levels: tuple):

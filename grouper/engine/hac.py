@@ -211,7 +211,12 @@ def evaluate_claim(state: ClaimState, excluded, grouped: bool = True) -> HacOutc
     diagnosis is on a HAC list: what :func:`evaluate` gives then, every code unchecked)."""
     if not any(info is not None and info.hac_lists for info in state.sdx_info):
         n = len(state.sdx_info)
-        return HacOutcome((PoaError.POA_NOT_CHECKED,) * n, ((),) * n, _EMPTY, _EMPTY, _EMPTY, None)
+        memo = state.cv.memo                 # the same (immutable) outcome for every such claim of n codes
+        got = memo.get(("no HAC outcome", n))
+        if got is None:
+            got = memo[("no HAC outcome", n)] = HacOutcome((PoaError.POA_NOT_CHECKED,) * n, ((),) * n, _EMPTY,
+                                                           _EMPTY, _EMPTY, None)
+        return got
     return evaluate(state.cv, state.read.hospital_status, state.P, state.R(-1), state.X,
                     claim_inputs(state), excluded, grouped)
 

@@ -117,10 +117,11 @@ class _Walker:
         self._sorted = None
 
     # tie-break order of secondary diagnoses: table severity MCC, CC, NCC, then by code as
-    # written (a lower-case code sorts after every upper-case one; inferred, A3)
+    # written (a lower-case code sorts after every upper-case one; inferred, A3), as
+    # (position, attributes)
     def sdx_sorted(self) -> list:
         if self._sorted is None:
-            self._sorted = sorted((d for d in self.state.sdx if d.valid), key=lambda d: (-d.severity, d.code))
+            self._sorted = self.state.ranked_sdx()
         return self._sorted
 
     def eval(self, node) -> bool:
@@ -159,15 +160,15 @@ class _Walker:
             elif n == FALLTHROUGH and k == "SDX":
                 self.mark_fallthrough()
             else:
-                for d in self.sdx_sorted():
-                    if n in d.attrs:
-                        self.dx.add(d.position)
+                for position, attrs_ in self.sdx_sorted():
+                    if n in attrs_:
+                        self.dx.add(position)
                         break
         elif k == "SEV":
             want = sv.MCC if n == "MCC" else sv.CC
-            for d in self.sdx_sorted():
-                if self.cand[d.position - 1][0] == want and not (self.supp and d.attrs & self.supp):
-                    self.dx.add(d.position)
+            for position, attrs_ in self.sdx_sorted():
+                if self.cand[position - 1][0] == want and not (self.supp and attrs_ & self.supp):
+                    self.dx.add(position)
                     break
         elif k == "PROC":
             self.needs.append((self.lst, frozenset((n,))))
@@ -175,9 +176,9 @@ class _Walker:
             self.special(n)
 
     def mark_fallthrough(self) -> None:
-        for d in self.sdx_sorted():
-            if NORMAL_NEWBORN not in d.attrs:
-                self.dx.add(d.position)
+        for position, attrs_ in self.sdx_sorted():
+            if NORMAL_NEWBORN not in attrs_:
+                self.dx.add(position)
                 break
 
     def special(self, n: str) -> None:
@@ -188,11 +189,11 @@ class _Walker:
         elif n == "MULTST":
             # the PDX, then SDX in tie-break order, until two body sites are covered
             sites: set = set()
-            for d in [st.pdx] + self.sdx_sorted():
-                new = {s for s in TRAUMA_SITES if s in d.attrs} - sites
+            for position, attrs_ in [(st.pdx.position, st.pdx.attrs)] + self.sdx_sorted():
+                new = {s for s in TRAUMA_SITES if s in attrs_} - sites
                 if new:
                     sites |= new
-                    self.dx.add(d.position)
+                    self.dx.add(position)
                     if len(sites) >= MULTIPLE_SITES:
                         break
         elif n == ORPROC:
@@ -277,6 +278,12 @@ def _cover(state: ClaimState, needs: list, code_order: bool = False) -> list:
         return out
     left = list(dict.fromkeys(needs))
     procs = sorted(state.procs, key=_code_order if code_order else _tie_order(state))
+    if len(left) == 1:            # one operand (most surgical DRGs): its first holder in that order
+        lst, a = left[0]
+        for p in procs:
+            if p.attrs & a and _shown(state, p, lst):
+                return [p]
+        return out
 
     def hits(p, left):
         return [nd for nd in left if _shown(state, p, nd[0]) and p.attrs & nd[1]]
@@ -462,4 +469,13 @@ def flags(initial: Marks, final: Marks, n_dx: int, n_pr: int):
             if 0 <= i < n:
                 out[i] = one(i, a, b)
         return out
+
+    def same(n: int, a: set) -> list:     # the same marks for both DRGs: BOTH where marked
+        out = [Affects.NONE] * n
+        for i in a:
+            if 0 <= i < n:
+                out[i] = Affects.BOTH
+        return out
+    if initial is final:
+        return same(n_dx, initial.dx), same(n_pr, initial.pr)
     return fill(n_dx, initial.dx, final.dx), fill(n_pr, initial.pr, final.pr)

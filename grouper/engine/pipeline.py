@@ -19,7 +19,7 @@ from . import grouping, hac, marking, severity
 from .codes import UNGROUPABLE_DRG, AdmitDxFlag, PoaError, ReturnCode, SeverityUsage
 from .compiled import compiled
 from .preprocess import preprocess
-from .result import Details, DxResult, LazyDetails, ProcResult, Result
+from .result import TOP_FIELDS, Details, DxResult, LazyDetails, ProcResult, Result
 from .weights import drg_figures
 
 OK = ReturnCode.OK
@@ -47,14 +47,11 @@ def group(claim: Claim | Mapping, *, tables=None, normalize: bool = False, versi
 
 def group_stages(claim, tables, version=None) -> tuple:
     """One claim mapping through the stages, for writers of the full detail
-    (:mod:`grouper.bulk.detail`): ``(claim as read, the reading's edits, Result, stages)``, the
-    stages as :func:`detail_parts` takes them; unusable input raises ClaimError as
-    :func:`group` does."""
+    (:mod:`grouper.bulk.detail`): ``(claim as read, the reading's edits, stages)``, the
+    stages as :func:`detail_parts` and :func:`claim_values` take them; unusable input raises
+    ClaimError as :func:`group` does."""
     raw, read, changes, conversions = read_input(claim, tables, version=version)
-    cv = compiled(tables, read.version)
-    run = _stages(cv, read)
-    edits = (changes, conversions)
-    return read, edits, _result(raw, read, run, edits, False), run
+    return read, (changes, conversions), _stages(compiled(tables, read.version), read)
 
 
 def _stages(cv, read) -> tuple:
@@ -134,12 +131,20 @@ def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
 
 def detail_parts(state, cand, initial, final, hacs) -> tuple:
     """The per-code results of a grouped claim as plain values, what :func:`_details` builds its
-    :class:`DxResult` and :class:`ProcResult` from (and the full-detail output writes,
-    :mod:`grouper.bulk.detail`): ``(pdx, sdx, procedures)``, a diagnosis as (code and POA as
-    read, its table facts -- :class:`~grouper.engine.compiled.DxInfo`, None when the code is
-    not one of the version --, affects DRG, initial and final severity usage, POA error, HAC
-    entries as :attr:`HacOutcome.entries` holds them), a procedure as (its :class:`Proc`,
-    affects DRG, is OR, HAC usage)."""
+    :class:`DxResult` and :class:`ProcResult` from: ``(pdx, sdx, procedures)``, a diagnosis as
+    (code and POA as read, its table facts -- :class:`~grouper.engine.compiled.DxInfo`, None
+    when the code is not one of the version --, affects DRG, initial and final severity usage,
+    POA error, HAC entries as :attr:`HacOutcome.entries` holds them), a procedure as (its
+    :class:`Proc`, affects DRG, is OR, HAC usage)."""
+    pdx, sdx_columns, procs = detail_columns(state, cand, initial, final, hacs)
+    sdx = [(code, poa, *rest) for (code, poa), *rest in zip(*sdx_columns)]
+    return pdx, sdx, procs
+
+
+def detail_columns(state, cand, initial, final, hacs) -> tuple:
+    """:func:`detail_parts` with the secondary diagnoses as columns, one value per diagnosis
+    each: ((code, POA) as read, table facts, affects DRG, initial and final severity usage, POA
+    error, HAC entries) -- what the full-detail writer (:mod:`grouper.bulk.detail`) reads."""
     cv = state.cv
     grouped = initial.return_code == OK
     if hacs is hac.NO_HAC:
@@ -162,8 +167,7 @@ def detail_parts(state, cand, initial, final, hacs) -> tuple:
     p = state.pdx
     pdx = (p.code, p.poa, p.info, dx_flags[0], SeverityUsage.NEITHER, SeverityUsage.NEITHER,
            PoaError.POA_NOT_CHECKED, hacs.pdx_entries)
-    sdx = [(code, poa, *rest) for (code, poa), *rest in
-           zip(sdx_read, state.sdx_info, dx_flags[1:], use_i, use_f, hacs.poa_error, hacs.entries)]
+    sdx = (sdx_read, state.sdx_info, dx_flags[1:], use_i, use_f, hacs.poa_error, hacs.entries)
     version = cv.version
     procs = list(zip(state.all_procs, pr_flags, [_is_or(p, version) for p in state.all_procs], proc_hacs))
     return pdx, sdx, procs
@@ -189,7 +193,11 @@ def _result_facts(cv, initial, final) -> tuple:
     return hit
 
 
-def _result(claim, read, run, edits, eager: bool) -> Result:
+def claim_values(read, run) -> tuple:
+    """The claim-level output of a claim as read and its stages (:func:`_stages`): the values of
+    :data:`~grouper.engine.result.TOP_FIELDS` in that order, then the final DRG's weight, GMLOS
+    and AMLOS -- what :class:`Result` holds besides the version, fiscal year, id and details
+    (the full-detail writer, :mod:`grouper.bulk.detail`, writes them without the object)."""
     state, cand, initial, final, hacs = run
     cv = state.cv
     (i_base, i_ms, i_title, i_mdc_title, f_base, f_ms, f_title, f_mdc_title,
@@ -199,28 +207,31 @@ def _result(claim, read, run, edits, eager: bool) -> Result:
         admit_flag = AdmitDxFlag.DX_NOT_GIVEN
     else:
         admit_flag = AdmitDxFlag.DX_VALID if cv.dx_info(admit.upper()) is not None else AdmitDxFlag.DX_INVALID
+    i_ok = initial.return_code == OK
+    f_ok = final.return_code == OK
     i_sev = grouping.severity_used(state, initial)
+    i_row, f_row = initial.row, final.row
+    return (initial.drg, initial.mdc, final.drg, final.mdc, final.return_code, initial.return_code,
+            i_base, f_base, i_ms, f_ms,
+            i_sev, i_sev if final is initial else grouping.severity_used(state, final),
+            grouping.claim_severity(i_ok and i_row is not None, i_row is not None and i_row.reports_claim_severity,
+                                    initial.level),
+            grouping.claim_severity(f_ok and f_row is not None, f_row is not None and f_row.reports_claim_severity,
+                                    final.level),
+            hac.hac_status(bool(hacs.met_numbers), i_ok, f_ok, final.drg != initial.drg),
+            len(hacs.met_numbers), admit_flag, i_title, f_title, i_mdc_title, f_mdc_title,
+            weight, gmlos, amlos)
+
+
+def _result(claim, read, run, edits, eager: bool) -> Result:
+    state, cand, initial, final, hacs = run
+    cv = state.cv
+    values = claim_values(read, run)
+    fields = dict(zip(TOP_FIELDS, values))
     return Result(
-        version=cv.version, fiscal_year=cv.vt.fiscal_year,
-        initial_drg=initial.drg, initial_mdc=initial.mdc, final_drg=final.drg, final_mdc=final.mdc,
-        return_code=final.return_code, initial_return_code=initial.return_code,
-        initial_base_drg=i_base, final_base_drg=f_base,
-        initial_med_surg=i_ms, final_med_surg=f_ms,
-        initial_severity=i_sev,
-        final_severity=i_sev if final is initial else grouping.severity_used(state, final),
-        initial_claim_severity=grouping.claim_severity(initial.return_code == OK and initial.row is not None,
-                                                       initial.row is not None and initial.row.reports_claim_severity,
-                                                       initial.level),
-        final_claim_severity=grouping.claim_severity(final.return_code == OK and final.row is not None,
-                                                     final.row is not None and final.row.reports_claim_severity,
-                                                     final.level),
-        hac_status=hac.hac_status(bool(hacs.met_numbers), initial.return_code == OK, final.return_code == OK,
-                                  final.drg != initial.drg),
-        num_hac_categories_satisfied=len(hacs.met_numbers),
-        admit_dx_flag=admit_flag,
-        initial_drg_description=i_title, final_drg_description=f_title,
-        initial_mdc_description=i_mdc_title, final_mdc_description=f_mdc_title,
-        weight=weight, gmlos=gmlos, amlos=amlos, id=claim.get("id") if type(claim) is dict else claim.id,
+        version=cv.version, fiscal_year=cv.vt.fiscal_year, **fields,
+        weight=values[-3], gmlos=values[-2], amlos=values[-1],
+        id=claim.get("id") if type(claim) is dict else claim.id,
         details=(LazyDetails.of(_details(claim, state, cand, initial, final, hacs, edits)) if eager
                  else LazyDetails(partial(_details_later, claim, cv, read, edits))),
     )

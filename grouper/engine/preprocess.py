@@ -79,7 +79,7 @@ class ClaimState:
     feature masks over the version's formula operands."""
 
     __slots__ = ("read", "cv", "pdx", "sdx_info", "_sdx", "procs", "all_procs", "pdx_mdc", "X", "P", "base_mask",
-                 "_S", "_r_cache", "_rmask_cache", "clustered")
+                 "_S", "_r_cache", "_rmask_cache", "clustered", "_ranked")
 
     def __init__(self, read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base_mask, clustered):
         self.read, self.cv, self.pdx = read, cv, pdx
@@ -92,6 +92,17 @@ class ClaimState:
         self._S = None
         self._r_cache = {}
         self._rmask_cache = {}
+        self._ranked = None
+
+    def ranked_sdx(self) -> list:
+        """The valid secondary diagnoses as (position, attributes), by table severity, MCC
+        first, then by code as written, ties in input order (the tie-break order of marking);
+        built once."""
+        if self._ranked is None:
+            sdx = self.read.sdx
+            order = sorted((-i.severity, sdx[k][0], k, i.attrs) for k, i in enumerate(self.sdx_info) if i is not None)
+            self._ranked = [(k + 1, a) for _, _, k, a in order]
+        return self._ranked
 
     @property
     def sdx(self) -> list:
