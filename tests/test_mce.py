@@ -777,6 +777,55 @@ def test_cli_group_with_edits_adds_the_edit_type_and_counts(tmp_path):
     assert _cli("group", src, "--mce-release", "fy2027").returncode == 2
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "arrow"])
+@pytest.mark.parametrize("detail", ["summary", "full"])
+def test_cli_group_with_edits_to_parquet_and_arrow_has_one_schema_and_the_cms_edits(tmp_path, fmt, detail):
+    """Columnar output with --edits: the MCE's columns as group_arrow names them (mce_edit_type,
+    an int32 count per edit, mce_error, mce_error_message), the CMS MCE's labels row by row, and
+    one schema for every chunk (chunks of 7 rows: some with no edit fired, one with a warning
+    whose value is a number, another's a text, an unreadable line).  It was an exit 70 (types
+    inferred per chunk from the values) on any realistic file."""
+    pa = pytest.importorskip("pyarrow")
+    from pyarrow import ipc, parquet
+    groupable = [c for c in SAMPLE if "2022-10-01" <= c["discharge_date"] <= "2026-09-30"]
+    claims = groupable[:40] + [dict(BASE, id="no-los", los=None), dict(BASE, id="old", age=130),
+                               dict(BASE, id="dotted", pdx="J18.9")]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({k: v for k, v in c.items() if k != "expected"}) + "\n" for c in claims)
+                   + "{not json\n")
+    out = tmp_path / f"out.{fmt}"
+    r = _cli("group", src, "-o", out, "--edits", "--detail", detail, "--chunk", "7", "--quiet")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr        # 1: the unreadable line
+    table = parquet.read_table(out) if fmt == "parquet" else ipc.open_file(pa.memory_map(str(out))).read_all()
+    assert table.num_rows == len(claims) + 1
+    schema = table.schema
+    assert schema.field("mce_edit_type").type == pa.string() and schema.field("mce_error").type == pa.string()
+    assert all(schema.field("mce_" + e).type == pa.int32() for e in ICD10_EDITS)
+    assert schema.field("warnings").type.value_type.field("value").type == pa.string()
+    rows = table.to_pylist()
+    for c, row in zip(claims, rows):
+        want = grouper.group(c)
+        assert (row["id"], row["final_drg"], row["return_code"]) == (c["id"], want.final_drg, want.return_code)
+        if "expected" in c:
+            assert row["mce_edit_type"] == c["expected"]["edit_type"], c["id"]
+            assert {e: row["mce_" + e] for e in ICD10_EDITS if row["mce_" + e]} == c["expected"]["edits"], c["id"]
+            assert row["mce_error"] is None, c["id"]
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["no-los"]["mce_error"] == "MISSING_LOS" and by_id["no-los"]["mce_edit_type"] is None
+    assert by_id["no-los"]["mce_INVALID_CODE"] == 0 and "length of stay" in by_id["no-los"]["mce_error_message"]
+    assert [w["value"] for w in by_id["old"]["warnings"]] == ["130"]
+    assert "J18.9" in [w["value"] for w in by_id["dotted"]["warnings"]]
+    unread = rows[-1]
+    assert unread["error_code"] and unread["final_drg"] is None and unread["mce_edit_type"] is None
+    assert unread["mce_INVALID_CODE"] is None
+    if detail == "full":
+        assert rows[0]["pdx"]["code"] == claims[0]["pdx"] and len(rows[0]["sdx"]) == len(claims[0]["sdx"])
+    plain = tmp_path / f"plain.{fmt}"                    # the same run without --edits: the same other columns
+    assert _cli("group", src, "-o", plain, "--detail", detail, "--chunk", "7", "--quiet").returncode == 1
+    other = parquet.read_table(plain) if fmt == "parquet" else ipc.open_file(pa.memory_map(str(plain))).read_all()
+    assert table.select(other.column_names).equals(other)
+
+
 @needs_mce_oracle
 def test_cli_on_the_full_labelled_file_with_the_shared_comparison_tool(tmp_path):
     out = tmp_path / "out.jsonl"

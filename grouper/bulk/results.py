@@ -223,14 +223,19 @@ def full_fields() -> list:
     return fields[:at] + extra + fields[at:] + [pa.field("warnings", warning_type())]
 
 
-def full_table(records: list, *, leading=(), kept=()):
+def full_table(records: list, *, leading=(), kept=(), fields=None, extra=None, error_warnings=None):
     """Full-detail output records (dicts as the JSON lines have them: ``version`` labelled,
     ``error`` a dict or None) as an Arrow table: ``leading`` columns (e.g. ``id``, ``line``,
-    their types inferred), the :func:`full_fields` columns, then the ``kept`` input columns
-    (renamed ``input_<name>`` when a result column has the name)."""
+    their types inferred), the ``fields`` columns (default :func:`full_fields`; the summary
+    records' are :func:`result_fields` with warnings), the ``extra`` columns (name -> Arrow
+    array, e.g. the MCE's), then the ``kept`` input columns (renamed ``input_<name>`` when a
+    result column has the name); ``error_warnings`` the warnings of a row that carries an error
+    (the summary columns' ``[]``, the full detail's null).  The result columns' types never
+    depend on the values: every chunk of a file has the same schema."""
     pa = require_pyarrow()
-    fields = full_fields()
-    names = {f.name for f in fields} | set(leading)
+    fields = full_fields() if fields is None else list(fields)
+    extra = extra or {}
+    names = {f.name for f in fields} | set(leading) | set(extra)
     rows = []
     for rec in records:
         err = rec.get("error") or None
@@ -243,6 +248,7 @@ def full_table(records: list, *, leading=(), kept=()):
         else:
             row["error_code"], row["error_message"] = err.get("code"), err.get("message")
             row["error_field"] = err.get("field")
+            row["warnings"] = error_warnings
         rows.append(row)
     cols = {}
     for k in leading:
@@ -254,6 +260,7 @@ def full_table(records: list, *, leading=(), kept=()):
     body = pa.Table.from_pylist(rows, schema=pa.schema(fields))
     for f in fields:
         cols[f.name] = body.column(f.name)
+    cols.update(extra)
     for k in kept:
         vals = [rec.get(k) for rec in records]
         try:

@@ -355,7 +355,7 @@ def cmd_group(args) -> int:
     warn_counts: Counter = Counter()
     stats = RunStats()
     n = 0
-    output = _Output(out_path, fmt_out, kept, edits=bool(args.edits), inputs=[args.input])
+    output = _Output(out_path, fmt_out, kept, edits=bool(args.edits), detail=options["detail"], inputs=[args.input])
     try:
         with output as out, _few_collections() as settle, grouped_chunks(chunks, options, args.jobs) as results:
             for got in results:
@@ -467,8 +467,9 @@ class _Output:
     """The output file of ``group``: CSV, JSON lines, Parquet or Arrow IPC, written atomically;
     ``write`` takes a chunk's results (a list of dicts, or a summary chunk)."""
 
-    def __init__(self, path: str, fmt: str, kept: list[str], *, edits: bool = False, inputs=()):
-        self.path, self.format, self.kept = path, fmt, kept
+    def __init__(self, path: str, fmt: str, kept: list[str], *, edits: bool = False, detail: str = "full",
+                 inputs=()):
+        self.path, self.format, self.kept, self.detail = path, fmt, kept, detail
         self._names = list(kept_fields(dict.fromkeys(kept), OUTPUT_NAMES))
         self._fields = CSV_FIELDS + (GROUP_CSV_FIELDS if edits else [])
         self.edits = edits
@@ -497,14 +498,16 @@ class _Output:
         return self._ctx.__exit__(*exc)
 
     def _full_table(self, recs: list):
-        """Full-detail rows (or rows with MCE columns) as an Arrow table: per-code flags as list
-        columns (:func:`grouper.bulk.results.full_table`); with --edits, the types inferred."""
-        if self.edits:
-            import pyarrow as pa
-            return pa.Table.from_pylist([_jsonable(r) for r in recs])
-        from ..bulk.results import full_table
+        """Full-detail rows, or rows with the MCE's columns (--edits), as an Arrow table of one
+        schema for every chunk: per-code flags as list columns
+        (:func:`grouper.bulk.results.full_table`), the MCE's as in :func:`grouper.group_arrow`."""
+        from ..bulk.results import full_table, result_fields
+        from .mce import group_arrow_columns
         kept = [k for k in (recs[0] if recs else {}) if k not in OUTPUT_NAMES and k not in ("line", "error")]
-        return full_table(recs, leading=("id", "line"), kept=self._names or kept)
+        fields = None if self.detail == "full" else result_fields(warnings=True)
+        extra = group_arrow_columns(recs) if self.edits else None
+        return full_table(recs, leading=("id", "line"), kept=self._names or kept, fields=fields, extra=extra,
+                          error_warnings=None if fields is None else [])
 
     def write(self, got) -> None:
         if self.format in ARROW_FORMATS:
@@ -524,10 +527,6 @@ class _Output:
         else:
             recs = got if isinstance(got, list) else columnar.json_records(got, _kept)
             self.f.write("".join(map(gio.json_line, recs)))      # one write per chunk
-
-
-def _jsonable(rec: dict) -> dict:
-    return json.loads(json.dumps(rec))
 
 
 def _tell(rows):

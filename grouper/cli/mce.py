@@ -111,6 +111,31 @@ def edit_columns(rows: list, tables) -> list[dict | None]:
     return out
 
 
+def group_arrow_columns(recs: list) -> dict:
+    """The ``group --edits`` fields of a chunk's output records as Arrow columns (Parquet / Arrow
+    output), named and typed as :func:`grouper.group_arrow`'s and the integrations' MCE columns
+    (:data:`grouper.mce.grouping.EDIT_COLUMNS`): ``mce_edit_type``, one int32 count per edit
+    (0 when the edit did not fire, for a claim the MCE could not edit too), ``mce_error`` (its
+    code) and ``mce_error_message``; all null on a row that could not be read."""
+    import pyarrow as pa
+    types, errors, messages = [], [], []
+    counts: dict = {name: [] for name in ICD10_EDITS}
+    for rec in recs:
+        read = "mce_edits" in rec
+        types.append(rec.get("mce_edit_type"))
+        err = rec.get("mce_error") or {}
+        errors.append(err.get("code"))
+        messages.append(err.get("message"))
+        edits = rec.get("mce_edits") or {}
+        for name, vals in counts.items():
+            vals.append(edits.get(name, 0) if read else None)
+    cols = {"mce_edit_type": pa.array(types, pa.string())}
+    cols.update((f"mce_{name}", pa.array(vals, pa.int32())) for name, vals in counts.items())
+    cols["mce_error"] = pa.array(errors, pa.string())
+    cols["mce_error_message"] = pa.array(messages, pa.string())
+    return cols
+
+
 def group_csv_fields(rec: dict) -> dict:
     """The ``group --edits`` fields of a grouping row as CSV cells."""
     row = {"mce_edit_type": rec.get("mce_edit_type") or ""}
