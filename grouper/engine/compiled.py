@@ -139,26 +139,30 @@ class DxInfo:
     __slots__ = ("id", "mdc", "severity", "attrs", "excl", "pbits", "sbits", "supbits", "hac_lists", "hac",
                  "gender", "sites", "newborn", "mccalive")
 
-    def __init__(self, id, mdc, severity, attrs_, excl, pbits, sbits, supbits, hac_lists, gender):
-        self.id, self.mdc, self.severity, self.attrs, self.excl = id, mdc, severity, attrs_, excl
-        self.pbits, self.sbits, self.supbits, self.gender = pbits, sbits, supbits, gender
+    def __init__(self, id, mdc, severity, attrs_, excl, derived, hac_lists, gender):
+        self.id, self.mdc, self.severity, self.attrs, self.excl, self.gender = id, mdc, severity, attrs_, excl, gender
+        # what follows from the attributes alone (Compiled.dx_derived): feature and
+        # suppression-set bits, trauma sites (grouper.engine.atoms), normal newborn, MCC alive
+        self.pbits, self.sbits, self.supbits, self.sites, self.newborn, self.mccalive = derived
         self.hac_lists = hac_lists            # (HAC number, SDX operand) of the HAC lists it is on
         self.hac = bool(hac_lists)
-        self.sites = site_bits(attrs_)        # trauma sites (grouper.engine.atoms)
-        self.newborn = NORMAL_NEWBORN in attrs_
-        self.mccalive = MCC_ALIVE in attrs_
+
+
+# PrInfo.flags bits: what preprocessing asks of all of a claim's procedures at once
+CLUSTERED, IS_OR, COUNTED = 1, 2, 4
 
 
 class PrInfo:
     """What the tables say about one procedure code in one version (shared, immutable)."""
 
-    __slots__ = ("id", "attrs", "rbits", "is_or", "clustered", "tallies", "presences", "counted")
+    __slots__ = ("id", "attrs", "rbits", "is_or", "clustered", "tallies", "presences", "counted", "flags")
 
     def __init__(self, id, attrs_, rbits, is_or, clustered, tallies, presences):
         self.id, self.attrs, self.rbits, self.is_or, self.clustered = id, attrs_, rbits, is_or, clustered
         # what it adds to each procedure counter (grouper.engine.atoms.COUNTERS)
         self.tallies, self.presences = tallies, presences
         self.counted = any(tallies)
+        self.flags = (CLUSTERED if clustered else 0) | (IS_OR if is_or else 0) | (COUNTED if self.counted else 0)
 
 
 class Compiled:
@@ -211,6 +215,7 @@ class Compiled:
         self.dx_read = self._dx_read.__getitem__
         self.pr_read = self._pr_read.__getitem__
         self._dx_bits: dict[frozenset, tuple] = {}
+        self._dx_derived: dict[frozenset, tuple] = {}    # attributes -> DxInfo's facts that follow from them
         self._pr_bits: dict[frozenset, tuple] = {}
 
     def _list_rows(self, mdc: int) -> tuple[Row, ...]:
@@ -260,9 +265,12 @@ class Compiled:
             info = None
         else:
             a = self.dx_attrs(i)
-            bits = self.attr_bits(a)
-            info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), bits[0], bits[1],
-                          bits[2], self.hac_lists(code), vt.gender_mdc.get(i))
+            derived = self._dx_derived.get(a)
+            if derived is None:
+                derived = self._dx_derived[a] = self.attr_bits(a) + (site_bits(a), NORMAL_NEWBORN in a,
+                                                                     MCC_ALIVE in a)
+            info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), derived,
+                          self.hac_lists(code), vt.gender_mdc.get(i))
         if len(self._dx_info) < _INFO_CACHE_LIMIT:
             self._dx_info[code] = info
         return info

@@ -28,7 +28,7 @@ from .atoms import (
     principal_atoms,
     status_atoms,
 )
-from .compiled import Compiled, DxInfo, PrInfo
+from .compiled import CLUSTERED, COUNTED, IS_OR, Compiled, DxInfo, PrInfo
 
 _FIRST = itemgetter(0)
 EMPTY = frozenset()
@@ -182,12 +182,17 @@ def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
     codes = read.procedures
     all_procs = list(map(Proc, range(len(codes)), codes, map(pr_read, codes))) if codes else []
     procs = [p for p in all_procs if p.valid]
+    flags = 0                         # PrInfo.flags of the valid procedures, OR-ed
+    for p in procs:
+        flags |= p.info.flags
     clustered = False
-    if any(p.info.clustered for p in procs):
+    if flags & CLUSTERED:
         formed = _form_clusters(cv, procs)
         if formed:
             procs = procs + formed
             clustered = True
+            for p in formed:              # a formed cluster's pseudo-code counts as a procedure too
+                flags |= p.info.flags
 
     pinfo = pdx.info
     s_mask = 0
@@ -202,8 +207,8 @@ def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
     # the secondary-diagnosis operand "falls through the normal-newborn logic" (atoms.FALLTHROUGH_RULE)
     fall = cv.features.index.get(("S", FALLTHROUGH), 0)
     s_mask = (s_mask & ~fall) | (0 if all_newborn else fall)
-    any_or = any(p.info.is_or for p in procs)
-    if any(p.info.counted for p in procs):
+    any_or = bool(flags & IS_OR)
+    if flags & COUNTED:
         pdx_mdc, X, x_mask = _claim_atoms(cv, pinfo, read, any_or, all_newborn, sites,
                                           claim_tallies((p.info.tallies, p.info.presences) for p in procs))
     else:

@@ -87,6 +87,22 @@ MAX_DEPTH = 32
 _STREAM_ERRORS = (EOFError, zlib.error, OSError)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
+# json.loads without its per-call layers (type checks, two whitespace matches) for the common
+# line: one JSON value from the first character to the end or the newline.  Anything else (blanks
+# around it, a bad line) goes to json.loads itself, for its exact value or error.
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _loads(line: str):
+    try:
+        obj, end = _scan_once(line, 0)
+    except Exception:          # not a value at the very start (or a bad one): json.loads says what
+        return json.loads(line)
+    n = len(line)
+    if end == n or (end == n - 1 and line[end] == "\n"):
+        return obj
+    return json.loads(line)
+
 
 def check_input(path: str) -> None:
     """InputError unless ``path`` is ``-`` or a file that can be opened for reading."""
@@ -287,7 +303,7 @@ class JsonlReader:
         except UnicodeDecodeError as exc:
             return Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid UTF-8 (byte {exc.start})"))
         try:
-            obj = json.loads(line)
+            obj = _loads(line)
         except json.JSONDecodeError as exc:
             return Row(n, None, ("UNREADABLE_ROW", f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})"))
         except RecursionError:

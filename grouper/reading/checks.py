@@ -379,6 +379,36 @@ _SEX_PLAIN = frozenset({"M", "F", "U"})
 _HOSPITAL_PLAIN = frozenset({"NOT_EXEMPT", "EXEMPT", "UNKNOWN"})
 
 
+_LIST_ONLY = frozenset({list})
+_STR_ONLY = frozenset({str})
+_TWO = frozenset({2})
+
+
+def _new_plain_codes() -> tuple[set, set]:
+    """The diagnosis and procedure codes of a version found, so far, spelled exactly as the
+    tables spell them and valid in it (procedures: not a cluster pseudo-code): bounded by the
+    version's code tables, filled as claims show them."""
+    return set(), set()
+
+
+def _plain_dx(code: str, known: set, vt, tables) -> bool:
+    i = tables.dx_index.get(code)
+    if i is None or vt.dx_mdc[i] < 0:
+        return False
+    known.add(code)
+    return True
+
+
+def _plain_pr(code: str, known: set, vt, tables) -> bool:
+    if code.startswith("Z@"):
+        return False
+    i = tables.pr_index.get(code)
+    if i is None or vt.pr_attr[i] < 0:
+        return False
+    known.add(code)
+    return True
+
+
 def quick_clean(rec, vt, tables) -> bool:
     """True when a claim mapping certainly draws no warning from :func:`check_claim` but its
     version's (:func:`version_warnings`): every
@@ -386,47 +416,39 @@ def quick_clean(rec, vt, tables) -> bool:
     version, plain POA/sex/status values, no repeats, within the UB-04 limits).  Anything
     else returns False and gets the full check; a test checks that True implies no
     warnings.  ``vt`` is the claim's version's tables (``tables.version(v)``).  This keeps the
-    warning pass cheap on clean files."""
+    warning pass cheap on clean files: the codes are checked a list at a time against the
+    version's codes already found plain and valid (:func:`_plain_codes`)."""
     if type(rec) is not dict:
         return False
-    dx_get, pr_get = tables.dx_index.get, tables.pr_index.get
-    dx_mdc, pr_attr = vt.dx_mdc, vt.pr_attr
+    plain_dx, plain_pr = tables.cached(("plain codes", vt.version), _new_plain_codes)
     pdx = rec.get("pdx")
     if type(pdx) is not str:
         return False
-    i = dx_get(pdx)
-    if i is None or dx_mdc[i] < 0:
+    if pdx not in plain_dx and not _plain_dx(pdx, plain_dx, vt, tables):
         return False
     p = rec.get("pdx_poa", "Y")
     if p is not None and (type(p) is not str or p not in _PDX_POA_PLAIN):
         return False
     sdx = rec.get("sdx")
     if sdx:
-        if type(sdx) is not list or len(sdx) > 24:
+        if type(sdx) is not list or len(sdx) > 24 or not _LIST_ONLY.issuperset(map(type, sdx)) \
+                or not _TWO.issuperset(map(len, sdx)):
             return False
-        seen = {pdx}
-        for item in sdx:
-            if type(item) is not list or len(item) != 2:
-                return False
-            code, poa = item
-            if type(code) is not str or type(poa) is not str or poa not in _POA_PLAIN or code in seen:
-                return False
-            i = dx_get(code)
-            if i is None or dx_mdc[i] < 0:
-                return False
-            seen.add(code)
+        codes, poas = zip(*sdx)
+        if not (_STR_ONLY.issuperset(map(type, codes)) and _STR_ONLY.issuperset(map(type, poas))
+                and _POA_PLAIN.issuperset(poas)):
+            return False
+        if pdx in codes or len(set(codes)) != len(codes):
+            return False
+        if not plain_dx.issuperset(codes) and not all(_plain_dx(c, plain_dx, vt, tables) for c in codes):
+            return False
     procs = rec.get("procedures")
     if procs:
-        if type(procs) is not list or len(procs) > 25:
+        if type(procs) is not list or len(procs) > 25 or not _STR_ONLY.issuperset(map(type, procs)) \
+                or len(set(procs)) != len(procs):
             return False
-        seen = set()
-        for code in procs:
-            if type(code) is not str or code in seen or code.startswith("Z@"):
-                return False
-            i = pr_get(code)
-            if i is None or pr_attr[i] < 0:
-                return False
-            seen.add(code)
+        if not plain_pr.issuperset(procs) and not all(_plain_pr(c, plain_pr, vt, tables) for c in procs):
+            return False
     age = rec.get("age")
     if type(age) is not int or not 0 <= age <= 124:
         return False
@@ -443,8 +465,7 @@ def quick_clean(rec, vt, tables) -> bool:
     if adx is not None and adx != "":
         if type(adx) is not str:
             return False
-        i = dx_get(adx)
-        if i is None or dx_mdc[i] < 0:
+        if adx not in plain_dx and not _plain_dx(adx, plain_dx, vt, tables):
             return False
     dd = rec.get("discharge_date")
     if dd is not None and dd != "" and date_fiscal_year(dd) not in (None, vt.fiscal_year):

@@ -142,6 +142,11 @@ def resolve_version(tables, version=None, discharge_date=None, override=None) ->
     """The grouper version of a claim: the ``override``, else the claim's ``version``, else
     its ``discharge_date``; a ClaimError (UNKNOWN_VERSION, BAD_DATE, DATE_OUT_OF_RANGE,
     NO_VERSION) when it cannot be determined."""
+    if override is None and type(version) is int:      # the common claim: its version as a number
+        try:
+            return tables.resolve(version)
+        except VersionError:
+            pass                                         # said below, as for any other value
     version, discharge_date, override = plain(version), plain(discharge_date), plain(override)
     try:
         if override is not None:
@@ -198,6 +203,15 @@ def _cached_read(memo: dict, read_value, value):
     return read_value(value)
 
 
+def _read_pdx_poa(value) -> str:
+    """:func:`read_poa`, the common texts looked up."""
+    if type(value) is str:
+        got = POA_READ.get(value)
+        if got is not None:
+            return got
+    return read_poa(value)
+
+
 def read_mapping(d, version: int | None) -> ReadClaim:
     """:func:`read_claim` for a claim given as a mapping in the JSON-lines schema, without
     building a :class:`Claim` (the same reading, with a fast path for the common shapes)."""
@@ -221,7 +235,7 @@ def read_mapping(d, version: int | None) -> ReadClaim:
     return ReadClaim(
         version=version,
         pdx=read_code(pdx),
-        pdx_poa=POA_BLANK if pdx is None else read_poa(d.get("pdx_poa", "Y")),
+        pdx_poa=POA_BLANK if pdx is None else _read_pdx_poa(d.get("pdx_poa", "Y")),
         sdx=tuple(sdx),
         procedures=tuple(procs),
         sex=_cached_read(_SEX_READ, read_sex, d.get("sex")),

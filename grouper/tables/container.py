@@ -213,6 +213,19 @@ class JsonObject(Mapping):
         return self._all
 
     def __getitem__(self, key):
+        got = self._lookup(key)
+        if got is _ABSENT:
+            raise KeyError(key)
+        return got
+
+    def get(self, key, default=None):
+        """The member ``key``, or ``default``: without raising and catching a KeyError for a
+        missing key, as Mapping.get would (most codes are on no HAC list)."""
+        a = self._all
+        got = a.get(key, _ABSENT) if a is not None else self._lookup(key)
+        return default if got is _ABSENT else got
+
+    def _lookup(self, key):
         got = self._found.get(key, _ABSENT) if self._all is None else self._all.get(key, _ABSENT)
         if got is _ABSENT and self._all is None:
             self._searches += 1
@@ -220,8 +233,6 @@ class JsonObject(Mapping):
                 got = self._decoded().get(key, _ABSENT)
             else:
                 got = self._found[key] = self._search(key)
-        if got is _ABSENT:
-            raise KeyError(key)
         return got
 
     def _search(self, key):
