@@ -12,7 +12,7 @@ Jobs per round, on the first ``n`` claims of the benchmark file:
 * ``msdrg script JSONL->JSONL``     msdrg's whole result per claim (its per-code flags included)
 * ``grouper Parquet->Parquet``      ``python -m grouper group claims.parquet -o out.parquet`` (summary columns),
   on ``--parquet-n`` claims (the benchmark file repeated; run.py: the peak-RSS file, 1,000,000),
-  and with ``--jobs N`` too when run.py runs with ``--jobs N``
+  and with ``--jobs N`` too when run.py runs with ``--jobs N`` (Parquet->Parquet and the full detail)
 * ``msdrg per-claim``               ``peer_msdrg.py`` (the claims converted first; one timed pass): the
   denominator of the Parquet row's ratio
 
@@ -136,6 +136,8 @@ def e2e_rows(big: str, n: int, rounds: int, timeout: float, measure, run_worker,
     if jobs_n > 1:
         jobs.append((f"grouper Parquet->Parquet --jobs {jobs_n}",
                      [py, "-m", "grouper", "group", pq_in, "-o", o("g2.parquet"), "--quiet", "--jobs", str(jobs_n)]))
+        jobs.append((f"grouper JSONL->JSONL (full detail) --jobs {jobs_n}",
+                     [py, "-m", "grouper", "group", src, "-o", o("g2.jsonl"), "--quiet", "--jobs", str(jobs_n)]))
     size = {name: parquet_n if "Parquet" in name else n for name, _ in jobs}
     if peer_python:
         script = os.path.join(HERE, "peer_msdrg_e2e.py")
@@ -160,7 +162,8 @@ def e2e_rows(big: str, n: int, rounds: int, timeout: float, measure, run_worker,
         rate[name] = size.get(name, n) / statistics.median(good) if len(good) == len(ts) and good else None
     msdrg_single = statistics.median(per_claim) if per_claim else None
     ratios = {"grouper JSONL->CSV": "msdrg script JSONL->CSV",
-              "grouper JSONL->JSONL (full detail)": "msdrg script JSONL->JSONL"}
+              "grouper JSONL->JSONL (full detail)": "msdrg script JSONL->JSONL",
+              f"grouper JSONL->JSONL (full detail) --jobs {jobs_n}": "msdrg script JSONL->JSONL"}
     rows = []
     for name, _ in jobs:
         row = {"library": name.split()[0], "path": "end to end: " + name.split(" ", 1)[1], "n": size.get(name, n),
@@ -234,7 +237,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--rss-n", type=int, default=0, help="also stream this many claims for the peak RSS (0: skip)")
     ap.add_argument("--parquet-n", type=int, help="claims for the Parquet rows (default --n)")
-    ap.add_argument("--jobs", type=int, default=1, help="also the Parquet row with --jobs N")
+    ap.add_argument("--jobs", type=int, default=1, help="also the Parquet and full-detail rows with --jobs N")
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args(argv)
     big = args.claims
