@@ -225,12 +225,13 @@ def full_fields() -> list:
 
 def full_table(records: list, *, leading=(), kept=(), fields=None, extra=None, error_warnings=None):
     """Full-detail output records (dicts as the JSON lines have them: ``version`` labelled,
-    ``error`` a dict or None) as an Arrow table: ``leading`` columns (e.g. ``id``, ``line``,
-    their types inferred), the ``fields`` columns (default :func:`full_fields`; the summary
-    records' are :func:`result_fields` with warnings), the ``extra`` columns (name -> Arrow
-    array, e.g. the MCE's), then the ``kept`` input columns (renamed ``input_<name>`` when a
-    result column has the name); ``error_warnings`` the warnings of a row that carries an error
-    (the summary columns' ``[]``, the full detail's null).  The result columns' types never
+    ``error`` a dict or None) as an Arrow table: ``leading`` columns (``line`` an int64, the
+    others, e.g. ``id``, by :func:`text_array`), the ``fields`` columns (default
+    :func:`full_fields`; the summary records' are :func:`result_fields` with warnings), the
+    ``extra`` columns (name -> Arrow array, e.g. the MCE's), then the ``kept`` input columns (by
+    :func:`text_array`; renamed ``input_<name>`` when a result column has the name);
+    ``error_warnings`` the warnings of a row that carries an error (the summary columns' ``[]``,
+    the full detail's null).  The result columns' types never
     depend on the values: every chunk of a file has the same schema."""
     pa = require_pyarrow()
     fields = full_fields() if fields is None else list(fields)
@@ -253,19 +254,25 @@ def full_table(records: list, *, leading=(), kept=(), fields=None, extra=None, e
     cols = {}
     for k in leading:
         vals = [r.get(k) for r in rows]
-        try:
-            cols[k] = pa.array(vals)
-        except (pa.ArrowException, TypeError, ValueError):
-            cols[k] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+        cols[k] = pa.array(vals, pa.int64()) if k == "line" else text_array(vals)
     body = pa.Table.from_pylist(rows, schema=pa.schema(fields))
     for f in fields:
         cols[f.name] = body.column(f.name)
     cols.update(extra)
     for k in kept:
-        vals = [rec.get(k) for rec in records]
-        try:
-            arr = pa.array(vals)
-        except (pa.ArrowException, TypeError, ValueError):
-            arr = pa.array([None if v is None else str(v) for v in vals], pa.string())
-        cols[input_name(k, names)] = arr
+        cols[input_name(k, names)] = text_array([rec.get(k) for rec in records])
     return pa.table(cols)
+
+
+def text_array(values: list):
+    """Values read from JSON lines or CSV (ids, kept input columns) as an Arrow string array: a
+    text as it is, another value as its JSON text (``5``, ``true``, ``["a"]``), None as null.
+    One type whatever the values, so that every chunk of an output file has the same schema (a
+    type inferred per chunk -- int ids then text ids, a column null in the first chunk -- could
+    not be written after the first)."""
+    import json
+    pa = require_pyarrow()
+    if all(type(v) is str or v is None for v in values):
+        return pa.array(values, pa.string())
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+    return pa.array([v if v is None or type(v) is str else dumps(v) for v in values], pa.string())

@@ -116,7 +116,7 @@ def arrow_table(chunk, kept_names=()):
     input had them when it was an Arrow table, else from the rows' kept values."""
     import pyarrow as pa
 
-    from ..bulk.results import result_arrays
+    from ..bulk.results import result_arrays, text_array
     lines = getattr(chunk, "line_array", None)
     cols = {"id": _id_array(chunk), "line": pa.array(chunk.line if lines is None else lines, pa.int64())}
     cols.update(result_arrays(chunk, warnings=True))
@@ -126,7 +126,7 @@ def arrow_table(chunk, kept_names=()):
             cols[_free(name, cols)] = input_table.column(name)
     else:
         for name, vals in zip(kept_names, kept_columns(chunk, kept_names)):
-            cols[_free(name, cols)] = pa.array(vals)
+            cols[_free(name, cols)] = text_array(vals)          # one type for every chunk
     return pa.table(cols)
 
 
@@ -135,13 +135,10 @@ def _free(name: str, taken) -> str:
 
 
 def _id_array(chunk):
-    import pyarrow as pa
-    if getattr(chunk, "id_array", None) is not None:
+    from ..bulk.results import text_array
+    if getattr(chunk, "id_array", None) is not None:      # an Arrow input's ids, as its file has them
         return chunk.id_array
-    try:
-        return pa.array(chunk.id)
-    except (pa.ArrowException, TypeError, ValueError):       # mixed ids: as text
-        return pa.array([None if x is None else str(x) for x in chunk.id], pa.string())
+    return text_array(chunk.id)                             # read from rows: text, one type for every chunk
 
 
 def count(chunk, outcomes, warn_counts, stats) -> None:
