@@ -51,7 +51,7 @@ def test_ids_and_kept_columns_whose_type_changes_between_chunks_are_written_as_t
     for name in ("id", "meta", "n", "flag"):
         assert table.schema.field(name).type == pa.string(), name
     rows = table.to_pylist()
-    for i, (c, row) in enumerate(zip(claims, rows)):
+    for i, row in enumerate(rows):
         want = (str(i) if i < 15 else f"x{i}", None if i < 15 else f"m{i}", str(i) if i < 15 else f"t{i}",
                 ("true" if i % 2 == 0 else "false") if i < 15 else None)
         assert (row["id"], row["meta"], row["n"], row["flag"]) == want, f"row {i + 1}"
