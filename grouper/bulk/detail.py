@@ -23,6 +23,8 @@ from ..engine.pipeline import claim_values, detail_columns, group_stages
 from ..engine.result import TOP_FIELDS
 from ..reading import ClaimError, claim_warnings
 
+#: where claim_values' tuple holds the final return code
+_RETURN_CODE = TOP_FIELDS.index("return_code")
 #: memoized pieces per version: at most this many, then started again
 PIECES_LIMIT = 200_000
 
@@ -198,4 +200,4 @@ def _line(claim: dict, line, tables, version, label, chunk_pieces: dict):
     if line is not None:
         parts.append(f',"line":{line}' if type(line) is int else f',"line":{_dumps(line)}')
     parts.append(',"error":null}\n')
-    return "".join(parts), values[4], ws
+    return "".join(parts), values[_RETURN_CODE], ws

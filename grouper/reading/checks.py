@@ -417,7 +417,7 @@ def quick_clean(rec, vt, tables) -> bool:
     else returns False and gets the full check; a test checks that True implies no
     warnings.  ``vt`` is the claim's version's tables (``tables.version(v)``).  This keeps the
     warning pass cheap on clean files: the codes are checked a list at a time against the
-    version's codes already found plain and valid (:func:`_plain_codes`)."""
+    version's codes already found plain and valid (:func:`_new_plain_codes`)."""
     if type(rec) is not dict:
         return False
     plain_dx, plain_pr = tables.cached(("plain codes", vt.version), _new_plain_codes)

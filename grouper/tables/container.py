@@ -221,8 +221,7 @@ class JsonObject(Mapping):
     def get(self, key, default=None):
         """The member ``key``, or ``default``: without raising and catching a KeyError for a
         missing key, as Mapping.get would (most codes are on no HAC list)."""
-        a = self._all
-        got = a.get(key, _ABSENT) if a is not None else self._lookup(key)
+        got = self._lookup(key)
         return default if got is _ABSENT else got
 
     def _lookup(self, key):
