@@ -137,7 +137,7 @@ class DxInfo:
     """What the tables say about one diagnosis code in one version (shared, immutable)."""
 
     __slots__ = ("id", "mdc", "severity", "attrs", "excl", "pbits", "sbits", "supbits", "hac_lists", "hac",
-                 "gender", "sites", "newborn", "mccalive")
+                 "gender", "sites", "newborn", "mccalive", "kind")
 
     def __init__(self, id, mdc, severity, attrs_, excl, derived, hac_lists, gender):
         self.id, self.mdc, self.severity, self.attrs, self.excl, self.gender = id, mdc, severity, attrs_, excl, gender
@@ -146,6 +146,13 @@ class DxInfo:
         self.pbits, self.sbits, self.supbits, self.sites, self.newborn, self.mccalive = derived
         self.hac_lists = hac_lists            # (HAC number, SDX operand) of the HAC lists it is on
         self.hac = bool(hac_lists)
+        # what preprocessing asks of all of a claim's secondary diagnoses at once (OR-ed)
+        self.kind = (HAC_LISTED if hac_lists else 0) | (0 if self.newborn else NOT_NEWBORN) | (
+            SEVERE if severity else 0)
+
+
+# DxInfo.kind bits: on some HAC list, not a normal-newborn code, a CC or MCC in the table
+HAC_LISTED, NOT_NEWBORN, SEVERE = 1, 2, 4
 
 
 # PrInfo.flags bits: what preprocessing asks of all of a claim's procedures at once
@@ -195,6 +202,8 @@ class Compiled:
                 all_bits |= b
                 plans.append((ops, b, self.supp_sets.index(supp)))
             self.list_plan[mdc] = (all_bits, tuple(sorted({p[2] for p in plans})))
+        # per formula list: the bit mask of its suppression sets
+        self.list_sets: dict[int, int] = {mdc: sum(1 << k for k in supp) for mdc, (_, supp) in self.list_plan.items()}
         self.lists: Mapping[int, tuple[Row, ...]] = _Lists(self._list_rows, vt.formulas)
         # secondary-dx attribute -> bit mask of the suppression sets naming it
         self.supp_attr_bits: dict[str, int] = {}

@@ -67,9 +67,7 @@ def _run(state: ClaimState, lst: int, summary, cache: dict):
     # the levels of the list's sets depend only on the summary's bits of those sets: a claim
     # alike to a memoized one in these finds its answer without computing the levels
     memo = cv.memo
-    sets = memo.get(("list sets", lst))
-    if sets is None:
-        sets = memo[("list sets", lst)] = sum(1 << k for k in set(supp_idx))
+    sets = cv.list_sets[lst]
     key = ("run", lst, m, summary[0] & sets, summary[1] & sets)
     hit = memo.get(key)
     if hit is None:

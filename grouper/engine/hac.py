@@ -32,6 +32,7 @@ import attrs
 from ..reading.values import HospitalStatus
 from . import formula as fm
 from .codes import HacCriteria, HacStatus, PoaError, ReturnCode
+from .compiled import HAC_LISTED
 from .preprocess import ClaimState
 
 
@@ -209,16 +210,22 @@ def claim_inputs(state: ClaimState) -> list[tuple]:
 def evaluate_claim(state: ClaimState, excluded, grouped: bool = True) -> HacOutcome:
     """:func:`evaluate` for a preprocessed claim (without evaluating anything when no secondary
     diagnosis is on a HAC list: what :func:`evaluate` gives then, every code unchecked)."""
-    if not any(info is not None and info.hac_lists for info in state.sdx_info):
-        n = len(state.sdx_info)
-        memo = state.cv.memo                 # the same (immutable) outcome for every such claim of n codes
-        got = memo.get(("no HAC outcome", n))
-        if got is None:
-            got = memo[("no HAC outcome", n)] = HacOutcome((PoaError.POA_NOT_CHECKED,) * n, ((),) * n, _EMPTY,
-                                                           _EMPTY, _EMPTY, None)
-        return got
+    if not state.sdx_kinds & HAC_LISTED:
+        return unchecked(state.cv, len(state.sdx_info))
     return evaluate(state.cv, state.read.hospital_status, state.P, state.R(-1), state.X,
                     claim_inputs(state), excluded, grouped)
+
+
+def unchecked(cv, n: int) -> HacOutcome:
+    """The outcome of a claim of ``n`` secondary diagnoses none of which is on a HAC list (what
+    :func:`evaluate` gives then: every code unchecked), memoized per version: the same
+    (immutable) outcome for every such claim of n codes."""
+    memo = cv.memo
+    got = memo.get(("no HAC outcome", n))
+    if got is None:
+        got = memo[("no HAC outcome", n)] = HacOutcome((PoaError.POA_NOT_CHECKED,) * n, ((),) * n, _EMPTY,
+                                                       _EMPTY, _EMPTY, None)
+    return got
 
 
 def procedure_usage(state: ClaimState, outcome: HacOutcome) -> tuple[tuple[str, ...], ...]:

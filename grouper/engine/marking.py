@@ -220,20 +220,42 @@ class _Tracer(_Walker):
 def _true_operands(state: ClaimState, row, lst: int, level: int) -> tuple:
     """The operands of formula ``row`` found true, in evaluation order (left to right, with
     short-circuit), when list ``lst`` is evaluated at CC/MCC ``level``: what the walker marks
-    codes for.  Each operand's truth is decided by the feature bits the formula tests (the
-    claim's mask for the list, as grouping reads it) and the level, so the answer is memoized
-    per version on those: claims that look alike to the formula share it."""
+    codes for, each as its marking step (:func:`_step`).  Each operand's truth is decided by
+    the feature bits the formula tests (the claim's mask for the list, as grouping reads it)
+    and the level, so the answer is memoized per version on those: claims that look alike to
+    the formula share it."""
     key = ("true operands", id(row), lst, level, state.mask(lst) & row.bits)
     memo = state.cv.memo
     got = memo.get(key)
     if got is None:
         t = _Tracer(state, lst, level)
         t.eval(row.node)
-        got = tuple(t.true)
+        got = tuple(map(_step, t.true))
         if len(memo) > MEMO_LIMIT:
             memo.clear()
         memo[key] = got
     return got
+
+
+# How :func:`mark` marks for a true operand: the principal diagnosis; the first secondary
+# diagnosis in tie-break order with an attribute; the first counting at a CC/MCC level and
+# not suppressed by the formula; a procedure operand to cover; anything else as
+# _Walker.mark_atom does (the same rules, spelled out for the common operands).
+_PDX, _SDX, _SEV, _NEED, _OTHER = range(5)
+
+
+def _step(node: fm.Atom) -> tuple:
+    """(how, its argument, the operand) of a true operand (see _PDX ...)."""
+    k, n = node.kind, node.name
+    if k == "PDX" or k == "ONLY":
+        return _PDX, None, node
+    if k == "SDX" and n != NORMAL_NEWBORN and n != FALLTHROUGH:
+        return _SDX, n, node
+    if k == "SEV":
+        return _SEV, sv.MCC if n == "MCC" else sv.CC, node
+    if k == "PROC":
+        return _NEED, frozenset((n,)), node
+    return _OTHER, None, node
 
 
 def _shown(state: ClaimState, p, lst: int) -> bool:
@@ -277,13 +299,20 @@ def _cover(state: ClaimState, needs: list, code_order: bool = False) -> list:
     if not needs:                 # no procedure operand was true (most medical DRGs)
         return out
     left = list(dict.fromkeys(needs))
-    procs = sorted(state.procs, key=_code_order if code_order else _tie_order(state))
+    order = _code_order if code_order else _tie_order(state)
     if len(left) == 1:            # one operand (most surgical DRGs): its first holder in that order
         lst, a = left[0]
-        for p in procs:
-            if p.attrs & a and _shown(state, p, lst):
-                return [p]
-        return out
+        if state.clustered:
+            holders = [p for p in state.procs if p.attrs & a and _shown(state, p, lst)]
+        else:                     # no formed cluster: no procedure is hidden (_shown)
+            holders = [p for p in state.procs if p.attrs & a]
+        return [min(holders, key=order)] if len(holders) > 1 else holders     # min: the first of ties
+    return _cover_greedy(state, sorted(state.procs, key=order), left)
+
+
+def _cover_greedy(state: ClaimState, procs: list, left: list) -> list:
+    """:func:`_cover` of the distinct operands ``left`` over ``procs`` in tie order."""
+    out = []
 
     def hits(p, left):
         return [nd for nd in left if _shown(state, p, nd[0]) and p.attrs & nd[1]]
@@ -409,12 +438,46 @@ def _primed(state: ClaimState, cand, a: Assignment, removed: frozenset, needs: l
     return out
 
 
+def _mark_steps(state: ClaimState, cand, row, lst: int, level: int, steps, dx: set, needs: list,
+                counters: list) -> None:
+    """Mark for the true operands of formula ``row`` (``steps``, from :func:`_true_operands`)
+    what :meth:`_Walker.mark_atom` marks for each: diagnosis positions into ``dx``, procedure
+    operands and true counters appended to ``needs`` and ``counters``."""
+    w = None
+    for how, arg, node in steps:
+        if how == _PDX:
+            dx.add(0)
+        elif how == _SDX:
+            for position, attrs_ in state.ranked_sdx():
+                if arg in attrs_:
+                    dx.add(position)
+                    break
+        elif how == _SEV:
+            # the first in tie-break order of the codes counting at this level and not
+            # suppressed: all have that table severity, so the one first by code as written,
+            # then input order (no ranking of every code)
+            supp = row.suppression
+            sdx, infos = state.read.sdx, state.sdx_info
+            first = min(((sdx[k][0], k) for k, (sev, _) in enumerate(cand)
+                         if sev == arg and not (supp and infos[k].attrs & supp)), default=None)
+            if first is not None:
+                dx.add(first[1] + 1)
+        elif how == _NEED:
+            needs.append((lst, arg))
+        else:
+            if w is None:                    # marking into the caller's set and lists
+                w = _Walker(state, cand, lst, level, row.suppression)
+                w.dx, w.needs, w.counters = dx, needs, counters
+            w.mark_atom(node)
+
+
 def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
     """Codes marked while evaluating the formulas that produced an assignment."""
     out = Marks()
     if a.return_code != ReturnCode.OK or a.row is None:
         return out
-    out.dx.add(0)
+    dx = out.dx
+    dx.add(0)
     needs, counters = [], []
     summary = None
     for row, lst in a.path:
@@ -423,12 +486,7 @@ def mark(state: ClaimState, a: Assignment, cand, removed: frozenset) -> Marks:
         else:                                    # a rerouting row: the level its formula saw
             summary = summary or sv.severity_summary(state, cand, removed)
             lvl = sv.level_for_set(summary[0], summary[1], row.supp_index)
-        w = _Walker(state, cand, lst, lvl, row.suppression)
-        for node in _true_operands(state, row, lst, lvl):
-            w.mark_atom(node)
-        out.dx |= w.dx
-        needs += w.needs
-        counters += w.counters
+        _mark_steps(state, cand, row, lst, lvl, _true_operands(state, row, lst, lvl), dx, needs, counters)
     if not _PRIMING.keys().isdisjoint(state.X):
         counters += _primed(state, cand, a, removed, needs)
     picked, unit_ops = [], []
@@ -460,22 +518,23 @@ def mark_final(state: ClaimState, initial: Assignment, final: Assignment, cand, 
 
 def flags(initial: Marks, final: Marks, n_dx: int, n_pr: int):
     """Per diagnosis position (0: PDX) and per input procedure: INITIAL, FINAL, BOTH or NONE."""
-    def one(i, a: set, b: set) -> Affects:
-        return Affects.BOTH if i in a and i in b else Affects.INITIAL if i in a else Affects.FINAL
-
-    def fill(n: int, a: set, b: set) -> list:
-        out = [Affects.NONE] * n          # most codes are marked for neither DRG
-        for i in a | b:
-            if 0 <= i < n:
-                out[i] = one(i, a, b)
-        return out
-
-    def same(n: int, a: set) -> list:     # the same marks for both DRGs: BOTH where marked
-        out = [Affects.NONE] * n
-        for i in a:
-            if 0 <= i < n:
-                out[i] = Affects.BOTH
-        return out
     if initial is final:
-        return same(n_dx, initial.dx), same(n_pr, initial.pr)
-    return fill(n_dx, initial.dx, final.dx), fill(n_pr, initial.pr, final.pr)
+        return _same(n_dx, initial.dx), _same(n_pr, initial.pr)
+    return _fill(n_dx, initial.dx, final.dx), _fill(n_pr, initial.pr, final.pr)
+
+
+def _fill(n: int, a: set, b: set) -> list:
+    out = [Affects.NONE] * n          # most codes are marked for neither DRG
+    for i in a | b:
+        if 0 <= i < n:
+            out[i] = Affects.BOTH if i in a and i in b else Affects.INITIAL if i in a else Affects.FINAL
+    return out
+
+
+def _same(n: int, a: set) -> list:
+    """The flags when both DRGs have the same marks: BOTH where marked."""
+    out = [Affects.NONE] * n
+    for i in a:
+        if 0 <= i < n:
+            out[i] = Affects.BOTH
+    return out

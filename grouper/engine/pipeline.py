@@ -17,7 +17,7 @@ from ..reading import read as read_input
 from ..tables import default as _default_tables
 from . import grouping, hac, marking, severity
 from .codes import UNGROUPABLE_DRG, AdmitDxFlag, PoaError, ReturnCode, SeverityUsage
-from .compiled import compiled
+from .compiled import HAC_LISTED, compiled
 from .preprocess import preprocess
 from .result import TOP_FIELDS, Details, DxResult, LazyDetails, ProcResult, Result
 from .weights import drg_figures
@@ -87,14 +87,10 @@ def _excluded(cand) -> frozenset:
 def _hac_stage(state, cand, initial):
     """HAC/POA processing when it can change the final DRG; a no-op outcome otherwise
     (the per-code HAC entries are then computed with the details, on demand)."""
-    if initial.return_code == OK:
-        for info in state.sdx_info:
-            if info is not None and info.hac:            # some SDX is on a HAC list
-                listed = ((d is not None and d.hac, hac.poa_class(poa))
-                          for (_, poa), d in zip(state.read.sdx, state.sdx_info))
-                if hac.needs_evaluation(True, state.read.hospital_status, listed):
-                    return hac.evaluate_claim(state, _excluded(cand))
-                break
+    if initial.return_code == OK and state.sdx_kinds & HAC_LISTED:       # some SDX is on a HAC list
+        listed = ((d is not None and d.hac, hac.poa_class(poa)) for (_, poa), d in zip(state.read.sdx, state.sdx_info))
+        if hac.needs_evaluation(True, state.read.hospital_status, listed):
+            return hac.evaluate_claim(state, _excluded(cand))
     return hac.NO_HAC
 
 
@@ -102,11 +98,11 @@ def _hac_stage(state, cand, initial):
 LAST_VERSION_UNKNOWN_PROC_IS_OR = 411
 
 
-def _is_or(p, version: int) -> bool:
-    """CMS's "is OR" flag: a known code unless it is marked non-OR (``nonor``)."""
-    if not p.valid:
-        return version <= LAST_VERSION_UNKNOWN_PROC_IS_OR
-    return "nonor" not in p.attrs
+def _or_flags(procs, version: int) -> list[bool]:
+    """CMS's "is OR" flag of each procedure: a known code unless it is marked non-OR
+    (``nonor``); an unknown code up to v41.1 only."""
+    unknown = version <= LAST_VERSION_UNKNOWN_PROC_IS_OR
+    return [("nonor" not in p.attrs) if p.valid else unknown for p in procs]
 
 
 def _details(claim, state, cand, initial, final, hacs, edits) -> Details:
@@ -148,7 +144,8 @@ def detail_columns(state, cand, initial, final, hacs) -> tuple:
     cv = state.cv
     grouped = initial.return_code == OK
     if hacs is hac.NO_HAC:
-        hacs = hac.evaluate_claim(state, _excluded(cand), grouped)
+        hacs = (hac.evaluate_claim(state, _excluded(cand), grouped) if state.sdx_kinds & HAC_LISTED
+                else hac.unchecked(cv, len(state.sdx_info)))
     proc_hacs = hac.procedure_usage(state, hacs)
     removed = hacs.removed if final is not initial else frozenset()
     supp_i = initial.row.suppression if initial.row is not None and grouped else frozenset()
@@ -168,8 +165,7 @@ def detail_columns(state, cand, initial, final, hacs) -> tuple:
     pdx = (p.code, p.poa, p.info, dx_flags[0], SeverityUsage.NEITHER, SeverityUsage.NEITHER,
            PoaError.POA_NOT_CHECKED, hacs.pdx_entries)
     sdx = (sdx_read, state.sdx_info, dx_flags[1:], use_i, use_f, hacs.poa_error, hacs.entries)
-    version = cv.version
-    procs = list(zip(state.all_procs, pr_flags, [_is_or(p, version) for p in state.all_procs], proc_hacs))
+    procs = list(zip(state.all_procs, pr_flags, _or_flags(state.all_procs, cv.version), proc_hacs))
     return pdx, sdx, procs
 
 

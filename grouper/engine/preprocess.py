@@ -28,7 +28,7 @@ from .atoms import (
     principal_atoms,
     status_atoms,
 )
-from .compiled import CLUSTERED, COUNTED, IS_OR, Compiled, DxInfo, PrInfo
+from .compiled import CLUSTERED, COUNTED, IS_OR, NOT_NEWBORN, Compiled, DxInfo, PrInfo
 
 _FIRST = itemgetter(0)
 EMPTY = frozenset()
@@ -79,9 +79,9 @@ class ClaimState:
     feature masks over the version's formula operands."""
 
     __slots__ = ("read", "cv", "pdx", "sdx_info", "_sdx", "procs", "all_procs", "pdx_mdc", "X", "P", "base_mask",
-                 "_S", "_r_cache", "_rmask_cache", "clustered", "_ranked")
+                 "_S", "_r_cache", "_rmask_cache", "clustered", "_ranked", "sdx_kinds")
 
-    def __init__(self, read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base_mask, clustered):
+    def __init__(self, read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base_mask, clustered, sdx_kinds):
         self.read, self.cv, self.pdx = read, cv, pdx
         self.sdx_info = sdx_info         # table facts per secondary diagnosis (None: invalid code)
         self._sdx = None
@@ -93,6 +93,9 @@ class ClaimState:
         self._r_cache = {}
         self._rmask_cache = {}
         self._ranked = None
+        # DxInfo.kind of the valid secondary diagnoses, OR-ed: whether some SDX is on a HAC
+        # list, is a CC or MCC in the table (HAC_LISTED, SEVERE: the stages' shortcuts)
+        self.sdx_kinds = sdx_kinds
 
     def ranked_sdx(self) -> list:
         """The valid secondary diagnoses as (position, attributes), by table severity, MCC
@@ -197,13 +200,13 @@ def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
     pinfo = pdx.info
     s_mask = 0
     sites = pinfo.sites if pinfo is not None else 0
-    all_newborn = True
+    kinds = 0
     for info in sdx_info:
         if info is not None:
             s_mask |= info.sbits
             sites |= info.sites
-            if not info.newborn:
-                all_newborn = False
+            kinds |= info.kind
+    all_newborn = not kinds & NOT_NEWBORN
     # the secondary-diagnosis operand "falls through the normal-newborn logic" (atoms.FALLTHROUGH_RULE)
     fall = cv.features.index.get(("S", FALLTHROUGH), 0)
     s_mask = (s_mask & ~fall) | (0 if all_newborn else fall)
@@ -220,7 +223,7 @@ def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
             got = cv.memo[key] = _claim_atoms(cv, pinfo, read, any_or, all_newborn, sites, None)
         pdx_mdc, X, x_mask = got
     base = (pinfo.pbits if pinfo is not None else 0) | s_mask | x_mask
-    return ClaimState(read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base, clustered)
+    return ClaimState(read, cv, pdx, sdx_info, procs, all_procs, pdx_mdc, X, base, clustered, kinds)
 
 
 def _claim_atoms(cv: Compiled, pinfo, read: ReadClaim, any_or: bool, all_newborn: bool, sites: int, tallies):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from .atoms import DIED_STATUS
 from .codes import DRG_LOGIC_USAGE, EXCLUDED_USAGE, LEVEL_USAGE, SeverityUsage
+from .compiled import SEVERE
 from .preprocess import ClaimState
 
 NCC, CC, MCC = 0, 1, 2
@@ -60,6 +61,13 @@ def counted_severity(severity, excluded, died_mccalive):
 def candidates(state: ClaimState) -> list[tuple[int, str]]:
     """Per SDX (input order): (severity it can contribute, why not if 0): COUNTS for a
     counting code, EXCLUDED for a PDX exclusion, NOT_COUNTED otherwise."""
+    if not state.sdx_kinds & SEVERE:            # no CC or MCC code: every one NOT_COUNTED
+        return [_NEITHER] * len(state.sdx_info)
+    return _candidates_each(state)
+
+
+def _candidates_each(state: ClaimState) -> list[tuple[int, str]]:
+    """:func:`candidates`, code by code."""
     pdx = state.pdx
     excludes = state.cv.tables.excludes
     died = state.read.discharge_status == DIED_STATUS
@@ -122,6 +130,16 @@ def usage(state: ClaimState, cand: list[tuple[int, str]], suppression: frozenset
     if not grouped:
         return [neither] * len(state.sdx_info)
     label_logic = suppression and state.cv.version >= FIRST_VERSION_LABELLING_DRG_LOGIC
+    if not (label_logic or removed) and _EXCLUDED not in cand:
+        # the common case: each code at the level it counts at (NEITHER for 0)
+        return [LEVEL_USAGE[sev] for sev, _ in cand]
+    return _usage_each(state, cand, suppression, removed, label_logic)
+
+
+def _usage_each(state: ClaimState, cand, suppression: frozenset, removed: frozenset, label_logic) -> list:
+    """:func:`usage` of a grouped claim, code by code (``label_logic``: the version labels the
+    codes that the formula's ``suppression`` names)."""
+    neither = SeverityUsage.NEITHER
     out = []
     # per SDX its table facts (None: not a code of the version) and candidate; a code that
     # counts (sev > 0) or is excluded is a valid one

@@ -296,12 +296,18 @@ class TableSet:
 
     def excludes(self, number: int, dx_id: int) -> bool:
         """Whether CC-exclusion list ``number`` holds the diagnosis ``dx_id`` (binary search)."""
-        off, dx = self.ccx_off, self.ccx_dx
-        if not 0 <= number < len(off) - 1:
+        off, dx, n = self._ccx
+        if not 0 <= number < n:
             return False
         hi = off[number + 1]
         k = bisect_left(dx, dx_id, off[number], hi)
         return k < hi and dx[k] == dx_id
+
+    @cached_property
+    def _ccx(self) -> tuple:
+        """(:attr:`ccx_off`, :attr:`ccx_dx`, the number of lists): what :meth:`excludes` reads
+        for every secondary diagnosis, at hand."""
+        return self.ccx_off, self.ccx_dx, len(self.ccx_off) - 1
 
     @cached_property
     def exclusion_keys(self) -> frozenset[int]:
