@@ -116,3 +116,27 @@ def test_a_single_procedure_operand_is_covered_by_its_first_holder_in_tie_order(
                     seen += len(want) > 0
     assert seen > 10_000
 
+
+def test_the_severity_summary_is_the_and_of_the_counting_codes_suppression_bits(runs):
+    for cid, (state, cand, _, _, hacs) in runs:
+        for removed in {frozenset(), hacs.met_positions}:
+            mcc = cc = severity.ALL_SETS
+            for k, (info, (sev, _)) in enumerate(zip(state.sdx_info, cand), start=1):
+                if sev == severity.MCC and k not in removed:
+                    mcc &= info.supbits
+                elif sev == severity.CC and k not in removed:
+                    cc &= info.supbits
+            assert severity.severity_summary(state, cand, removed) == (mcc, cc), f"{cid}: severity summary"
+
+
+def test_a_code_is_valid_when_it_has_table_facts_whether_they_were_made_or_not():
+    ts = default()
+    written = [c.get(k) for c in read_jsonl(SAMPLE) for k in ("pdx", "admit_dx")]
+    codes = sorted({c.upper() for c in written if isinstance(c, str)}) + ["", "I1O", "ZZZZZZZ", "i10"]
+    for version in ts.versions:
+        before = [compiled(ts, version).dx_valid(c) for c in codes]     # facts not made yet for most
+        cv = compiled(ts, version)
+        want = [cv.dx_info(c) is not None for c in codes]
+        after = [cv.dx_valid(c) for c in codes]                          # facts made now
+        for c, b, w, a in zip(codes, before, want, after):
+            assert b == w == a, f"v{version} {c!r}: valid before {b}, facts {w}, valid after {a}"

@@ -186,6 +186,8 @@ class Compiled:
         self.features = Features(_operands((ops for lists in operands.values() for ops in lists),
                                            self.hac_nodes.values()))
         self.supp_sets: list[frozenset] = [frozenset()]
+        # the feature bit of the newborn fall-through operand (preprocessing sets it per claim)
+        self.fallthrough_bit: int = self.features.index.get(("S", FALLTHROUGH), 0)
         bit = self.features.bit
         # per formula: (its atoms, feature bits it tests, index of its suppression set)
         self._plans: dict[int, list[tuple]] = {}
@@ -283,6 +285,16 @@ class Compiled:
         if len(self._dx_info) < _INFO_CACHE_LIMIT:
             self._dx_info[code] = info
         return info
+
+    def dx_valid(self, code: str) -> bool:
+        """Whether a diagnosis code (upper case) is one of this version: ``dx_info(code) is not
+        None``, without making the code's facts when they are not at hand (the admitting
+        diagnosis: only its validity is reported)."""
+        got = self._dx_info.get(code, self)
+        if got is not self:
+            return got is not None
+        i = self.tables.dx_id(code)
+        return i is not None and self.vt.dx_mdc[i] >= 0
 
     def attr_bits(self, a: frozenset) -> tuple[int, int, int]:
         """(P feature bits, S feature bits, suppression-set bits) of a diagnosis' attributes."""

@@ -202,7 +202,7 @@ def claim_values(read, run) -> tuple:
     if admit is None or admit in ("", "null"):
         admit_flag = AdmitDxFlag.DX_NOT_GIVEN
     else:
-        admit_flag = AdmitDxFlag.DX_VALID if cv.dx_info(admit.upper()) is not None else AdmitDxFlag.DX_INVALID
+        admit_flag = AdmitDxFlag.DX_VALID if cv.dx_valid(admit.upper()) else AdmitDxFlag.DX_INVALID
     i_ok = initial.return_code == OK
     f_ok = final.return_code == OK
     i_sev = grouping.severity_used(state, initial)

@@ -208,7 +208,7 @@ def preprocess(cv: Compiled, read: ReadClaim) -> ClaimState:
             kinds |= info.kind
     all_newborn = not kinds & NOT_NEWBORN
     # the secondary-diagnosis operand "falls through the normal-newborn logic" (atoms.FALLTHROUGH_RULE)
-    fall = cv.features.index.get(("S", FALLTHROUGH), 0)
+    fall = cv.fallthrough_bit
     s_mask = (s_mask & ~fall) | (0 if all_newborn else fall)
     any_or = bool(flags & IS_OR)
     if flags & COUNTED:

@@ -93,6 +93,8 @@ def severity_summary(state: ClaimState, cand: list[tuple[int, str]], removed: fr
     leaving out the SDX positions in ``removed``.  With :func:`level_for_set`, the claim's
     level for every formula."""
     mcc_sup = cc_sup = ALL_SETS
+    if not state.sdx_kinds & SEVERE:            # no CC or MCC code: none counts
+        return mcc_sup, cc_sup
     if removed:
         counting = [(info, sev) for k, (info, (sev, _)) in enumerate(zip(state.sdx_info, cand), start=1)
                     if sev and k not in removed]
