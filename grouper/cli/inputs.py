@@ -88,6 +88,30 @@ def open_rows(args, path: str | None = None):
         raise InputError(f"{path}: permission denied") from None
 
 
+def claim_rows(reader):
+    """The rows (:class:`grouper.io.Row`) of any input reader, in order: a JSON-lines or CSV
+    reader gives them as it is; a Parquet / Arrow reader gives record batches, each turned into
+    rows here as ``group --detail full`` does (a wide table mapped to the JSON-lines schema with
+    the reader's ``--column`` layout; every other column comes with the claim, so ``billed_drg``,
+    ``paid_amount``, ``admission_date`` ... reach ``audit`` and ``estimate``; ``--keep-columns``
+    values as read).  For the commands that take the claims one by one (audit, estimate, edit)."""
+    if getattr(reader, "format", None) not in ARROW_FORMATS:
+        yield from reader
+        return
+    from ..bulk.arrow import wide_to_schema
+    from ..reading.layout import looks_wide
+    keep = list(getattr(reader, "keep", ()))
+    layout = getattr(reader, "layout", None)
+    first = 1
+    for table in reader:
+        kept = table.select(keep).to_pylist() if keep else None
+        if layout is not None or looks_wide(table.column_names):
+            table = wide_to_schema(table, layout)
+        for i, rec in enumerate(table.to_pylist()):
+            yield gio.Row(first + i, rec, None, kept[i] if kept else None)
+        first += table.num_rows
+
+
 def _arrow_reader(path: str, args):
     """The record batches of a Parquet / Arrow file; InputError without pyarrow, for an unreadable
     file, or for --keep-columns naming a column the file does not have."""
