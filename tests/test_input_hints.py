@@ -79,3 +79,13 @@ def test_every_hint_that_names_a_mapping_option_has_a_fix_for_inputs_with_named_
         if "--column" in fix or "--date-format" in fix or "--preset" in fix:
             assert code in FIELD_FIXES, code
             assert "--column" not in FIELD_FIXES[code] and "give the date format" not in FIELD_FIXES[code], code
+
+
+def test_a_parquet_input_on_standard_input_is_refused_with_what_to_do(monkeypatch, capsys):
+    pytest.importorskip("pyarrow")
+    import io
+    import sys
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"PAR1....PAR1")))
+    assert run(["group", "-", "--input-format", "parquet", "-o", "-"]) == 2
+    err = capsys.readouterr().err
+    assert "standard input" in err and "no such file" not in err, err

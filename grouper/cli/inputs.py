@@ -115,6 +115,9 @@ def claim_rows(reader):
 def _arrow_reader(path: str, args):
     """The record batches of a Parquet / Arrow file; InputError without pyarrow, for an unreadable
     file, or for --keep-columns naming a column the file does not have."""
+    if path == "-":
+        raise InputError("a Parquet or Arrow input cannot come from standard input (it is read from its end, "
+                         "and by parts): give the file's name")
     try:
         from ..io.arrow import ArrowReader
         reader = ArrowReader(path, batch_size=ARROW_BATCH)
