@@ -238,6 +238,11 @@ class Hospital:
         unknown = sorted(set(d) - known)
         if unknown:
             raise EstimateError(f"unknown hospital setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        required = [f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING]
+        missing = [name for name in required if name not in d]
+        if missing:
+            raise EstimateError(f"missing hospital setting(s) {', '.join(missing)} (e.g. \"wage_index\": 0.9264, "
+                                f"from CMS's IPPS wage index table for the hospital's CBSA)")
         return cls(**dict(d))
 
     @classmethod
