@@ -174,7 +174,7 @@ def _inputs(args):
         gio.check_input(args.input)
         hospital = _hospital(args)
         reader = open_rows(args)
-        return hospital, list(_rows(args, reader)), reader
+        return hospital, _rows(args, reader), reader
     except (EstimateError, InputError, ValueError, OSError) as exc:
         _usage_error(str(exc))
         return None, None, None
@@ -405,61 +405,108 @@ def _f(x, places, signed=False) -> str:
 
 
 def cmd_estimate(args) -> int:
-    from ..finance.payment import NotPriced, price_claim
+    """Estimate row by row: each claim is read, grouped once (its warnings with it), priced and
+    written before the next is read, so memory stays bounded whatever the file size (the
+    estimates are kept only for ``--report``)."""
+    from ..engine.pipeline import group
+    from ..finance.payment import NotPriced, price_result
     from ..reading import ClaimError
     from ..tables import TableIntegrityError
+    from ..tables import default as default_tables
     from ..tables.ipps import IppsIntegrityError
+    from ..tables.ipps import default as default_ipps
     hospital, rows, reader = _inputs(args)
     if rows is None:
         return 2
-    ests, unpriced, errors, recs = [], [], [], []
+    tally = _EstimateTally(keep=bool(args.report))
     stats = RunStats()
-    try:
+
+    def records():
+        ts = it = None
         for row, claim in rows:
             kept = kept_fields(row.kept, ESTIMATE_NAMES)
             if row.error is not None:
-                errors.append((None, row.error[1]))
-                recs.append({"id": None, "line": row.line, "error": row.error[1], **kept})
+                tally.error(None, row.error[1])
+                yield {"id": None, "line": row.line, "error": row.error[1], **kept}
                 continue
+            if ts is None:                  # the tables, looked up once (not per claim)
+                ts, it = default_tables(), default_ipps()
             try:
-                e = price_claim(claim, hospital)
+                result = group(claim, tables=ts, details=True)
             except ClaimError as exc:
-                errors.append((claim.get("id"), str(exc)))
-                recs.append({"id": claim.get("id"), "line": row.line, "error": str(exc), **kept})
+                tally.error(claim.get("id"), str(exc))
                 stats.add({"error": {"code": exc.code, "value": exc.value, "message": str(exc)}})
+                yield {"id": claim.get("id"), "line": row.line, "error": str(exc), **kept}
                 continue
-            stats.add(_warnings_of(claim))
+            stats.add({"warnings": [w.to_dict() for w in result.warnings]})
+            e = price_result(result, claim, hospital, tables=ts, ipps_tables=it)
             rec = {"id": claim.get("id"), "line": row.line, **e.to_dict()}
             rec.pop("claim_id", None)
             rec["version"] = f"{e.version // 10}.{e.version % 10}" if e.version else None
             if isinstance(e, NotPriced):
-                unpriced.append(e)
+                tally.unpriced(e)
                 rec["not_priced"] = rec.pop("reason")
             else:
-                ests.append(e)
+                tally.estimated(e)
                 if args.explain:
                     rec["explain"] = e.explain()
             rec["error"] = None
-            recs.append({**rec, **kept})
+            yield {**rec, **kept}
+
+    try:
+        status = _write_all(args, args.output or "-", records(), ESTIMATE_COLUMNS,
+                            _kept_names(reader, ESTIMATE_NAMES))
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    status = _write_all(args, args.output or "-", recs, ESTIMATE_COLUMNS, _kept_names(reader, ESTIMATE_NAMES))
     if status is not None:
         return status
-    note = hospital.settings_note(e.fiscal_year for e in ests)
+    note = hospital.settings_note(tally.fiscal_years)
     if args.report:
         from ..finance.report import render_estimate_html
-        status = _write_report(args.report, render_estimate_html(ests, errors=errors, unpriced=unpriced,
-                                                                 hospital=hospital, charts=args.charts,
-                                                                 notes=[note] if note else ()))
+        status = _write_report(args.report, render_estimate_html(tally.ests, errors=tally.errors,
+                                                                 unpriced=tally.not_priced, hospital=hospital,
+                                                                 charts=args.charts, notes=[note] if note else ()))
         if status is not None:
             return status
     if not args.quiet:
-        total = sum((e.total for e in ests), Decimal(0))
-        print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(unpriced):,} not priced "
-              f"(DRG without weight, missing length of stay ...), {len(errors):,} not read or not grouped",
-              file=sys.stderr)
+        print(f"{tally.n:,} stays: {tally.n_estimated:,} estimated (total {tally.total:,.2f}), {tally.n_unpriced:,} "
+              f"not priced (DRG without weight, missing length of stay ...), {tally.n_errors:,} not read or not "
+              f"grouped", file=sys.stderr)
     strict = _finish(args, reader, stats, [note] if note else ())
     if strict is not None:
         return strict
-    return 1 if errors else 0
+    return 1 if tally.n_errors else 0
+
+
+class _EstimateTally:
+    """The counts and total of the summary line as rows stream by, and the rows themselves when a
+    report needs them."""
+
+    def __init__(self, keep: bool):
+        self.keep = keep
+        self.n = self.n_estimated = self.n_unpriced = self.n_errors = 0
+        self.total = Decimal(0)
+        self.fiscal_years: set = set()
+        self.ests: list = []
+        self.not_priced: list = []
+        self.errors: list = []
+
+    def estimated(self, e) -> None:
+        self.n += 1
+        self.n_estimated += 1
+        self.total += e.total
+        self.fiscal_years.add(e.fiscal_year)
+        if self.keep:
+            self.ests.append(e)
+
+    def unpriced(self, e) -> None:
+        self.n += 1
+        self.n_unpriced += 1
+        if self.keep:
+            self.not_priced.append(e)
+
+    def error(self, claim_id, message: str) -> None:
+        self.n += 1
+        self.n_errors += 1
+        if self.keep:
+            self.errors.append((claim_id, message))
