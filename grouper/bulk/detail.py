@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import json
 
-from ..engine.compiled import compiled
-from ..engine.pipeline import _stages, claim_values, detail_columns, group_stages
+from ..engine.pipeline import claim_values, detail_columns, group_stages, read_stages
 from ..engine.result import TOP_FIELDS
 from ..reading import ClaimError, ReadClaim, claim_warnings
 
@@ -230,15 +229,11 @@ def detail_arrow(cols, lines, *, tables, label) -> DetailRows:
     rcs: list = [None] * n
     warns: list = [None] * n
     chunk_pieces: dict = {}
-    memo: dict = {}
     for k, read in enumerate(reads):
         if read is None:
             continue
         try:
-            cv = memo.get(read.version)
-            if cv is None:
-                cv = memo[read.version] = compiled(tables, read.version)
-            got = _written(ids[k], lines[k], read, _stages(cv, read), ws_all[k], label, chunk_pieces)
+            got = _written(ids[k], lines[k], read, read_stages(read, tables), ws_all[k], label, chunk_pieces)
         except (ClaimError, ValueError, TypeError):    # left to the caller, as detail_rows leaves it
             continue
         out_lines[k], rcs[k], warns[k] = got
