@@ -257,6 +257,38 @@ def test_cli_estimate(tmp_path, capsys):
     assert run(["estimate", DATA / "sample_audit.jsonl", "--hospital", tmp_path / "missing.json"]) == 2
 
 
+def test_cli_estimate_summary_counts_every_row_once_as_it_streams(tmp_path, capsys):
+    """estimate writes each row as it prices it (it used to hold every claim and estimate in memory:
+    510 MB for 50,000 claims); the summary line's counts and total are those of the rows written."""
+    from decimal import Decimal
+    src = tmp_path / "mixed.jsonl"
+    lines = (DATA / "sample_audit.jsonl").read_text().splitlines()
+    lines[4:4] = ["{not json", json.dumps({"id": "no-pdx", "discharge_date": "2026-05-10"})]
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "est.jsonl"
+    assert run(["estimate", src, "-o", out, "--hospital", DATA / "sample_hospital.json"]) == 1
+    rows = read_jsonl(out)
+    errors = [r for r in rows if r["error"]]
+    unpriced = [r for r in rows if not r["error"] and r.get("not_priced")]
+    priced = [r for r in rows if not r["error"] and not r.get("not_priced")]
+    total = sum((Decimal(str(r["total"])) for r in priced), Decimal(0))
+    assert (len(rows), len(errors)) == (len(CLAIMS) + 2, 2)
+    assert (f"{len(rows):,} stays: {len(priced):,} estimated (total {total:,.2f}), {len(unpriced):,} not priced"
+            in capsys.readouterr().err)
+
+
+def test_estimate_tally_keeps_the_rows_only_for_a_report():
+    from grouper.cli.finance import _EstimateTally
+    from grouper.finance.payment import Hospital, estimate_drg
+    e = estimate_drg(291, 2026, Hospital(wage_index=1), los=5)
+    for keep in (False, True):
+        t = _EstimateTally(keep=keep)
+        t.estimated(e)
+        t.error("x", "bad")
+        assert (t.n, t.n_estimated, t.n_errors, t.total) == (2, 1, 1, e.total)
+        assert (len(t.ests), len(t.errors)) == ((1, 1) if keep else (0, 0))
+
+
 def test_cli_is_wired_into_python_m_grouper():
     from grouper.cli import build_parser
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))

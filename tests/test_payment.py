@@ -439,6 +439,10 @@ def test_hospital_config_from_json_and_toml(tmp_path):
         Hospital.from_file(tmp_path / "bad.json")
     with pytest.raises(EstimateError, match="wage_index must be positive"):
         Hospital(wage_index=0)
+    # an empty or incomplete file says what it lacks (it ended the run with an internal TypeError)
+    (tmp_path / "empty.toml").write_text("")
+    with pytest.raises(EstimateError, match="empty.toml: missing hospital setting.*wage_index"):
+        Hospital.from_file(tmp_path / "empty.toml")
 
 
 # ---------------------------------------------------------------- the shipped IPPS tables

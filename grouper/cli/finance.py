@@ -25,7 +25,17 @@ import sys
 from decimal import Decimal
 
 from .. import io as gio
-from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
+from .inputs import (
+    ARROW_FORMATS,
+    InputError,
+    RunStats,
+    add_input_options,
+    claim_rows,
+    kept_fields,
+    open_rows,
+    output_format,
+    print_hints,
+)
 from .run import Terminated, stdout_closed, stopped
 
 AUDIT_CSV = ["id", "line", "discharge_date", "version", "fiscal_year", "billed_drg", "regrouped_drg", "match",
@@ -39,12 +49,31 @@ ESTIMATE_CSV = ["id", "line", "fiscal_year", "version", "drg", "drg_title", "mdc
                 "capital_dsh", "operating_outlier", "capital_outlier", "uncompensated_care", "operating_payment",
                 "capital_payment", "total", "notes", "not_modelled", "not_priced", "error"]
 
+#: the Arrow type of each CSV column in Parquet / Arrow output (:mod:`grouper.cli.tabular`), text
+#: when not named here
+_KINDS = {"line": "int64", "match": "bool",
+          **dict.fromkeys(("fiscal_year", "billed_drg", "regrouped_drg", "regrouped_mdc", "drg", "mdc", "los",
+                           "discharge_status"), "int32"),
+          **dict.fromkeys(("billed_weight", "regrouped_weight", "weight_difference", "billed_payment",
+                           "regrouped_payment", "payment_difference", "paid_amount", "paid_difference", "weight",
+                           "wage_index", "gaf", "capital_rate", "operating_full", "transfer_fraction",
+                           "operating_base", "operating_ime", "operating_dsh", "capital_base", "capital_ime",
+                           "capital_dsh", "operating_outlier", "capital_outlier", "uncompensated_care",
+                           "operating_payment", "capital_payment", "total"), "float"),
+          **dict.fromkeys(("reason_codes", "not_modelled", "conversions", "mce_edits", "notes"), "texts")}
+AUDIT_COLUMNS = {name: _KINDS.get(name, "text") for name in AUDIT_CSV}
+ESTIMATE_COLUMNS = {name: _KINDS.get(name, "text") for name in ESTIMATE_CSV}
+#: the columns of ``audit --what-if`` (grouper.finance.audit.WhatIf)
+WHAT_IF_COLUMNS = {"change": "text", "kind": "text", "code": "text", "drg": "int32", "title": "text", "mdc": "int32",
+                   "weight": "float", "weight_difference": "float", "changed": "bool", "payment": "float",
+                   "payment_difference": "float"}
+
 
 def register(subparsers) -> None:
     """Add ``audit`` and ``estimate`` to the ``python -m grouper`` sub-commands."""
     a = subparsers.add_parser("audit", help="re-group billed claims, compare with the billed DRG, price the difference")
-    a.add_argument("input", help="claims with billed_drg (.jsonl[.gz] or .csv); - for stdin")
-    a.add_argument("-o", "--output", help="audit rows (.jsonl[.gz] or .csv); default stdout")
+    a.add_argument("input", help="claims with billed_drg (.jsonl[.gz], .csv, .parquet or .arrow); - for stdin")
+    a.add_argument("-o", "--output", help="audit rows (.jsonl[.gz], .csv, .parquet or .arrow); default stdout")
     a.add_argument("--hospital", metavar="CONFIG", help="hospital settings (JSON or TOML) for payment estimates")
     a.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
     a.add_argument("--regroup-under", metavar="VERSION", dest="regroup_under",
@@ -56,8 +85,8 @@ def register(subparsers) -> None:
     _common(a)
     a.set_defaults(func=cmd_audit)
     e = subparsers.add_parser("estimate", help="estimate the IPPS payment of each stay")
-    e.add_argument("input", help="claims (.jsonl[.gz] or .csv); - for stdin")
-    e.add_argument("-o", "--output", help="estimates (.jsonl[.gz] or .csv); default stdout")
+    e.add_argument("input", help="claims (.jsonl[.gz], .csv, .parquet or .arrow); - for stdin")
+    e.add_argument("-o", "--output", help="estimates (.jsonl[.gz], .csv, .parquet or .arrow); default stdout")
     e.add_argument("--hospital", metavar="CONFIG", required=True, help="hospital settings (JSON or TOML)")
     e.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
     e.add_argument("--explain", action="store_true", help="add the arithmetic, line by line, to each JSON row")
@@ -80,7 +109,7 @@ def _common(p) -> None:
 def _rows(args, reader):
     """(io.Row, claim dict or None) for every input row; a CSV's audit/estimate columns
     (billed_drg, paid_amount, admission_date, los, charges) come with the claim."""
-    for row in reader:
+    for row in claim_rows(reader):
         claim = row.claim
         if args.normalize and isinstance(claim, dict):
             claim = _normalized(claim)
@@ -113,7 +142,7 @@ def _hospital(args):
 def _json_default(o):
     if isinstance(o, Decimal):
         return float(o)
-    raise TypeError(type(o).__name__)
+    return gio.plain_value(o)
 
 
 def _write(out, rec: dict, writer) -> None:
@@ -136,10 +165,6 @@ def _write_report(path, html: str) -> int | None:
     return None
 
 
-def _is_csv(path: str | None, given: str | None = None) -> bool:
-    return bool(path) and output_format(path, given) == "csv"
-
-
 def _inputs(args):
     """(hospital, rows, reader) of a finance command; (None, None, None) after reporting a usage error."""
     from ..finance.payment import EstimateError
@@ -149,7 +174,7 @@ def _inputs(args):
         gio.check_input(args.input)
         hospital = _hospital(args)
         reader = open_rows(args)
-        return hospital, list(_rows(args, reader)), reader
+        return hospital, _rows(args, reader), reader
     except (EstimateError, InputError, ValueError, OSError) as exc:
         _usage_error(str(exc))
         return None, None, None
@@ -214,7 +239,7 @@ def cmd_audit(args) -> int:
             yield {**r.to_dict(), **kept_fields(row.kept, AUDIT_NAMES)}
 
     try:
-        status = _write_all(args, args.output or "-", records(), AUDIT_CSV + _kept_names(reader, AUDIT_NAMES))
+        status = _write_all(args, args.output or "-", records(), AUDIT_COLUMNS, _kept_names(reader, AUDIT_NAMES))
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
     if status is not None:
@@ -294,17 +319,31 @@ class _AuditTally:
                   f"{self.under:,.2f} billed below it (data errors apart)", file=err)
 
 
-def _write_all(args, path: str, records, csv_fields) -> int | None:
-    """Write records (consumed as they are written) atomically as JSON lines, or as CSV with
-    csv_fields when path ends in .csv.  None when written; else, after a one-line message,
-    the exit status: 2 when the output cannot be written, 130/143 when interrupted."""
-    output = gio.AtomicWriter(path, inputs=[args.input])
+def _write_all(args, path: str, records, columns: dict, kept: list) -> int | None:
+    """Write records (consumed as they are written) atomically: as JSON lines, as CSV with the
+    ``columns`` then the ``kept`` input columns, or as Parquet / Arrow IPC with those columns
+    typed (``columns``: name -> kind, :mod:`grouper.cli.tabular`).  None when written; else,
+    after a one-line message, the exit status: 2 when the output cannot be written, 130/143 when
+    interrupted."""
+    fmt = output_format(path, args.output_format)
+    if fmt in ARROW_FORMATS:
+        from ..io.arrow import ArrowWriter
+        from . import tabular
+        try:
+            output = ArrowWriter(path, fmt, inputs=[args.input], deferred=True)
+        except ImportError as exc:          # no pyarrow: says how to install it
+            return _usage_error(str(exc))
+    else:
+        output = gio.AtomicWriter(path, inputs=[args.input])
     n = 0
     try:
         with output as out:
+            if fmt in ARROW_FORMATS:
+                n = tabular.write_records(out, records, columns, kept)
+                return None
             writer = None
-            if _is_csv(path, args.output_format):
-                writer = csv.DictWriter(out, fieldnames=csv_fields, extrasaction="ignore")
+            if fmt == "csv":
+                writer = csv.DictWriter(out, fieldnames=list(columns) + kept, extrasaction="ignore")
                 writer.writeheader()
             for rec in records:
                 _write(out, rec, writer)
@@ -339,19 +378,7 @@ def _what_if(args, rows, hospital, what_if) -> int:
         print(f"claim {args.what_if}: {exc}", file=sys.stderr)
         return 1
     if args.output:
-        try:
-            with gio.AtomicWriter(args.output, inputs=[args.input]) as out:
-                writer = None
-                if _is_csv(args.output):
-                    writer = csv.DictWriter(out, fieldnames=list(lines[0].to_dict()))
-                    writer.writeheader()
-                for w in lines:
-                    _write(out, w.to_dict(), writer)
-        except gio.OutputError as exc:
-            return _usage_error(str(exc))
-        except OSError as exc:
-            return _usage_error(f"cannot write {args.output}: {exc.strerror or exc}")
-        return 0
+        return _write_all(args, args.output, (w.to_dict() for w in lines), WHAT_IF_COLUMNS, []) or 0
     money = hospital is not None
     print(f"what-if for claim {args.what_if} (billed DRG {target.get('billed_drg', '-')}):")
     head = f"{'change':34s} {'DRG':>4s} {'weight':>8s} {'Δ weight':>9s}"
@@ -378,61 +405,108 @@ def _f(x, places, signed=False) -> str:
 
 
 def cmd_estimate(args) -> int:
-    from ..finance.payment import NotPriced, price_claim
+    """Estimate row by row: each claim is read, grouped once (its warnings with it), priced and
+    written before the next is read, so memory stays bounded whatever the file size (the
+    estimates are kept only for ``--report``)."""
+    from ..engine.pipeline import group
+    from ..finance.payment import NotPriced, price_result
     from ..reading import ClaimError
     from ..tables import TableIntegrityError
+    from ..tables import default as default_tables
     from ..tables.ipps import IppsIntegrityError
+    from ..tables.ipps import default as default_ipps
     hospital, rows, reader = _inputs(args)
     if rows is None:
         return 2
-    ests, unpriced, errors, recs = [], [], [], []
+    tally = _EstimateTally(keep=bool(args.report))
     stats = RunStats()
-    try:
+
+    def records():
+        ts = it = None
         for row, claim in rows:
             kept = kept_fields(row.kept, ESTIMATE_NAMES)
             if row.error is not None:
-                errors.append((None, row.error[1]))
-                recs.append({"id": None, "line": row.line, "error": row.error[1], **kept})
+                tally.error(None, row.error[1])
+                yield {"id": None, "line": row.line, "error": row.error[1], **kept}
                 continue
+            if ts is None:                  # the tables, looked up once (not per claim)
+                ts, it = default_tables(), default_ipps()
             try:
-                e = price_claim(claim, hospital)
+                result = group(claim, tables=ts, details=True)
             except ClaimError as exc:
-                errors.append((claim.get("id"), str(exc)))
-                recs.append({"id": claim.get("id"), "line": row.line, "error": str(exc), **kept})
+                tally.error(claim.get("id"), str(exc))
                 stats.add({"error": {"code": exc.code, "value": exc.value, "message": str(exc)}})
+                yield {"id": claim.get("id"), "line": row.line, "error": str(exc), **kept}
                 continue
-            stats.add(_warnings_of(claim))
+            stats.add({"warnings": [w.to_dict() for w in result.warnings]})
+            e = price_result(result, claim, hospital, tables=ts, ipps_tables=it)
             rec = {"id": claim.get("id"), "line": row.line, **e.to_dict()}
             rec.pop("claim_id", None)
             rec["version"] = f"{e.version // 10}.{e.version % 10}" if e.version else None
             if isinstance(e, NotPriced):
-                unpriced.append(e)
+                tally.unpriced(e)
                 rec["not_priced"] = rec.pop("reason")
             else:
-                ests.append(e)
+                tally.estimated(e)
                 if args.explain:
                     rec["explain"] = e.explain()
             rec["error"] = None
-            recs.append({**rec, **kept})
+            yield {**rec, **kept}
+
+    try:
+        status = _write_all(args, args.output or "-", records(), ESTIMATE_COLUMNS,
+                            _kept_names(reader, ESTIMATE_NAMES))
     except (TableIntegrityError, IppsIntegrityError) as exc:
         return _usage_error(str(exc))
-    status = _write_all(args, args.output or "-", recs, ESTIMATE_CSV + _kept_names(reader, ESTIMATE_NAMES))
     if status is not None:
         return status
-    note = hospital.settings_note(e.fiscal_year for e in ests)
+    note = hospital.settings_note(tally.fiscal_years)
     if args.report:
         from ..finance.report import render_estimate_html
-        status = _write_report(args.report, render_estimate_html(ests, errors=errors, unpriced=unpriced,
-                                                                 hospital=hospital, charts=args.charts,
-                                                                 notes=[note] if note else ()))
+        status = _write_report(args.report, render_estimate_html(tally.ests, errors=tally.errors,
+                                                                 unpriced=tally.not_priced, hospital=hospital,
+                                                                 charts=args.charts, notes=[note] if note else ()))
         if status is not None:
             return status
     if not args.quiet:
-        total = sum((e.total for e in ests), Decimal(0))
-        print(f"{len(rows):,} stays: {len(ests):,} estimated (total {total:,.2f}), {len(unpriced):,} not priced "
-              f"(DRG without weight, missing length of stay ...), {len(errors):,} not read or not grouped",
-              file=sys.stderr)
+        print(f"{tally.n:,} stays: {tally.n_estimated:,} estimated (total {tally.total:,.2f}), {tally.n_unpriced:,} "
+              f"not priced (DRG without weight, missing length of stay ...), {tally.n_errors:,} not read or not "
+              f"grouped", file=sys.stderr)
     strict = _finish(args, reader, stats, [note] if note else ())
     if strict is not None:
         return strict
-    return 1 if errors else 0
+    return 1 if tally.n_errors else 0
+
+
+class _EstimateTally:
+    """The counts and total of the summary line as rows stream by, and the rows themselves when a
+    report needs them."""
+
+    def __init__(self, keep: bool):
+        self.keep = keep
+        self.n = self.n_estimated = self.n_unpriced = self.n_errors = 0
+        self.total = Decimal(0)
+        self.fiscal_years: set = set()
+        self.ests: list = []
+        self.not_priced: list = []
+        self.errors: list = []
+
+    def estimated(self, e) -> None:
+        self.n += 1
+        self.n_estimated += 1
+        self.total += e.total
+        self.fiscal_years.add(e.fiscal_year)
+        if self.keep:
+            self.ests.append(e)
+
+    def unpriced(self, e) -> None:
+        self.n += 1
+        self.n_unpriced += 1
+        if self.keep:
+            self.not_priced.append(e)
+
+    def error(self, claim_id, message: str) -> None:
+        self.n += 1
+        self.n_errors += 1
+        if self.keep:
+            self.errors.append((claim_id, message))

@@ -88,9 +88,36 @@ def open_rows(args, path: str | None = None):
         raise InputError(f"{path}: permission denied") from None
 
 
+def claim_rows(reader):
+    """The rows (:class:`grouper.io.Row`) of any input reader, in order: a JSON-lines or CSV
+    reader gives them as it is; a Parquet / Arrow reader gives record batches, each turned into
+    rows here as ``group --detail full`` does (a wide table mapped to the JSON-lines schema with
+    the reader's ``--column`` layout; every other column comes with the claim, so ``billed_drg``,
+    ``paid_amount``, ``admission_date`` ... reach ``audit`` and ``estimate``; ``--keep-columns``
+    values as read).  For the commands that take the claims one by one (audit, estimate, edit)."""
+    if getattr(reader, "format", None) not in ARROW_FORMATS:
+        yield from reader
+        return
+    from ..bulk.arrow import wide_to_schema
+    from ..reading.layout import looks_wide
+    keep = list(getattr(reader, "keep", ()))
+    layout = getattr(reader, "layout", None)
+    first = 1
+    for table in reader:
+        kept = table.select(keep).to_pylist() if keep else None
+        if layout is not None or looks_wide(table.column_names):
+            table = wide_to_schema(table, layout)
+        for i, rec in enumerate(table.to_pylist()):
+            yield gio.Row(first + i, rec, None, kept[i] if kept else None)
+        first += table.num_rows
+
+
 def _arrow_reader(path: str, args):
     """The record batches of a Parquet / Arrow file; InputError without pyarrow, for an unreadable
     file, or for --keep-columns naming a column the file does not have."""
+    if path == "-":
+        raise InputError("a Parquet or Arrow input cannot come from standard input (it is read from its end, "
+                         "and by parts): give the file's name")
     try:
         from ..io.arrow import ArrowReader
         reader = ArrowReader(path, batch_size=ARROW_BATCH)
@@ -109,7 +136,19 @@ def _arrow_reader(path: str, args):
                          if (args.column or args.preset or args.date_format) else None)
     except LayoutError as exc:
         raise InputError(f"{path}: {exc}") from None
+    if reader.layout is not None and _lists_of_codes(reader.schema):
+        raise InputError(f"{path}: --column, --preset and --date-format map the columns of a wide table (DX1, POA1, "
+                         f"PX1 ... as in a CSV file); this file has the JSON-lines schema (sdx and procedures are "
+                         f"lists): name its columns as the JSON-lines fields (pdx, sdx, procedures, age, sex, "
+                         f"discharge_status, discharge_date ...) and give dates as date columns or YYYY-MM-DD text")
     return reader
+
+
+def _lists_of_codes(schema) -> bool:
+    """Whether an Arrow schema has the JSON-lines layout's list columns (``sdx``, ``procedures``)."""
+    import pyarrow as pa
+    return any(f.name in ("sdx", "procedures") and (pa.types.is_list(f.type) or pa.types.is_large_list(f.type))
+               for f in schema)
 
 
 def _special_file(path: str) -> bool:
@@ -173,6 +212,32 @@ FIXABLE_ERRORS = {
                                          "admission_date=COLUMN"),
 }
 
+#: the same fixes for an input whose fields are named, not mapped (JSON lines, a Parquet / Arrow
+#: file in the JSON-lines schema): --column, --preset and --date-format are refused there
+FIELD_FIXES = {
+    "SEX_MISSING": 'give each claim its "sex" (M, F or U)',
+    "DISCHARGE_STATUS_MISSING": 'give each claim its "discharge_status" (e.g. 1)',
+    "BAD_DATE": 'write "discharge_date" as YYYY-MM-DD (a date column in Parquet / Arrow); --date-format is for CSV '
+                'files and wide tables',
+    "NO_VERSION": 'give each claim its "discharge_date" (YYYY-MM-DD) or a grouper "version"',
+    "MISSING_DISCHARGE_DATE": 'give each claim its "discharge_date" (YYYY-MM-DD)',
+    "MISSING_AGE": 'give each claim its "age"',
+    "MISSING_DISCHARGE_STATUS": 'give each claim its "discharge_status"',
+    "MISSING_LOS": 'give each claim its "los", or its "admission_date"',
+}
+
+
+def _mapped_columns(reader) -> bool:
+    """Whether the input's columns are mapped to fields (--column, --preset, --date-format apply):
+    a CSV file, or a Parquet / Arrow file in the wide layout; not JSON lines, nor a Parquet /
+    Arrow file in the JSON-lines schema."""
+    if isinstance(reader, gio.JsonlReader):
+        return False
+    schema = getattr(reader, "schema", None)
+    if getattr(reader, "format", None) in ARROW_FORMATS and schema is not None:
+        return not _lists_of_codes(schema)
+    return True
+
 
 class RunStats:
     """Counts, per warning and error code, the rows that have it (and one example), to name the
@@ -207,14 +272,17 @@ class RunStats:
         bound = getattr(reader, "bound", None)
         if bound is not None:
             out.extend(bound.hints())
+        named = reader is not None and not _mapped_columns(reader)
         many = max(1, self.rows // 100)        # a pattern: 1 % of the rows, at least one
         for code, (what, fix) in FIXABLE_WARNINGS.items():
             n = self.warning_rows.get(code, 0)
             if n >= many and not (normalize and code.startswith("CODE_")):
+                fix = FIELD_FIXES.get(code, fix) if named else fix
                 out.append(f"{n:,} of {self.rows:,} rows have {what} (e.g. {self.examples[code]}): {fix}")
         for code, (what, fix) in FIXABLE_ERRORS.items():
             n = self.error_rows.get(code, 0)
             if n >= many:
+                fix = FIELD_FIXES.get(code, fix) if named else fix
                 ex = self.examples.get(code)
                 out.append(f"{n:,} of {self.rows:,} rows have {what}" + (f" (e.g. {ex})" if ex else "") + f": {fix}")
         return out

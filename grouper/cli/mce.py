@@ -21,14 +21,23 @@ fixable pattern, 130/143 when stopped by Ctrl-C/SIGTERM.
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections import Counter
 from itertools import islice
 
 from .. import io as gio
 from ..mce import EDIT_NAMES, ICD10_EDITS
-from .inputs import InputError, RunStats, add_input_options, kept_fields, open_rows, output_format, print_hints
+from .inputs import (
+    ARROW_FORMATS,
+    InputError,
+    RunStats,
+    add_input_options,
+    claim_rows,
+    kept_fields,
+    open_rows,
+    output_format,
+    print_hints,
+)
 
 CHUNK = 5000
 CSV_FIELDS = ["id", "line", "version_used", "edit_type", *ICD10_EDITS, "warnings", "error_code", "error"]
@@ -48,9 +57,9 @@ def add_release_options(p) -> None:
 def register(subparsers) -> None:
     """Add ``edit`` to the ``python -m grouper`` sub-commands."""
     e = subparsers.add_parser("edit", help="run the Medicare Code Editor (CMS MCE edits) on a file of claims")
-    e.add_argument("input", help="claims (.jsonl[.gz] or .csv[.gz]) with age, discharge_status, discharge_date and "
-                                 "los (or admission_date); - for stdin")
-    e.add_argument("-o", "--output", help="output file (.jsonl[.gz] or .csv[.gz]); default stdout")
+    e.add_argument("input", help="claims (.jsonl[.gz], .csv[.gz], .parquet or .arrow) with age, discharge_status, "
+                                 "discharge_date and los (or admission_date); - for stdin")
+    e.add_argument("-o", "--output", help="output file (.jsonl[.gz], .csv[.gz], .parquet or .arrow); default stdout")
     add_input_options(e)
     add_release_options(e)
     e.add_argument("--chunk", type=int, default=CHUNK, help="claims edited per vectorized batch")
@@ -164,6 +173,25 @@ def _csv_row(rec: dict) -> dict:
     return row
 
 
+#: the Arrow type of each CSV column in Parquet / Arrow output (grouper.cli.tabular): one int32
+#: count per edit (null on a row the MCE could not edit, where the CSV cell is empty), the
+#: warnings as ``group`` writes them
+EDIT_COLUMNS = {"id": "text", "line": "int64", "version_used": "int32", "edit_type": "text",
+                **dict.fromkeys(ICD10_EDITS, "int32"), "warnings": "warnings", "error_code": "text", "error": "text"}
+
+
+def _arrow_row(rec: dict) -> dict:
+    """An ``edit`` output record as the cells of :data:`EDIT_COLUMNS` (and its kept columns)."""
+    row = dict(rec)
+    err = rec.get("error")
+    edits = rec.get("edits") or {}
+    for name in ICD10_EDITS:
+        row[name] = None if err else edits.get(name, 0)
+    row["error_code"] = err["code"] if err else None
+    row["error"] = err["message"] if err else None
+    return row
+
+
 def cmd_edit(args) -> int:
     """The ``edit`` command; exit status as for ``group`` (``docs/reliability.md``)."""
     from ..tables import TableIntegrityError, VersionError
@@ -184,22 +212,34 @@ def cmd_edit(args) -> int:
     edits: Counter = Counter()
     stats = RunStats()
     n = 0
-    output = gio.AtomicWriter(out_path, inputs=[args.input])
+    kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
+    kept = list(kept_fields(dict.fromkeys(kept), OUTPUT_NAMES))
+    if fmt_out in ARROW_FORMATS:
+        from ..io.arrow import ArrowWriter
+        from . import tabular
+        try:
+            output = ArrowWriter(out_path, fmt_out, inputs=[args.input], deferred=True)
+        except ImportError as exc:          # no pyarrow: says how to install it
+            return _usage_error(str(exc))
+    else:
+        output = gio.AtomicWriter(out_path, inputs=[args.input])
     try:
         with output as out:
             writer = None
             if fmt_out == "csv":
-                kept = [name for name, _ in getattr(rows, "kept", ())] or list(getattr(rows, "keep", ()))
-                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS + list(kept_fields(dict.fromkeys(kept),
-                                                                                       OUTPUT_NAMES)),
-                                        extrasaction="ignore")
+                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS + kept, extrasaction="ignore")
                 writer.writeheader()
-            it = iter(rows)
+            elif fmt_out in ARROW_FORMATS:
+                out.schema = tabular.schema(EDIT_COLUMNS, kept)
+            it = iter(claim_rows(rows))
             while True:
                 chunk = list(islice(it, args.chunk))
                 if not chunk:
                     break
-                for rec in edit_rows(chunk, tables):
+                recs = edit_rows(chunk, tables)
+                if fmt_out in ARROW_FORMATS:
+                    out.write(tabular.table([_arrow_row(rec) for rec in recs], EDIT_COLUMNS, kept))
+                for rec in recs:
                     n += 1
                     stats.add(rec)
                     if rec.get("error"):
@@ -209,9 +249,8 @@ def cmd_edit(args) -> int:
                         edits.update(rec["edits"])
                     if writer is not None:
                         writer.writerow(_csv_row(rec))
-                    else:
-                        out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
-                        out.write("\n")
+                    elif fmt_out not in ARROW_FORMATS:
+                        out.write(gio.json_line(rec))
     except (KeyboardInterrupt, Terminated) as exc:
         return stopped(exc, output, n)
     except BrokenPipeError as exc:

@@ -35,6 +35,7 @@ outlier paid in cents.  All rounding is half up.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import tomllib
 from collections.abc import Mapping
@@ -230,7 +231,7 @@ class Hospital:
         """The GAF: the hospital's, or wage_index ** 0.6848 rounded to 4 decimals."""
         if self.gaf is not None:
             return self.gaf
-        return (self.wage_index ** GAF_EXPONENT).quantize(FRACTION_PLACES, ROUND_HALF_UP)
+        return _derived_gaf(self.wage_index)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Hospital:
@@ -238,6 +239,11 @@ class Hospital:
         unknown = sorted(set(d) - known)
         if unknown:
             raise EstimateError(f"unknown hospital setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        required = [f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING]
+        missing = [name for name in required if name not in d]
+        if missing:
+            raise EstimateError(f"missing hospital setting(s) {', '.join(missing)} (e.g. \"wage_index\": 0.9264, "
+                                f"from CMS's IPPS wage index table for the hospital's CBSA)")
         return cls(**dict(d))
 
     @classmethod
@@ -263,6 +269,13 @@ class Hospital:
     def to_dict(self) -> dict:
         return {f.name: (str(v) if isinstance(v, Decimal) else v)
                 for f in attrs.fields(type(self)) for v in [getattr(self, f.name)]}
+
+
+@functools.lru_cache(maxsize=256)
+def _derived_gaf(wage_index: Decimal) -> Decimal:
+    """wage_index ** 0.6848 rounded to 4 decimals (a Decimal power: computed once per wage index,
+    not once per stay)."""
+    return (wage_index ** GAF_EXPONENT).quantize(FRACTION_PLACES, ROUND_HALF_UP)
 
 
 #: hospital settings that may differ by fiscal year
@@ -759,9 +772,14 @@ def price_claim(claim, hospital: Hospital, *, tables=None, ipps_tables=None) -> 
     as :class:`NotPriced` with its reason instead of raising (a ClaimError is still raised for
     input that cannot be grouped at all)."""
     from ..engine.pipeline import group
+    return price_result(group(claim, tables=tables), claim, hospital, tables=tables, ipps_tables=ipps_tables)
+
+
+def price_result(result, claim, hospital: Hospital, *, tables=None, ipps_tables=None) -> Estimate | NotPriced:
+    """:func:`price_claim` of a claim already grouped (``result``, its :class:`grouper.Result`):
+    the claim gives the length of stay, charges, discharge status and id."""
     from ..tables.ipps import IppsError
     get = (claim.get if isinstance(claim, Mapping) else lambda k, d=None: getattr(claim, k, d))
-    result = group(claim, tables=tables)
     try:
         n = length_of_stay(get("los"), get("admission_date"), get("discharge_date"))
         return estimate_drg(result.final_drg, result.fiscal_year, hospital, discharge_status=get("discharge_status"),

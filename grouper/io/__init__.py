@@ -21,8 +21,8 @@ from .readers import (
     read_jsonl,
     read_rows,
 )
-from .writers import AtomicWriter, OutputError, json_line
+from .writers import AtomicWriter, OutputError, json_line, plain_value
 
 __all__ = ["AtomicWriter", "CsvError", "CsvReader", "InputError", "JsonlReader", "Layout", "LayoutError",
-           "OutputError", "Row", "check_input", "detect_format", "json_line", "parse_delimiter", "read_csv",
-           "read_jsonl", "read_rows"]
+           "OutputError", "Row", "check_input", "detect_format", "json_line", "parse_delimiter", "plain_value",
+           "read_csv", "read_jsonl", "read_rows"]

@@ -379,10 +379,35 @@ def _finite(value, default=None):
     return value
 
 
+def plain_value(o):
+    """A value JSON has no type for, as JSON can write it: what a Parquet / Arrow column gives
+    beside text and numbers (a kept input column, an input field carried to the output):
+    a date, time or timestamp as its ISO 8601 text, a decimal as a number, bytes as their
+    UTF-8 text (else their hex digits), a duration as its ``str``; anything else as its
+    ``str`` rather than no output at all."""
+    import datetime as _dt
+    from decimal import Decimal
+    if isinstance(o, (_dt.date, _dt.time)):          # datetime is a date
+        return o.isoformat()
+    if isinstance(o, Decimal):
+        return float(o)
+    if isinstance(o, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(o).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(o).hex()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o, key=str)
+    return str(o)
+
+
 def json_line(rec: dict, default=None) -> str:
     """One JSON-lines row (with its newline): compact, UTF-8 text kept as is, and never a
     bare NaN/Infinity token -- a non-finite number is written as the text "NaN",
-    "Infinity" or "-Infinity" (JSON has no such numbers)."""
+    "Infinity" or "-Infinity" (JSON has no such numbers).  A value JSON has no type for
+    goes through ``default``, else :func:`plain_value`."""
+    if default is None:
+        default = plain_value
     try:
         s = json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=default, allow_nan=False)
     except ValueError:
