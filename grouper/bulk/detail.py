@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import json
 
-from ..engine.pipeline import claim_values, detail_columns, group_stages
+from ..engine.pipeline import claim_values, detail_columns, group_stages, read_stages
 from ..engine.result import TOP_FIELDS
-from ..reading import ClaimError, claim_warnings
+from ..reading import ClaimError, ReadClaim, claim_warnings
 
 #: where claim_values' tuple holds the final return code
 _RETURN_CODE = TOP_FIELDS.index("return_code")
@@ -185,15 +185,21 @@ def detail_rows(rows, *, tables, label, version=None) -> DetailRows:
 def _line(claim: dict, line, tables, version, label, chunk_pieces: dict):
     """(JSON line, return code, warnings) of one claim mapping."""
     read, edits, run = group_stages(claim, tables, version)
+    ws = claim_warnings(claim, read, tables, *edits)
+    return _written(claim.get("id"), line, read, run, ws, label, chunk_pieces)
+
+
+def _written(cid, line, read, run, ws, label, chunk_pieces: dict):
+    """(JSON line, return code, warnings) of a claim's id, input line, claim as read, stages and
+    warnings."""
     cv = run[0].cv
     pieces = chunk_pieces.get(cv)
     if pieces is None:
         pieces = chunk_pieces[cv] = _pieces(cv, label)
     values = claim_values(read, run)
     pdx, sdx, procs = detail_columns(*run)
-    ws = claim_warnings(claim, read, tables, *edits)
     dx_text, pr_text = pieces.dx_text, pieces.pr_text
-    parts = ['{"id":', _text(claim.get("id")), ",", pieces.top_text(values), '"pdx":', dx_text(*pdx),
+    parts = ['{"id":', _text(cid), ",", pieces.top_text(values), '"pdx":', dx_text(*pdx),
              ',"sdx":[', pieces.sdx_text(sdx),
              '],"procedures":[', ",".join([pr_text(*x) for x in procs]), "]", pieces.tail_text(values),
              '"warnings":', _dumps([w.to_dict() for w in ws]) if ws else "[]"]
@@ -201,3 +207,66 @@ def _line(claim: dict, line, tables, version, label, chunk_pieces: dict):
         parts.append(f',"line":{line}' if type(line) is int else f',"line":{_dumps(line)}')
     parts.append(',"error":null}\n')
     return "".join(parts), values[_RETURN_CODE], ws
+
+
+# ------------------------------------------------------------------ claims read a column at a time
+
+
+def detail_arrow(cols, lines, *, tables, label) -> DetailRows:
+    """The full-detail JSON lines of claims read a column at a time from Arrow
+    (:func:`grouper.bulk.arrow.columns_from_arrow`, ``lines`` their input line numbers): each
+    claim as read from the columns (:func:`claims_as_read`), its warnings those of the whole
+    columns (:func:`grouper.bulk.warnings.column_warnings`, equal to :func:`grouper.group`'s
+    claim by claim), through the per-claim stages.  A row that cannot be grouped, or that the
+    columns do not give as :func:`grouper.reading.read` would, is left to the caller (None), who
+    reads it line by line as :func:`detail_rows` leaves rows."""
+    from .warnings import column_warnings
+    n = cols.n
+    reads = claims_as_read(cols)
+    ws_all = column_warnings(cols, tables)
+    ids = cols.id.to_pylist()
+    out_lines: list = [None] * n
+    rcs: list = [None] * n
+    warns: list = [None] * n
+    chunk_pieces: dict = {}
+    for k, read in enumerate(reads):
+        if read is None:
+            continue
+        try:
+            got = _written(ids[k], lines[k], read, read_stages(read, tables), ws_all[k], label, chunk_pieces)
+        except (ClaimError, ValueError, TypeError):    # left to the caller, as detail_rows leaves it
+            continue
+        out_lines[k], rcs[k], warns[k] = got
+    return DetailRows(out_lines, rcs, warns)
+
+
+def claims_as_read(cols) -> list:
+    """Per row of Arrow-read :class:`~grouper.bulk.columns.Columns` the claim as
+    :func:`grouper.reading.read` reads the same row's mapping (a
+    :class:`~grouper.reading.ReadClaim`: the same fields, of the same types, codes and POAs
+    spelled as written), built from the columns' values; None for a row that carries an error,
+    and for every row when some codes were not text (read from other values: left to the
+    per-claim reading)."""
+    from ..reading.columns import HOSPITAL_CODE, NO_STATUS
+    from ..reading.values import read_code
+    n = cols.n
+    sdx, procs = cols.code_lists
+    if cols.arrow is None or not (cols.pdx_text and sdx.text and procs.text):
+        return [None] * n
+    hospital = [None] * (max(HOSPITAL_CODE.values()) + 1)
+    for status, code in HOSPITAL_CODE.items():
+        hospital[code] = status
+    pdx = [x if type(x) is str else read_code(x) for x in cols.pdx.to_pylist()]
+    sdx_codes = [x if type(x) is str else read_code(x) for x in sdx.codes.to_pylist()]
+    sdx_pairs = list(zip(sdx_codes, sdx.poa_read.tolist()))
+    pr_codes = [x if type(x) is str else read_code(x) for x in procs.codes.to_pylist()]
+    s_off, p_off = sdx.off.tolist(), procs.off.tolist()
+    dstat = [None if d == NO_STATUS else d for d in cols.dstat.tolist()]
+    out = list(map(ReadClaim, cols.version.tolist(), pdx, cols.pdx_poa.tolist(),
+                   [tuple(sdx_pairs[a:b]) for a, b in zip(s_off, s_off[1:])],
+                   [tuple(pr_codes[a:b]) for a, b in zip(p_off, p_off[1:])],
+                   cols.sex.tolist(), dstat, [hospital[h] for h in cols.hospital.tolist()],
+                   list(cols.admit_dx)))
+    for i in cols.error_rows:
+        out[i] = None
+    return out

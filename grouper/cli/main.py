@@ -99,6 +99,8 @@ def group_chunk(chunk, options: dict):
     keep = opts.pop("keep", ())
     mce = opts.pop("edits", None)         # the MCE release folder with --edits
     as_lines = opts.pop("lines", False)
+    if isinstance(chunk, JsonlBlock) and detail == "full":     # full detail as JSON lines, from Arrow columns
+        return _detail_block(chunk, opts)
     if isinstance(chunk, JsonlBlock):                     # JSON lines, parsed by Arrow when it reads them exactly
         ts = tableset_at(opts["tables"]) if isinstance(opts.get("tables"), str) else opts.get("tables")
         parts = []
@@ -173,6 +175,47 @@ def _detail_lines(chunk: list, opts: dict):
                 rec.update(_kept(row.kept))
             lines[k] = rec
     return got
+
+
+def _detail_block(block: JsonlBlock, opts: dict):
+    """Full detail as JSON lines of a block of JSON lines: each part Arrow reads exactly
+    (:meth:`JsonlBlock.parts`) read a column at a time (:func:`grouper.bulk.detail.detail_arrow`),
+    the rows it leaves, and the parts Arrow cannot read, line by line (:func:`_detail_lines`)."""
+    from ..bulk.arrow import columns_from_arrow
+    from ..bulk.detail import DetailRows, detail_arrow
+    from ..bulk.records import tableset_at
+    from ..io.readers import MAX_DEPTH, jsonl_row
+    from ..tables import default
+    tables = opts.get("tables")
+    ts = tableset_at(tables) if isinstance(tables, str) else (tables or default())
+    lines: list = []
+    rcs: list = []
+    warns: list = []
+    for part in block.parts():
+        got = part.table()
+        cols = None
+        if got is not None:
+            table, numbers = got
+            cols = columns_from_arrow(table, version=opts.get("version"), tables=ts)
+        if cols is None:
+            out = _detail_lines(part.rows(), opts)
+        else:
+            out = detail_arrow(cols, numbers, tables=ts, label=version_label)
+            left = [k for k, text in enumerate(out.lines) if text is None]
+            items = part.items
+            for k, (_, raw, _) in enumerate(items):      # nested deeper than a row may be: read line by line
+                if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and out.lines[k] is not None:
+                    left.append(k)
+            if left:
+                left.sort()
+                rows = [jsonl_row(*items[k]) for k in left]
+                by_row = _detail_lines(rows, opts)
+                for k, text, rc, ws in zip(left, by_row.lines, by_row.return_code, by_row.warnings):
+                    out.lines[k], out.return_code[k], out.warnings[k] = text, rc, ws
+        lines += out.lines
+        rcs += out.return_code
+        warns += out.warnings
+    return DetailRows(lines, rcs, warns)
 
 
 def _is_lines(got) -> bool:
@@ -336,7 +379,7 @@ def cmd_group(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     arrow_in = getattr(rows, "format", None) in ARROW_FORMATS
-    columnar_jsonl = not arrow_in and _columnar_jsonl(rows, options)
+    columnar_jsonl = not arrow_in and _columnar_jsonl(rows, options, args.jobs, out_path)
     if arrow_in or columnar_jsonl or fmt_out in ARROW_FORMATS:     # pyarrow, given no pandas objects
         from ..io.arrow import without_pandas_probe
         without_pandas_probe()
@@ -346,7 +389,8 @@ def cmd_group(args) -> int:
         chunks = _arrow_chunks(rows)
         kept = list(rows.keep)
     elif columnar_jsonl:
-        chunks = (JsonlBlock(b) for b in rows.blocks(max(args.chunk, JSONL_BLOCK)))
+        size = args.chunk if options["detail"] == "full" else max(args.chunk, JSONL_BLOCK)
+        chunks = (JsonlBlock(b) for b in rows.blocks(size))
         kept = []
     else:
         chunks = _chunks(rows, args.chunk)
@@ -406,10 +450,15 @@ def cmd_group(args) -> int:
 JSONL_BLOCK = 20_000
 
 
-def _columnar_jsonl(rows, options: dict) -> bool:
-    """Whether JSON lines go to the summary outputs through Arrow's JSON parser (pyarrow
-    installed; no per-claim edits, MCE or kept columns, which need the claims one by one)."""
-    if not isinstance(rows, gio.JsonlReader) or rows.keep or options["detail"] != "summary":
+def _columnar_jsonl(rows, options: dict, jobs: int = 1, path: str = "") -> bool:
+    """Whether JSON lines go through Arrow's JSON parser (pyarrow installed; no per-claim edits,
+    MCE or kept columns, which need the claims one by one): to the summary outputs, and the full
+    detail written as JSON lines to a file by this process (``jobs`` 1; with more, and to
+    standard output, the rows are read line by line as before)."""
+    if not isinstance(rows, gio.JsonlReader) or rows.keep:
+        return False
+    if options["detail"] != "summary" and not (options["detail"] == "full" and options["lines"] and jobs == 1
+                                               and path != "-"):
         return False
     if options["normalize"] or options["convert_codes"] or options.get("edits"):
         return False
@@ -442,7 +491,8 @@ class JsonlBlock:
         if self._table is None:
             from ..io.arrow import jsonl_table
             from ..io.readers import MAX_LINE_BYTES
-            self._table = (jsonl_table(self.items, max_line=MAX_LINE_BYTES),)
+            got = jsonl_table(self.items, max_line=MAX_LINE_BYTES)
+            self._table = (got if got is None or _sound(got[0]) else None,)
         return self._table[0]
 
     def rows(self) -> list:
@@ -453,6 +503,20 @@ class JsonlBlock:
             if row is not None:
                 out.append(row)
         return out
+
+
+def _sound(table) -> bool:
+    """Whether Arrow's parse is a valid table.  pyarrow's JSON reader (26.0) can give a list
+    column whose items start with nulls before text (``"procedures": [null, "0DTJ4ZZ"]``, the
+    first such list of the block) a text array without those nulls: its lists then span more
+    items than it holds, values shift or the reading fails; the full validation says so (in
+    well under a millisecond for a block), and the block is read line by line instead."""
+    import pyarrow as pa
+    try:
+        table.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _arrow_chunks(reader):

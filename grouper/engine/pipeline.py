@@ -231,3 +231,10 @@ def _result(claim, read, run, edits, eager: bool) -> Result:
         details=(LazyDetails.of(_details(claim, state, cand, initial, final, hacs, edits)) if eager
                  else LazyDetails(partial(_details_later, claim, cv, read, edits))),
     )
+
+
+def read_stages(read, tables) -> tuple:
+    """The stages (:func:`group_stages`' third value) of a claim already read -- a
+    :class:`~grouper.reading.ReadClaim`, its version resolved -- for writers of the full detail
+    that read claims a column at a time (:func:`grouper.bulk.detail.detail_arrow`)."""
+    return _stages(compiled(tables, read.version), read)
