@@ -18,7 +18,7 @@ import attrs
 
 from ..tables.versions import VersionError, fiscal_year, label, parse_date
 from . import values as va
-from .claim import Claim, entries, plain
+from .claim import Claim, entries, plain, without_missing
 from .stage import ReadClaim
 
 
@@ -133,6 +133,8 @@ def claim_warnings(claim, read: ReadClaim, tables, changes=(), conversions=()) -
     one CODE_NORMALIZED per code the ``normalize`` option cleaned (``changes``: (field, before,
     after)), one CODE_CONVERSION per code the ``convert_codes`` option reported
     (``conversions``: (field, Conversion)), then :func:`check_claim`."""
+    if type(claim) is dict:
+        claim = without_missing(claim)
     if not changes and not conversions and type(claim) is dict \
             and quick_clean(claim, tables.version(read.version), tables):
         return version_warnings(read.version, tables)      # the clean majority: no Claim built again
@@ -430,8 +432,10 @@ def quick_clean(rec, vt, tables) -> bool:
     if p is not None and (type(p) is not str or p not in _PDX_POA_PLAIN):
         return False
     sdx = rec.get("sdx")
+    if sdx is not None and type(sdx) is not list:     # a tuple, a numpy array ...: the full check
+        return False
     if sdx:
-        if type(sdx) is not list or len(sdx) > 24 or not _LIST_ONLY.issuperset(map(type, sdx)) \
+        if len(sdx) > 24 or not _LIST_ONLY.issuperset(map(type, sdx)) \
                 or not _TWO.issuperset(map(len, sdx)):
             return False
         codes, poas = zip(*sdx)
@@ -443,8 +447,10 @@ def quick_clean(rec, vt, tables) -> bool:
         if not plain_dx.issuperset(codes) and not all(_plain_dx(c, plain_dx, vt, tables) for c in codes):
             return False
     procs = rec.get("procedures")
+    if procs is not None and type(procs) is not list:
+        return False
     if procs:
-        if type(procs) is not list or len(procs) > 25 or not _STR_ONLY.issuperset(map(type, procs)) \
+        if len(procs) > 25 or not _STR_ONLY.issuperset(map(type, procs)) \
                 or len(set(procs)) != len(procs):
             return False
         if not plain_pr.issuperset(procs) and not all(_plain_pr(c, plain_pr, vt, tables) for c in procs):

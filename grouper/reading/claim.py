@@ -156,7 +156,9 @@ class Claim:
     @classmethod
     def from_dict(cls, d: dict) -> Claim:
         """A claim from the JSON-lines schema of the labelled claims (extra keys ignored).
-        A missing ``pdx`` key is kept as missing (grouping raises ClaimError MISSING_PDX)."""
+        A missing ``pdx`` key is kept as missing (grouping raises ClaimError MISSING_PDX); a
+        value pandas or numpy uses for "missing" reads as None (:func:`without_missing`)."""
+        d = without_missing(d)
         return cls(
             pdx=d["pdx"] if "pdx" in d else MISSING, sdx=d.get("sdx"), procedures=d.get("procedures"),
             pdx_poa=d.get("pdx_poa", "Y"), age=d.get("age"), sex=d.get("sex"),
@@ -166,3 +168,32 @@ class Claim:
             hospital_status=d.get("hospital_status", "NOT_EXEMPT"), id=d.get("id"),
             los=d.get("los"), admission_date=d.get("admission_date"),
         )
+
+
+#: value types that are never a "missing" marker (checked first: most claims hold only these)
+PLAIN_TYPES = frozenset({str, int, bool, list, dict, tuple, type(None)})
+
+
+def is_missing(v) -> bool:
+    """Whether a value is one of the markers pandas and numpy use for an empty cell: a float
+    NaN (Python's or numpy's), ``pandas.NA``, ``NaT`` (pandas' or numpy's)."""
+    if type(v) in PLAIN_TYPES:
+        return False
+    if type(v).__name__ == "NAType":          # pandas.NA: comparing it gives NA, not a bool
+        return True
+    try:
+        return bool(v != v)                   # NaN and NaT are not equal to themselves
+    except (TypeError, ValueError):           # an array (ambiguous truth value), an odd object
+        return False
+
+
+def without_missing(d):
+    """A claim mapping with every "missing" marker (:func:`is_missing`) replaced by None, as JSON's
+    null reads: ``df.to_dict("records")`` gives NaN for an empty cell.  The mapping itself when
+    it has none (the common case: one pass over the value types)."""
+    values = d.values()
+    if PLAIN_TYPES.issuperset(map(type, values)):
+        return d
+    if not any(map(is_missing, values)):
+        return d
+    return {k: (None if is_missing(v) else v) for k, v in d.items()}

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .claim import no_codes, plain, to_diagnosis
+from .claim import PLAIN_TYPES, no_codes, plain, to_diagnosis, without_missing
 from .errors import ClaimError
 from .layout import Layout, looks_wide
 from .stage import check_code_lists, check_mapping_pdx, read, resolve_version
@@ -83,7 +83,7 @@ class ReadColumns:
         if tables is None and resolve:
             from ..tables import default
             tables = default()
-        records = records if isinstance(records, list) else list(records)
+        records = records_in = records if isinstance(records, list) else list(records)
         ts = tables
         n = len(records)
         col = cls(n)
@@ -108,7 +108,14 @@ class ReadColumns:
         hosp_cache: dict = {}
         ids, pdxs, pdx_poas, admits = col.id, col.pdx, col.pdx_poa, col.admit_dx
         sexes, dstats, hosps, versions = col.sex, col.dstat, col.hospital, col.version
+        plain_types = PLAIN_TYPES.issuperset
         for i, rec in enumerate(records):
+            if type(rec) is dict and not plain_types(map(type, rec.values())):
+                # a value pandas or numpy uses for "missing" reads as None, as in read()
+                # (df.to_dict("records") gives NaN for an empty cell)
+                if col.records is records_in:      # the caller's list is not changed
+                    records = col.records = list(records)
+                rec = records[i] = without_missing(rec)
             try:
                 if type(rec) is not dict or convert_codes:
                     got = read(rec, ts, version=version, convert_codes=convert_codes, resolve=resolve)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import attrs
 
 from ..tables.versions import VersionError
-from .claim import MISSING, Claim, check_code_text, plain
+from .claim import MISSING, Claim, check_code_text, plain, without_missing
 from .errors import ClaimError
 from .normalize import normalize_claim
 from .values import (
@@ -75,6 +75,8 @@ def read(claim, tables, *, version=None, normalize: bool = False, convert_codes:
     the claim after both.  ``resolve=False`` reads the claim without its grouper version
     (``tables`` unused, the version None): the Medicare Code Editor goes by the discharge date
     instead.  Raises :class:`ClaimError` when the claim cannot be grouped (read) at all."""
+    if type(claim) is dict:
+        claim = without_missing(claim)
     if type(claim) is dict and not normalize and not convert_codes:
         # the common input: read the mapping directly (no Claim object is built)
         if type(claim.get("pdx")) is not str:
