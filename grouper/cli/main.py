@@ -491,7 +491,7 @@ class JsonlBlock:
         if self._table is None:
             from ..io.arrow import jsonl_table
             from ..io.readers import MAX_LINE_BYTES
-            got = jsonl_table(self.items, max_line=MAX_LINE_BYTES)
+            got = None if _too_deep(self.items) else jsonl_table(self.items, max_line=MAX_LINE_BYTES)
             self._table = (got if got is None or _sound(got[0]) else None,)
         return self._table[0]
 
@@ -503,6 +503,26 @@ class JsonlBlock:
             if row is not None:
                 out.append(row)
         return out
+
+
+def _too_deep(items) -> bool:
+    """Whether a line of the block is nested deeper than a row may be (``MAX_DEPTH``, even
+    inside a key the grouper ignores): the line reader makes it an UNREADABLE_ROW, and Arrow
+    would read it; the block is then read line by line.  Only a line with more brackets than
+    the limit is decoded to measure its depth (a claim has far fewer)."""
+    import json
+
+    from ..io.readers import MAX_DEPTH, nesting_depth
+    for item in items:
+        if isinstance(item, tuple):
+            raw = item[1]
+            if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+                try:
+                    if nesting_depth(json.loads(raw)) > MAX_DEPTH:
+                        return True
+                except (ValueError, RecursionError):   # not JSON: Arrow refuses the block anyway
+                    return True
+    return False
 
 
 def _sound(table) -> bool:

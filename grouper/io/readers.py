@@ -171,6 +171,11 @@ class _Positioned:
             self.raw.close()
 
 
+def nesting_depth(obj) -> int:
+    """Nesting depth of arrays/objects, counted up to one past :data:`MAX_DEPTH`."""
+    return _depth(obj)
+
+
 def _depth(obj) -> int:
     """Nesting depth of arrays/objects (iterative: no recursion limit)."""
     deepest, stack = 0, [(obj, 1)]
