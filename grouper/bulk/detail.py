@@ -18,6 +18,7 @@ place.
 from __future__ import annotations
 
 import json
+from itertools import compress
 
 from ..engine.pipeline import claim_values, detail_columns, group_stages, read_stages
 from ..engine.result import TOP_FIELDS
@@ -222,7 +223,9 @@ def detail_arrow(cols, lines, *, tables, label) -> DetailRows:
     reads it line by line as :func:`detail_rows` leaves rows."""
     from .warnings import column_warnings
     n = cols.n
-    reads = claims_as_read(cols)
+    reads, spelled = _as_read(cols)
+    if spelled is not None:
+        warm(cols, *spelled, tables)
     ws_all = column_warnings(cols, tables)
     ids = cols.id.to_pylist()
     out_lines: list = [None] * n
@@ -247,12 +250,18 @@ def claims_as_read(cols) -> list:
     spelled as written), built from the columns' values; None for a row that carries an error,
     and for every row when some codes were not text (read from other values: left to the
     per-claim reading)."""
+    return _as_read(cols)[0]
+
+
+def _as_read(cols) -> tuple:
+    """:func:`claims_as_read`, and the codes as read (principal diagnoses, secondary diagnoses,
+    procedures: lists of text, parallel to the columns' code ids; None when not read)."""
     from ..reading.columns import HOSPITAL_CODE, NO_STATUS
     from ..reading.values import read_code
     n = cols.n
     sdx, procs = cols.code_lists
     if cols.arrow is None or not (cols.pdx_text and sdx.text and procs.text):
-        return [None] * n
+        return [None] * n, None
     hospital = [None] * (max(HOSPITAL_CODE.values()) + 1)
     for status, code in HOSPITAL_CODE.items():
         hospital[code] = status
@@ -269,4 +278,31 @@ def claims_as_read(cols) -> list:
                    list(cols.admit_dx)))
     for i in cols.error_rows:
         out[i] = None
-    return out
+    return out, (pdx, sdx_codes, pr_codes)
+
+
+def warm(cols, pdx, sdx_codes, pr_codes, tables) -> None:
+    """Make the table facts of a block's codes not yet looked up, for each version its claims
+    use, all at once (:meth:`~grouper.engine.compiled.Compiled.warm_dx`; codes as read, ids
+    from the columns): what the claims' stages would look up one code at a time, at a fraction
+    of the cost.  Only the caches change: every claim is grouped as it would be without."""
+    import numpy as np
+
+    from ..engine.compiled import compiled
+    pdx_id, sdx_id, pr_id = cols.code_ids(tables)[:3]
+    versions = np.unique(cols.version)
+    versions = versions[versions >= 0].tolist()
+    if len(versions) == 1:
+        cv = compiled(tables, versions[0])
+        cv.warm_dx(pdx + sdx_codes, pdx_id.tolist() + sdx_id.tolist())
+        cv.warm_pr(pr_codes, pr_id.tolist())
+        return
+    sdx_off, pr_off = cols.code_lists[0].off, cols.code_lists[1].off
+    for v in versions:           # the codes of the claims of each version
+        rows = cols.version == v
+        s = np.repeat(rows, np.diff(sdx_off))
+        p = np.repeat(rows, np.diff(pr_off))
+        cv = compiled(tables, v)
+        cv.warm_dx(list(compress(pdx, rows.tolist())) + list(compress(sdx_codes, s.tolist())),
+                   pdx_id[rows].tolist() + sdx_id[s].tolist())
+        cv.warm_pr(list(compress(pr_codes, p.tolist())), pr_id[p].tolist())

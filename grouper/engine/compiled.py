@@ -278,13 +278,81 @@ class Compiled:
             a = self.dx_attrs(i)
             derived = self._dx_derived.get(a)
             if derived is None:
-                derived = self._dx_derived[a] = self.attr_bits(a) + (site_bits(a), NORMAL_NEWBORN in a,
-                                                                     MCC_ALIVE in a)
+                derived = self.dx_derived(a)
             info = DxInfo(i, int(vt.dx_mdc[i]), int(vt.dx_sev[i]), a, int(vt.dx_excl[i]), derived,
                           self.hac_lists(code), vt.gender_mdc.get(i))
         if len(self._dx_info) < _INFO_CACHE_LIMIT:
             self._dx_info[code] = info
         return info
+
+    def dx_derived(self, a: frozenset) -> tuple:
+        """What a diagnosis' attributes ``a`` alone decide (DxInfo's ``derived``), per attribute set."""
+        derived = self._dx_derived.get(a)
+        if derived is None:
+            derived = self._dx_derived[a] = self.attr_bits(a) + (site_bits(a), NORMAL_NEWBORN in a, MCC_ALIVE in a)
+        return derived
+
+    # -- many codes at once -----------------------------------------------------------
+    # A block of claims read a column at a time comes with each code's id in the code
+    # universe (grouper.bulk.arrow).  Making the facts of its codes not yet looked up in one
+    # loop, before its claims go through the stages one by one, costs a fraction of the
+    # look-ups one at a time (no search of the code, no call per step) and fills the same
+    # caches with the same facts: dx_read/pr_read then find them.
+    def warm_dx(self, codes, ids) -> int:
+        """Make the facts of diagnosis codes not yet read, all at once: ``codes`` spelled as
+        written (repeats allowed), ``ids`` each one's id as spelled in the code universe (-1:
+        in no version), as ``grouper.bulk.arrow.code_ids`` gives them; puts in the caches what
+        :meth:`dx_read` would, code by code.  A spelling not in upper case is left to
+        :meth:`dx_read` (its id is that of its upper-cased spelling).  Returns how many codes'
+        facts were made."""
+        todo = _unread(self._dx_read, self._dx_info, codes, ids)
+        if not todo:
+            return 0
+        vt = self.vt
+        mdc_of, sev_of, excl_of = vt.dx_mdc, vt.dx_sev, vt.dx_excl
+        attr_of, hac_of, cat_of = vt.dx_attr, vt.dx_hac, vt.dx_dxcat
+        sets, derived_of = self._dx_cache, self._dx_derived
+        hac_codes, gender = vt.hac_codes, vt.gender_mdc
+        infos = []
+        for code, i in todo:
+            if i < 0 or mdc_of[i] < 0:
+                infos.append(None)
+                continue
+            key = (attr_of[i], hac_of[i], cat_of[i])
+            a = sets.get(key)
+            if a is None:
+                a = self._dx_attr_set(key)
+            derived = derived_of.get(a)
+            if derived is None:
+                derived = self.dx_derived(a)
+            hi = hac_codes.get(code)
+            infos.append(DxInfo(i, mdc_of[i], sev_of[i], a, excl_of[i], derived,
+                                () if hi is None else self.hac_lists_of(hi), gender.get(i)))
+        _fill(self._dx_read, self._dx_info, todo, infos)
+        return len(todo)
+
+    def warm_pr(self, codes, ids) -> int:
+        """:meth:`warm_dx` of procedure codes (what :meth:`pr_read` would make of each)."""
+        todo = _unread(self._pr_read, self._pr_info, codes, ids)
+        if not todo:
+            return 0
+        attr_of = self.vt.pr_attr
+        sets, bits_of, clusters_of = self._pr_cache, self._pr_bits, self.clusters_of
+        infos = []
+        for _, i in todo:
+            p = -1 if i < 0 else attr_of[i]
+            if p < 0:
+                infos.append(None)
+                continue
+            a = sets.get(p)
+            if a is None:
+                a = self.pr_attrs(i)
+            bits = bits_of.get(a)
+            if bits is None:
+                bits = self._pr_bits_of(a)
+            infos.append(PrInfo(i, a, bits[0], bits[1], i in clusters_of, bits[2], bits[3]))
+        _fill(self._pr_read, self._pr_info, todo, infos)
+        return len(todo)
 
     def dx_valid(self, code: str) -> bool:
         """Whether a diagnosis code (upper case) is one of this version: ``dx_info(code) is not
@@ -319,11 +387,16 @@ class Compiled:
             a = self.pr_attrs(i)
             bits = self._pr_bits.get(a)
             if bits is None:                 # per attribute pattern: codes share them
-                bits = self._pr_bits[a] = (self.features.mask("R", a), is_or_procedure(a)) + procedure_tallies(a)
+                bits = self._pr_bits_of(a)
             info = PrInfo(i, a, bits[0], bits[1], i in self.clusters_of, bits[2], bits[3])
         if len(self._pr_info) < _INFO_CACHE_LIMIT:
             self._pr_info[code] = info
         return info
+
+    def _pr_bits_of(self, a: frozenset) -> tuple:
+        """(R feature bits, is an OR procedure, tallies, presences) of a procedure's attributes."""
+        bits = self._pr_bits[a] = (self.features.mask("R", a), is_or_procedure(a)) + procedure_tallies(a)
+        return bits
 
     # -- codes ----------------------------------------------------------------------
     def dx_attrs(self, i: int) -> frozenset:
@@ -331,9 +404,13 @@ class Compiled:
         key = (int(vt.dx_attr[i]), int(vt.dx_hac[i]), int(vt.dx_dxcat[i]))
         got = self._dx_cache.get(key)
         if got is None:
-            pat = self.tables.dx_patterns
-            got = frozenset(pat.get(key[0], ()) + pat.get(key[1], ()) + pat.get(key[2], ()))
-            self._dx_cache[key] = got
+            got = self._dx_attr_set(key)
+        return got
+
+    def _dx_attr_set(self, key: tuple) -> frozenset:
+        """The attributes of a diagnosis' (attribute, HAC, category) pattern numbers (cached)."""
+        pat = self.tables.dx_patterns
+        got = self._dx_cache[key] = frozenset(pat.get(key[0], ()) + pat.get(key[1], ()) + pat.get(key[2], ()))
         return got
 
     def pr_attrs(self, i: int) -> frozenset:
@@ -404,6 +481,37 @@ class Compiled:
 # code look-ups are cached per spelling; beyond this many (a file of random strings), new
 # spellings are looked up each time instead of filling memory
 _INFO_CACHE_LIMIT = 500_000
+
+
+def _unread(read: dict, infos: dict, codes, ids) -> list[tuple[str, int]]:
+    """(spelling, id) of the distinct spellings of ``codes`` (ids parallel) that ``read`` (the
+    cache by spelling) does not hold, written in upper case (the key of ``infos``, the cache by
+    code), in first-seen order, as many as both caches have room for; a spelling whose facts
+    ``infos`` holds (made for another spelling) is put in ``read`` here."""
+    room_read, room_infos = _INFO_CACHE_LIMIT - len(read), _INFO_CACHE_LIMIT - len(infos)
+    out: list = []
+    hits = 0
+    for code, i in dict(zip(codes, ids)).items():
+        if code in read or type(code) is not str or code.upper() != code:
+            continue
+        if hits + len(out) >= room_read:
+            break
+        got = infos.get(code, infos)
+        if got is not infos:
+            read[code] = got
+            hits += 1
+        elif len(out) < room_infos:
+            out.append((code, i))
+        else:
+            break
+    return out
+
+
+def _fill(read: dict, infos: dict, todo: list, made: list) -> None:
+    """Put the facts ``made`` of the spellings of ``todo`` in both caches."""
+    codes = [c for c, _ in todo]
+    infos.update(zip(codes, made))
+    read.update(zip(codes, made))
 
 
 class _Lists(Mapping):
