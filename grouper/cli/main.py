@@ -184,7 +184,7 @@ def _detail_block(block: JsonlBlock, opts: dict):
     from ..bulk.arrow import columns_from_arrow
     from ..bulk.detail import DetailRows, detail_arrow
     from ..bulk.records import tableset_at
-    from ..io.readers import MAX_DEPTH, jsonl_row
+    from ..io.readers import jsonl_row
     from ..tables import default
     tables = opts.get("tables")
     ts = tableset_at(tables) if isinstance(tables, str) else (tables or default())
@@ -201,14 +201,10 @@ def _detail_block(block: JsonlBlock, opts: dict):
             out = _detail_lines(part.rows(), opts)
         else:
             out = detail_arrow(cols, numbers, tables=ts, label=version_label)
+            # (a part with a line nested too deep has no table: JsonlBlock.table, _too_deep)
             left = [k for k, text in enumerate(out.lines) if text is None]
-            items = part.items
-            for k, (_, raw, _) in enumerate(items):      # nested deeper than a row may be: read line by line
-                if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and out.lines[k] is not None:
-                    left.append(k)
             if left:
-                left.sort()
-                rows = [jsonl_row(*items[k]) for k in left]
+                rows = [jsonl_row(*part.items[k]) for k in left]
                 by_row = _detail_lines(rows, opts)
                 for k, text, rc, ws in zip(left, by_row.lines, by_row.return_code, by_row.warnings):
                     out.lines[k], out.return_code[k], out.warnings[k] = text, rc, ws
